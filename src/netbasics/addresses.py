@@ -1,0 +1,591 @@
+"""IPv4 and IPv6 address value types and the strict parsers that build them.
+
+Addresses are small immutable values backed by one int (plus an optional zone for
+IPv6), like Go's ``netip.Addr``: comparison, hashing and ordering are integer
+operations, and classification is a ``bisect`` into tables built from the IANA
+registries at import time (see ``_registry``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Final, Literal, Union
+
+from ._parse import format_ipv4, format_ipv6, parse_ipv4_int, parse_ipv6_int
+from ._registry import IPV4_TABLE, IPV6_TABLE, AddressCategory
+from .errors import AddressError, quote
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "Address",
+    "IPv4Address",
+    "IPv6Address",
+    "is_valid_address",
+    "parse_address",
+    "parse_ipv4",
+    "parse_ipv6",
+]
+
+_V4_MAX: Final = (1 << 32) - 1
+_V6_MAX: Final = (1 << 128) - 1
+_MAPPED_PREFIX: Final = 0xFFFF << 32  # ::ffff:0:0/96, RFC 4291 section 2.5.5.2
+_MAPPED_MASK: Final = _V6_MAX ^ _V4_MAX
+
+_V4_STARTS = IPV4_TABLE.starts
+_V4_GLOBAL = IPV4_TABLE.globals
+_V4_CATEGORY = IPV4_TABLE.categories
+_V6_STARTS = IPV6_TABLE.starts
+_V6_GLOBAL = IPV6_TABLE.globals
+_V6_CATEGORY = IPV6_TABLE.categories
+
+_C = AddressCategory
+
+
+def _check_int(value: object, maximum: int, kind: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{kind} needs an int, got {type(value).__name__}")
+    if not 0 <= value <= maximum:
+        raise AddressError(f"{value} is out of range for {kind} (0 to {maximum})")
+    return value
+
+
+class _BaseAddress:
+    """Behaviour shared by both address families; not part of the public API."""
+
+    __slots__ = ()
+    _ip: int
+
+    @property
+    def version(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __int__(self) -> int:
+        return self._ip
+
+    def __index__(self) -> int:
+        return self._ip
+
+    @property
+    def category(self) -> AddressCategory:
+        """The :class:`AddressCategory` of the most specific registry row."""
+        raise NotImplementedError  # pragma: no cover - overridden
+
+    @property
+    def is_private(self) -> bool:
+        """True for RFC 1918 (10/8, 172.16/12, 192.168/16) and RFC 4193 (fc00::/7) only.
+
+        Unlike stdlib ``ipaddress``, this does not mean "not global": loopback, link-local,
+        documentation and shared (CGNAT) addresses are not private. Use ``is_global``
+        to ask whether an address is reachable from the Internet.
+        """
+        return self.category is _C.PRIVATE
+
+    @property
+    def is_loopback(self) -> bool:
+        """True for 127.0.0.0/8 and ::1 (RFC 1122, RFC 4291)."""
+        return self.category is _C.LOOPBACK
+
+    @property
+    def is_link_local(self) -> bool:
+        """True for 169.254.0.0/16 (RFC 3927) and fe80::/10 (RFC 4291)."""
+        return self.category is _C.LINK_LOCAL
+
+    @property
+    def is_multicast(self) -> bool:
+        """True for 224.0.0.0/4 (RFC 5771) and ff00::/8 (RFC 4291 section 2.7)."""
+        return self.category is _C.MULTICAST
+
+    @property
+    def is_unspecified(self) -> bool:
+        """True for 0.0.0.0 and ::."""
+        return self.category is _C.UNSPECIFIED
+
+    @property
+    def is_documentation(self) -> bool:
+        """True for the RFC 5737, RFC 3849 and RFC 9637 documentation blocks."""
+        return self.category is _C.DOCUMENTATION
+
+    @property
+    def is_shared(self) -> bool:
+        """True for the shared address space 100.64.0.0/10 (RFC 6598, carrier-grade NAT)."""
+        return self.category is _C.SHARED
+
+    @property
+    def is_benchmarking(self) -> bool:
+        """True for 198.18.0.0/15 (RFC 2544) and 2001:2::/48 (RFC 5180)."""
+        return self.category is _C.BENCHMARKING
+
+    @property
+    def is_reserved(self) -> bool:
+        """True for reserved space: 240.0.0.0/4, terminated registry rows, and unassigned IPv6."""
+        return self.category is _C.RESERVED
+
+    @property
+    def is_broadcast(self) -> bool:
+        """True only for the limited broadcast address 255.255.255.255 (RFC 919)."""
+        return self.category is _C.BROADCAST
+
+
+class IPv4Address(_BaseAddress):
+    """An IPv4 address: an immutable, hashable, ordered 32-bit value.
+
+    Build one from an int or from text (``IPv4Address("192.0.2.1")``, strict: see
+    :func:`parse_ipv4`), from 4 bytes with :meth:`from_bytes`, or let
+    :func:`parse_address` pick the family. Every IPv4 address sorts before every IPv6
+    address.
+
+    >>> a = IPv4Address(3232235777)
+    >>> a
+    IPv4Address('192.168.1.1')
+    >>> a.is_private, a.is_global
+    (True, False)
+    """
+
+    __slots__ = ("_ip",)
+
+    def __init__(self, value: int | str) -> None:
+        if isinstance(value, str):
+            self._ip = parse_ipv4_int(value)
+        else:
+            self._ip = _check_int(value, _V4_MAX, "IPv4Address")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> IPv4Address:
+        """Build from 4 bytes in network order (``packed``)."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+        if len(data) != 4:
+            raise AddressError(f"IPv4 needs exactly 4 bytes, got {len(data)}: {quote(bytes(data))}")
+        return _v4(int.from_bytes(data, "big"))
+
+    @property
+    def version(self) -> Literal[4]:
+        """Always 4."""
+        return 4
+
+    @property
+    def max_prefixlen(self) -> int:
+        """32, the number of bits in an IPv4 address."""
+        return 32
+
+    @property
+    def zone(self) -> None:
+        """IPv4 addresses have no zone; always ``None``."""
+        return None
+
+    @property
+    def packed(self) -> bytes:
+        """The 4 bytes in network order."""
+        return self._ip.to_bytes(4, "big")
+
+    @property
+    def exploded(self) -> str:
+        """Same as ``str()`` for IPv4."""
+        return format_ipv4(self._ip)
+
+    @property
+    def compressed(self) -> str:
+        """Same as ``str()`` for IPv4."""
+        return format_ipv4(self._ip)
+
+    @property
+    def reverse_pointer(self) -> str:
+        """The PTR name in ``in-addr.arpa`` (RFC 1035 section 3.5)."""
+        ip = self._ip
+        return f"{ip & 255}.{(ip >> 8) & 255}.{(ip >> 16) & 255}.{ip >> 24}.in-addr.arpa"
+
+    @property
+    def ipv4_mapped(self) -> None:
+        """Only IPv6 addresses embed an IPv4-mapped address; always ``None`` here."""
+        return None
+
+    def to_ipv6_mapped(self) -> IPv6Address:
+        """This address as ``::ffff:a.b.c.d`` (RFC 4291 section 2.5.5.2)."""
+        return _v6(_MAPPED_PREFIX | self._ip, None)
+
+    @property
+    def category(self) -> AddressCategory:
+        """The :class:`AddressCategory` of the most specific registry row."""
+        return _V4_CATEGORY[bisect_right(_V4_STARTS, self._ip) - 1]
+
+    @property
+    def is_global(self) -> bool:
+        """The registry's "Globally Reachable" for the most specific row.
+
+        Outside every row, IPv4 unicast is global. Multicast, N/A and terminated rows
+        count as not global.
+        """
+        return _V4_GLOBAL[bisect_right(_V4_STARTS, self._ip) - 1]
+
+    def to_stdlib(self) -> ipaddress.IPv4Address:
+        """The equivalent :class:`ipaddress.IPv4Address`."""
+        return ipaddress.IPv4Address(self._ip)
+
+    def __str__(self) -> str:
+        ip = self._ip
+        return f"{ip >> 24}.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}"
+
+    def __repr__(self) -> str:
+        return f"IPv4Address('{self}')"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __hash__(self) -> int:
+        return hash(self._ip)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is IPv4Address:
+            return self._ip == other._ip
+        if isinstance(other, _BaseAddress):
+            return False
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        if other.__class__ is IPv4Address:
+            return self._ip < other._ip
+        if other.__class__ is IPv6Address:
+            return True
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if other.__class__ is IPv4Address:
+            return self._ip <= other._ip
+        if other.__class__ is IPv6Address:
+            return True
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if other.__class__ is IPv4Address:
+            return self._ip > other._ip
+        if other.__class__ is IPv6Address:
+            return False
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if other.__class__ is IPv4Address:
+            return self._ip >= other._ip
+        if other.__class__ is IPv6Address:
+            return False
+        return NotImplemented
+
+    def __reduce__(self) -> tuple[type[IPv4Address], tuple[int]]:
+        return (IPv4Address, (self._ip,))
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Self:
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, "_ip"):
+            raise AttributeError(f"{type(self).__name__} is immutable")
+        object.__setattr__(self, name, value)
+
+
+class IPv6Address(_BaseAddress):
+    """An IPv6 address: an immutable, hashable, ordered 128-bit value with an optional zone.
+
+    ``str()`` is the RFC 5952 canonical text (lower case, no leading zeros, ``::`` for
+    the longest run of two or more zero groups, dotted tail only for IPv4-mapped
+    addresses), followed by ``%zone`` when there is one. Addresses with different zones
+    are different values (``fe80::1%eth0 != fe80::1``).
+
+    >>> a = parse_ipv6("2001:DB8:0:0:0:0:0:1")
+    >>> str(a), a.exploded
+    ('2001:db8::1', '2001:0db8:0000:0000:0000:0000:0000:0001')
+    >>> parse_ipv6("::ffff:10.0.0.1").ipv4_mapped
+    IPv4Address('10.0.0.1')
+    """
+
+    __slots__ = ("_ip", "_zone")
+    _zone: str | None
+
+    def __init__(self, value: int | str, zone: str | None = None) -> None:
+        if isinstance(value, str):
+            ip, text_zone = parse_ipv6_int(value)
+            if zone is not None and text_zone is not None:
+                raise AddressError(f"zone given twice for {quote(value)}")
+            zone = text_zone if zone is None else zone
+        else:
+            ip = _check_int(value, _V6_MAX, "IPv6Address")
+        if zone is not None:
+            zone = _check_zone(zone)
+        self._ip = ip
+        self._zone = zone
+
+    @classmethod
+    def from_bytes(cls, data: bytes, zone: str | None = None) -> IPv6Address:
+        """Build from 16 bytes in network order (``packed``), with an optional zone."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+        if len(data) != 16:
+            raise AddressError(f"IPv6 needs exactly 16 bytes, got {len(data)}: {quote(bytes(data))}")
+        return _v6(int.from_bytes(data, "big"), None if zone is None else _check_zone(zone))
+
+    @property
+    def version(self) -> Literal[6]:
+        """Always 6."""
+        return 6
+
+    @property
+    def max_prefixlen(self) -> int:
+        """128, the number of bits in an IPv6 address."""
+        return 128
+
+    @property
+    def zone(self) -> str | None:
+        """The scope zone (RFC 4007), e.g. ``"eth0"`` in ``fe80::1%eth0``, or ``None``."""
+        return self._zone
+
+    def without_zone(self) -> IPv6Address:
+        """The same address with no zone."""
+        return self if self._zone is None else _v6(self._ip, None)
+
+    @property
+    def packed(self) -> bytes:
+        """The 16 bytes in network order (the zone is not included)."""
+        return self._ip.to_bytes(16, "big")
+
+    @property
+    def exploded(self) -> str:
+        """All eight groups, four hex digits each, e.g. ``2001:0db8:0000:...:0001``."""
+        h = "%032x" % self._ip
+        text = ":".join(h[i : i + 4] for i in range(0, 32, 4))
+        return text if self._zone is None else f"{text}%{self._zone}"
+
+    @property
+    def compressed(self) -> str:
+        """The RFC 5952 canonical text; same as ``str()``."""
+        return str(self)
+
+    @property
+    def reverse_pointer(self) -> str:
+        """The PTR name in ``ip6.arpa`` (RFC 3596 section 2.5)."""
+        return ".".join(reversed("%032x" % self._ip)) + ".ip6.arpa"
+
+    @property
+    def ipv4_mapped(self) -> IPv4Address | None:
+        """The IPv4 address inside ``::ffff:0:0/96`` (RFC 4291 section 2.5.5.2), or ``None``."""
+        if self._ip & _MAPPED_MASK == _MAPPED_PREFIX:
+            return _v4(self._ip & _V4_MAX)
+        return None
+
+    @property
+    def category(self) -> AddressCategory:
+        """The :class:`AddressCategory`; an IPv4-mapped address takes its IPv4 address's."""
+        ip = self._ip
+        if ip & _MAPPED_MASK == _MAPPED_PREFIX:
+            return _V4_CATEGORY[bisect_right(_V4_STARTS, ip & _V4_MAX) - 1]
+        return _V6_CATEGORY[bisect_right(_V6_STARTS, ip) - 1]
+
+    @property
+    def is_global(self) -> bool:
+        """The registry's "Globally Reachable" for the most specific row.
+
+        Outside every row, IPv6 is global only inside 2000::/3 (global unicast). N/A
+        (Teredo, 6to4), multicast and site-local count as not global. An IPv4-mapped
+        address answers for its IPv4 address.
+        """
+        ip = self._ip
+        if ip & _MAPPED_MASK == _MAPPED_PREFIX:
+            return _V4_GLOBAL[bisect_right(_V4_STARTS, ip & _V4_MAX) - 1]
+        return _V6_GLOBAL[bisect_right(_V6_STARTS, ip) - 1]
+
+    @property
+    def is_site_local(self) -> bool:
+        """True for the deprecated site-local block fec0::/10 (RFC 3879)."""
+        return self.category is _C.SITE_LOCAL
+
+    def to_stdlib(self) -> ipaddress.IPv6Address:
+        """The equivalent :class:`ipaddress.IPv6Address` (zone kept on Python 3.9+)."""
+        text = format_ipv6(self._ip) if self._zone is None else f"{format_ipv6(self._ip)}%{self._zone}"
+        return ipaddress.IPv6Address(text)
+
+    def __str__(self) -> str:
+        if self._zone is None:
+            return format_ipv6(self._ip)
+        return f"{format_ipv6(self._ip)}%{self._zone}"
+
+    def __repr__(self) -> str:
+        return f"IPv6Address('{self}')"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __hash__(self) -> int:
+        return hash((self._ip, self._zone))
+
+    def _key(self) -> tuple[int, str]:
+        return (self._ip, self._zone or "")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is IPv6Address:
+            return self._ip == other._ip and self._zone == other._zone
+        if isinstance(other, _BaseAddress):
+            return False
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, IPv6Address):
+            return self._key() < other._key()
+        if isinstance(other, IPv4Address):
+            return False
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, IPv6Address):
+            return self._key() <= other._key()
+        if isinstance(other, IPv4Address):
+            return False
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, IPv6Address):
+            return self._key() > other._key()
+        if isinstance(other, IPv4Address):
+            return True
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, IPv6Address):
+            return self._key() >= other._key()
+        if isinstance(other, IPv4Address):
+            return True
+        return NotImplemented
+
+    def __reduce__(self) -> tuple[type[IPv6Address], tuple[int, str | None]]:
+        return (IPv6Address, (self._ip, self._zone))
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Self:
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, "_zone"):
+            raise AttributeError(f"{type(self).__name__} is immutable")
+        object.__setattr__(self, name, value)
+
+
+#: Either address family.
+Address = Union[IPv4Address, IPv6Address]
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _v4(ip: int) -> IPv4Address:
+    """Build an IPv4Address from a trusted int, skipping validation (hot path)."""
+    obj = _new(IPv4Address)
+    _set(obj, "_ip", ip)
+    return obj
+
+
+def _v6(ip: int, zone: str | None) -> IPv6Address:
+    """Build an IPv6Address from a trusted int and zone, skipping validation (hot path)."""
+    obj = _new(IPv6Address)
+    _set(obj, "_ip", ip)
+    _set(obj, "_zone", zone)
+    return obj
+
+
+def _check_zone(zone: object) -> str:
+    if not isinstance(zone, str):
+        raise TypeError(f"zone must be str, got {type(zone).__name__}")
+    # Reuse the text parser's zone rules so both ways of giving a zone agree.
+    return parse_ipv6_int("::%" + zone)[1] or ""
+
+
+def parse_ipv4(text: str) -> IPv4Address:
+    """Parse strict dotted-quad text: four ASCII decimal octets 0-255, no leading zeros.
+
+    Rejects what lenient parsers accept: ``010.0.0.1`` (octal or decimal? CVE-2021-29921),
+    ``1.2.3`` and other short forms, hex, signs, whitespace, a trailing dot, and
+    non-ASCII digits. Raises :class:`AddressError` naming the input and the reason.
+
+    >>> parse_ipv4("192.0.2.1")
+    IPv4Address('192.0.2.1')
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_ipv4 needs str, got {type(text).__name__}")
+    return _v4(parse_ipv4_int(text))
+
+
+def parse_ipv6(text: str) -> IPv6Address:
+    """Parse IPv6 text in any RFC 4291 section 2.2 form, with an optional ``%zone``.
+
+    Groups are 1-4 hex digits, at most one ``::``, an optional dotted IPv4 tail;
+    case-insensitive. Raises :class:`AddressError` naming the input and the reason.
+
+    >>> parse_ipv6("FE80::1%eth0")
+    IPv6Address('fe80::1%eth0')
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_ipv6 needs str, got {type(text).__name__}")
+    ip, zone = parse_ipv6_int(text)
+    return _v6(ip, zone)
+
+
+def parse_address(value: str | int | bytes | Address | ipaddress.IPv4Address | ipaddress.IPv6Address) -> Address:
+    """Build an address from text, an int, packed bytes, or an address object.
+
+    * ``str``: IPv6 if it contains ``:``, otherwise strict IPv4.
+    * ``int``: IPv4 below 2**32, IPv6 up to 2**128 - 1 (as stdlib ``ip_address``).
+    * ``bytes``: 4 bytes are IPv4, 16 bytes IPv6 (packed, network order).
+    * our own addresses are returned as they are; stdlib ``ipaddress`` ones converted.
+
+    Raises :class:`AddressError` for bad values and :class:`TypeError` for other types.
+
+    >>> parse_address("10.1.2.3"), parse_address("::1"), parse_address(2**32)
+    (IPv4Address('10.1.2.3'), IPv6Address('::1'), IPv6Address('::1:0:0'))
+    """
+    cls = value.__class__
+    if cls is str:
+        if ":" in value:  # type: ignore[operator]
+            ip, zone = parse_ipv6_int(value)  # type: ignore[arg-type]
+            return _v6(ip, zone)
+        return _v4(parse_ipv4_int(value))  # type: ignore[arg-type]
+    if cls is IPv4Address or cls is IPv6Address:
+        return value  # type: ignore[return-value]
+    if isinstance(value, str):  # str subclasses
+        return parse_address(str(value))
+    if isinstance(value, bool):
+        raise TypeError("parse_address does not take bool")
+    if isinstance(value, int):
+        if 0 <= value <= _V4_MAX:
+            return _v4(value)
+        if _V4_MAX < value <= _V6_MAX:
+            return _v6(value, None)
+        raise AddressError(f"{value} is out of range for an IP address (0 to 2**128 - 1)")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        if len(value) == 4:
+            return _v4(int.from_bytes(value, "big"))
+        if len(value) == 16:
+            return _v6(int.from_bytes(value, "big"), None)
+        raise AddressError(f"packed address must be 4 or 16 bytes, got {len(value)}: {quote(bytes(value))}")
+    if isinstance(value, ipaddress.IPv4Address):
+        return _v4(int(value))
+    if isinstance(value, ipaddress.IPv6Address):
+        return _v6(int(value), value.scope_id)
+    raise TypeError(f"cannot build an IP address from {type(value).__name__}")
+
+
+def is_valid_address(text: object) -> bool:
+    """True if ``text`` is a str that :func:`parse_address` accepts; never raises.
+
+    >>> is_valid_address("192.168.0.1"), is_valid_address("192.168.0.01")
+    (True, False)
+    """
+    if not isinstance(text, str):
+        return False
+    try:
+        parse_address(text)
+    except AddressError:
+        return False
+    return True

@@ -1,0 +1,61 @@
+"""Classification of addresses against the IANA special-purpose registries."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from ._registry import IPV4_TABLE, IPV6_TABLE, AddressCategory, RegistryEntry
+from .addresses import Address, IPv6Address, parse_address
+
+__all__ = ["AddressInfo", "classify", "registry_entry"]
+
+
+@dataclass(frozen=True, slots=True)
+class AddressInfo:
+    """What the registries say about one address.
+
+    ``entry`` is the most specific registry row covering the address (``None`` for
+    ordinary public IPv4). For an IPv4-mapped IPv6 address the facts are those of the
+    IPv4 address it carries, and ``entry`` is that address's row.
+
+    >>> print(classify("100.64.1.1"))
+    100.64.1.1: shared (Shared Address Space, RFC 6598), not globally reachable
+    """
+
+    address: Address
+    category: AddressCategory
+    entry: RegistryEntry | None
+    globally_reachable: bool
+
+    def __str__(self) -> str:
+        where = f" ({self.entry.name}, {self.entry.rfc})" if self.entry is not None else ""
+        mapped = self.address.ipv4_mapped
+        via = f" as IPv4-mapped {mapped}" if mapped is not None else ""
+        reach = "globally reachable" if self.globally_reachable else "not globally reachable"
+        return f"{self.address}{via}: {self.category}{where}, {reach}"
+
+
+def registry_entry(address: Address) -> RegistryEntry | None:
+    """The most specific registry row covering ``address`` (IPv4-mapped unwrapped), or None."""
+    if isinstance(address, IPv6Address):
+        mapped = address.ipv4_mapped
+        if mapped is None:
+            return IPV6_TABLE.entries[IPV6_TABLE.index(int(address))]
+        address = mapped
+    return IPV4_TABLE.entries[IPV4_TABLE.index(int(address))]
+
+
+def classify(
+    address: str | int | bytes | Address | ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> AddressInfo:
+    """Classify an address (anything :func:`parse_address` accepts) by the IANA registries.
+
+    Raises :class:`AddressError` for malformed input.
+
+    >>> info = classify("::ffff:192.168.0.1")
+    >>> info.category, info.globally_reachable
+    (<AddressCategory.PRIVATE: 'private'>, False)
+    """
+    addr = parse_address(address)
+    return AddressInfo(addr, addr.category, registry_entry(addr), addr.is_global)

@@ -1,0 +1,101 @@
+"""The exceptions netbasics raises.
+
+Every error derives from :class:`NetbasicsError`, and each specific error also derives
+from the builtin exception a caller already catches: bad input is a :class:`ValueError`,
+a timeout is a :class:`TimeoutError`, a failed or broken connection is a
+:class:`ConnectionError`. So ``except ValueError`` keeps working for code written against
+the standard library, and ``except NetbasicsError`` catches everything from here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AddressError",
+    "ConnectError",
+    "ConnectionClosed",
+    "DatagramTooLarge",
+    "EndpointError",
+    "FrameTooLarge",
+    "NetTimeoutError",
+    "NetbasicsError",
+    "NetworkError",
+    "PortError",
+    "ResolveError",
+    "UnsafeDestination",
+]
+
+# Inputs are quoted in messages; a megabyte of garbage should not become a megabyte of
+# exception text, so quotes are cut to this many characters.
+_QUOTE_LIMIT = 60
+
+
+def quote(value: object) -> str:
+    """Return ``repr(value)`` cut to a readable length, for use in error messages."""
+    text = repr(value)
+    if len(text) > _QUOTE_LIMIT:
+        text = text[: _QUOTE_LIMIT - 5] + "...'" + f" ({len(str(value))} chars)"
+    return text
+
+
+class NetbasicsError(Exception):
+    """Base class of every exception raised by netbasics."""
+
+
+class AddressError(NetbasicsError, ValueError):
+    """An IP address could not be parsed or built: the message quotes the input and says why.
+
+    Example::
+
+        >>> import netbasics
+        >>> netbasics.parse_address("1.2.3.256")
+        Traceback (most recent call last):
+        ...
+        netbasics.AddressError: octet 256 out of range in '1.2.3.256'
+    """
+
+
+class NetworkError(NetbasicsError, ValueError):
+    """A network (CIDR prefix), range or address-list entry is malformed."""
+
+
+class PortError(NetbasicsError, ValueError):
+    """A port number is not a plain integer in 0-65535, or a service name is unknown."""
+
+
+class EndpointError(NetbasicsError, ValueError):
+    """Text is not a valid ``address:port`` or ``host:port`` endpoint."""
+
+
+class FrameTooLarge(NetbasicsError, ValueError):
+    """A message exceeds the framer's ``max_size``; raised before the data is buffered."""
+
+
+class DatagramTooLarge(NetbasicsError, ValueError):
+    """A datagram is larger than UDP can carry, or larger than the receive buffer."""
+
+
+class UnsafeDestination(NetbasicsError, ValueError):
+    """An address is not safe to connect to under the destination policy; says which rule."""
+
+
+class ResolveError(NetbasicsError, OSError):
+    """A host name could not be resolved to any address."""
+
+
+class ConnectError(NetbasicsError, ConnectionError):
+    """A connection could not be established; the message names every address tried."""
+
+
+class ConnectionClosed(NetbasicsError, ConnectionError):
+    """The peer closed the connection before a complete message arrived.
+
+    ``partial`` holds the bytes received so far, so nothing accepted is lost.
+    """
+
+    def __init__(self, message: str, partial: bytes = b"") -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class NetTimeoutError(NetbasicsError, TimeoutError):
+    """A network operation did not complete within its timeout."""
