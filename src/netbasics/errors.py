@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "AddressError",
+    "BindError",
     "ConnectError",
     "ConnectionClosed",
     "DatagramTooLarge",
@@ -80,6 +81,10 @@ class UnsafeDestination(NetbasicsError, ValueError):
 
 class ResolveError(NetbasicsError, OSError):
     """A host name could not be resolved to any address."""
+
+
+class BindError(NetbasicsError, OSError):
+    """A socket could not be bound: the address is in use, not local, or not permitted."""
 
 
 class ConnectError(NetbasicsError, ConnectionError):

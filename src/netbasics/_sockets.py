@@ -1,0 +1,252 @@
+"""Socket plumbing shared by TCP and UDP: safe defaults and OS-error translation.
+
+This is one of the few modules that import ``socket``. Everything that creates, binds or
+configures a socket goes through here, so defaults live in one place (trio's
+``open_tcp_listeners`` is the model), and every ``OSError`` from the system is turned
+into a netbasics error in exactly one function, :func:`translate_os_error`, chained with
+``raise ... from``.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import struct
+from typing import Final
+
+from .endpoints import Endpoint
+from .errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, NetTimeoutError, ResolveError
+
+__all__ = [
+    "DEFAULT_BACKLOG",
+    "bind_socket",
+    "connect_failure",
+    "family_of",
+    "is_resource_exhaustion",
+    "listen_socket",
+    "local_endpoint",
+    "remote_endpoint",
+    "set_io_timeout",
+    "set_keepalive",
+    "translate_os_error",
+]
+
+# Errors that say "this address cannot be reached from here" rather than "refused".
+_UNREACHABLE: Final = frozenset(
+    {
+        errno.ENETUNREACH,
+        errno.EHOSTUNREACH,
+        errno.EHOSTDOWN,
+        errno.ENETDOWN,
+        errno.EADDRNOTAVAIL,
+        errno.EAFNOSUPPORT,
+    }
+)
+_CLOSED: Final = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ENOTCONN, errno.ESHUTDOWN})
+# Out of file descriptors or kernel memory: accept() keeps failing until something is freed.
+_EXHAUSTED: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# A blocking socket with SO_RCVTIMEO/SO_SNDTIMEO reports its timeout as EAGAIN.
+_WOULD_BLOCK: Final = frozenset({errno.EAGAIN, errno.EWOULDBLOCK})
+# Operations whose failures are all "could not set up the local socket".
+_BIND_OPERATIONS: Final = frozenset({"bind", "listen"})
+
+#: Linux caps listen() backlogs at net.core.somaxconn (4096 on current kernels); asking
+#: for more is harmless, and socketserver's default of 5 drops clients under load.
+DEFAULT_BACKLOG: Final = 4096
+
+# struct timeval for SO_RCVTIMEO/SO_SNDTIMEO: (time_t seconds, suseconds_t microseconds),
+# two native longs on Linux and the BSDs (macOS pads a 32-bit tv_usec to the same size).
+_TIMEVAL: Final = struct.Struct("@ll")
+
+
+def family_of(endpoint: Endpoint) -> socket.AddressFamily:
+    """``AF_INET`` or ``AF_INET6`` for an endpoint."""
+    return socket.AF_INET if endpoint.version == 4 else socket.AF_INET6
+
+
+def translate_os_error(
+    exc: OSError, operation: str, target: object = None, timeout: float | None = None
+) -> NetbasicsError | OSError:
+    """The netbasics error for an ``OSError`` raised while doing ``operation`` on ``target``.
+
+    Callers write ``except OSError as exc: raise translate_os_error(exc, "connect", ep) from exc``.
+    ``timeout`` is the timeout that was in force (for the message; a positive one also
+    makes ``EAGAIN`` from a blocking socket with ``SO_RCVTIMEO`` a timeout). Every
+    ``bind``/``listen`` failure is a :class:`BindError`. The translated error keeps the
+    original ``errno``. Errors with no better meaning are returned unchanged (still an
+    ``OSError``).
+    """
+    if isinstance(exc, NetbasicsError):
+        return exc
+    err = _translate(exc, f"{operation} {target}" if target is not None else operation, operation, timeout)
+    if err is not exc and exc.errno is not None:
+        err.errno = exc.errno
+    return err
+
+
+def _translate(exc: OSError, where: str, operation: str, timeout: float | None) -> OSError:
+    code = exc.errno
+    if (
+        isinstance(exc, TimeoutError)
+        or code == errno.ETIMEDOUT
+        or (code in _WOULD_BLOCK and timeout is not None and timeout > 0)
+    ):
+        after = f" after {timeout:g} s" if timeout is not None else ""
+        return NetTimeoutError(f"{where}: timed out{after}")
+    if isinstance(exc, socket.gaierror):
+        return ResolveError(f"{where}: {exc.strerror or exc}")
+    if operation in _BIND_OPERATIONS:
+        return BindError(f"{where}: {exc.strerror or exc}")
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(f"{where}: connection refused")
+    if code in _CLOSED or isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        return ConnectionClosed(f"{where}: connection closed by peer ({exc.strerror or exc})")
+    if code in _UNREACHABLE:
+        return ConnectError(f"{where}: {exc.strerror or exc}")
+    return exc
+
+
+def _reason(exc: OSError | None) -> str:
+    if exc is None:
+        return "no answer"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError) or exc.errno == errno.ETIMEDOUT:
+        return "timed out"
+    return (exc.strerror or str(exc)).lower()
+
+
+def connect_failure(
+    target: object, attempts: list[tuple[Endpoint, OSError | None]], timeout: float | None
+) -> ConnectError | NetTimeoutError:
+    """The one error for a connect that tried every address in ``attempts`` and failed.
+
+    ``attempts`` pairs each address with the error it failed with, or ``None`` when it was
+    still pending when the deadline passed. The result is a :class:`NetTimeoutError` when
+    the deadline passed or an attempt timed out, otherwise a :class:`ConnectError`; its
+    message names every address tried and why it failed, e.g.
+    ``connect to localhost:9: 127.0.0.1:9 connection refused; [::1]:9 connection refused``.
+    """
+    tried = "; ".join(f"{ep} {_reason(exc)}" for ep, exc in attempts) or "no address to try"
+    timed_out = any(exc is None or _reason(exc) == "timed out" for _, exc in attempts)
+    if timed_out:
+        after = f" after {timeout:g} s" if timeout is not None else ""
+        err: ConnectError | NetTimeoutError = NetTimeoutError(f"connect to {target} timed out{after}: {tried}")
+    else:
+        err = ConnectError(f"connect to {target} failed: {tried}")
+    codes = {exc.errno for _, exc in attempts if exc is not None and exc.errno is not None}
+    if len(codes) == 1:
+        err.errno = codes.pop()
+    return err
+
+
+def is_resource_exhaustion(exc: OSError) -> bool:
+    """True when ``exc`` means the process or system ran out of descriptors or memory (EMFILE, ENFILE, ...)."""
+    return exc.errno in _EXHAUSTED
+
+
+def bind_socket(
+    endpoint: Endpoint,
+    kind: socket.SocketKind,
+    *,
+    reuse_address: bool = True,
+    reuse_port: bool = False,
+    dual_stack: bool = True,
+) -> socket.socket:
+    """A new socket of ``kind`` bound to ``endpoint`` with the library's safe defaults.
+
+    * ``SO_REUSEADDR`` unless ``reuse_address=False`` (restart without waiting for
+      TIME_WAIT); ``SO_REUSEPORT`` only when asked, since it lets another process share
+      the port.
+    * An IPv6 wildcard bind (``::``) accepts IPv4 too when ``dual_stack`` and the OS allows
+      (``IPV6_V6ONLY`` off); other IPv6 binds are IPv6 only.
+    * The socket is closed if anything fails, and the error is translated.
+    """
+    family = family_of(endpoint)
+    try:
+        sock = socket.socket(family, kind)
+    except OSError as exc:
+        raise translate_os_error(exc, "bind", endpoint) from exc
+    try:
+        if reuse_address:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            wildcard = int(endpoint.address) == 0
+            v6only = 0 if (wildcard and dual_stack and socket.has_dualstack_ipv6()) else 1
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+        sock.bind(endpoint.sockaddr)
+    except OSError as exc:
+        sock.close()
+        raise translate_os_error(exc, "bind", endpoint) from exc
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def listen_socket(
+    endpoint: Endpoint,
+    *,
+    backlog: int = DEFAULT_BACKLOG,
+    reuse_address: bool = True,
+    reuse_port: bool = False,
+    dual_stack: bool = True,
+) -> socket.socket:
+    """A TCP socket bound to ``endpoint`` and listening, with :func:`bind_socket`'s defaults.
+
+    ``backlog`` is clamped to at least 1; the kernel clamps it further to
+    ``net.core.somaxconn``. The socket is closed and a :class:`BindError` raised if
+    ``listen()`` fails.
+    """
+    sock = bind_socket(
+        endpoint, socket.SOCK_STREAM, reuse_address=reuse_address, reuse_port=reuse_port, dual_stack=dual_stack
+    )
+    try:
+        sock.listen(max(1, backlog))
+    except OSError as exc:
+        sock.close()
+        raise translate_os_error(exc, "listen", endpoint) from exc
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def set_io_timeout(sock: socket.socket, option: int, seconds: float) -> None:
+    """Set ``SO_RCVTIMEO`` or ``SO_SNDTIMEO`` on a blocking socket; ``0`` means no timeout.
+
+    The kernel then ends a blocked ``recv``/``send`` with ``EAGAIN`` after ``seconds``,
+    which costs nothing per call, unlike a Python-level socket timeout (one extra
+    ``poll()`` before every call). Values are rounded up to whole microseconds.
+    """
+    whole = int(seconds)
+    micros = int((seconds - whole) * 1_000_000 + 0.999999)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, 0
+    if whole == 0 and micros == 0 and seconds > 0:
+        micros = 1
+    sock.setsockopt(socket.SOL_SOCKET, option, _TIMEVAL.pack(whole, micros))
+
+
+def set_keepalive(sock: socket.socket, idle: float = 60.0, interval: float = 10.0, count: int = 5) -> None:
+    """Turn on TCP keepalive: probe after ``idle`` s of silence, every ``interval`` s, ``count`` times."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    # The per-socket knobs exist on Linux and recent macOS; elsewhere the OS defaults apply.
+    if hasattr(socket, "TCP_KEEPIDLE"):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(idle)))
+    if hasattr(socket, "TCP_KEEPINTVL"):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, int(interval)))
+    if hasattr(socket, "TCP_KEEPCNT"):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, max(1, count))
+
+
+def local_endpoint(sock: socket.socket) -> Endpoint:
+    """The endpoint a socket is bound to."""
+    return Endpoint.from_sockaddr(sock.getsockname())
+
+
+def remote_endpoint(sock: socket.socket) -> Endpoint:
+    """The endpoint a connected socket talks to."""
+    return Endpoint.from_sockaddr(sock.getpeername())

@@ -1,0 +1,383 @@
+"""Endpoints: an address and a port (``1.2.3.4:80``, ``[2001:db8::1]:443``) and host names.
+
+Pure values and parsing; nothing here touches a socket. Resolution of names lives in
+``resolver``, the socket plumbing in ``_sockets``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Final, Union
+
+from ._parse import parse_ipv4_int, parse_ipv6_int
+from .addresses import Address, IPv4Address, IPv6Address, _v4, _v6, parse_address
+from .errors import AddressError, EndpointError, PortError, quote
+from .ports import validate_port
+
+__all__ = ["Endpoint", "EndpointLike", "HostPort", "parse_endpoint"]
+
+# RFC 1123 section 2.1 host names: labels of letters, digits and hyphens, 1-63 characters,
+# not starting or ending with a hyphen; underscores are accepted because real service
+# names (``_sip._tcp``) and many internal hosts use them. At most 253 characters.
+_LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+_MAX_HOST: Final = 253
+# One part of a legacy inet_aton() address: decimal, octal (leading 0) or hex (0x...).
+_ATON_PART: Final = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
+
+
+def _port(value: object, text: object) -> int:
+    try:
+        return validate_port(value)
+    except PortError as exc:
+        raise EndpointError(f"bad port in {quote(text)}: {exc}") from None
+
+
+def _split_host_port(text: str) -> tuple[str, str, bool]:
+    """Split ``host:port`` / ``[v6]:port`` into (host, port text, bracketed)."""
+    if text.startswith("["):
+        close = text.find("]")
+        if close < 0:
+            raise EndpointError(f"missing ']' in {quote(text)}")
+        host, rest = text[1:close], text[close + 1 :]
+        if not rest.startswith(":") or len(rest) < 2:
+            raise EndpointError(f"expected ':PORT' after ']' in {quote(text)}")
+        return host, rest[1:], True
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        raise EndpointError(f"missing ':PORT' in {quote(text)}")
+    if ":" in host:
+        # RFC 3986 section 3.2.2: an IPv6 literal with a port must be bracketed; without
+        # brackets '2001:db8::1:80' is ambiguous (is 80 the port or the last group?).
+        raise EndpointError(f"ambiguous IPv6 endpoint {quote(text)}: write it as '[{host}]:{port}'")
+    if not host:
+        raise EndpointError(f"missing host before ':' in {quote(text)}")
+    return host, port, False
+
+
+class Endpoint:
+    """An IP address and a port: the target of a connection or a bound socket.
+
+    Immutable, hashable and ordered (by address, then port). The IPv6 scope zone is part
+    of the address (``fe80::1%eth0``). ``str()`` gives ``1.2.3.4:80`` or ``[v6]:port``
+    and round trips through :meth:`parse`.
+
+    >>> ep = Endpoint.parse("[2001:DB8::1]:443")
+    >>> ep
+    Endpoint('[2001:db8::1]:443')
+    >>> ep.address, ep.port, ep.sockaddr
+    (IPv6Address('2001:db8::1'), 443, ('2001:db8::1', 443, 0, 0))
+    >>> Endpoint("127.0.0.1", 8080) == Endpoint("127.0.0.1:8080")
+    True
+    """
+
+    __slots__ = ("_address", "_port")
+    _address: Address
+    _port: int
+
+    def __init__(
+        self, address: Address | str | ipaddress.IPv4Address | ipaddress.IPv6Address, port: int | None = None
+    ) -> None:
+        if port is None:
+            # Endpoint("1.2.3.4:80"): the text form, so that repr() evaluates back.
+            if not isinstance(address, str):
+                raise TypeError("Endpoint() needs a port, or one 'address:port' string")
+            parsed = Endpoint.parse(address)
+            object.__setattr__(self, "_address", parsed._address)
+            object.__setattr__(self, "_port", parsed._port)
+            return
+        try:
+            addr = parse_address(address)
+        except AddressError as exc:
+            raise EndpointError(f"bad address in endpoint: {exc}") from None
+        object.__setattr__(self, "_address", addr)
+        object.__setattr__(self, "_port", _port(port, port))
+
+    @classmethod
+    def parse(cls, text: str) -> Endpoint:
+        """Parse ``a.b.c.d:port``, ``[v6]:port`` or ``[v6%zone]:port``.
+
+        Raises :class:`EndpointError` naming the input; an unbracketed IPv6 address with
+        a port is refused as ambiguous, with the bracketed spelling suggested.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"Endpoint.parse needs str, got {type(text).__name__}")
+        host, port_text, bracketed = _split_host_port(text)
+        try:
+            if bracketed:
+                ip, zone = parse_ipv6_int(host)
+                addr: Address = _v6(ip, zone)
+            else:
+                addr = _v4(parse_ipv4_int(host))
+        except AddressError as exc:
+            raise EndpointError(f"bad address in endpoint {quote(text)}: {exc}") from None
+        return _endpoint(addr, _port(port_text, text))
+
+    @classmethod
+    def from_sockaddr(cls, sockaddr: tuple[object, ...]) -> Endpoint:
+        """Build from a socket-module address tuple: ``(host, port)`` or ``(host, port, flow, scope_id)``.
+
+        A non-zero ``scope_id`` without a zone in the host text becomes a numeric zone.
+        """
+        if not isinstance(sockaddr, tuple) or len(sockaddr) not in (2, 4):
+            raise EndpointError(f"not an IP socket address: {quote(sockaddr)}")
+        host, port = sockaddr[0], sockaddr[1]
+        if not isinstance(host, str):
+            raise EndpointError(f"not an IP socket address: {quote(sockaddr)}")
+        try:
+            addr = parse_address(host)
+        except AddressError as exc:
+            raise EndpointError(f"bad address in socket address {quote(sockaddr)}: {exc}") from None
+        if len(sockaddr) == 4 and isinstance(addr, IPv6Address) and addr.zone is None:
+            scope = sockaddr[3]
+            if isinstance(scope, int) and scope:
+                addr = _v6(int(addr), str(scope))
+        return _endpoint(addr, _port(port, sockaddr))
+
+    @property
+    def address(self) -> Address:
+        """The IP address (with its zone, for scoped IPv6)."""
+        return self._address
+
+    @property
+    def port(self) -> int:
+        """The port, 0-65535."""
+        return self._port
+
+    @property
+    def version(self) -> int:
+        """4 or 6."""
+        return self._address.version
+
+    @property
+    def sockaddr(self) -> tuple[str, int] | tuple[str, int, int, int]:
+        """The tuple the socket module takes: ``(host, port)`` or ``(host, port, 0, 0)``.
+
+        A zone stays in the host text (``'fe80::1%eth0'``), which the socket module
+        resolves to the interface's scope id.
+        """
+        if self._address.version == 4:
+            return (str(self._address), self._port)
+        return (str(self._address), self._port, 0, 0)
+
+    def with_port(self, port: int) -> Endpoint:
+        """The same address with another port."""
+        return Endpoint(self._address, port)
+
+    def __str__(self) -> str:
+        if self._address.version == 4:
+            return f"{self._address}:{self._port}"
+        return f"[{self._address}]:{self._port}"
+
+    def __repr__(self) -> str:
+        return f"Endpoint('{self}')"
+
+    def _key(self) -> tuple[Address, int]:
+        return (self._address, self._port)
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Endpoint):
+            return self._key() == other._key()
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, Endpoint):
+            return self._key() < other._key()
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, Endpoint):
+            return self._key() <= other._key()
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, Endpoint):
+            return self._key() > other._key()
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, Endpoint):
+            return self._key() >= other._key()
+        return NotImplemented
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Endpoint is immutable")
+
+    def __reduce__(self) -> tuple[type[Endpoint], tuple[Address, int]]:
+        return (Endpoint, (self._address, self._port))
+
+
+def _endpoint(address: Address, port: int) -> Endpoint:
+    obj = object.__new__(Endpoint)
+    object.__setattr__(obj, "_address", address)
+    object.__setattr__(obj, "_port", port)
+    return obj
+
+
+def _check_host(host: str, text: object) -> str:
+    """Validate a host name (not an IP literal); returns it lower-cased."""
+    name = host[:-1] if host.endswith(".") else host
+    if not name or len(name) > _MAX_HOST:
+        raise EndpointError(f"host name must be 1 to {_MAX_HOST} characters in {quote(text)}")
+    if not name.isascii():
+        raise EndpointError(f"host name is not ASCII (encode IDNs as xn-- first) in {quote(text)}")
+    labels = name.split(".")
+    for label in labels:
+        if not _LABEL.fullmatch(label):
+            raise EndpointError(f"bad host name label {label!r} in {quote(text)}")
+    # '127.1', '2130706433', '010.0.0.1' and '0x7f.1' are not names: the system resolver
+    # reads them as legacy inet_aton() addresses (127.1 is 127.0.0.1, 010 is octal), the
+    # ambiguity the strict parser exists to refuse (CVE-2021-29921). RFC 1123 section 2.1
+    # and RFC 3696 section 2: the last label of a host name is never all-numeric.
+    if labels[-1].isdigit() or (len(labels) <= 4 and all(_ATON_PART.fullmatch(label) for label in labels)):
+        try:
+            parse_ipv4_int(name)
+        except AddressError as exc:
+            raise EndpointError(f"{quote(text)} is neither a host name nor a valid IPv4 address: {exc}") from None
+    return host.lower()
+
+
+class HostPort:
+    """A host (name or IP literal) and a port, before name resolution.
+
+    ``HostPort.parse("example.com:443")``, ``"localhost:8080"``, ``"[::1]:80"`` and
+    ``"10.0.0.1:22"`` all work; :attr:`address` is set when the host is an IP literal.
+    Use :func:`netbasics.resolve` to turn a name into endpoints.
+
+    >>> hp = HostPort.parse("Example.COM:443")
+    >>> hp.host, hp.port, hp.address
+    ('example.com', 443, None)
+    >>> HostPort.parse("[::1]:80").address
+    IPv6Address('::1')
+    """
+
+    __slots__ = ("_address", "_host", "_port")
+    _host: str
+    _port: int
+    _address: Address | None
+
+    def __init__(self, host: str, port: int | None = None) -> None:
+        if not isinstance(host, str):
+            raise TypeError(f"host must be str, got {type(host).__name__}")
+        if port is None:
+            # HostPort("example.com:443"): the text form, so that repr() evaluates back.
+            parsed = HostPort.parse(host)
+            object.__setattr__(self, "_host", parsed._host)
+            object.__setattr__(self, "_port", parsed._port)
+            object.__setattr__(self, "_address", parsed._address)
+            return
+        address: Address | None = None
+        bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        try:
+            address = parse_address(bare)
+        except AddressError:
+            if ":" in bare or host != bare:
+                raise EndpointError(f"bad IPv6 literal {quote(host)}") from None
+        name = str(address) if address is not None else _check_host(host, host)
+        object.__setattr__(self, "_host", name)
+        object.__setattr__(self, "_port", _port(port, port))
+        object.__setattr__(self, "_address", address)
+
+    @classmethod
+    def parse(cls, text: str) -> HostPort:
+        """Parse ``host:port`` or ``[v6]:port``; raises :class:`EndpointError`."""
+        if not isinstance(text, str):
+            raise TypeError(f"HostPort.parse needs str, got {type(text).__name__}")
+        host, port_text, bracketed = _split_host_port(text)
+        if bracketed:
+            try:
+                ip, zone = parse_ipv6_int(host)
+            except AddressError as exc:
+                raise EndpointError(f"bad address in {quote(text)}: {exc}") from None
+            return cls(str(_v6(ip, zone)), _port(port_text, text))
+        return cls(host, _port(port_text, text))
+
+    @property
+    def host(self) -> str:
+        """The host name (lower case) or the canonical text of the IP literal."""
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The port, 0-65535."""
+        return self._port
+
+    @property
+    def address(self) -> Address | None:
+        """The address when the host is an IP literal, else ``None``."""
+        return self._address
+
+    @property
+    def is_localhost(self) -> bool:
+        """True for ``localhost`` and names under ``.localhost`` (RFC 6761 section 6.3)."""
+        name = self._host.rstrip(".")
+        return name == "localhost" or name.endswith(".localhost")
+
+    def to_endpoint(self) -> Endpoint:
+        """The :class:`Endpoint` for an IP literal; raises :class:`EndpointError` for names."""
+        if self._address is None:
+            raise EndpointError(f"{self._host!r} is a name; resolve it first")
+        return _endpoint(self._address, self._port)
+
+    def __str__(self) -> str:
+        if ":" in self._host:
+            return f"[{self._host}]:{self._port}"
+        return f"{self._host}:{self._port}"
+
+    def __repr__(self) -> str:
+        return f"HostPort('{self}')"
+
+    def __hash__(self) -> int:
+        return hash((self._host, self._port))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HostPort):
+            return (self._host, self._port) == (other._host, other._port)
+        return NotImplemented
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("HostPort is immutable")
+
+    def __reduce__(self) -> tuple[type[HostPort], tuple[str, int]]:
+        return (HostPort, (self._host, self._port))
+
+
+#: What connect/bind functions accept as a target: an Endpoint, a HostPort,
+#: a ``(host, port)`` tuple (host as text or an address object), an IPv6 socket-module
+#: address ``(host, port, flowinfo, scope_id)``, or ``"host:port"`` text.
+EndpointLike = Union[
+    Endpoint, HostPort, tuple[Union[str, IPv4Address, IPv6Address], int], tuple[str, int, int, int], str
+]
+
+
+def parse_endpoint(target: EndpointLike) -> Endpoint | HostPort:
+    """Normalise any :data:`EndpointLike` to an :class:`Endpoint` (IP literal) or a :class:`HostPort` (name).
+
+    A 4-tuple is taken as an IPv6 socket address ``(host, port, flowinfo, scope_id)``.
+    Raises :class:`EndpointError` for bad text and :class:`TypeError` for other types.
+
+    >>> parse_endpoint(("localhost", 80))
+    HostPort('localhost:80')
+    >>> parse_endpoint("10.0.0.1:22")
+    Endpoint('10.0.0.1:22')
+    """
+    if isinstance(target, (Endpoint, HostPort)):
+        hp = target
+    elif isinstance(target, str):
+        hp = HostPort.parse(target)
+    elif isinstance(target, tuple) and len(target) == 2:
+        host, port = target
+        if isinstance(host, (IPv4Address, IPv6Address)):
+            return Endpoint(host, port)
+        hp = HostPort(host, port)
+    elif isinstance(target, tuple) and len(target) == 4:
+        # A socket-module IPv6 address, as getsockname()/getpeername() return it.
+        return Endpoint.from_sockaddr(target)
+    else:
+        raise TypeError(f"expected an Endpoint, HostPort, (host, port) or 'host:port', got {quote(target)}")
+    if isinstance(hp, HostPort) and hp.address is not None:
+        return hp.to_endpoint()
+    return hp

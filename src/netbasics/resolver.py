@@ -1,0 +1,88 @@
+"""Name resolution: turn a host name and port into endpoints with ``getaddrinfo``.
+
+IP literals are never sent to the resolver, and ``localhost`` (and names under
+``.localhost``) resolve to loopback without asking DNS, as RFC 6761 section 6.3 asks.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Final
+
+from ._sockets import translate_os_error
+from .addresses import Address, IPv4Address, IPv6Address
+from .endpoints import Endpoint, HostPort
+from .errors import ResolveError
+
+__all__ = ["resolve"]
+
+_LOOPBACK_V4: Final = IPv4Address(0x7F000001)
+_LOOPBACK_V6: Final = IPv6Address(1)
+_IP_FAMILIES: Final = frozenset({int(socket.AF_INET), int(socket.AF_INET6)})
+
+# Indirection so tests (and the destination-policy tests) can stub the system resolver.
+_getaddrinfo = socket.getaddrinfo
+
+
+def _want(version: int, family: int | None) -> bool:
+    return family is None or family == version
+
+
+def _normalise_family(family: int | None) -> int | None:
+    if family is None or family == socket.AF_UNSPEC:
+        return None
+    if family in (4, socket.AF_INET):
+        return 4
+    if family in (6, socket.AF_INET6):
+        return 6
+    raise ValueError(f"family must be None, 4, 6, AF_INET or AF_INET6, got {family!r}")
+
+
+def resolve(host: str | HostPort, port: int | None = None, *, family: int | None = None) -> list[Endpoint]:
+    """Resolve ``host`` to a list of endpoints, in the resolver's order, without duplicates.
+
+    ``host`` is a name, an IP literal, or a :class:`HostPort` (then ``port`` may be
+    omitted). ``family`` limits the answers to IPv4 or IPv6 (``4``/``6`` or
+    ``socket.AF_INET``/``AF_INET6``). Raises :class:`ResolveError` when the name does not
+    resolve or leaves no address of the wanted family.
+
+    >>> resolve("localhost", 8080, family=4)
+    [Endpoint('127.0.0.1:8080')]
+    """
+    want = _normalise_family(family)
+    hp = host if isinstance(host, HostPort) else HostPort(host, 0 if port is None else port)
+    if isinstance(host, HostPort) and port is not None:
+        hp = HostPort(hp.host, port)
+    literal = hp.address
+    if literal is not None:
+        if not _want(literal.version, want):
+            raise ResolveError(f"{hp.host} is an IPv{literal.version} address, not IPv{want}")
+        return [Endpoint(literal, hp.port)]
+    if hp.is_localhost:
+        candidates: list[Address] = [_LOOPBACK_V4]
+        if socket.has_ipv6:
+            candidates.append(_LOOPBACK_V6)
+        found = [Endpoint(a, hp.port) for a in candidates if _want(a.version, want)]
+        if not found:
+            raise ResolveError(f"{hp.host} has no IPv{want} loopback address here")
+        return found
+    af = {None: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}[want]
+    try:
+        infos = _getaddrinfo(hp.host, hp.port, af, socket.SOCK_STREAM)
+    except OSError as exc:
+        err = translate_os_error(exc, "resolve", hp.host)
+        if not isinstance(err, ResolveError):
+            err = ResolveError(f"resolve {hp.host}: {exc}")
+        raise err from exc
+    result: list[Endpoint] = []
+    seen: set[Endpoint] = set()
+    for info_family, _type, _proto, _name, sockaddr in infos:
+        if int(info_family) not in _IP_FAMILIES:
+            continue
+        ep = Endpoint.from_sockaddr(tuple(sockaddr))
+        if ep not in seen and _want(ep.version, want):
+            seen.add(ep)
+            result.append(ep)
+    if not result:
+        raise ResolveError(f"resolve {hp.host}: no {'IP' if want is None else f'IPv{want}'} address")
+    return result
