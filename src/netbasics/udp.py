@@ -1,0 +1,972 @@
+"""UDP: datagram sockets, request/response with retries, and a small embeddable server.
+
+UDP delivers whole datagrams or nothing: each one may be lost, duplicated or reordered,
+and its size is limited. The helpers here make those limits explicit instead of hiding
+them:
+
+* **Size.** A datagram carries at most :data:`MAX_UDP_PAYLOAD_IPV4` (65,507) bytes over
+  IPv4 and :data:`MAX_UDP_PAYLOAD_IPV6` (65,527) over IPv6. A larger send raises
+  :class:`~netbasics.DatagramTooLarge` before any system call.
+* **Truncation.** A datagram larger than the receive buffer is never cut silently (stdlib
+  ``socketserver.UDPServer``, Twisted and gevent cut at 8,192 bytes without a word). The
+  buffer is one byte larger than asked for, so an oversized datagram is always noticed;
+  on Linux the receive also passes ``MSG_TRUNC``, which makes the kernel report the real
+  size. :meth:`UDPSocket.recv_from` then raises ``DatagramTooLarge`` (the datagram is
+  discarded; it cannot be read again); :class:`UDPServer` logs a warning and drops it.
+  Both receive up to 65,535 bytes by default, so with the defaults nothing is too large.
+* **Broadcast** needs ``broadcast=True`` (``SO_BROADCAST``). Without it, a send to
+  255.255.255.255 is refused before the system call, and the kernel's ``EACCES`` for a
+  directed broadcast (``10.0.0.255``) is reported the same way: :class:`~netbasics.UnsafeDestination`.
+* **Loss.** :func:`request` retries with exponential backoff (RFC 8085 section 3.1.3 asks
+  request/response protocols over UDP to back off) and ignores datagrams from anyone but
+  the peer it asked.
+
+Every ``OSError`` is translated by ``_sockets.translate_os_error``, after three meanings
+only UDP gives an errno (``EACCES`` on a send: broadcast; ``EMSGSIZE``: too large;
+``ECONNREFUSED``: an ICMP port unreachable), chained with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Final, Union
+
+from ._sockets import bind_socket, family_of, local_endpoint, remote_endpoint, translate_os_error
+from .addresses import Address, IPv4Address, IPv6Address, parse_address
+from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
+from .errors import (
+    AddressError,
+    ConnectError,
+    DatagramTooLarge,
+    EndpointError,
+    NetbasicsError,
+    NetTimeoutError,
+    UnsafeDestination,
+    quote,
+)
+from .resolver import resolve
+
+__all__ = [
+    "MAX_UDP_PAYLOAD_IPV4",
+    "MAX_UDP_PAYLOAD_IPV6",
+    "BytesLike",
+    "Datagram",
+    "Handler",
+    "Interface",
+    "Reply",
+    "UDPServer",
+    "UDPSocket",
+    "open",
+    "request",
+]
+
+#: Largest UDP payload over IPv4: the 16-bit IPv4 total length (65,535) minus the
+#: 20-byte IPv4 header and the 8-byte UDP header (RFC 791, RFC 768).
+MAX_UDP_PAYLOAD_IPV4: Final = 65507
+
+#: Largest UDP payload over IPv6 without jumbograms: the 16-bit payload length (65,535,
+#: which excludes the 40-byte IPv6 header) minus the 8-byte UDP header (RFC 8200, RFC 768).
+MAX_UDP_PAYLOAD_IPV6: Final = 65527
+
+#: Default receive size: the largest value the 16-bit UDP length field can describe, so
+#: no datagram that IPv4 or IPv6 can deliver is too large for it.
+DEFAULT_MAX_DATAGRAM: Final = 65535
+
+_log = logging.getLogger("netbasics")
+
+# Linux (and Android) return a datagram's real length when MSG_TRUNC is passed to recv;
+# other systems either ignore the flag or mean something else by it, so it is only used
+# here. Everywhere, the extra byte in the receive buffer is what detects truncation.
+_TRUNC_FLAGS: Final = socket.MSG_TRUNC if sys.platform.startswith("linux") and hasattr(socket, "MSG_TRUNC") else 0
+
+# Linux wakes threads blocked in recvfrom when the socket is shut down (see UDPServer._wake).
+_SHUTDOWN_WAKES: Final = sys.platform.startswith("linux")
+
+_LIMITED_BROADCAST: Final = 0xFFFFFFFF  # 255.255.255.255, RFC 919 section 7
+
+#: What a datagram's payload may be given as: the buffer types the socket module sends.
+BytesLike = Union[bytes, bytearray, memoryview]
+
+#: What a :class:`UDPServer` handler gets to answer with: ``reply(data)`` sends ``data``
+#: back to the datagram's sender from the server's socket.
+Reply = Callable[[BytesLike], None]
+
+#: A :class:`UDPServer` handler: called as ``handler(datagram, reply)``.
+Handler = Callable[["Datagram", Reply], None]
+
+#: A network interface for multicast: ``None`` (the kernel's choice), an index, a name
+#: such as ``"eth0"``, or (IPv4 only) one of the interface's IPv4 addresses.
+Interface = Union[int, str, IPv4Address, None]
+
+_SockAddr = Union[tuple[str, int], tuple[str, int, int, int]]
+
+
+def _family_number(family: int | None) -> int | None:
+    """4, 6 or None from ``family`` given as 4/6, ``AF_INET``/``AF_INET6`` or None."""
+    if family is None or family == socket.AF_UNSPEC:
+        return None
+    if family in (4, socket.AF_INET):
+        return 4
+    if family in (6, socket.AF_INET6):
+        return 6
+    raise ValueError(f"family must be None, 4, 6, AF_INET or AF_INET6, got {family!r}")
+
+
+def _endpoint_for(target: EndpointLike, family: int | None, what: str) -> Endpoint:
+    """``target`` as an Endpoint; names are resolved and the first answer is used."""
+    if type(target) is Endpoint:
+        ep = target
+    else:
+        parsed = parse_endpoint(target)
+        if isinstance(parsed, HostPort):
+            return resolve(parsed, family=family)[0]
+        ep = parsed
+    if family is not None and ep.version != family:
+        raise EndpointError(f"{what} {ep} is IPv{ep.version}, but the socket is IPv{family}")
+    return ep
+
+
+def _limit_for(address: Address) -> int:
+    """The largest payload that can be sent to ``address`` (IPv4-mapped IPv6 counts as IPv4)."""
+    if address.version == 4 or address.ipv4_mapped is not None:
+        return MAX_UDP_PAYLOAD_IPV4
+    return MAX_UDP_PAYLOAD_IPV6
+
+
+def _too_large(size: int, limit: int, target: object) -> DatagramTooLarge:
+    family = "IPv4" if limit == MAX_UDP_PAYLOAD_IPV4 else "IPv6"
+    return DatagramTooLarge(
+        f"datagram of {size} bytes to {target} is larger than UDP over {family} can carry ({limit} bytes)"
+    )
+
+
+def _check_size(data: object, limit: int, target: object) -> None:
+    if isinstance(data, (bytes, bytearray)):
+        size = len(data)
+    elif isinstance(data, memoryview):
+        size = data.nbytes
+    else:
+        raise TypeError(f"datagram data must be bytes-like, got {type(data).__name__}")
+    if size > limit:
+        raise _too_large(size, limit, target)
+
+
+def _oversized_received(size: int, max_bytes: int, sender: object) -> DatagramTooLarge:
+    # Without MSG_TRUNC (not Linux) the kernel does not say how large it really was.
+    how = f"{size} bytes" if size > max_bytes + 1 or _TRUNC_FLAGS else f"more than {max_bytes} bytes"
+    return DatagramTooLarge(
+        f"datagram from {sender} was {how}, larger than the receive buffer of {max_bytes} bytes; "
+        "it was discarded (raise max_bytes to receive it)"
+    )
+
+
+def _translate(exc: OSError, operation: str, target: object = None, timeout: float | None = None) -> BaseException:
+    """translate_os_error plus the meanings that only UDP gives to an errno."""
+    where = f"{operation} {target}" if target is not None else operation
+    if exc.errno == errno.EACCES and operation.startswith("send"):
+        # Linux and the BSDs refuse a send to a broadcast address without SO_BROADCAST
+        # with EACCES; nothing else on a UDP send gives it.
+        return UnsafeDestination(f"{where}: broadcast address needs broadcast=True (SO_BROADCAST): {exc.strerror}")
+    if exc.errno == errno.EMSGSIZE:
+        return DatagramTooLarge(f"{where}: datagram too large for the path or socket ({exc.strerror})")
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(f"{where}: connection refused (ICMP port unreachable: nothing listening there)")
+    return translate_os_error(exc, operation, target, timeout)
+
+
+_new = object.__new__
+
+
+def _sender(sockaddr: _SockAddr) -> Endpoint:
+    try:
+        return Endpoint.from_sockaddr(sockaddr)
+    except NetbasicsError as exc:  # pragma: no cover - the kernel gives well-formed addresses
+        raise EndpointError(f"unexpected sender address {quote(sockaddr)}: {exc}") from None
+
+
+class Datagram:
+    """One received datagram: its bytes (:attr:`data`) and who sent it (:attr:`sender`).
+
+    Immutable (read-only attributes; no others can be added) and hashable; equal when
+    data and sender are equal. ``len(datagram)`` is the payload size.
+
+    >>> from netbasics.endpoints import Endpoint
+    >>> d = Datagram(b"ping", Endpoint("127.0.0.1", 5353))
+    >>> d
+    Datagram(b'ping', Endpoint('127.0.0.1:5353'))
+    >>> d.data, d.sender.port, len(d)
+    (b'ping', 5353, 4)
+    """
+
+    __slots__ = ("_data", "_sender", "_sockaddr")
+    _data: bytes
+    _sockaddr: _SockAddr | None
+    _sender: Endpoint | None
+
+    def __init__(self, data: bytes, sender: Endpoint) -> None:
+        if not isinstance(data, bytes):
+            raise TypeError(f"data must be bytes, got {type(data).__name__}")
+        if not isinstance(sender, Endpoint):
+            raise TypeError(f"sender must be an Endpoint, got {type(sender).__name__}")
+        self._data = data
+        self._sender = sender
+        self._sockaddr = None
+
+    @property
+    def data(self) -> bytes:
+        """The payload."""
+        return self._data
+
+    @property
+    def sender(self) -> Endpoint:
+        """The endpoint the datagram came from (an IPv4 sender on a dual-stack socket appears IPv4-mapped)."""
+        sender = self._sender
+        if sender is None:
+            # Built lazily: a server that only replies never pays for parsing the address.
+            sockaddr = self._sockaddr
+            assert sockaddr is not None
+            sender = _sender(sockaddr)
+            self._sender = sender
+        return sender
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Datagram):
+            return self._data == other._data and self.sender == other.sender
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._data, self.sender))
+
+    def __repr__(self) -> str:
+        return f"Datagram({self._data!r}, {self.sender!r})"
+
+    def __reduce__(self) -> tuple[type[Datagram], tuple[bytes, Endpoint]]:
+        return (Datagram, (self._data, self.sender))
+
+
+def _datagram(data: bytes, sockaddr: _SockAddr) -> Datagram:
+    """A Datagram from a trusted payload and socket address, without parsing the address (hot path)."""
+    obj = _new(Datagram)
+    obj._data = data
+    obj._sockaddr = sockaddr
+    obj._sender = None
+    return obj
+
+
+def _check_receive_buffer(size: object) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 2**31 - 1:
+        raise ValueError(f"receive_buffer must be a positive int (bytes), got {quote(size)}")
+    return size
+
+
+def _set_receive_buffer(sock: socket.socket, size: int) -> None:
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _check_receive_buffer(size))
+    except OSError as exc:
+        raise _translate(exc, "setsockopt SO_RCVBUF") from exc
+
+
+def _interface_index(interface: int | str) -> int:
+    if isinstance(interface, bool) or (isinstance(interface, int) and interface < 0):
+        raise ValueError(f"bad interface index {quote(interface)}")
+    if isinstance(interface, int):
+        return interface
+    try:
+        return socket.if_nametoindex(interface)
+    except OSError:
+        raise ValueError(f"no network interface named {quote(interface)}") from None
+
+
+def _ipv4_interface(interface: Interface) -> tuple[bytes, int]:
+    """(interface address, interface index) for the IPv4 multicast socket options."""
+    if interface is None:
+        return b"\0\0\0\0", 0
+    if isinstance(interface, IPv4Address):
+        return interface.packed, 0
+    if isinstance(interface, str):
+        try:
+            addr = parse_address(interface)
+        except AddressError:
+            pass
+        else:
+            if not isinstance(addr, IPv4Address):
+                raise AddressError(f"interface address {quote(interface)} is not IPv4")
+            return addr.packed, 0
+    return b"\0\0\0\0", _interface_index(interface)
+
+
+class UDPSocket:
+    """A UDP socket with typed endpoints, size checks and translated errors; build one with :func:`open`.
+
+    ``send_to(data, target)`` and ``recv_from()`` work on any socket; ``send(data)`` and
+    ``recv()`` need one opened with ``connect=``. Use it as a context manager, or call
+    :meth:`close`. Timeouts (``timeout=`` or :meth:`settimeout`) raise
+    :class:`~netbasics.NetTimeoutError`, a ``TimeoutError``. One thread may send while
+    another receives; several threads receiving at once is allowed by the OS but each
+    gets different datagrams.
+
+    ``UDPSocket(sock)`` wraps an existing ``SOCK_DGRAM`` socket and takes ownership of it.
+    """
+
+    __slots__ = ("_broadcast", "_family", "_peer", "_sock")
+
+    def __init__(self, sock: socket.socket, *, broadcast: bool = False) -> None:
+        if sock.type != socket.SOCK_DGRAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            raise ValueError(f"UDPSocket needs an AF_INET or AF_INET6 SOCK_DGRAM socket, got {sock!r}")
+        self._sock = sock
+        self._family = 4 if sock.family == socket.AF_INET else 6
+        self._broadcast = broadcast
+        if broadcast:
+            self._setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1, "enable broadcast")
+        try:
+            self._peer: Endpoint | None = remote_endpoint(sock)
+        except OSError:
+            self._peer = None
+
+    # -- properties -------------------------------------------------------------------
+
+    @property
+    def local(self) -> Endpoint:
+        """The endpoint this socket is bound to (``0.0.0.0:0`` before the first send if unbound)."""
+        try:
+            return local_endpoint(self._sock)
+        except OSError as exc:
+            raise _translate(exc, "getsockname") from exc
+
+    @property
+    def peer(self) -> Endpoint | None:
+        """The connected peer, or ``None``."""
+        return self._peer
+
+    @property
+    def family(self) -> int:
+        """4 or 6."""
+        return self._family
+
+    @property
+    def broadcast(self) -> bool:
+        """Whether broadcast sends are allowed (``SO_BROADCAST``)."""
+        return self._broadcast
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._sock.fileno() < 0
+
+    @property
+    def socket(self) -> socket.socket:
+        """The underlying ``socket.socket``, for options netbasics does not cover."""
+        return self._sock
+
+    def fileno(self) -> int:
+        """The file descriptor (-1 once closed), for ``select``/``selectors``."""
+        return self._sock.fileno()
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds a send or receive may block, or ``None`` for no limit; settable, like :meth:`settimeout`."""
+        return self._sock.gettimeout()
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self.settimeout(value)
+
+    def settimeout(self, timeout: float | None) -> None:
+        """Set :attr:`timeout`; ``None`` blocks without limit, ``0`` never blocks."""
+        if timeout is not None and not timeout >= 0:
+            raise ValueError(f"timeout must be None or >= 0 seconds, got {timeout!r}")
+        self._sock.settimeout(timeout)
+
+    def _where(self) -> str:
+        """The local endpoint for error messages, without raising."""
+        try:
+            return str(local_endpoint(self._sock))
+        except (OSError, NetbasicsError):
+            return "a closed UDP socket"
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _sockaddr_for(self, ep: Endpoint) -> _SockAddr:
+        address = ep.address
+        if address.version == self._family:
+            return ep.sockaddr
+        if self._family == 6:
+            # An IPv6 socket reaches IPv4 peers through IPv4-mapped addresses (RFC 4291
+            # section 2.5.5.2) when it is dual-stack; the kernel says so if it is not.
+            assert isinstance(address, IPv4Address)
+            return (str(address.to_ipv6_mapped()), ep.port, 0, 0)
+        assert isinstance(address, IPv6Address)
+        mapped = address.ipv4_mapped
+        if mapped is None:
+            raise EndpointError(f"cannot send to IPv6 {ep} from an IPv4 socket; open one with family=6")
+        return (str(mapped), ep.port)
+
+    def send_to(self, data: BytesLike, target: EndpointLike) -> None:
+        """Send ``data`` as one datagram to ``target`` (an :data:`~netbasics.EndpointLike`; names are resolved).
+
+        Raises :class:`~netbasics.DatagramTooLarge` before sending if ``data`` is larger
+        than :data:`MAX_UDP_PAYLOAD_IPV4`/``IPV6`` allows for the target, and
+        :class:`~netbasics.UnsafeDestination` for a broadcast address unless the socket
+        was opened with ``broadcast=True``.
+        """
+        if type(target) is Endpoint:
+            ep = target
+        else:
+            parsed = parse_endpoint(target)
+            # A name resolves to this socket's family; a literal of the other family is
+            # sent IPv4-mapped (or refused) by _sockaddr_for.
+            ep = resolve(parsed, family=self._family)[0] if isinstance(parsed, HostPort) else parsed
+        address = ep.address
+        limit = MAX_UDP_PAYLOAD_IPV4 if address.version == 4 else _limit_for(address)
+        _check_size(data, limit, ep)
+        if address.version == 4 and int(address) == _LIMITED_BROADCAST and not self._broadcast:
+            raise UnsafeDestination(f"send to {ep}: broadcast address needs broadcast=True (SO_BROADCAST)")
+        sockaddr = self._sockaddr_for(ep)
+        try:
+            self._sock.sendto(data, sockaddr)
+        except OSError as exc:
+            raise _translate(exc, "send to", ep, self._sock.gettimeout()) from exc
+
+    def send(self, data: BytesLike) -> None:
+        """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
+        peer = self._peer
+        if peer is None:
+            raise EndpointError("send() needs a connected socket: use send_to(data, target) or open(connect=...)")
+        _check_size(data, _limit_for(peer.address), peer)
+        try:
+            self._sock.send(data)
+        except OSError as exc:
+            raise _translate(exc, "send to", peer, self._sock.gettimeout()) from exc
+
+    # -- receiving ----------------------------------------------------------------------
+
+    def _recv(self, max_bytes: int) -> tuple[bytes, _SockAddr]:
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1 <= max_bytes <= DEFAULT_MAX_DATAGRAM:
+            raise ValueError(f"max_bytes must be an int from 1 to {DEFAULT_MAX_DATAGRAM}, got {quote(max_bytes)}")
+        # One spare byte: a datagram that fills it did not fit in max_bytes.
+        size = max_bytes + 1
+        buf = bytearray(size)
+        try:
+            n, sockaddr = self._sock.recvfrom_into(buf, size, _TRUNC_FLAGS)
+        except OSError as exc:
+            raise _translate(exc, "receive on", self._where(), self._sock.gettimeout()) from exc
+        if n > max_bytes:
+            raise _oversized_received(n, max_bytes, _sender(sockaddr))
+        del buf[n:]
+        return bytes(buf), sockaddr
+
+    def recv_from(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> Datagram:
+        """Wait for the next datagram and return it with its sender.
+
+        A datagram larger than ``max_bytes`` raises :class:`~netbasics.DatagramTooLarge`
+        naming the sender (and, on Linux, the real size); it is discarded, never cut.
+        The default, 65,535, fits any datagram. Raises
+        :class:`~netbasics.NetTimeoutError` after the socket's timeout; on a connected
+        socket an ICMP port unreachable from the peer raises
+        :class:`~netbasics.ConnectError`.
+        """
+        data, sockaddr = self._recv(max_bytes)
+        return _datagram(data, sockaddr)
+
+    def recv(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> bytes:
+        """Wait for the next datagram from the connected peer and return its bytes; see :meth:`recv_from`."""
+        if self._peer is None:
+            raise EndpointError("recv() needs a connected socket: use recv_from() or open(connect=...)")
+        return self._recv(max_bytes)[0]
+
+    # -- multicast ----------------------------------------------------------------------
+
+    def _group(self, group: Address | str) -> Address:
+        try:
+            addr = parse_address(group)
+        except AddressError as exc:
+            raise AddressError(f"bad multicast group: {exc}") from None
+        if not addr.is_multicast:
+            raise AddressError(f"{quote(str(addr))} is not a multicast address (224.0.0.0/4 or ff00::/8)")
+        if addr.version != self._family:
+            raise AddressError(f"multicast group {addr} is IPv{addr.version}, but the socket is IPv{self._family}")
+        return addr
+
+    def _membership(self, group: Address | str, interface: Interface, join: bool) -> None:
+        addr = self._group(group)
+        if addr.version == 4:
+            local, index = _ipv4_interface(interface)
+            # struct ip_mreqn (Linux: group, local address, interface index) when an
+            # index is needed, else the portable struct ip_mreq (group, local address).
+            mreq = struct.pack("=4s4si", addr.packed, local, index) if index else addr.packed + local
+            option = socket.IP_ADD_MEMBERSHIP if join else socket.IP_DROP_MEMBERSHIP
+            self._setsockopt(socket.IPPROTO_IP, option, mreq, f"{'join' if join else 'leave'} group {addr}")
+        else:
+            if isinstance(interface, IPv4Address):
+                raise AddressError("an IPv6 multicast interface is an index or a name, not an IPv4 address")
+            index = 0 if interface is None else _interface_index(interface)
+            mreq6 = addr.packed + struct.pack("@I", index)  # struct ipv6_mreq: group, interface index
+            option = socket.IPV6_JOIN_GROUP if join else socket.IPV6_LEAVE_GROUP
+            self._setsockopt(socket.IPPROTO_IPV6, option, mreq6, f"{'join' if join else 'leave'} group {addr}")
+
+    def join_group(self, group: Address | str, interface: Interface = None) -> None:
+        """Receive datagrams sent to multicast ``group`` on ``interface`` (``None``: the kernel picks).
+
+        ``interface`` is an index, a name (``"eth0"``), or for IPv4 one of the
+        interface's addresses. Bind the socket to the group's port (and usually
+        ``reuse_address=True`` so several receivers can share it) to receive.
+        """
+        self._membership(group, interface, True)
+
+    def leave_group(self, group: Address | str, interface: Interface = None) -> None:
+        """Stop receiving datagrams for ``group``; the arguments must match :meth:`join_group`."""
+        self._membership(group, interface, False)
+
+    @property
+    def multicast_ttl(self) -> int:
+        """Hop limit of multicast datagrams sent (IPv4 TTL or IPv6 hops); the OS default is 1: this link only."""
+        if self._family == 4:
+            return self._sock.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL)
+        return self._sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS)
+
+    @multicast_ttl.setter
+    def multicast_ttl(self, ttl: int) -> None:
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 <= ttl <= 255:
+            raise ValueError(f"multicast TTL must be an int from 0 to 255, got {quote(ttl)}")
+        if self._family == 4:
+            self._setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl, "set multicast TTL")
+        else:
+            self._setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, ttl, "set multicast hops")
+
+    @property
+    def multicast_loopback(self) -> bool:
+        """Whether multicast datagrams sent are also delivered to this host's own members (OS default: yes)."""
+        if self._family == 4:
+            return bool(self._sock.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP))
+        return bool(self._sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP))
+
+    @multicast_loopback.setter
+    def multicast_loopback(self, enabled: bool) -> None:
+        if self._family == 4:
+            self._setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, int(bool(enabled)), "set multicast loop")
+        else:
+            self._setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, int(bool(enabled)), "set multicast loop")
+
+    def set_multicast_interface(self, interface: Interface) -> None:
+        """Send multicast datagrams out of ``interface`` (index, name, or IPv4 address; ``None``: routing decides)."""
+        if self._family == 4:
+            local, index = _ipv4_interface(interface)
+            value = struct.pack("=4s4si", b"\0\0\0\0", local, index) if index else local
+            self._setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, value, f"set multicast interface {interface}")
+        else:
+            if isinstance(interface, IPv4Address):
+                raise AddressError("an IPv6 multicast interface is an index or a name, not an IPv4 address")
+            index = 0 if interface is None else _interface_index(interface)
+            self._setsockopt(
+                socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index, f"set multicast interface {interface}"
+            )
+
+    def _setsockopt(self, level: int, option: int, value: int | bytes, what: str) -> None:
+        # A failed socket option is not a connection problem, whatever its errno (a
+        # second leave_group gives EADDRNOTAVAIL): it stays an OSError, of the same
+        # subclass and errno, with a message that says what was being done.
+        try:
+            self._sock.setsockopt(level, option, value)
+        except OSError as exc:
+            raise OSError(exc.errno, f"{what}: {exc.strerror}") from exc
+
+    # -- lifetime -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the socket; further calls do nothing."""
+        self._sock.close()
+
+    def __enter__(self) -> UDPSocket:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<UDPSocket closed>"
+        peer = f" peer={self._peer}" if self._peer is not None else ""
+        return f"<UDPSocket local={self.local}{peer}>"
+
+
+# Named like the builtin on purpose: the module is a namespace, ``udp.open(...)``. The
+# builtin is therefore not reachable by that name in this module (and is not needed).
+def open(
+    *,
+    bind: EndpointLike | None = None,
+    connect: EndpointLike | None = None,
+    family: int | None = None,
+    broadcast: bool = False,
+    timeout: float | None = None,
+    reuse_address: bool = False,
+    receive_buffer: int | None = None,
+) -> UDPSocket:
+    """Open a UDP socket, optionally bound to ``bind`` and connected to ``connect``.
+
+    * ``bind``: local endpoint (port 0 picks a free port); without it the OS binds to a
+      free port on the first send. ``SO_REUSEADDR`` is off unless ``reuse_address=True``:
+      for UDP it lets another socket take over the same port (multicast receivers that
+      share a group port want it).
+    * ``connect``: the default peer for :meth:`~UDPSocket.send`/:meth:`~UDPSocket.recv`;
+      the kernel then drops datagrams from anyone else and reports ICMP errors.
+    * ``family``: 4 or 6 (or ``AF_INET``/``AF_INET6``) when neither endpoint decides it;
+      the default is IPv4. Names in ``bind``/``connect`` resolve to that family.
+    * ``broadcast``: allow sends to broadcast addresses (``SO_BROADCAST``).
+    * ``timeout``: seconds a send or receive may block (``None``: no limit).
+    * ``receive_buffer``: ``SO_RCVBUF`` in bytes, how much the kernel queues before it
+      drops datagrams (capped by ``net.core.rmem_max`` on Linux); ``None`` keeps the OS default.
+
+    >>> from netbasics import udp
+    >>> with udp.open(bind="127.0.0.1:0") as a, udp.open(connect=a.local) as b:
+    ...     b.send(b"hi")
+    ...     a.recv_from().data
+    b'hi'
+    """
+    want = _family_number(family)
+    if timeout is not None and not timeout >= 0:
+        raise ValueError(f"timeout must be None or >= 0 seconds, got {timeout!r}")
+    bind_ep = None if bind is None else _endpoint_for(bind, want, "bind")
+    if bind_ep is not None:
+        want = bind_ep.version
+    peer = None if connect is None else _endpoint_for(connect, want, "connect")
+    if bind_ep is not None:
+        sock = bind_socket(bind_ep, socket.SOCK_DGRAM, reuse_address=reuse_address)
+    else:
+        af = family_of(peer) if peer is not None else (socket.AF_INET6 if want == 6 else socket.AF_INET)
+        try:
+            sock = socket.socket(af, socket.SOCK_DGRAM)
+        except OSError as exc:
+            raise _translate(exc, "socket") from exc
+    try:
+        if reuse_address and bind_ep is None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if receive_buffer is not None:
+            _set_receive_buffer(sock, receive_buffer)
+        sock.settimeout(timeout)
+        if peer is not None:
+            try:
+                sock.connect(peer.sockaddr)
+            except OSError as exc:
+                raise _translate(exc, "connect", peer) from exc
+        return UDPSocket(sock, broadcast=broadcast)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def request(
+    target: EndpointLike,
+    data: BytesLike,
+    *,
+    timeout: float = 1.0,
+    retries: int = 2,
+    backoff: float = 2.0,
+    max_bytes: int = DEFAULT_MAX_DATAGRAM,
+    family: int | None = None,
+    accept: Callable[[Datagram], bool] | None = None,
+) -> Datagram:
+    """Send ``data`` to ``target`` and return the first reply from it, retrying on silence.
+
+    ``target`` is any :data:`~netbasics.EndpointLike`; a name is resolved once (to
+    ``family`` if given) and its first address is used for every attempt.
+
+    The first attempt waits ``timeout`` seconds for a reply; each retry resends ``data``
+    and waits ``backoff`` times longer than the attempt before (exponential backoff,
+    RFC 8085 section 3.1.3). At most ``retries + 1`` datagrams are sent, and the call
+    gives up after ``timeout * (1 + backoff + ... + backoff**retries)`` seconds (7 s with
+    the defaults) with :class:`~netbasics.NetTimeoutError`.
+
+    Datagrams from any other sender are ignored, as are replies for which ``accept``
+    (if given) returns False: pass one that checks a request id to skip late answers to
+    an earlier attempt. If every attempt met an ICMP port unreachable,
+    :class:`~netbasics.ConnectError` is raised instead. A reply larger than
+    ``max_bytes`` raises :class:`~netbasics.DatagramTooLarge`.
+    """
+    if not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be an int >= 0, got {quote(retries)}")
+    if not backoff >= 1:
+        raise ValueError(f"backoff must be >= 1, got {backoff!r}")
+    peer = _endpoint_for(target, _family_number(family), "target")
+    _check_size(data, _limit_for(peer.address), peer)
+    wait = float(timeout)
+    total = 0.0
+    refused = 0
+    attempts = retries + 1
+    # A connected socket: the kernel drops datagrams from other senders and reports an
+    # ICMP port unreachable; the sender check below covers systems that do not filter.
+    with open(connect=peer) as sock:
+        raw = sock.socket
+        for _attempt in range(attempts):
+            deadline = time.monotonic() + wait
+            total += wait
+            wait *= backoff
+            try:
+                sock.send(data)
+            except ConnectError as exc:
+                if not isinstance(exc.__cause__, ConnectionRefusedError):
+                    raise
+                # The ICMP error of an earlier attempt, reported on this send; the error
+                # is now cleared, so send again.
+                sock.send(data)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                raw.settimeout(remaining)
+                try:
+                    reply, sockaddr = sock._recv(max_bytes)
+                except NetTimeoutError:
+                    break
+                except ConnectError as exc:
+                    if not isinstance(exc.__cause__, ConnectionRefusedError):
+                        raise
+                    # Nothing listening (yet): wait out this attempt, then try again.
+                    refused += 1
+                    time.sleep(max(0.0, deadline - time.monotonic()))
+                    break
+                answer = _datagram(reply, sockaddr)
+                sender = answer.sender
+                if int(sender.address) != int(peer.address) or sender.port != peer.port:
+                    continue  # someone else; compared without zones, which may be spelt differently
+                if accept is not None and not accept(answer):
+                    continue
+                return answer
+    if refused == attempts:
+        raise ConnectError(f"request to {peer}: refused {attempts} times (ICMP port unreachable: nothing listening)")
+    raise NetTimeoutError(f"request to {peer}: no reply after {attempts} attempt(s) over {total:g} s")
+
+
+class UDPServer:
+    """A threaded UDP server: ``handler(datagram, reply)`` runs for every datagram received.
+
+    ``bind`` is the local endpoint (port 0 picks a free one; read it from
+    :attr:`endpoint`). The socket is bound when the server is created, so a
+    :class:`~netbasics.BindError` surfaces there. ``workers`` threads receive from the
+    same socket, each running the handler inline. With 1 (the default) the handler never
+    runs concurrently with itself and needs no locks; more workers keep serving while a
+    handler blocks, and on a multi-core machine overlap one datagram's system calls
+    (which release the GIL) with another's handler. ``max_datagram`` is the receive
+    size (default 65,535: anything UDP can carry); a larger datagram is logged on the
+    ``"netbasics"`` logger and dropped, never cut. ``family`` picks IPv4 or IPv6 when ``bind`` is a name;
+    ``receive_buffer`` sets ``SO_RCVBUF`` (bytes queued before the kernel drops
+    datagrams under a burst; capped by ``net.core.rmem_max`` on Linux).
+
+    Robustness: an exception from the handler is logged with its traceback and the
+    server carries on; so does an ICMP error surfacing as ``ConnectionRefusedError``.
+    ``reply(data)`` sends ``data`` to the datagram's sender and raises the translated
+    error (``DatagramTooLarge`` before sending) into the handler.
+
+    :meth:`start` serves in background threads and returns at once; :meth:`serve_forever`
+    serves until :meth:`stop` (or Ctrl-C); :meth:`stop` wakes every thread, joins them and
+    closes the socket. As a context manager the server is started on entry and stopped on
+    exit.
+
+    >>> from netbasics import udp
+    >>> def shout(datagram, reply):
+    ...     reply(datagram.data.upper())
+    >>> with UDPServer("127.0.0.1:0", shout) as server:
+    ...     udp.request(server.endpoint, b"hello").data
+    b'HELLO'
+    """
+
+    def __init__(
+        self,
+        bind: EndpointLike,
+        handler: Handler,
+        *,
+        workers: int = 1,
+        max_datagram: int = DEFAULT_MAX_DATAGRAM,
+        family: int | None = None,
+        receive_buffer: int | None = None,
+    ) -> None:
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, got {type(handler).__name__}")
+        if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024:
+            raise ValueError(f"workers must be an int from 1 to 1024, got {quote(workers)}")
+        if (
+            isinstance(max_datagram, bool)
+            or not isinstance(max_datagram, int)
+            or not 1 <= max_datagram <= DEFAULT_MAX_DATAGRAM
+        ):
+            raise ValueError(f"max_datagram must be an int from 1 to {DEFAULT_MAX_DATAGRAM}, got {quote(max_datagram)}")
+        if receive_buffer is not None:
+            _check_receive_buffer(receive_buffer)
+        ep = _endpoint_for(bind, _family_number(family), "bind")
+        self._handler = handler
+        self._workers = workers
+        self._max_datagram = max_datagram
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._stopping = False
+        self._started = False
+        self._done = threading.Event()
+        self._sock = bind_socket(ep, socket.SOCK_DGRAM, reuse_address=False)
+        try:
+            if receive_buffer is not None:
+                _set_receive_buffer(self._sock, receive_buffer)
+            self._endpoint = local_endpoint(self._sock)
+        except BaseException:
+            self._sock.close()
+            raise
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The endpoint the server is bound to (with the real port when bound to port 0)."""
+        return self._endpoint
+
+    @property
+    def serving(self) -> bool:
+        """True between :meth:`start` and :meth:`stop`."""
+        return self._started and not self._stopping
+
+    def start(self) -> UDPServer:
+        """Serve in ``workers`` background (daemon) threads; returns the server at once, its socket already bound."""
+        with self._lock:
+            if self._stopping:
+                raise RuntimeError("this UDPServer was stopped; create a new one")
+            if self._started:
+                raise RuntimeError("this UDPServer is already running")
+            self._started = True
+            for i in range(self._workers):
+                thread = threading.Thread(target=self._serve, name=f"netbasics-udp-{self._endpoint}-{i}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`stop` is called from another thread or a handler, or Ctrl-C; then stop."""
+        self.start()
+        try:
+            self._done.wait()
+        finally:
+            self.stop()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving: wake and join every worker (waiting up to ``timeout`` s for busy handlers), close the socket.
+
+        Safe to call more than once, from any thread, including from a handler.
+        """
+        with self._lock:
+            first = not self._stopping
+            self._stopping = True
+        self._done.set()
+        if first:
+            self._wake()
+        deadline = time.monotonic() + timeout
+        current = threading.current_thread()
+        for thread in self._threads:
+            if thread is not current:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        alive = [t.name for t in self._threads if t.is_alive() and t is not current]
+        if alive:
+            _log.warning(
+                "UDP server %s: %d worker(s) still busy in the handler after stop()", self._endpoint, len(alive)
+            )
+        self._sock.close()
+
+    def _wake(self) -> None:
+        # shutdown() wakes every thread blocked in recvfrom on Linux (the kernel's
+        # "wake up other listeners" path; it still reports ENOTCONN for an unconnected
+        # socket). Where it does not, one empty datagram per worker to the server's own
+        # address does: workers check the stop flag before looking at any datagram.
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if _SHUTDOWN_WAKES:
+            return
+        target = self._endpoint  # pragma: no cover - non-Linux fallback
+        if target.address.is_unspecified:  # pragma: no cover
+            loop = "127.0.0.1" if target.version == 4 else "::1"
+            target = Endpoint(loop, target.port)
+        try:  # pragma: no cover
+            with socket.socket(family_of(target), socket.SOCK_DGRAM) as waker:
+                for _ in self._threads:
+                    waker.sendto(b"", target.sockaddr)
+        except OSError:  # pragma: no cover
+            pass
+
+    def _serve(self) -> None:
+        """One worker: receive, hand to the handler, repeat until stopped. The hot path."""
+        sock = self._sock
+        recv_into = sock.recvfrom_into
+        sendto = sock.sendto
+        handler = self._handler
+        max_datagram = self._max_datagram
+        size = max_datagram + 1  # one spare byte detects an oversized datagram
+        buf = bytearray(size)
+        view = memoryview(buf)
+        flags = _TRUNC_FLAGS
+        small = MAX_UDP_PAYLOAD_IPV4
+        new = _new
+        while True:
+            try:
+                n, sockaddr = recv_into(buf, size, flags)
+            except (ConnectionRefusedError, ConnectionResetError):
+                # An ICMP port unreachable for an earlier reply (Linux with IP_RECVERR,
+                # Windows always): about a past datagram, not this socket. Carry on.
+                continue
+            except OSError as exc:
+                if self._stopping or sock.fileno() < 0:
+                    return
+                _log.error("UDP server %s: receive failed: %s", self._endpoint, exc)
+                time.sleep(0.01)  # do not spin if the error persists
+                continue
+            if self._stopping or sockaddr is None:  # stop(), or shut down (no sender, no data)
+                return
+            if n > max_datagram:
+                _log.warning(
+                    "UDP server %s: %s", self._endpoint, _oversized_received(n, max_datagram, _sender(sockaddr))
+                )
+                continue
+            datagram = new(Datagram)  # _datagram() inlined: this loop is the server's hot path
+            datagram._data = bytes(view[:n])
+            datagram._sockaddr = sockaddr
+            datagram._sender = None
+
+            def reply(data: BytesLike, _to: _SockAddr = sockaddr) -> None:
+                if len(data) > small:
+                    _check_size(data, _limit_for(_sender(_to).address), _sender(_to))
+                try:
+                    sendto(data, _to)
+                except OSError as exc:
+                    raise _translate(exc, "send to", _sender(_to)) from exc
+
+            try:
+                handler(datagram, reply)
+            except Exception:
+                _log.exception(
+                    "UDP server %s: handler failed for a datagram from %s", self._endpoint, _sender(sockaddr)
+                )
+
+    def __enter__(self) -> UDPServer:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "serving" if self.serving else ("stopped" if self._stopping else "not started")
+        return f"<UDPServer {self._endpoint} {state} workers={self._workers}>"

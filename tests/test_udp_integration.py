@@ -1,0 +1,658 @@
+"""Integration tests for netbasics.udp on loopback (127.0.0.1 and ::1), against real peers.
+
+Peers are our own sockets and servers, and ``socat`` (``UDP-LISTEN`` as an echo server,
+``socat - UDP:`` as a client); socat tests are skipped with the reason when the binary
+is missing. Every blocking call has a timeout, every server is stopped, and an autouse
+fixture checks that no thread or file descriptor is left behind. Broadcast and multicast
+stay on the loopback interface and are skipped, with the reason, where the kernel does
+not allow them there.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from netbasics import _udp_fixtures, udp
+from netbasics.addresses import IPv4Address
+from netbasics.endpoints import Endpoint
+from netbasics.errors import BindError, ConnectError, DatagramTooLarge, NetTimeoutError, UnsafeDestination
+from netbasics.udp import MAX_UDP_PAYLOAD_IPV4, MAX_UDP_PAYLOAD_IPV6, Datagram, UDPServer
+
+pytestmark = pytest.mark.integration
+
+# The fixtures netbasics.testing will export, used here under their own names.
+udp_echo_server = _udp_fixtures.udp_echo_server
+udp_echo_server_v6 = _udp_fixtures.udp_echo_server_v6
+
+SOCAT = shutil.which("socat")
+needs_socat = pytest.mark.skipif(SOCAT is None, reason="socat is not installed (apt-get install socat)")
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux-specific kernel behaviour")
+
+LOOPBACK = {4: "127.0.0.1", 6: "::1"}
+# IP_RECVERR from <linux/in.h>; the socket module does not export it.
+IP_RECVERR = 11
+
+
+def _host(family: int) -> str:
+    return LOOPBACK[family] if family == 4 else f"[{LOOPBACK[family]}]"
+
+
+@pytest.fixture(params=[4, 6], ids=["ipv4", "ipv6"])
+def family(request: pytest.FixtureRequest) -> int:
+    """4 or 6; IPv6 is skipped with the reason when ``::1`` cannot be bound."""
+    fam: int = request.param
+    if fam == 6:
+        problem = _udp_fixtures._ipv6_loopback_problem()
+        if problem is not None:
+            pytest.skip(problem)
+    return fam
+
+
+def _open_fds() -> int | None:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:  # pragma: no cover - not Linux
+        return None
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """Fail the test if it leaves a server thread or a file descriptor behind."""
+    fds = _open_fds()
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        extra = [t for t in threading.enumerate() if t not in before and t.name.startswith("netbasics-udp")]
+        if not extra:
+            break
+        time.sleep(0.01)
+    assert not extra, f"threads left running: {extra}"
+    if fds is not None:
+        assert _open_fds() == fds, "file descriptors leaked"
+
+
+def _bound(family: int, timeout: float = 2.0) -> udp.UDPSocket:
+    return udp.open(bind=f"{_host(family)}:0", timeout=timeout)
+
+
+def _free_port(family: int) -> int:
+    af = socket.AF_INET if family == 4 else socket.AF_INET6
+    with socket.socket(af, socket.SOCK_DGRAM) as probe:
+        probe.bind((LOOPBACK[family], 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
+
+
+# -- sockets talking to sockets -----------------------------------------------------------
+
+
+def test_send_to_and_recv_from(family: int) -> None:
+    with _bound(family) as a, _bound(family) as b:
+        b.send_to(b"hello", a.local)
+        got = a.recv_from()
+        assert got == Datagram(b"hello", b.local)
+        a.send_to(b"", got.sender)  # empty datagrams are datagrams too
+        assert b.recv_from().data == b""
+        assert a.local.version == family
+
+
+def test_connected_send_recv(family: int) -> None:
+    with _bound(family) as a, udp.open(connect=a.local, timeout=2.0) as b:
+        assert b.peer == a.local
+        assert "peer=" in repr(b)
+        b.send(b"ping")
+        d = a.recv_from()
+        a.send_to(b"pong", d.sender)
+        assert b.recv() == b"pong"
+
+
+def test_names_resolve_to_loopback() -> None:
+    with udp.open(bind="localhost:0", family=4, timeout=2.0) as a, udp.open(family=4, timeout=2.0) as b:
+        b.send_to(b"x", ("localhost", a.local.port))
+        assert a.recv_from().data == b"x"
+
+
+def test_ipv4_target_from_dual_stack_ipv6_socket() -> None:
+    if _udp_fixtures._ipv6_loopback_problem() is not None:
+        pytest.skip("IPv6 loopback unavailable")
+    with _bound(4) as a, udp.open(family=6, timeout=2.0) as b:
+        b.send_to(b"mapped", a.local)  # sent to ::ffff:127.0.0.1
+        assert a.recv_from().data == b"mapped"
+
+
+@pytest.mark.parametrize("size", [0, 1, 1400, 8193, 65000])
+def test_sizes_round_trip(family: int, size: int) -> None:
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    with _bound(family) as a, _bound(family) as b:
+        b.send_to(payload, a.local)
+        assert a.recv_from().data == payload
+
+
+def test_maximum_size_datagrams(family: int) -> None:
+    limit = MAX_UDP_PAYLOAD_IPV4 if family == 4 else MAX_UDP_PAYLOAD_IPV6
+    payload = bytes(i % 251 for i in range(limit))
+    with _bound(family) as a, _bound(family) as b:
+        b.send_to(payload, a.local)
+        got = a.recv_from()
+        assert len(got) == limit
+        assert got.data == payload
+        with pytest.raises(DatagramTooLarge):
+            b.send_to(payload + b"!", a.local)
+
+
+def test_truncated_receive_is_reported(family: int) -> None:
+    with _bound(family) as a, _bound(family) as b:
+        b.send_to(b"x" * 5000, a.local)
+        with pytest.raises(DatagramTooLarge, match=r"larger than the receive buffer of 100 bytes") as info:
+            a.recv_from(100)
+        assert str(b.local) in str(info.value)
+        if sys.platform.startswith("linux"):
+            assert "was 5000 bytes" in str(info.value)  # MSG_TRUNC gives the real size
+        # Exactly max_bytes fits; the socket is still usable.
+        b.send_to(b"y" * 100, a.local)
+        assert a.recv_from(100).data == b"y" * 100
+
+
+def test_recv_timeout(family: int) -> None:
+    with _bound(family, timeout=0.05) as a:
+        start = time.monotonic()
+        with pytest.raises(NetTimeoutError, match=r"timed out after 0\.05 s") as info:
+            a.recv_from()
+        assert isinstance(info.value, TimeoutError)
+        assert time.monotonic() - start < 1.0
+
+
+@linux_only
+def test_connected_recv_reports_port_unreachable(family: int) -> None:
+    port = _free_port(family)
+    with udp.open(connect=f"{_host(family)}:{port}", timeout=2.0) as sock:
+        sock.send(b"anyone?")
+        with pytest.raises(ConnectError, match="ICMP port unreachable"):
+            sock.recv()
+
+
+def test_bind_in_use_is_a_bind_error(family: int) -> None:
+    with _bound(family) as a, pytest.raises(BindError):
+        udp.open(bind=a.local)
+
+
+# -- the server ----------------------------------------------------------------------------
+
+
+def test_echo_fixture_v4(udp_echo_server: UDPServer) -> None:
+    assert udp_echo_server.endpoint.address == IPv4Address("127.0.0.1")
+    assert udp.request(udp_echo_server.endpoint, b"abc", timeout=2.0).data == b"abc"
+
+
+def test_echo_fixture_v6(udp_echo_server_v6: UDPServer) -> None:
+    assert udp_echo_server_v6.endpoint.version == 6
+    assert udp.request(udp_echo_server_v6.endpoint, b"abc", timeout=2.0).data == b"abc"
+
+
+def test_server_echoes_maximum_size(family: int) -> None:
+    limit = MAX_UDP_PAYLOAD_IPV4 if family == 4 else MAX_UDP_PAYLOAD_IPV6
+    payload = os.urandom(limit)
+    with UDPServer(f"{_host(family)}:0", _udp_fixtures.udp_echo_handler) as server:
+        got = udp.request(server.endpoint, payload, timeout=2.0)
+    assert got.data == payload  # all of it: not cut to 8,192 bytes like socketserver
+
+
+def test_server_drops_oversized_and_logs(family: int, caplog: pytest.LogCaptureFixture) -> None:
+    echo = _udp_fixtures.udp_echo_handler
+    with UDPServer(f"{_host(family)}:0", echo, max_datagram=100) as server, _bound(family) as c:
+        c.send_to(b"x" * 101, server.endpoint)
+        c.send_to(b"y" * 100, server.endpoint)
+        assert c.recv_from().data == b"y" * 100  # only the one that fits comes back
+    warnings = [r for r in caplog.records if r.name == "netbasics" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "larger than the receive buffer of 100 bytes" in warnings[0].getMessage()
+    if sys.platform.startswith("linux"):
+        assert "101 bytes" in warnings[0].getMessage()
+
+
+def test_handler_exception_is_logged_and_server_continues(caplog: pytest.LogCaptureFixture) -> None:
+    def handler(d: Datagram, reply: udp.Reply) -> None:
+        if d.data == b"boom":
+            raise RuntimeError("handler exploded")
+        reply(d.data)
+
+    with UDPServer("127.0.0.1:0", handler) as server, udp.open(connect=server.endpoint, timeout=2.0) as c:
+        c.send(b"boom")
+        c.send(b"still here")
+        assert c.recv() == b"still here"
+    errors = [r for r in caplog.records if r.name == "netbasics" and r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "handler failed" in errors[0].getMessage()
+    assert errors[0].exc_info is not None
+    assert "handler exploded" in str(errors[0].exc_info[1])
+
+
+def test_reply_errors_reach_the_handler() -> None:
+    seen: list[BaseException] = []
+
+    def handler(d: Datagram, reply: udp.Reply) -> None:
+        try:
+            reply(b"x" * (MAX_UDP_PAYLOAD_IPV4 + 1))
+        except DatagramTooLarge as exc:
+            seen.append(exc)
+        reply(b"ok")
+
+    with UDPServer("127.0.0.1:0", handler) as server:
+        assert udp.request(server.endpoint, b"?", timeout=2.0).data == b"ok"
+    assert len(seen) == 1
+    assert "65508 bytes" in str(seen[0])
+
+
+@linux_only
+def test_icmp_port_unreachable_does_not_stop_the_server() -> None:
+    # With IP_RECVERR an unconnected Linux socket reports an ICMP port unreachable for an
+    # earlier send as ConnectionRefusedError on its next receive. First show that the
+    # kernel does this here, then that the server survives it.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        probe.settimeout(2.0)
+        probe.sendto(b"x", ("127.0.0.1", _free_port(4)))
+        try:
+            probe.recvfrom(10)
+        except ConnectionRefusedError:
+            pass
+        except OSError as exc:  # pragma: no cover - depends on the kernel
+            pytest.skip(f"kernel does not report ICMP errors with IP_RECVERR here: {exc}")
+
+    replied = threading.Event()
+
+    def late_echo(d: Datagram, reply: udp.Reply) -> None:
+        if d.data == b"gone":
+            time.sleep(0.05)  # the sender closes first, so this reply meets a closed port
+            reply(b"too late")
+            replied.set()
+        else:
+            reply(d.data)
+
+    with UDPServer("127.0.0.1:0", late_echo) as server:
+        server._sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        with udp.open(family=4) as gone:
+            gone.send_to(b"gone", server.endpoint)
+        assert replied.wait(2.0)
+        time.sleep(0.1)  # let the ICMP error arrive and be reported to the server
+        # The worker's receive took the error (ConnectionRefusedError) off the socket and
+        # carried on; unreported, it would still be pending here (SO_ERROR 111).
+        assert server._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        for i in range(3):
+            assert udp.request(server.endpoint, b"%d" % i, timeout=2.0).data == b"%d" % i
+        assert server.serving
+
+
+def test_stop_is_prompt_and_joins_every_worker() -> None:
+    with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=8) as server:
+        threads = list(server._threads)
+        assert len(threads) == 8
+        assert all(t.is_alive() for t in threads)
+        start = time.monotonic()
+    assert time.monotonic() - start < 1.0
+    assert not any(t.is_alive() for t in threads)
+    assert server._sock.fileno() == -1
+
+
+def test_stop_from_inside_the_handler() -> None:
+    holder: list[UDPServer] = []
+
+    def stopper(d: Datagram, reply: udp.Reply) -> None:
+        holder[0].stop()
+
+    server = UDPServer("127.0.0.1:0", stopper, workers=3)
+    holder.append(server)
+    server.start()
+    with udp.open(family=4) as c:
+        c.send_to(b"stop", server.endpoint)
+    assert _wait_for(lambda: not any(t.is_alive() for t in server._threads), 2.0)
+    assert not server.serving
+
+
+def test_serve_forever_until_stopped() -> None:
+    server = UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler)
+    runner = threading.Thread(target=server.serve_forever)
+    runner.start()
+    try:
+        assert _wait_for(lambda: server.serving, 2.0)
+        assert udp.request(server.endpoint, b"x", timeout=2.0).data == b"x"
+    finally:
+        server.stop()
+        runner.join(2.0)
+    assert not runner.is_alive()
+
+
+def test_many_servers_leave_nothing_behind() -> None:
+    for _ in range(20):
+        with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=2) as server:
+            assert udp.request(server.endpoint, b"x", timeout=2.0).data == b"x"
+
+
+def test_workers_share_the_load() -> None:
+    names: set[str] = set()
+    gate = threading.Barrier(4, timeout=2.0)
+
+    def slow(d: Datagram, reply: udp.Reply) -> None:
+        names.add(threading.current_thread().name)
+        gate.wait()  # four handlers must run at the same time to pass
+        reply(d.data)
+
+    with UDPServer("127.0.0.1:0", slow, workers=4) as server, udp.open(family=4, timeout=3.0) as c:
+        for i in range(4):
+            c.send_to(b"%d" % i, server.endpoint)
+        assert sorted(c.recv_from().data for _ in range(4)) == [b"0", b"1", b"2", b"3"]
+    assert len(names) == 4
+
+
+# -- request/response -------------------------------------------------------------------------
+
+
+def test_request_retries_past_drops(family: int) -> None:
+    received = itertools.count()
+    drops = 2
+
+    def lossy(d: Datagram, reply: udp.Reply) -> None:
+        if next(received) >= drops:  # the peer "loses" the first two datagrams
+            reply(b"re:" + d.data)
+
+    with UDPServer(f"{_host(family)}:0", lossy) as server:
+        start = time.monotonic()
+        got = udp.request(server.endpoint, b"q", timeout=0.05, retries=3, backoff=2.0)
+        elapsed = time.monotonic() - start
+    assert got.data == b"re:q"
+    assert got.sender == server.endpoint
+    assert next(received) == drops + 1  # three datagrams sent: two lost, one answered
+    assert 0.05 + 0.1 <= elapsed < 2.0  # waited out the first two attempts
+
+
+def test_request_gives_up_in_bounded_time(family: int) -> None:
+    with _bound(family) as silent:  # bound, so no ICMP error: it just never answers
+        start = time.monotonic()
+        with pytest.raises(NetTimeoutError, match=r"no reply after 3 attempt\(s\) over 0.35 s"):
+            udp.request(silent.local, b"hello?", timeout=0.05, retries=2, backoff=2.0)
+        assert 0.3 <= time.monotonic() - start < 2.0
+        got = [silent.recv_from().data for _ in range(3)]
+    assert got == [b"hello?"] * 3
+
+
+@linux_only
+def test_request_to_a_closed_port_is_refused(family: int) -> None:
+    port = _free_port(family)
+    with pytest.raises(ConnectError, match="refused 2 times"):
+        udp.request(f"{_host(family)}:{port}", b"x", timeout=0.05, retries=1)
+
+
+def test_request_ignores_other_senders(family: int) -> None:
+    def handler(d: Datagram, reply: udp.Reply) -> None:
+        # A stranger writes to the requester's port first; only the real reply counts.
+        with _bound(family) as stranger:
+            stranger.send_to(b"spoof", d.sender)
+        time.sleep(0.01)
+        reply(b"genuine")
+
+    with UDPServer(f"{_host(family)}:0", handler) as server:
+        assert udp.request(server.endpoint, b"q", timeout=2.0).data == b"genuine"
+
+
+def test_request_accept_skips_stale_replies() -> None:
+    def handler(d: Datagram, reply: udp.Reply) -> None:
+        reply(b"id=0 stale")
+        reply(b"id=7 fresh")
+
+    with UDPServer("127.0.0.1:0", handler) as server:
+        got = udp.request(server.endpoint, b"id=7", timeout=2.0, accept=lambda d: d.data.startswith(b"id=7"))
+    assert got.data == b"id=7 fresh"
+
+
+def test_request_reply_too_large_for_max_bytes() -> None:
+    with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler) as server, pytest.raises(DatagramTooLarge):
+        udp.request(server.endpoint, b"x" * 200, timeout=2.0, max_bytes=100)
+
+
+# -- a storm --------------------------------------------------------------------------------
+
+
+def test_storm_of_10000_datagrams_counts_loss() -> None:
+    total = 10_000
+    counter = itertools.count()
+
+    def count(d: Datagram, reply: udp.Reply) -> None:
+        next(counter)
+        reply(d.data)
+
+    start = time.monotonic()
+    with UDPServer("127.0.0.1:0", count) as server, udp.open(family=4, timeout=0.5) as client:
+        payload = b"s" * 64
+        for _ in range(total):
+            client.send_to(payload, server.endpoint)
+        echoed = 0
+        while True:  # read echoes until half a second of silence: bounded, never a hang
+            try:
+                client.recv_from()
+            except NetTimeoutError:
+                break
+            echoed += 1
+            assert time.monotonic() - start < 60, "storm did not settle"
+    handled = next(counter)
+    elapsed = time.monotonic() - start
+    print(
+        f"\nstorm: sent {total}, server handled {handled} (lost {total - handled}), echoed {echoed} in {elapsed:.2f} s"
+    )
+    assert 0 < handled <= total
+    assert 0 < echoed <= handled
+    assert elapsed < 60
+
+
+def test_stop_during_a_storm_is_prompt() -> None:
+    stop_sending = threading.Event()
+    server = UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=2)
+    server.start()
+
+    def flood() -> None:
+        with udp.open(family=4) as c:
+            while not stop_sending.is_set():
+                try:
+                    c.send_to(b"f" * 512, server.endpoint)
+                except OSError:
+                    pass
+
+    flooder = threading.Thread(target=flood)
+    flooder.start()
+    try:
+        time.sleep(0.2)
+        start = time.monotonic()
+        server.stop()
+        assert time.monotonic() - start < 1.0
+        assert not any(t.is_alive() for t in server._threads)
+    finally:
+        stop_sending.set()
+        flooder.join(2.0)
+
+
+# -- broadcast and multicast -----------------------------------------------------------------
+
+
+@linux_only
+def test_broadcast_on_loopback() -> None:
+    # 127.255.255.255 is the broadcast address of 127.0.0.0/8 on lo: a receiver bound to
+    # it gets broadcasts, and nothing leaves the host.
+    try:
+        receiver = udp.open(bind="127.255.255.255:0", timeout=2.0)
+    except BindError as exc:
+        pytest.skip(f"cannot bind the loopback broadcast address 127.255.255.255: {exc}")
+    with receiver, udp.open(family=4, timeout=2.0) as plain:
+        target = receiver.local
+        with pytest.raises(UnsafeDestination, match="broadcast=True"):
+            plain.send_to(b"no", target)  # the kernel's EACCES, translated
+        with udp.open(family=4, broadcast=True, timeout=2.0) as caster:
+            try:
+                caster.send_to(b"to all", target)
+            except OSError as exc:  # pragma: no cover - depends on the kernel
+                pytest.skip(f"broadcast on loopback not permitted here: {exc}")
+            assert receiver.recv_from().data == b"to all"
+
+
+def test_multicast_ipv4_on_loopback() -> None:
+    group = "239.255.42.99"  # administratively scoped (RFC 2365): never routed off-site
+    try:
+        receiver = udp.open(bind=f"{group}:0", timeout=2.0, reuse_address=True)
+    except (BindError, OSError) as exc:
+        pytest.skip(f"cannot bind a multicast group address here: {exc}")
+    with receiver, udp.open(family=4, timeout=2.0) as sender:
+        try:
+            receiver.join_group(group, interface="127.0.0.1")
+            sender.set_multicast_interface("127.0.0.1")  # out of lo, never another interface
+        except OSError as exc:
+            pytest.skip(f"IPv4 multicast on loopback not allowed by this kernel: {exc}")
+        sender.multicast_ttl = 0  # belt and braces: a TTL of 0 cannot leave the host
+        sender.multicast_loopback = True
+        assert (sender.multicast_ttl, sender.multicast_loopback) == (0, True)
+        try:
+            sender.send_to(b"to the group", receiver.local)
+            got = receiver.recv_from()
+        except (OSError, TimeoutError) as exc:
+            pytest.skip(f"IPv4 multicast on loopback not delivered here: {exc}")
+        assert got.data == b"to the group"
+        assert got.sender.port == sender.local.port  # sender.local is 0.0.0.0: bound on first send
+        receiver.leave_group(group, interface="127.0.0.1")
+        with pytest.raises(OSError, match=r"leave group 239\.255\.42\.99: "):
+            receiver.leave_group(group, interface="127.0.0.1")  # no longer a member
+
+
+@linux_only
+def test_multicast_membership_by_interface_name_and_index() -> None:
+    # struct ip_mreqn (Linux) for IPv4; struct ipv6_mreq for IPv6. Membership only: no traffic.
+    lo = socket.if_nametoindex("lo")
+    with udp.open(family=4) as sock4:
+        for interface in ("lo", lo):
+            try:
+                sock4.join_group("239.255.42.98", interface=interface)
+            except OSError as exc:
+                pytest.skip(f"IPv4 multicast membership on lo not allowed: {exc}")
+            sock4.leave_group("239.255.42.98", interface=interface)
+    if _udp_fixtures._ipv6_loopback_problem() is not None:
+        return
+    with udp.open(family=6) as sock6:
+        for interface in ("lo", lo):
+            try:
+                sock6.join_group("ff01::4243", interface=interface)
+            except OSError as exc:
+                pytest.skip(f"IPv6 multicast membership on lo not allowed: {exc}")
+            sock6.leave_group("ff01::4243", interface=interface)
+
+
+def test_multicast_ipv6_on_loopback() -> None:
+    if _udp_fixtures._ipv6_loopback_problem() is not None:
+        pytest.skip("IPv6 loopback unavailable")
+    group = "ff01::4242"  # interface-local scope (RFC 4291 section 2.7): never leaves the interface
+    try:
+        lo = socket.if_nametoindex("lo")
+    except OSError as exc:
+        pytest.skip(f"no interface named 'lo': {exc}")
+    with udp.open(family=6, timeout=1.0) as sender:
+        try:
+            with udp.open(bind="[::1]:0", timeout=1.0) as receiver:
+                receiver.join_group(group, interface=lo)
+                sender.set_multicast_interface(lo)
+                sender.multicast_ttl = 0
+                sender.send_to(b"six", Endpoint(group, receiver.local.port))
+                assert receiver.recv_from().data == b"six"
+        except (OSError, TimeoutError) as exc:
+            pytest.skip(f"IPv6 multicast on loopback not allowed by this kernel: {exc}")
+
+
+# -- socat peers ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def socat_echo(family: int) -> Iterator[Endpoint]:
+    """``socat UDP-LISTEN ... PIPE``: a real echo peer on loopback, killed after the test."""
+    if SOCAT is None:
+        pytest.skip("socat is not installed (apt-get install socat)")
+    port = _free_port(family)
+    listen = f"UDP4-LISTEN:{port},bind=127.0.0.1" if family == 4 else f"UDP6-LISTEN:{port},bind=[::1]"
+    proc = subprocess.Popen(
+        [SOCAT, "-T", "10", "-b", "65536", listen, "PIPE"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield Endpoint(LOOPBACK[family], port)
+    finally:
+        proc.kill()
+        proc.wait(5)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+@needs_socat
+def test_request_to_socat_echo(socat_echo: Endpoint) -> None:
+    # socat may not be listening yet: request() retries through the ICMP refusals.
+    got = udp.request(socat_echo, b"hello socat", timeout=0.1, retries=20, backoff=1.2)
+    assert got.data == b"hello socat"
+    assert got.sender == socat_echo
+
+
+@needs_socat
+def test_maximum_size_through_socat(socat_echo: Endpoint) -> None:
+    # socat UDP-LISTEN serves the first peer only, so one connected socket does it all.
+    limit = MAX_UDP_PAYLOAD_IPV4 if socat_echo.version == 4 else MAX_UDP_PAYLOAD_IPV6
+    payload = os.urandom(limit)
+    with udp.open(connect=socat_echo, timeout=0.1) as sock:
+        deadline = time.monotonic() + 5.0
+        while True:  # until socat listens: ICMP refusals and silence are both retried
+            assert time.monotonic() < deadline, "socat did not answer"
+            try:
+                sock.send(b"warm-up")
+                if sock.recv() == b"warm-up":
+                    break
+            except (ConnectError, NetTimeoutError):
+                time.sleep(0.02)
+        sock.settimeout(2.0)
+        sock.send(payload)
+        assert sock.recv() == payload
+
+
+@needs_socat
+def test_socat_client_to_server(family: int) -> None:
+    assert SOCAT is not None
+
+    def shout(d: Datagram, reply: udp.Reply) -> None:
+        reply(d.data.upper())
+
+    with UDPServer(f"{_host(family)}:0", shout) as server:
+        address = f"UDP4:127.0.0.1:{server.endpoint.port}" if family == 4 else f"UDP6:[::1]:{server.endpoint.port}"
+        result = subprocess.run(
+            [SOCAT, "-t", "1", "-", address], input=b"hello from socat\n", capture_output=True, timeout=10, check=True
+        )
+    assert result.stdout == b"HELLO FROM SOCAT\n"
+
+
+def test_errno_of_broadcast_refusal_is_eacces() -> None:
+    # The kernel fact _translate relies on, checked without sending anything anywhere:
+    # Linux refuses the send itself, so no packet is built.
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Linux-specific kernel behaviour")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, pytest.raises(PermissionError) as info:
+        s.sendto(b"x", ("127.255.255.255", 9))
+    assert info.value.errno == errno.EACCES
