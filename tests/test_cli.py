@@ -1,0 +1,361 @@
+"""The netbasics command line: classify, check, port, net (in-process and as a real process)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from netbasics import Endpoint, TCPServer, UDPServer, tcp, udp
+from netbasics.cli import main
+
+
+def run(argv: list[str], stdin: str = "", monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+    try:
+        code = main(argv)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = old
+    return code, out.getvalue(), err.getvalue()
+
+
+# --- classify --------------------------------------------------------------------------------
+
+
+def test_classify_lines() -> None:
+    code, out, err = run(["classify", "192.168.1.10", "8.8.8.8", "::1", "::ffff:10.0.0.1"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 4
+    assert lines[0].split()[:4] == ["192.168.1.10", "IPv4", "private", "not-global"]
+    assert "192.168.0.0/16 Private-Use (RFC 1918)" in lines[0]
+    assert lines[1].split() == ["8.8.8.8", "IPv4", "public", "global", "-"]
+    assert lines[2].split()[:4] == ["::1", "IPv6", "loopback", "not-global"]
+    assert lines[3].split()[:3] == ["::ffff:10.0.0.1", "IPv6", "private"]
+
+
+def test_classify_json() -> None:
+    code, out, _ = run(["classify", "--json", "100.64.1.1", "2001:DB8::1"])
+    assert code == 0
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first == {
+        "input": "100.64.1.1",
+        "address": "100.64.1.1",
+        "version": 4,
+        "category": "shared",
+        "globally_reachable": False,
+        "entry": {
+            "prefix": "100.64.0.0/10",
+            "name": "Shared Address Space",
+            "rfc": "RFC 6598",
+            "registry": "iana-ipv4-special",
+        },
+    }
+    assert second["address"] == "2001:db8::1"
+    assert second["category"] == "documentation"
+
+
+def test_classify_bad_input_continues_and_exits_1() -> None:
+    code, out, err = run(["classify", "-"], stdin="10.0.0.1\n1.2.3.256\n\n# comment\n010.0.0.1\n::1\n")
+    assert code == 1
+    assert [line.split()[0] for line in out.splitlines()] == ["10.0.0.1", "::1"]
+    errors = err.splitlines()
+    assert errors == [
+        "netbasics classify: stdin line 2: octet 256 out of range in '1.2.3.256'",
+        "netbasics classify: stdin line 5: octet '010' has a leading zero (ambiguous: octal or decimal?) "
+        "in '010.0.0.1'",
+    ]
+
+
+def test_classify_summary() -> None:
+    code, out, _ = run(["classify", "--summary", "-"], stdin="10.0.0.1\n10.2.3.4\n8.8.8.8\n::1\n")
+    assert code == 0
+    assert [line.split() for line in out.splitlines()] == [["2", "private"], ["1", "loopback"], ["1", "public"]]
+    code, out, _ = run(["classify", "--summary", "--json", "10.0.0.1", "8.8.8.8"])
+    assert json.loads(out) == {"private": 1, "public": 1}
+
+
+def test_usage_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        run(["classify"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        run(["no-such-command"])
+    assert info.value.code == 2
+
+
+def test_classify_streams_a_large_input_as_a_real_process() -> None:
+    """A real process reads 200,000 lines through a pipe and writes one line each."""
+    count = 200_000
+    data = "".join(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}\n" for i in range(count)).encode()
+    proc = subprocess.run(
+        [sys.executable, "-m", "netbasics", "classify", "-"],
+        input=data,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(b"\n") == count
+    assert proc.stderr == b""
+
+
+def test_broken_pipe_is_quiet() -> None:
+    data = b"10.0.0.1\n" * 50_000
+    proc = subprocess.run(
+        f"{sys.executable} -m netbasics classify - | head -n 1",
+        shell=True,
+        input=data,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.count(b"\n") == 1
+    assert b"Traceback" not in proc.stderr
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def test_check_addresses() -> None:
+    code, out, _ = run(["check", "8.8.8.8", "169.254.169.254", "[::ffff:127.0.0.1]:80"])
+    assert code == 1
+    assert out.splitlines() == [
+        "8.8.8.8: safe",
+        "169.254.169.254: unsafe: link local (RFC 3927), not globally reachable",
+        "[::ffff:127.0.0.1]:80: unsafe: IPv4-mapped address (RFC 4291 section 2.5.5.2) embeds 127.0.0.1 "
+        "(loopback, RFC 1122 section 3.2.1.3)",
+    ]
+    code, out, _ = run(["check", "8.8.8.8", "2606:4700::1"])
+    assert code == 0
+
+
+def test_check_names_and_policy_flags() -> None:
+    code, out, _ = run(["check", "localhost:8080"])
+    assert code == 1
+    assert out.startswith("localhost:8080: unsafe: resolves to an unsafe address: 127.0.0.1: loopback")
+    code, out, _ = run(["check", "--allow-loopback", "localhost:8080"])
+    assert code == 0, out
+    code, out, _ = run(["check", "--ports", "80,443", "8.8.8.8:22", "8.8.8.8:443"])
+    assert code == 1
+    assert out.splitlines()[0] == "8.8.8.8:22: unsafe: port 22 is not allowed by policy (allowed: 80, 443)"
+    assert out.splitlines()[1] == "8.8.8.8:443: safe"
+
+
+def test_check_json() -> None:
+    code, out, _ = run(["check", "--json", "10.0.0.1"])
+    assert code == 1
+    assert json.loads(out) == {
+        "input": "10.0.0.1",
+        "safe": False,
+        "reason": "private-use (RFC 1918), not globally reachable",
+        "addresses": ["10.0.0.1"],
+    }
+
+
+def test_check_bad_input() -> None:
+    code, _, err = run(["check", "bad host name!"])
+    assert code == 1
+    assert err.startswith("netbasics check: argument: ")
+
+
+# --- port ------------------------------------------------------------------------------------
+
+
+def test_port_numbers_and_names() -> None:
+    code, out, _ = run(["port", "443", "https", "50000"])
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["443", "well-known", "https"]
+    assert lines[1].split() == ["https", "443/tcp/udp/sctp", "well-known"]
+    assert lines[2].split() == ["50000", "dynamic", "-"]
+
+
+def test_port_errors_and_json() -> None:
+    code, _, err = run(["port", "65536", "no-such-service"])
+    assert code == 1
+    assert len(err.splitlines()) == 2
+    code, out, _ = run(["port", "--json", "--protocol", "udp", "53"])
+    record = json.loads(out)
+    assert record["port"] == 53
+    assert record["range"] == "well-known"
+    assert record["services"][0]["name"] == "domain"
+
+
+# --- net -------------------------------------------------------------------------------------
+
+
+def test_net_facts() -> None:
+    code, out, _ = run(["net", "10.1.0.0/16"])
+    assert code == 0
+    facts = dict(line.split(":", 1) for line in out.splitlines())
+    assert facts["first"].strip() == "10.1.0.0"
+    assert facts["last"].strip() == "10.1.255.255"
+    assert facts["size"].strip() == "65536"
+    assert facts["netmask"].strip() == "255.255.0.0"
+    assert facts["category"].strip() == "private"
+    code, out, _ = run(["net", "--json", "2001:db8::/32"])
+    assert json.loads(out)["category"] == "documentation"
+
+
+def test_net_host_bits_error() -> None:
+    code, out, err = run(["net", "10.1.2.3/8"])
+    assert code == 1
+    assert err == "netbasics net: '10.1.2.3/8' has host bits set; did you mean '10.0.0.0/8'?\n"
+    code, out, _ = run(["net", "--no-strict", "10.1.2.3/8"])
+    assert code == 0
+    assert out.startswith("network:   10.0.0.0/8")
+
+
+def test_net_modes() -> None:
+    assert run(["net", "10.0.0.0/24", "--subnets", "26"])[1].split() == [
+        "10.0.0.0/26",
+        "10.0.0.64/26",
+        "10.0.0.128/26",
+        "10.0.0.192/26",
+    ]
+    assert run(["net", "192.168.0.0/30", "--hosts"])[1].split() == ["192.168.0.1", "192.168.0.2"]
+    assert run(["net", "192.168.0.0/31", "--hosts"])[1].split() == ["192.168.0.0", "192.168.0.1"]
+    code, out, _ = run(["net", "10.0.0.0/8", "--contains", "10.1.1.1", "11.1.1.1"])
+    assert code == 1
+    assert out.splitlines() == ["10.1.1.1: in 10.0.0.0/8", "11.1.1.1: not in 10.0.0.0/8"]
+    assert run(["net", "--summarize", "10.0.0.1", "10.0.0.9"])[1].split() == [
+        "10.0.0.1/32",
+        "10.0.0.2/31",
+        "10.0.0.4/30",
+        "10.0.0.8/31",
+    ]
+    code, out, err = run(["net", "--collapse", "-"], stdin="10.0.0.0/25\n10.0.0.128/25\n# c\nbad\n::/1\n")
+    assert code == 1
+    assert out.split() == ["10.0.0.0/24", "::/1"]
+    assert "stdin line 4" in err
+
+
+def test_python_dash_m() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "netbasics", "classify", "127.0.0.1"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.split()[:3] == [b"127.0.0.1", b"IPv4", b"loopback"]
+
+
+# --- probe, send, serve --------------------------------------------------------------------
+
+
+def test_probe_open_and_closed(tcp_echo_server: TCPServer, free_port: int) -> None:
+    host = tcp_echo_server.endpoint
+    closed = Endpoint(host.address, free_port)
+    code, out, _ = run(["probe", str(host), str(closed), "--timeout", "2"])
+    assert code == 1
+    first, second = out.splitlines()
+    assert first.startswith(f"{host}: open ({host}) in ")
+    assert second.startswith(f"{closed}: closed: ")
+    assert "refused" in second
+    code, out, _ = run(["probe", "--json", str(host)])
+    assert code == 0
+    record = json.loads(out)
+    assert record["open"] is True
+    assert record["address"] == str(host)
+
+
+def test_send_tcp_and_udp(tcp_echo_server: TCPServer, udp_echo_server: UDPServer) -> None:
+    code, out, _ = run(["send", "tcp", str(tcp_echo_server.endpoint), "hello over tcp"])
+    assert (code, out) == (0, "hello over tcp")
+    code, out, _ = run(["send", "udp", str(udp_echo_server.endpoint), "-"], stdin="hello over udp")
+    assert (code, out) == (0, "hello over udp")
+
+
+def test_send_errors_are_one_line(free_port: int) -> None:
+    code, out, err = run(["send", "tcp", f"127.0.0.1:{free_port}", "x", "--timeout", "1"])
+    assert code == 1
+    assert out == ""
+    assert err.startswith("netbasics send: connect to 127.0.0.1:")
+    assert len(err.splitlines()) == 1
+
+
+def _start_serve(*argv: str) -> tuple[subprocess.Popen[bytes], Endpoint]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netbasics", "serve", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    protocol, endpoint = line.split()[2:4]
+    assert line.startswith(f"listening on {protocol} ")
+    return proc, Endpoint.parse(endpoint)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_tcp_echo_stops_cleanly_on_signals(sig: signal.Signals) -> None:
+    proc, endpoint = _start_serve("tcp", "--echo")
+    try:
+        with tcp.connect(endpoint, timeout=5.0) as conn:
+            conn.send_all(b"ping\n")
+            assert conn.recv_until(b"\n") == b"ping\n"
+            # an idle client is still connected while the server is told to stop
+            proc.send_signal(sig)
+            assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.mark.integration
+def test_serve_udp_print() -> None:
+    proc, endpoint = _start_serve("udp", "--print", "--bind", "127.0.0.1:0")
+    try:
+        with udp.open(connect=endpoint) as sock:
+            sock.send(b"printed line\n")
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"printed line\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.mark.integration
+def test_serve_tcp_with_a_real_peer() -> None:
+    """socat as the client of `netbasics serve tcp --echo`."""
+    socat = shutil.which("socat")
+    if socat is None:
+        pytest.skip("socat is not installed (.ci/run installs it)")
+    proc, endpoint = _start_serve("tcp", "--echo")
+    try:
+        done = subprocess.run(
+            [socat, "-t", "2", "-", f"TCP:{endpoint.address}:{endpoint.port}"],
+            input=b"through socat\n",
+            capture_output=True,
+            timeout=30,
+            check=True,
+        )
+        assert done.stdout == b"through socat\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
