@@ -11,6 +11,10 @@ True
 
 from __future__ import annotations
 
+from . import tcp as tcp
+from . import udp as udp
+from ._classify import AddressInfo as AddressInfo
+from ._classify import classify as classify
 from ._registry import REGISTRY_DATE as REGISTRY_DATE
 from ._registry import AddressCategory as AddressCategory
 from ._registry import RegistryEntry as RegistryEntry
@@ -21,9 +25,12 @@ from .addresses import is_valid_address as is_valid_address
 from .addresses import parse_address as parse_address
 from .addresses import parse_ipv4 as parse_ipv4
 from .addresses import parse_ipv6 as parse_ipv6
-from .classify import AddressInfo as AddressInfo
-from .classify import classify as classify
+from .endpoints import Endpoint as Endpoint
+from .endpoints import EndpointLike as EndpointLike
+from .endpoints import HostPort as HostPort
+from .endpoints import parse_endpoint as parse_endpoint
 from .errors import AddressError as AddressError
+from .errors import BindError as BindError
 from .errors import ConnectError as ConnectError
 from .errors import ConnectionClosed as ConnectionClosed
 from .errors import DatagramTooLarge as DatagramTooLarge
@@ -35,34 +42,111 @@ from .errors import NetworkError as NetworkError
 from .errors import PortError as PortError
 from .errors import ResolveError as ResolveError
 from .errors import UnsafeDestination as UnsafeDestination
+from .framing import LengthPrefixFramer as LengthPrefixFramer
+from .framing import LineFramer as LineFramer
+from .networks import AddressRange as AddressRange
+from .networks import IPv4Network as IPv4Network
+from .networks import IPv6Network as IPv6Network
+from .networks import Network as Network
+from .networks import collapse as collapse
+from .networks import exclude as exclude
+from .networks import parse_network as parse_network
+from .networks import summarize_range as summarize_range
+from .ports import SERVICES_DATE as SERVICES_DATE
+from .ports import PortRange as PortRange
+from .ports import Service as Service
+from .ports import classify_port as classify_port
+from .ports import find_service as find_service
+from .ports import lookup_port as lookup_port
+from .ports import service_name as service_name
+from .ports import service_port as service_port
+from .ports import services_for_port as services_for_port
+from .ports import validate_port as validate_port
+from .resolver import resolve as resolve
+from .safety import DestinationPolicy as DestinationPolicy
+from .safety import check_destination as check_destination
+from .safety import destination_verdict as destination_verdict
+from .safety import is_safe_destination as is_safe_destination
+from .safety import resolve_safe as resolve_safe
+from .sets import AddressSet as AddressSet
+from .tcp import TCPConnection as TCPConnection
+from .tcp import TCPServer as TCPServer
+from .tcp import port_open as port_open
+from .udp import MAX_UDP_PAYLOAD_IPV4 as MAX_UDP_PAYLOAD_IPV4
+from .udp import MAX_UDP_PAYLOAD_IPV6 as MAX_UDP_PAYLOAD_IPV6
+from .udp import Datagram as Datagram
+from .udp import UDPServer as UDPServer
+from .udp import UDPSocket as UDPSocket
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "MAX_UDP_PAYLOAD_IPV4",
+    "MAX_UDP_PAYLOAD_IPV6",
     "REGISTRY_DATE",
+    "SERVICES_DATE",
     "Address",
     "AddressCategory",
     "AddressError",
     "AddressInfo",
+    "AddressRange",
+    "AddressSet",
+    "BindError",
     "ConnectError",
     "ConnectionClosed",
+    "Datagram",
     "DatagramTooLarge",
+    "DestinationPolicy",
+    "Endpoint",
     "EndpointError",
+    "EndpointLike",
     "FrameTooLarge",
+    "HostPort",
     "IPv4Address",
+    "IPv4Network",
     "IPv6Address",
+    "IPv6Network",
+    "LengthPrefixFramer",
+    "LineFramer",
     "NetTimeoutError",
     "NetbasicsError",
+    "Network",
     "NetworkError",
     "PortError",
+    "PortRange",
     "RegistryEntry",
     "ResolveError",
+    "Service",
+    "TCPConnection",
+    "TCPServer",
+    "UDPServer",
+    "UDPSocket",
     "UnsafeDestination",
+    "check_destination",
     "classify",
+    "classify_port",
+    "collapse",
+    "destination_verdict",
+    "exclude",
+    "find_service",
+    "is_safe_destination",
     "is_valid_address",
+    "lookup_port",
     "parse_address",
+    "parse_endpoint",
     "parse_ipv4",
     "parse_ipv6",
+    "parse_network",
+    "port_open",
+    "resolve",
+    "resolve_safe",
+    "service_name",
+    "service_port",
+    "services_for_port",
+    "summarize_range",
+    "tcp",
+    "udp",
+    "validate_port",
 ]
 
 

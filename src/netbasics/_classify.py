@@ -47,7 +47,7 @@ def registry_entry(address: Address) -> RegistryEntry | None:
 
 
 def classify(
-    address: str | int | bytes | Address | ipaddress.IPv4Address | ipaddress.IPv6Address,
+    address: str | int | bytes | bytearray | memoryview | Address | ipaddress.IPv4Address | ipaddress.IPv6Address,
 ) -> AddressInfo:
     """Classify an address (anything :func:`parse_address` accepts) by the IANA registries.
 

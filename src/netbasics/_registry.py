@@ -152,7 +152,7 @@ _IPV6_ROWS: list[tuple[str, str, str, AddressCategory, str, str | None, bool | N
     ("2001:1::1/128", "Port Control Protocol Anycast", "RFC 7723", C.PROTOCOL_ASSIGNMENT, "2015-10", None, T, T, T, T, F),
     ("2001:1::2/128", "Traversal Using Relays around NAT Anycast", "RFC 8155", C.PROTOCOL_ASSIGNMENT, "2017-02", None, T, T, T, T, F),
     ("2001:1::3/128", "DNS-SD Service Registration Protocol Anycast", "RFC 9665", C.PROTOCOL_ASSIGNMENT, "2024-04", None, T, T, T, T, F),
-    ("2001:2::/48", "Benchmarking", "RFC 5180", C.BENCHMARKING, "2008-04", None, T, T, T, F, F),
+    ("2001:2::/48", "Benchmarking", "RFC 5180, RFC Errata 1752", C.BENCHMARKING, "2008-04", None, T, T, T, F, F),
     ("2001:3::/32", "AMT", "RFC 7450", C.PROTOCOL_ASSIGNMENT, "2014-12", None, T, T, T, T, F),
     ("2001:4:112::/48", "AS112-v6", "RFC 7535", C.PROTOCOL_ASSIGNMENT, "2014-12", None, T, T, T, T, F),
     ("2001:10::/28", "Deprecated (previously ORCHID)", "RFC 4843", C.RESERVED, "2007-03", "2014-03", E, E, E, E, E),
@@ -201,7 +201,7 @@ def prefix_bounds(entry: RegistryEntry) -> tuple[int, int, int]:
 class _Table:
     """Disjoint intervals ``[starts[i], starts[i+1])`` each mapped to its most specific row."""
 
-    __slots__ = ("categories", "entries", "globals", "starts")
+    __slots__ = ("buckets", "categories", "entries", "globals", "shift", "starts")
 
     def __init__(self, entries: tuple[RegistryEntry, ...], bits: int, default: AddressCategory) -> None:
         spans = [(*prefix_bounds(e), e) for e in entries]
@@ -224,6 +224,15 @@ class _Table:
         default_global = default is AddressCategory.PUBLIC
         self.globals: list[bool] = [default_global if e is None else e.globally_reachable is True for e in self.entries]
         self.categories: list[AddressCategory] = [default if e is None else e.category for e in self.entries]
+        # A shortcut in front of the bisect: the top 8 bits of an address pick a bucket;
+        # a bucket that lies inside one interval holds that interval's index, a bucket
+        # that straddles a cut holds -1 (bisect needed). Most addresses take the shortcut.
+        self.shift = bits - 8
+        self.buckets: list[int] = []
+        for top in range(256):
+            lo, hi = top << self.shift, ((top + 1) << self.shift) - 1
+            i = bisect_right(self.starts, lo) - 1
+            self.buckets.append(i if bisect_right(self.starts, hi) - 1 == i else -1)
 
     def index(self, value: int) -> int:
         return bisect_right(self.starts, value) - 1

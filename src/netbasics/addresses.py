@@ -10,11 +10,30 @@ from __future__ import annotations
 
 import ipaddress
 from bisect import bisect_right
+from collections.abc import Callable
+
+# The C parser, for the hot path only; _parse explains when it is trusted (PTON).
+from socket import AF_INET, AF_INET6, inet_pton
 from typing import TYPE_CHECKING, Final, Literal, Union
 
-from ._parse import format_ipv4, format_ipv6, parse_ipv4_int, parse_ipv6_int
+from ._parse import (
+    OCTET0,
+    OCTET8,
+    OCTET16,
+    OCTET24,
+    PTON,
+    format_ipv4,
+    format_ipv6,
+    hex_groups_int,
+    ipv4_reason,
+    ipv6_reason,
+    parse_ipv4_int,
+    parse_ipv6_int,
+)
 from ._registry import IPV4_TABLE, IPV6_TABLE, AddressCategory
 from .errors import AddressError, quote
+
+_fb = int.from_bytes
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -34,14 +53,39 @@ _V6_MAX: Final = (1 << 128) - 1
 _MAPPED_PREFIX: Final = 0xFFFF << 32  # ::ffff:0:0/96, RFC 4291 section 2.5.5.2
 _MAPPED_MASK: Final = _V6_MAX ^ _V4_MAX
 
+_C = AddressCategory
+
+# Classification is a lookup of the interval an address falls in (see _registry._Table):
+# the top 8 bits pick a bucket that usually names the interval, otherwise bisect. An
+# IPv6 address's interval indexes the IPv6 lists below, which continue with the IPv4
+# intervals at _V4_OFFSET, so that an IPv4-mapped address answers with its IPv4 row.
 _V4_STARTS = IPV4_TABLE.starts
+_V4_BUCKETS = IPV4_TABLE.buckets
 _V4_GLOBAL = IPV4_TABLE.globals
 _V4_CATEGORY = IPV4_TABLE.categories
+_V4_PRIVATE = [c is _C.PRIVATE for c in _V4_CATEGORY]
 _V6_STARTS = IPV6_TABLE.starts
-_V6_GLOBAL = IPV6_TABLE.globals
-_V6_CATEGORY = IPV6_TABLE.categories
+_V6_BUCKETS = IPV6_TABLE.buckets
+_V4_OFFSET = len(IPV6_TABLE.starts)
+_V6_GLOBAL = IPV6_TABLE.globals + _V4_GLOBAL
+_V6_CATEGORY = IPV6_TABLE.categories + _V4_CATEGORY
+_V6_PRIVATE = [c is _C.PRIVATE for c in _V6_CATEGORY]
 
-_C = AddressCategory
+
+def _v4_index(ip: int) -> int:
+    """Index of the registry interval holding the IPv4 address ``ip``."""
+    i = _V4_BUCKETS[ip >> 24]
+    return i if i >= 0 else bisect_right(_V4_STARTS, ip) - 1
+
+
+def _v6_index(ip: int) -> int:
+    """Index into the ``_V6_*`` lists for the IPv6 address ``ip`` (IPv4-mapped unwrapped)."""
+    i = _V6_BUCKETS[ip >> 120]
+    if i >= 0:
+        return i
+    if ip & _MAPPED_MASK == _MAPPED_PREFIX:
+        return _V4_OFFSET + _v4_index(ip & _V4_MAX)
+    return bisect_right(_V6_STARTS, ip) - 1
 
 
 def _check_int(value: object, maximum: int, kind: str) -> int:
@@ -58,6 +102,9 @@ class _BaseAddress:
     __slots__ = ()
     _ip: int
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
     @property
     def version(self) -> int:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -73,15 +120,7 @@ class _BaseAddress:
         """The :class:`AddressCategory` of the most specific registry row."""
         raise NotImplementedError  # pragma: no cover - overridden
 
-    @property
-    def is_private(self) -> bool:
-        """True for RFC 1918 (10/8, 172.16/12, 192.168/16) and RFC 4193 (fc00::/7) only.
-
-        Unlike stdlib ``ipaddress``, this does not mean "not global": loopback, link-local,
-        documentation and shared (CGNAT) addresses are not private. Use ``is_global``
-        to ask whether an address is reachable from the Internet.
-        """
-        return self.category is _C.PRIVATE
+    # is_private and is_global are defined by each family: they are the hot ones.
 
     @property
     def is_loopback(self) -> bool:
@@ -153,10 +192,12 @@ class IPv4Address(_BaseAddress):
             self._ip = _check_int(value, _V4_MAX, "IPv4Address")
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> IPv4Address:
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> IPv4Address:
         """Build from 4 bytes in network order (``packed``)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+        if isinstance(data, memoryview):
+            data = data.tobytes()  # its len() counts items, not bytes
         if len(data) != 4:
             raise AddressError(f"IPv4 needs exactly 4 bytes, got {len(data)}: {quote(bytes(data))}")
         return _v4(int.from_bytes(data, "big"))
@@ -206,10 +247,13 @@ class IPv4Address(_BaseAddress):
         """This address as ``::ffff:a.b.c.d`` (RFC 4291 section 2.5.5.2)."""
         return _v6(_MAPPED_PREFIX | self._ip, None)
 
+    # category, is_global and is_private inline _v4_index: they are the hot properties.
     @property
     def category(self) -> AddressCategory:
         """The :class:`AddressCategory` of the most specific registry row."""
-        return _V4_CATEGORY[bisect_right(_V4_STARTS, self._ip) - 1]
+        ip = self._ip
+        i = _V4_BUCKETS[ip >> 24]
+        return _V4_CATEGORY[i if i >= 0 else bisect_right(_V4_STARTS, ip) - 1]
 
     @property
     def is_global(self) -> bool:
@@ -218,7 +262,21 @@ class IPv4Address(_BaseAddress):
         Outside every row, IPv4 unicast is global. Multicast, N/A and terminated rows
         count as not global.
         """
-        return _V4_GLOBAL[bisect_right(_V4_STARTS, self._ip) - 1]
+        ip = self._ip
+        i = _V4_BUCKETS[ip >> 24]
+        return _V4_GLOBAL[i if i >= 0 else bisect_right(_V4_STARTS, ip) - 1]
+
+    @property
+    def is_private(self) -> bool:
+        """True for the RFC 1918 blocks 10/8, 172.16/12 and 192.168/16 only.
+
+        Unlike stdlib ``ipaddress``, this does not mean "not global": loopback, link-local,
+        documentation and shared (CGNAT) addresses are not private. Use ``is_global``
+        to ask whether an address is reachable from the Internet.
+        """
+        ip = self._ip
+        i = _V4_BUCKETS[ip >> 24]
+        return _V4_PRIVATE[i if i >= 0 else bisect_right(_V4_STARTS, ip) - 1]
 
     def to_stdlib(self) -> ipaddress.IPv4Address:
         """The equivalent :class:`ipaddress.IPv4Address`."""
@@ -319,10 +377,12 @@ class IPv6Address(_BaseAddress):
         self._zone = zone
 
     @classmethod
-    def from_bytes(cls, data: bytes, zone: str | None = None) -> IPv6Address:
+    def from_bytes(cls, data: bytes | bytearray | memoryview, zone: str | None = None) -> IPv6Address:
         """Build from 16 bytes in network order (``packed``), with an optional zone."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+        if isinstance(data, memoryview):
+            data = data.tobytes()  # its len() counts items, not bytes
         if len(data) != 16:
             raise AddressError(f"IPv6 needs exactly 16 bytes, got {len(data)}: {quote(bytes(data))}")
         return _v6(int.from_bytes(data, "big"), None if zone is None else _check_zone(zone))
@@ -378,10 +438,8 @@ class IPv6Address(_BaseAddress):
     @property
     def category(self) -> AddressCategory:
         """The :class:`AddressCategory`; an IPv4-mapped address takes its IPv4 address's."""
-        ip = self._ip
-        if ip & _MAPPED_MASK == _MAPPED_PREFIX:
-            return _V4_CATEGORY[bisect_right(_V4_STARTS, ip & _V4_MAX) - 1]
-        return _V6_CATEGORY[bisect_right(_V6_STARTS, ip) - 1]
+        i = _V6_BUCKETS[self._ip >> 120]
+        return _V6_CATEGORY[i if i >= 0 else _v6_index(self._ip)]
 
     @property
     def is_global(self) -> bool:
@@ -391,10 +449,19 @@ class IPv6Address(_BaseAddress):
         (Teredo, 6to4), multicast and site-local count as not global. An IPv4-mapped
         address answers for its IPv4 address.
         """
-        ip = self._ip
-        if ip & _MAPPED_MASK == _MAPPED_PREFIX:
-            return _V4_GLOBAL[bisect_right(_V4_STARTS, ip & _V4_MAX) - 1]
-        return _V6_GLOBAL[bisect_right(_V6_STARTS, ip) - 1]
+        i = _V6_BUCKETS[self._ip >> 120]
+        return _V6_GLOBAL[i if i >= 0 else _v6_index(self._ip)]
+
+    @property
+    def is_private(self) -> bool:
+        """True for RFC 4193 unique-local addresses (fc00::/7), or IPv4-mapped RFC 1918.
+
+        Unlike stdlib ``ipaddress``, this does not mean "not global": loopback, link-local,
+        documentation and others are not private. Use ``is_global`` to ask whether an
+        address is reachable from the Internet.
+        """
+        i = _V6_BUCKETS[self._ip >> 120]
+        return _V6_PRIVATE[i if i >= 0 else _v6_index(self._ip)]
 
     @property
     def is_site_local(self) -> bool:
@@ -476,22 +543,26 @@ class IPv6Address(_BaseAddress):
 #: Either address family.
 Address = Union[IPv4Address, IPv6Address]
 
+# Fast construction: allocate without __init__ and fill the slots through their
+# descriptors, which also bypasses the __setattr__ that makes the types immutable.
 _new = object.__new__
-_set = object.__setattr__
+_set_v4_ip: Callable[[IPv4Address, int], None] = IPv4Address.__dict__["_ip"].__set__
+_set_v6_ip: Callable[[IPv6Address, int], None] = IPv6Address.__dict__["_ip"].__set__
+_set_v6_zone: Callable[[IPv6Address, str | None], None] = IPv6Address.__dict__["_zone"].__set__
 
 
 def _v4(ip: int) -> IPv4Address:
     """Build an IPv4Address from a trusted int, skipping validation (hot path)."""
     obj = _new(IPv4Address)
-    _set(obj, "_ip", ip)
+    _set_v4_ip(obj, ip)
     return obj
 
 
 def _v6(ip: int, zone: str | None) -> IPv6Address:
     """Build an IPv6Address from a trusted int and zone, skipping validation (hot path)."""
     obj = _new(IPv6Address)
-    _set(obj, "_ip", ip)
-    _set(obj, "_zone", zone)
+    _set_v6_ip(obj, ip)
+    _set_v6_zone(obj, zone)
     return obj
 
 
@@ -532,7 +603,9 @@ def parse_ipv6(text: str) -> IPv6Address:
     return _v6(ip, zone)
 
 
-def parse_address(value: str | int | bytes | Address | ipaddress.IPv4Address | ipaddress.IPv6Address) -> Address:
+def parse_address(
+    value: str | int | bytes | bytearray | memoryview | Address | ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> Address:
     """Build an address from text, an int, packed bytes, or an address object.
 
     * ``str``: IPv6 if it contains ``:``, otherwise strict IPv4.
@@ -547,10 +620,44 @@ def parse_address(value: str | int | bytes | Address | ipaddress.IPv4Address | i
     """
     cls = value.__class__
     if cls is str:
-        if ":" in value:  # type: ignore[operator]
-            ip, zone = parse_ipv6_int(value)  # type: ignore[arg-type]
-            return _v6(ip, zone)
-        return _v4(parse_ipv4_int(value))  # type: ignore[arg-type]
+        # The hot path: parse_ipv4_int and _v4/_v6 written out, saving two calls.
+        text: str = value  # type: ignore[assignment]  # the class test narrows, mypy cannot see it
+        if ":" not in text:
+            if PTON:
+                try:
+                    ip = _fb(inet_pton(AF_INET, text), "big")
+                except (OSError, ValueError):
+                    raise AddressError(ipv4_reason(text)) from None
+            else:
+                try:
+                    a, b, c, d = text.split(".")
+                    ip = OCTET24[a] | OCTET16[b] | OCTET8[c] | OCTET0[d]
+                except (ValueError, KeyError):
+                    raise AddressError(ipv4_reason(text)) from None
+            v4 = _new(IPv4Address)
+            _set_v4_ip(v4, ip)
+            return v4
+        if "%" in text:
+            # Zones go to the general parser, which checks the zone's characters.
+            ip, zone = parse_ipv6_int(text)
+        elif PTON:
+            try:
+                ip = _fb(inet_pton(AF_INET6, text), "big")
+            except (OSError, ValueError):
+                raise AddressError(ipv6_reason(text)) from None
+            zone = None
+        elif "." in text:
+            ip, zone = parse_ipv6_int(text)
+        else:
+            try:
+                ip = hex_groups_int(text)
+            except (ValueError, TypeError):
+                raise AddressError(ipv6_reason(text)) from None
+            zone = None
+        v6 = _new(IPv6Address)
+        _set_v6_ip(v6, ip)
+        _set_v6_zone(v6, zone)
+        return v6
     if cls is IPv4Address or cls is IPv6Address:
         return value  # type: ignore[return-value]
     if isinstance(value, str):  # str subclasses
@@ -564,6 +671,8 @@ def parse_address(value: str | int | bytes | Address | ipaddress.IPv4Address | i
             return _v6(value, None)
         raise AddressError(f"{value} is out of range for an IP address (0 to 2**128 - 1)")
     if isinstance(value, (bytes, bytearray, memoryview)):
+        if isinstance(value, memoryview):
+            value = value.tobytes()  # its len() counts items, not bytes
         if len(value) == 4:
             return _v4(int.from_bytes(value, "big"))
         if len(value) == 16:
@@ -572,7 +681,9 @@ def parse_address(value: str | int | bytes | Address | ipaddress.IPv4Address | i
     if isinstance(value, ipaddress.IPv4Address):
         return _v4(int(value))
     if isinstance(value, ipaddress.IPv6Address):
-        return _v6(int(value), value.scope_id)
+        zone = value.scope_id
+        # stdlib allows any zone text but '%'; hold it to the rules our parser applies.
+        return _v6(int(value), None if zone is None else _check_zone(zone))
     raise TypeError(f"cannot build an IP address from {type(value).__name__}")
 
 

@@ -1,0 +1,168 @@
+"""Benchmark: parsing and classifying addresses with netbasics, stdlib ipaddress and inet_pton.
+
+Run by hand from the repository root::
+
+    python bench/addresses.py [--size 100000] [--repeats 5] [--seed 2024]
+
+For each data set (random IPv4, random IPv6 as stdlib formats them, and a mix of
+special-purpose addresses) it times, in one process and one run:
+
+* parse: text to an address object (netbasics ``parse_address``, stdlib ``ip_address``)
+  or to an int (the floor: ``int.from_bytes(socket.inet_pton(...))``);
+* parse + ``is_global`` + ``is_private`` (the floor does parse only).
+
+Each timing is the median of ``--repeats`` passes over the whole data set, reported in
+nanoseconds per address, with the ratios stdlib/netbasics and netbasics/floor. The
+output is a Markdown table, followed by ``sys.getsizeof`` of each address type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import ipaddress
+import random
+import socket
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import netbasics
+from netbasics._registry import IPV4_ENTRIES, IPV6_ENTRIES
+
+# Special-purpose blocks to sample from: every registry row, multicast, and IPv4-mapped.
+_SPECIAL_PREFIXES = [e.prefix for e in IPV4_ENTRIES + IPV6_ENTRIES]
+
+
+def random_ipv4(rng: random.Random, n: int) -> list[str]:
+    """``n`` uniformly random IPv4 addresses in stdlib's text form."""
+    return [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(n)]
+
+
+def random_ipv6(rng: random.Random, n: int) -> list[str]:
+    """``n`` random IPv6 addresses in stdlib's compressed text form.
+
+    Uniform 128-bit values almost never contain zero groups, so half of them get a
+    random run of zero groups, as real addresses do (``2001:db8::1``).
+    """
+    out = []
+    for _ in range(n):
+        value = rng.getrandbits(128)
+        if rng.random() < 0.5:
+            start = rng.randrange(8)
+            length = rng.randrange(1, 9 - start)
+            for g in range(start, start + length):
+                value &= ~(0xFFFF << (16 * (7 - g)))
+        if rng.random() < 0.5:
+            value = (0x2000 << 112) | (value & ((1 << 125) - 1))  # global unicast 2000::/3
+        out.append(str(ipaddress.IPv6Address(value)))
+    return out
+
+
+def random_special(rng: random.Random, n: int) -> list[str]:
+    """``n`` addresses drawn from the special-purpose blocks, both families mixed."""
+    nets = [ipaddress.ip_network(p) for p in _SPECIAL_PREFIXES]
+    out = []
+    for _ in range(n):
+        net = rng.choice(nets)
+        offset = rng.getrandbits(net.max_prefixlen - net.prefixlen) if net.prefixlen < net.max_prefixlen else 0
+        out.append(str(net.network_address + offset))
+    return out
+
+
+def _floor_parse(texts: list[str]) -> None:
+    pton = socket.inet_pton
+    from_bytes = int.from_bytes
+    v4, v6 = socket.AF_INET, socket.AF_INET6
+    for t in texts:
+        from_bytes(pton(v6 if ":" in t else v4, t), "big")
+
+
+def _nb_parse(texts: list[str]) -> None:
+    parse = netbasics.parse_address
+    for t in texts:
+        parse(t)
+
+
+def _nb_classify(texts: list[str]) -> None:
+    parse = netbasics.parse_address
+    for t in texts:
+        a = parse(t)
+        a.is_global  # noqa: B018 - the attribute access is what is timed
+        a.is_private  # noqa: B018
+
+
+def _std_parse(texts: list[str]) -> None:
+    parse = ipaddress.ip_address
+    for t in texts:
+        parse(t)
+
+
+def _std_classify(texts: list[str]) -> None:
+    parse = ipaddress.ip_address
+    for t in texts:
+        a = parse(t)
+        a.is_global  # noqa: B018
+        a.is_private  # noqa: B018
+
+
+def time_ns_per_item(func: Callable[[list[str]], None], texts: list[str], repeats: int) -> float:
+    """Median over ``repeats`` passes of the time per item, in nanoseconds."""
+    samples = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter_ns()
+        func(texts)
+        samples.append((time.perf_counter_ns() - start) / len(texts))
+    return statistics.median(samples)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=100_000, help="addresses per data set (default 100000)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed passes per measurement (default 5)")
+    parser.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
+    args = parser.parse_args(argv)
+
+    rng = random.Random(args.seed)
+    datasets = {
+        "IPv4 random": random_ipv4(rng, args.size),
+        "IPv6 random": random_ipv6(rng, args.size),
+        "special-purpose mix": random_special(rng, args.size),
+    }
+    # Sanity: every implementation accepts every input and agrees on the value.
+    for texts in datasets.values():
+        for t in texts[:1000]:
+            assert int(netbasics.parse_address(t)) == int(ipaddress.ip_address(t)), t
+
+    print(
+        f"Python {sys.version.split()[0]}, {args.size} addresses per set, median of {args.repeats} passes, ns/address\n"
+    )
+    print("| data set | operation | netbasics | stdlib | floor (inet_pton) | stdlib/netbasics | netbasics/floor |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, texts in datasets.items():
+        floor = time_ns_per_item(_floor_parse, texts, args.repeats)
+        nb_p = time_ns_per_item(_nb_parse, texts, args.repeats)
+        std_p = time_ns_per_item(_std_parse, texts, args.repeats)
+        nb_c = time_ns_per_item(_nb_classify, texts, args.repeats)
+        std_c = time_ns_per_item(_std_classify, texts, args.repeats)
+        print(
+            f"| {name} | parse | {nb_p:.0f} | {std_p:.0f} | {floor:.0f} | {std_p / nb_p:.1f}x | {nb_p / floor:.2f}x |"
+        )
+        print(
+            f"| {name} | parse + is_global + is_private | {nb_c:.0f} | {std_c:.0f} | {floor:.0f} (parse only) "
+            f"| {std_c / nb_c:.1f}x | {nb_c / floor:.2f}x |"
+        )
+
+    print("\n| object | netbasics (bytes) | stdlib (bytes) |")
+    print("|---|---:|---:|")
+    for label, ours, theirs in [
+        ("IPv4Address", netbasics.IPv4Address(1), ipaddress.IPv4Address(1)),
+        ("IPv6Address", netbasics.IPv6Address(1), ipaddress.IPv6Address(1)),
+    ]:
+        print(f"| {label} (sys.getsizeof) | {sys.getsizeof(ours)} | {sys.getsizeof(theirs)} |")
+
+
+if __name__ == "__main__":
+    main()

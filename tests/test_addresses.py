@@ -1,0 +1,322 @@
+"""The address value types: construction, conversion, ordering, hashing, immutability."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import pickle
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import netbasics
+from netbasics import Address, AddressError, IPv4Address, IPv6Address, parse_address, parse_ipv4, parse_ipv6
+
+V4_MAX = 2**32 - 1
+V6_MAX = 2**128 - 1
+
+v4_ints = st.integers(0, V4_MAX)
+v6_ints = st.one_of(
+    st.integers(0, V6_MAX),
+    st.integers(0, 2**40),  # small ones, near the IPv4 range
+    v4_ints.map(lambda v: (0xFFFF << 32) | v),  # IPv4-mapped
+    st.integers(0, 0xFFFF).map(lambda g: (0xFE80 << 112) | g),
+)
+zones = st.one_of(st.none(), st.sampled_from(["eth0", "eth1", "1", "lo"]))
+
+
+@st.composite
+def addresses(draw: st.DrawFn) -> Address:
+    if draw(st.booleans()):
+        return IPv4Address(draw(v4_ints))
+    return IPv6Address(draw(v6_ints), draw(zones))
+
+
+# --------------------------------------------------------------------------- construction
+
+
+def test_construct_from_int_and_text() -> None:
+    assert IPv4Address(3232235777) == IPv4Address("192.168.1.1") == parse_ipv4("192.168.1.1")
+    assert IPv6Address(1) == IPv6Address("::1") == parse_ipv6("::1")
+    assert IPv4Address(0) == parse_address("0.0.0.0")
+    assert IPv4Address(V4_MAX) == parse_address("255.255.255.255")
+    assert IPv6Address(V6_MAX) == parse_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+
+
+@pytest.mark.parametrize(
+    ("cls", "bad"), [(IPv4Address, -1), (IPv4Address, 2**32), (IPv6Address, -1), (IPv6Address, 2**128)]
+)
+def test_int_out_of_range(cls: type[Address], bad: int) -> None:
+    with pytest.raises(AddressError, match="out of range"):
+        cls(bad)
+
+
+@pytest.mark.parametrize("bad", [True, 1.0, None, b"\x01\x02\x03\x04", [1]])
+def test_constructor_types(bad: object) -> None:
+    for cls in (IPv4Address, IPv6Address):
+        with pytest.raises(TypeError):
+            cls(bad)  # type: ignore[arg-type]
+
+
+def test_parse_address_dispatch() -> None:
+    assert parse_address(0) == IPv4Address(0)
+    assert parse_address(V4_MAX) == IPv4Address(V4_MAX)
+    assert parse_address(V4_MAX + 1) == IPv6Address(V4_MAX + 1)
+    assert parse_address(b"\xc0\x00\x02\x01") == IPv4Address("192.0.2.1")
+    assert parse_address(bytearray(16)) == IPv6Address(0)
+    assert parse_address(memoryview(b"\x7f\x00\x00\x01")) == IPv4Address("127.0.0.1")
+    a = IPv4Address(1)
+    assert parse_address(a) is a
+    with pytest.raises(AddressError, match="out of range"):
+        parse_address(2**128)
+    with pytest.raises(AddressError, match="out of range"):
+        parse_address(-1)
+    with pytest.raises(AddressError, match="must be 4 or 16 bytes, got 5"):
+        parse_address(b"12345")
+    with pytest.raises(TypeError, match="bool"):
+        parse_address(True)
+    with pytest.raises(TypeError):
+        parse_address(1.5)  # type: ignore[arg-type]
+
+
+def test_parse_address_str_subclass() -> None:
+    class Text(str):
+        pass
+
+    assert parse_address(Text("10.0.0.1")) == IPv4Address("10.0.0.1")
+    assert parse_address(Text("::1")) == IPv6Address(1)
+
+
+def test_memoryview_counts_bytes_not_items() -> None:
+    """A memoryview of 4-byte items has len() 4 but holds 16 bytes: it is an IPv6 address."""
+    view = memoryview(bytes(range(16))).cast("I")
+    assert len(view) == 4
+    assert parse_address(view) == IPv6Address.from_bytes(bytes(range(16)))
+    assert IPv6Address.from_bytes(view) == IPv6Address.from_bytes(bytes(range(16)))
+    with pytest.raises(AddressError):
+        IPv4Address.from_bytes(view)
+
+
+@given(v4_ints)
+def test_ipv4_packed_and_from_bytes(value: int) -> None:
+    addr = IPv4Address(value)
+    assert addr.packed == ipaddress.IPv4Address(value).packed
+    assert IPv4Address.from_bytes(addr.packed) == addr
+    assert parse_address(addr.packed) == addr
+    assert len(addr.packed) == 4
+
+
+@given(v6_ints, zones)
+def test_ipv6_packed_and_from_bytes(value: int, zone: str | None) -> None:
+    addr = IPv6Address(value, zone)
+    assert addr.packed == ipaddress.IPv6Address(value).packed
+    assert IPv6Address.from_bytes(addr.packed, zone) == addr
+    assert IPv6Address.from_bytes(addr.packed) == addr.without_zone()
+
+
+def test_from_bytes_errors() -> None:
+    with pytest.raises(AddressError, match="exactly 4 bytes, got 3"):
+        IPv4Address.from_bytes(b"abc")
+    with pytest.raises(AddressError, match="exactly 16 bytes, got 4"):
+        IPv6Address.from_bytes(b"abcd")
+    with pytest.raises(TypeError):
+        IPv4Address.from_bytes("abcd")  # type: ignore[arg-type]
+    with pytest.raises(AddressError):
+        IPv6Address.from_bytes(bytes(16), "bad zone")
+
+
+# --------------------------------------------------------------------------- stdlib conversion
+
+
+def _stdlib_twin(addr: Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The stdlib address of the same family and value, without zone."""
+    return ipaddress.IPv4Address(int(addr)) if addr.version == 4 else ipaddress.IPv6Address(int(addr))
+
+
+@given(addresses())
+def test_to_stdlib_round_trip(addr: Address) -> None:
+    std = addr.to_stdlib()
+    assert int(std) == int(addr)
+    assert std.version == addr.version
+    assert parse_address(std) == addr
+    assert std == _stdlib_twin(addr) or addr.zone is not None
+    if addr.version == 6:
+        assert isinstance(std, ipaddress.IPv6Address)
+        assert std.scope_id == addr.zone
+
+
+@given(st.integers(0, V6_MAX))
+def test_from_stdlib(value: int) -> None:
+    std = ipaddress.ip_address(value)
+    assert int(parse_address(std)) == value
+    assert parse_address(std).version == std.version
+
+
+def test_from_stdlib_zone_follows_our_rules() -> None:
+    assert parse_address(ipaddress.IPv6Address("fe80::1%eth0")).zone == "eth0"
+    with pytest.raises(AddressError, match="forbidden character"):
+        parse_address(ipaddress.IPv6Address("fe80::1%a b"))
+
+
+def test_stdlib_subclass_is_accepted() -> None:
+    class MyV4(ipaddress.IPv4Address):
+        pass
+
+    assert parse_address(MyV4("10.0.0.1")) == IPv4Address("10.0.0.1")
+
+
+# --------------------------------------------------------------------------- attributes
+
+
+@given(addresses())
+def test_attributes_match_stdlib(addr: Address) -> None:
+    std = _stdlib_twin(addr)
+    assert addr.version == std.version
+    assert addr.max_prefixlen == std.max_prefixlen
+    assert int(addr) == int(std)
+    assert addr.reverse_pointer == std.reverse_pointer
+    if addr.version == 4:
+        assert str(addr) == addr.exploded == addr.compressed == str(std)
+        assert addr.zone is None
+        assert addr.ipv4_mapped is None
+    else:
+        assert std.version == 6
+        assert isinstance(std, ipaddress.IPv6Address)
+        mapped = std.ipv4_mapped
+        assert (addr.ipv4_mapped is None) == (mapped is None)
+        if mapped is not None:
+            assert addr.ipv4_mapped == IPv4Address(int(mapped))
+        hex_digits = "%032x" % int(addr)
+        expected = ":".join(hex_digits[k : k + 4] for k in range(0, 32, 4))
+        assert addr.exploded == expected + ("" if addr.zone is None else f"%{addr.zone}")
+
+
+def test_reverse_pointer() -> None:
+    assert IPv4Address("192.0.2.5").reverse_pointer == "5.2.0.192.in-addr.arpa"
+    assert parse_ipv6("2001:db8::567:89ab").reverse_pointer == (
+        "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+    )
+
+
+def test_ipv4_mapped_conversion() -> None:
+    v4 = IPv4Address("192.0.2.1")
+    mapped = v4.to_ipv6_mapped()
+    assert str(mapped) == "::ffff:192.0.2.1"
+    assert mapped.ipv4_mapped == v4
+    assert mapped != v4
+    assert parse_ipv6("::ffff:c000:201") == mapped
+    assert parse_ipv6("::192.0.2.1").ipv4_mapped is None  # IPv4-compatible, deprecated, is not mapped
+
+
+def test_int_index_format() -> None:
+    a = IPv4Address("10.0.0.1")
+    assert int(a) == 0x0A000001
+    assert hex(a) == "0xa000001"
+    assert f"{a:>12}" == "    10.0.0.1"
+    assert f"{IPv6Address(1):<5}|" == "::1  |"
+    assert repr(IPv6Address("fe80::1%eth0")) == "IPv6Address('fe80::1%eth0')"
+
+
+# --------------------------------------------------------------------------- equality, ordering, hashing
+
+
+def _key(a: Address) -> tuple[int, int, str]:
+    return (a.version, int(a), a.zone or "")
+
+
+@given(addresses(), addresses())
+def test_ordering_and_equality_consistent(a: Address, b: Address) -> None:
+    assert (a == b) == (_key(a) == _key(b))
+    assert (a != b) == (_key(a) != _key(b))
+    assert (a < b) == (_key(a) < _key(b))
+    assert (a <= b) == (_key(a) <= _key(b))
+    assert (a > b) == (_key(a) > _key(b))
+    assert (a >= b) == (_key(a) >= _key(b))
+    if a == b:
+        assert hash(a) == hash(b)
+
+
+@given(st.lists(addresses(), max_size=30))
+def test_sort_agrees_with_version_int_zone(items: list[Address]) -> None:
+    assert [_key(a) for a in sorted(items)] == sorted(_key(a) for a in items)
+    assert len(set(items)) == len({_key(a) for a in items})
+
+
+@given(v4_ints, v6_ints)
+def test_every_ipv4_sorts_before_every_ipv6(v4: int, v6: int) -> None:
+    a, b = IPv4Address(v4), IPv6Address(v6)
+    assert a < b
+    assert a <= b
+    assert b > a
+    assert b >= a
+    assert a != b
+    assert not (a == b)  # noqa: SIM201 - __eq__ itself is under test
+
+
+def test_zone_matters_for_equality() -> None:
+    assert parse_ipv6("fe80::1%eth0") != parse_ipv6("fe80::1")
+    assert parse_ipv6("fe80::1%eth0") != parse_ipv6("fe80::1%eth1")
+    assert parse_ipv6("fe80::1") < parse_ipv6("fe80::1%eth0") < parse_ipv6("fe80::1%eth1") < parse_ipv6("fe80::2")
+    assert len({parse_ipv6("fe80::1%eth0"), parse_ipv6("FE80::1%eth0"), parse_ipv6("fe80::1")}) == 2
+
+
+def test_comparison_with_other_types() -> None:
+    a = IPv4Address(1)
+    assert a != 1
+    assert a != "0.0.0.1"
+    assert a != ipaddress.IPv4Address(1)
+    assert IPv6Address(1) != ipaddress.IPv6Address(1)
+    with pytest.raises(TypeError):
+        a < 1  # noqa: B015
+    with pytest.raises(TypeError):
+        IPv6Address(1) >= "::1"  # noqa: B015
+
+
+# --------------------------------------------------------------------------- immutability, pickling, memory
+
+
+@pytest.mark.parametrize("addr", [IPv4Address(1), IPv6Address(1), IPv6Address(1, "eth0")])
+def test_immutable(addr: Address) -> None:
+    with pytest.raises(AttributeError):
+        addr._ip = 5
+    with pytest.raises(AttributeError):
+        del addr._ip
+    with pytest.raises(AttributeError):
+        addr.zone = "x"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        addr.anything = 1
+    with pytest.raises(AttributeError):
+        addr.__init__(7)  # type: ignore[misc]
+    assert not hasattr(addr, "__dict__")
+    assert int(addr) == 1
+
+
+@given(addresses())
+def test_pickle_and_copy(addr: Address) -> None:
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        again = pickle.loads(pickle.dumps(addr, protocol))
+        assert again == addr
+        assert type(again) is type(addr)
+        assert again.zone == addr.zone
+    assert copy.copy(addr) is addr
+    assert copy.deepcopy(addr) is addr
+    assert copy.deepcopy([addr])[0] is addr
+
+
+def test_pickle_names_public_module() -> None:
+    assert b"netbasics" in pickle.dumps(IPv4Address(1), 0)
+    assert b"netbasics.addresses" not in pickle.dumps(IPv4Address(1), 0)
+
+
+def test_memory_no_larger_than_stdlib() -> None:
+    assert sys.getsizeof(IPv4Address(V4_MAX)) <= sys.getsizeof(ipaddress.IPv4Address(V4_MAX))
+    assert sys.getsizeof(IPv6Address(V6_MAX)) <= sys.getsizeof(ipaddress.IPv6Address(V6_MAX))
+    assert IPv4Address.__slots__ == ("_ip",)
+
+
+def test_address_alias_and_type_checks() -> None:
+    assert isinstance(IPv4Address(1), (IPv4Address, IPv6Address))
+    assert parse_address("::1").version == 6
+    assert netbasics.Address is not None
