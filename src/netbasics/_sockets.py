@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_BACKLOG",
     "bind_socket",
     "connect_failure",
+    "family_number",
     "family_of",
     "is_resource_exhaustion",
     "listen_socket",
@@ -57,6 +58,17 @@ DEFAULT_BACKLOG: Final = 4096
 # struct timeval for SO_RCVTIMEO/SO_SNDTIMEO: (time_t seconds, suseconds_t microseconds),
 # two native longs on Linux and the BSDs (macOS pads a 32-bit tv_usec to the same size).
 _TIMEVAL: Final = struct.Struct("@ll")
+
+
+def family_number(family: int | None) -> int | None:
+    """4, 6 or None (either family) from ``family`` given as 4/6, ``AF_INET``/``AF_INET6``, ``AF_UNSPEC`` or None."""
+    if family is None or family == socket.AF_UNSPEC:
+        return None
+    if family in (4, socket.AF_INET):
+        return 4
+    if family in (6, socket.AF_INET6):
+        return 6
+    raise ValueError(f"family must be None, 4, 6, AF_INET or AF_INET6, got {family!r}")
 
 
 def family_of(endpoint: Endpoint) -> socket.AddressFamily:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from typing import Final
 
-from ._sockets import translate_os_error
+from ._sockets import family_number, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address
 from .endpoints import Endpoint, HostPort
 from .errors import ResolveError
@@ -28,16 +28,6 @@ def _want(version: int, family: int | None) -> bool:
     return family is None or family == version
 
 
-def _normalise_family(family: int | None) -> int | None:
-    if family is None or family == socket.AF_UNSPEC:
-        return None
-    if family in (4, socket.AF_INET):
-        return 4
-    if family in (6, socket.AF_INET6):
-        return 6
-    raise ValueError(f"family must be None, 4, 6, AF_INET or AF_INET6, got {family!r}")
-
-
 def resolve(host: str | HostPort, port: int | None = None, *, family: int | None = None) -> list[Endpoint]:
     """Resolve ``host`` to a list of endpoints, in the resolver's order, without duplicates.
 
@@ -49,7 +39,7 @@ def resolve(host: str | HostPort, port: int | None = None, *, family: int | None
     >>> resolve("localhost", 8080, family=4)
     [Endpoint('127.0.0.1:8080')]
     """
-    want = _normalise_family(family)
+    want = family_number(family)
     hp = host if isinstance(host, HostPort) else HostPort(host, 0 if port is None else port)
     if isinstance(host, HostPort) and port is not None:
         hp = HostPort(hp.host, port)

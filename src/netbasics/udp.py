@@ -39,7 +39,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Final, Union
 
-from ._sockets import bind_socket, family_of, local_endpoint, remote_endpoint, translate_os_error
+from ._sockets import bind_socket, family_number, family_of, local_endpoint, remote_endpoint, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
 from .errors import (
@@ -107,17 +107,6 @@ Handler = Callable[["Datagram", Reply], None]
 Interface = Union[int, str, IPv4Address, None]
 
 _SockAddr = Union[tuple[str, int], tuple[str, int, int, int]]
-
-
-def _family_number(family: int | None) -> int | None:
-    """4, 6 or None from ``family`` given as 4/6, ``AF_INET``/``AF_INET6`` or None."""
-    if family is None or family == socket.AF_UNSPEC:
-        return None
-    if family in (4, socket.AF_INET):
-        return 4
-    if family in (6, socket.AF_INET6):
-        return 6
-    raise ValueError(f"family must be None, 4, 6, AF_INET or AF_INET6, got {family!r}")
 
 
 def _endpoint_for(target: EndpointLike, family: int | None, what: str) -> Endpoint:
@@ -635,7 +624,7 @@ def open(
     ...     a.recv_from().data
     b'hi'
     """
-    want = _family_number(family)
+    want = family_number(family)
     if timeout is not None and not timeout >= 0:
         raise ValueError(f"timeout must be None or >= 0 seconds, got {timeout!r}")
     bind_ep = None if bind is None else _endpoint_for(bind, want, "bind")
@@ -701,7 +690,7 @@ def request(
         raise ValueError(f"retries must be an int >= 0, got {quote(retries)}")
     if not backoff >= 1:
         raise ValueError(f"backoff must be >= 1, got {backoff!r}")
-    peer = _endpoint_for(target, _family_number(family), "target")
+    peer = _endpoint_for(target, family_number(family), "target")
     _check_size(data, _limit_for(peer.address), peer)
     wait = float(timeout)
     total = 0.0
@@ -806,7 +795,7 @@ class UDPServer:
             raise ValueError(f"max_datagram must be an int from 1 to {DEFAULT_MAX_DATAGRAM}, got {quote(max_datagram)}")
         if receive_buffer is not None:
             _check_receive_buffer(receive_buffer)
-        ep = _endpoint_for(bind, _family_number(family), "bind")
+        ep = _endpoint_for(bind, family_number(family), "bind")
         self._handler = handler
         self._workers = workers
         self._max_datagram = max_datagram
