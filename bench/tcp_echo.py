@@ -6,7 +6,10 @@ Run by hand from the repository root (needs gcc for the load generator)::
 
 One run starts each server in its own process, on 127.0.0.1 port 0:
 
-* ``netbasics``: ``TCPServer`` with a ``recv``/``send_all`` echo handler;
+* ``netbasics``: ``TCPServer`` with a ``recv``/``send_all`` echo handler (a thread per
+  connection);
+* ``messages``: ``TCPServer.for_messages`` with a ``LengthPrefixFramer`` and a
+  ``respond`` that returns each message (message mode: one event-loop thread);
 * ``socketserver``: stdlib ``ThreadingTCPServer`` with a ``BaseRequestHandler`` doing
   ``recv``/``sendall`` on the raw socket (the fastest way to use it; ``request_queue_size``
   raised to 1024, since its default of 5 refuses clients under load);
@@ -16,7 +19,10 @@ Every server echoes the same bytes. They are driven by the same load generator, 
 program compiled at run time that runs its connections on one epoll loop in a separate
 process, so the client side costs a few microseconds per round trip and is not the
 bottleneck. Each connection sends a message and waits for the whole echo before sending
-the next (closed loop). Scenarios:
+the next (closed loop). Every message is length-prefixed (a 4-byte big-endian length,
+then that many bytes: ``LengthPrefixFramer()``'s format, 1 KiB on the wire in all), so
+the message-mode server decodes and re-encodes exactly what the byte echoes return.
+Scenarios:
 
 * round trips per second with 1 and with 50 connections, 1 KiB messages;
 * MB/s (echoed payload, one direction) with 4 connections and 256 KiB messages;
@@ -24,9 +30,9 @@ the next (closed loop). Scenarios:
   process.
 
 Each figure is the median of ``--runs`` runs of ``--seconds`` seconds (after a warm-up of
-a fifth of that); the runs of the three servers are interleaved, one after the other,
-so background load on the machine affects all three alike. The output is a Markdown table with the ratios netbasics/socketserver
-and netbasics/asyncio. Numbers on a shared or busy machine vary; compare within one run.
+a fifth of that); the runs of the servers are interleaved, one after the other,
+so background load on the machine affects all of them alike. The output is a Markdown table with the ratios of both netbasics servers to
+socketserver and of message mode to asyncio. Numbers on a shared or busy machine vary; compare within one run.
 """
 
 from __future__ import annotations
@@ -73,7 +79,11 @@ int main(int argc, char **argv) {
     hints.ai_socktype = SOCK_STREAM; hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
     if (getaddrinfo(argv[1], argv[2], &hints, &ai)) { fprintf(stderr, "bad address\n"); return 2; }
     char *out = malloc(msg), *in = malloc(65536);
+    if (msg < 4) { fprintf(stderr, "MSGSIZE must be at least 4\n"); return 2; }
     memset(out, 'x', msg);
+    /* A 4-byte big-endian length header, then the body: one LengthPrefixFramer message. */
+    size_t body = msg - 4;
+    out[0] = (char)(body >> 24); out[1] = (char)(body >> 16); out[2] = (char)(body >> 8); out[3] = (char)body;
     conn_t *c = calloc(n, sizeof *c);
     int ep = epoll_create1(0), one = 1;
     for (int i = 0; i < n; i++) {
@@ -145,6 +155,17 @@ if kind == "netbasics":
     server = TCPServer("127.0.0.1:0", echo, max_connections=1100, backlog=2048)
     print(server.endpoint.port, flush=True)
     server.serve_forever()
+elif kind == "messages":
+    from netbasics import LengthPrefixFramer, TCPServer
+
+    def respond(message, peer):
+        return message
+
+    server = TCPServer.for_messages(
+        "127.0.0.1:0", respond, framer=LengthPrefixFramer(), max_connections=1100, backlog=2048
+    )
+    print(server.endpoint.port, flush=True)
+    server.serve_forever()
 elif kind == "socketserver":
     class Echo(socketserver.BaseRequestHandler):
         def handle(self):
@@ -193,14 +214,14 @@ import socket, sys
 port, count = int(sys.argv[1]), int(sys.argv[2])
 held = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
 for sock in held:
-    sock.sendall(b"x")
+    sock.sendall(b"\x00\x00\x00\x01x")  # one length-prefixed message, echoed by every server
 for sock in held:
     sock.recv(1)
 print("ready", flush=True)
 sys.stdin.readline()
 """
 
-KINDS = ("netbasics", "socketserver", "asyncio")
+KINDS = ("netbasics", "messages", "socketserver", "asyncio")
 SCENARIOS = (
     ("1 conn, 1 KiB: round trips/s", 1, 1024),
     ("50 conns, 1 KiB: round trips/s", 50, 1024),
@@ -290,15 +311,21 @@ def main() -> None:
                 proc.wait(10)
         results = {kind: {label: statistics.median(v) for label, v in by.items()} for kind, by in samples.items()}
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, medians of {args.runs} x {args.seconds:g} s\n")
-    print("| scenario | netbasics | socketserver | asyncio | vs socketserver | vs asyncio |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| scenario | TCPServer | for_messages | socketserver | asyncio "
+        "| TCPServer vs socketserver | for_messages vs socketserver | for_messages vs asyncio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, _, _ in SCENARIOS:
-        nb, ss, aio = (results[kind][label] for kind in KINDS)
-        print(f"| {label} | {nb:,.0f} | {ss:,.0f} | {aio:,.0f} | {nb / ss:.2f}x | {nb / aio:.2f}x |")
+        nb, msg, ss, aio = (results[kind][label] for kind in KINDS)
+        print(
+            f"| {label} | {nb:,.0f} | {msg:,.0f} | {ss:,.0f} | {aio:,.0f} "
+            f"| {nb / ss:.2f}x | {msg / ss:.2f}x | {msg / aio:.2f}x |"
+        )
     row = " | ".join(
         f"{memory[k][1] / 1024:.1f} MiB (+{(memory[k][1] - memory[k][0]) / args.idle:.1f} KiB/conn)" for k in KINDS
     )
-    print(f"| RSS with {args.idle} idle connections | {row} | | |")
+    print(f"| RSS with {args.idle} idle connections | {row} | | | |")
 
 
 if __name__ == "__main__":
