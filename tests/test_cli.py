@@ -359,3 +359,12 @@ def test_serve_tcp_with_a_real_peer() -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import netbasics
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"netbasics {netbasics.__version__}\n"

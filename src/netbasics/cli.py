@@ -401,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Everyday network checks: classify addresses, ports, networks, probe and serve.",
         epilog="Exit status: 0 ok, 1 some inputs bad or unreachable, 2 usage error.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
