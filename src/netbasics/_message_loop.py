@@ -42,7 +42,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Union
 
-from ._sockets import is_resource_exhaustion
+from ._sockets import AcceptBackoff
 from .endpoints import Endpoint
 from .errors import FrameTooLarge, quote
 from .framing import Framer, LengthPrefixFramer, LineFramer
@@ -63,8 +63,6 @@ _CHUNK: Final = 65536
 _HIGH_WATER: Final = 256 * 1024
 #: Output bytes below which a connection paused by backpressure is read again.
 _LOW_WATER: Final = 64 * 1024
-#: Longest pause of ``accept`` after running out of descriptors, in seconds.
-_MAX_BACKOFF: Final = 1.0
 # See tcp.py: a send to a reset peer fails with EPIPE instead of raising SIGPIPE.
 _SEND_FLAGS: Final = getattr(socket, "MSG_NOSIGNAL", 0)
 _READ: Final = selectors.EVENT_READ
@@ -164,9 +162,8 @@ class MessageLoop:
         sel.register(listener, _READ, None)
         sel.register(wake_r, _READ, wake_r)
         listening = True
-        backoff = 0.0
+        backoff = AcceptBackoff(server, logger)
         resume_at = 0.0  # when accepting starts again after running out of descriptors
-        exhausted_logged = False
         select = sel.select
         while not server._stopping:
             timeout: float | None = None
@@ -195,27 +192,12 @@ class MessageLoop:
                         except (BlockingIOError, InterruptedError):
                             break
                         except OSError as exc:
-                            if is_resource_exhaustion(exc):
-                                # Logged once per server, as in the threaded accept loop.
-                                level = logging.DEBUG if exhausted_logged else logging.ERROR
-                                if not backoff:
-                                    logger.log(
-                                        level,
-                                        "%s: accept failed (%s); backing off until connections close",
-                                        server,
-                                        exc,
-                                    )
-                                exhausted_logged = True
-                                backoff = min(_MAX_BACKOFF, backoff * 2 or 0.05)
-                                resume_at = now + backoff
+                            if backoff.failed(exc):
+                                resume_at = now + backoff.delay
                                 sel.unregister(listener)
                                 listening = False
-                            else:
-                                logger.debug("%s: accept failed: %s", server, exc)
                             break
-                        if backoff:
-                            backoff = 0.0
-                            logger.debug("%s: accepting connections again", server)
+                        backoff.succeeded()
                         self._add(server, sel, conns, deadlines, sock, addr, prototype, now, idle)
                         free -= 1
                     if listening and len(conns) >= limit:

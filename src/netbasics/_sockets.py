@@ -10,6 +10,7 @@ into a netbasics error in exactly one function, :func:`translate_os_error`, chai
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import struct
 from typing import Final
@@ -19,6 +20,7 @@ from .errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, N
 
 __all__ = [
     "DEFAULT_BACKLOG",
+    "AcceptBackoff",
     "bind_socket",
     "connect_failure",
     "family_number",
@@ -50,6 +52,9 @@ _EXHAUSTED: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.
 _WOULD_BLOCK: Final = frozenset({errno.EAGAIN, errno.EWOULDBLOCK})
 # Operations whose failures are all "could not set up the local socket".
 _BIND_OPERATIONS: Final = frozenset({"bind", "listen"})
+
+# The longest wait between accept attempts after running out of descriptors.
+_MAX_ACCEPT_BACKOFF: Final = 1.0
 
 #: Linux caps listen() backlogs at net.core.somaxconn (4096 on current kernels); asking
 #: for more is harmless, and socketserver's default of 5 drops clients under load.
@@ -262,3 +267,40 @@ def local_endpoint(sock: socket.socket) -> Endpoint:
 def remote_endpoint(sock: socket.socket) -> Endpoint:
     """The endpoint a connected socket talks to."""
     return Endpoint.from_sockaddr(sock.getpeername())
+
+
+class AcceptBackoff:
+    """What a server's accept loop does when ``accept()`` fails, shared by both TCP server modes.
+
+    Out of descriptors (EMFILE/ENFILE) is logged once per server at error level (a server
+    at its limit flaps, and each flap must not become another error record) and answered
+    with a back-off that doubles up to one second, so the loop does not spin; other
+    failures (ECONNABORTED, EPROTO: that client gave up) are debug records only.
+    """
+
+    __slots__ = ("_logged", "_logger", "_owner", "delay")
+
+    def __init__(self, owner: object, logger: logging.Logger) -> None:
+        self._owner = owner
+        self._logger = logger
+        self._logged = False
+        #: Seconds to wait before the next accept; 0 while accepting normally.
+        self.delay = 0.0
+
+    def failed(self, exc: OSError) -> bool:
+        """Record a failed ``accept``; True if it ran out of descriptors (then wait ``delay``)."""
+        if not is_resource_exhaustion(exc):
+            self._logger.debug("%s: accept failed: %s", self._owner, exc)
+            return False
+        if not self.delay:
+            level = logging.DEBUG if self._logged else logging.ERROR
+            self._logger.log(level, "%s: accept failed (%s); backing off until connections close", self._owner, exc)
+        self._logged = True
+        self.delay = min(_MAX_ACCEPT_BACKOFF, self.delay * 2 or 0.05)
+        return True
+
+    def succeeded(self) -> None:
+        """Record a successful ``accept``: back to normal after a back-off."""
+        if self.delay:
+            self.delay = 0.0
+            self._logger.debug("%s: accepting connections again", self._owner)

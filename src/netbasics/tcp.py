@@ -34,7 +34,7 @@ from ._happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
 from ._message_loop import MessageLoop, Responder
 from ._sockets import (
     DEFAULT_BACKLOG,
-    is_resource_exhaustion,
+    AcceptBackoff,
     listen_socket,
     local_endpoint,
     remote_endpoint,
@@ -872,8 +872,7 @@ class TCPServer:
     def _accept_loop(self) -> None:
         listener = self._listener
         cond = self._cond
-        backoff = 0.0
-        exhausted_logged = False
+        backoff = AcceptBackoff(self, logger)
         with selectors.DefaultSelector() as sel:
             sel.register(listener, selectors.EVENT_READ)
             sel.register(self._wake_r, selectors.EVENT_READ)
@@ -884,9 +883,9 @@ class TCPServer:
                     if self._stopping:
                         return
                     free = self._max - self._active
-                if backoff:
+                if backoff.delay:
                     with cond:
-                        cond.wait(backoff)  # out of descriptors: give handlers time to free some
+                        cond.wait(backoff.delay)  # out of descriptors: give handlers time to free some
                     if self._is_stopping():
                         return
                 sel.select()
@@ -898,23 +897,9 @@ class TCPServer:
                     except (BlockingIOError, InterruptedError):
                         break
                     except OSError as exc:
-                        if is_resource_exhaustion(exc):
-                            # Logged once per server: a server at its limit flaps, and each
-                            # flap must not become another error record.
-                            level = logging.DEBUG if exhausted_logged else logging.ERROR
-                            if not backoff:
-                                logger.log(
-                                    level, "%s: accept failed (%s); backing off until connections close", self, exc
-                                )
-                            exhausted_logged = True
-                            backoff = min(1.0, backoff * 2 or 0.05)
-                        else:
-                            # ECONNABORTED, EPROTO...: that client gave up; the next is fine.
-                            logger.debug("%s: accept failed: %s", self, exc)
+                        backoff.failed(exc)
                         break
-                    if backoff:
-                        backoff = 0.0
-                        logger.debug("%s: accepting connections again", self)
+                    backoff.succeeded()
                     self._dispatch(sock, peer)
                     free -= 1
 
