@@ -374,18 +374,27 @@ def test_exported() -> None:
 
 
 def test_connect_with_policy_refuses_before_sending() -> None:
+    import threading
+
     from netbasics import TCPServer, tcp
 
     accepted: list[object] = []
-    with TCPServer("127.0.0.1:0", accepted.append) as server:
+    reached = threading.Event()
+
+    def handler(conn: object) -> None:
+        accepted.append(conn)
+        reached.set()
+
+    with TCPServer("127.0.0.1:0", handler) as server:
         with pytest.raises(UnsafeDestination, match="loopback"):
             tcp.connect(server.endpoint, policy=DestinationPolicy())
         with pytest.raises(UnsafeDestination, match="localhost resolves to an unsafe address"):
             tcp.connect(("localhost", server.endpoint.port), policy=DestinationPolicy())
         with tcp.connect(server.endpoint, policy=DestinationPolicy(allow_loopback=True), timeout=5) as conn:
             assert conn.remote == server.endpoint
+            assert reached.wait(5)  # the allowed connection reaches the handler
         server.stop(timeout=2)
-    assert len(accepted) == 1  # only the allowed connection reached the server
+    assert len(accepted) == 1  # and it is the only one that did
 
 
 def test_connect_with_policy_uses_only_checked_addresses(
