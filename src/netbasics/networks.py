@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, TypeVar, Un
 
 from ._parse import format_ipv4, format_ipv6, parse_ipv4_int, parse_ipv6_int
 from ._registry import IPV4_ENTRIES, IPV4_TABLE, IPV6_ENTRIES, IPV6_TABLE, AddressCategory, RegistryEntry, prefix_bounds
-from .addresses import Address, IPv4Address, IPv6Address, _v4, _v6, parse_address
+from .addresses import _MAPPED_PREFIX, _V4_MAX, Address, IPv4Address, IPv6Address, _v4, _v6, parse_address
 from .errors import AddressError, NetworkError, quote
 
 if TYPE_CHECKING:
@@ -45,10 +45,8 @@ __all__ = [
     "summarize_range",
 ]
 
-_V4_MAX: Final = (1 << 32) - 1
-_V6_MAX: Final = (1 << 128) - 1
 # ::ffff:0:0/96, RFC 4291 section 2.5.5.2: addresses here are classified as their IPv4 address.
-_MAPPED_FIRST: Final = 0xFFFF << 32
+_MAPPED_FIRST: Final = _MAPPED_PREFIX
 _MAPPED_LAST: Final = _MAPPED_FIRST | _V4_MAX
 
 # Every valid prefix-length spelling maps to its value: plain ASCII decimal, no sign, no

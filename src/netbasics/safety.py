@@ -31,7 +31,7 @@ from typing import Final, Union
 
 from ._classify import registry_entry
 from ._registry import AddressCategory
-from .addresses import Address, IPv4Address, IPv6Address, _v4, parse_address
+from .addresses import _V4_MAX, Address, IPv4Address, IPv6Address, _v4, parse_address
 from .endpoints import Endpoint, HostPort
 from .errors import UnsafeDestination
 from .ports import validate_port
@@ -46,7 +46,7 @@ __all__ = [
     "resolve_safe",
 ]
 
-_M32: Final = 0xFFFFFFFF
+_M32: Final = _V4_MAX
 _NAT64_WKP: Final = 0x0064FF9B << 64  # 64:ff9b::/96, bits above the low 32
 _NAT64_LOCAL: Final = 0x0064FF9B0001  # 64:ff9b:1::/48, the top 48 bits
 _TEREDO: Final = 0x20010000  # 2001::/32, the top 32 bits
