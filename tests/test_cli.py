@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -283,24 +285,32 @@ def test_send_errors_are_one_line(free_port: int) -> None:
     assert len(err.splitlines()) == 1
 
 
-def _start_serve(*argv: str) -> tuple[subprocess.Popen[bytes], Endpoint]:
+@contextlib.contextmanager
+def _serving(*argv: str) -> Iterator[tuple[subprocess.Popen[bytes], Endpoint]]:
+    """Run `netbasics serve ARGV` as a real process; yield it and its bound endpoint; always reap it."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "netbasics", "serve", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().decode()
-    protocol, endpoint = line.split()[2:4]
-    assert line.startswith(f"listening on {protocol} ")
-    return proc, Endpoint.parse(endpoint)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        protocol, endpoint = line.split()[2:4]
+        assert line.startswith(f"listening on {protocol} ")
+        yield proc, Endpoint.parse(endpoint)
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serve_tcp_echo_stops_cleanly_on_signals(sig: signal.Signals) -> None:
-    proc, endpoint = _start_serve("tcp", "--echo")
-    try:
+    with _serving("tcp", "--echo") as (proc, endpoint):
         with tcp.connect(endpoint, timeout=5.0) as conn:
             conn.send_all(b"ping\n")
             assert conn.recv_until(b"\n") == b"ping\n"
@@ -309,30 +319,17 @@ def test_serve_tcp_echo_stops_cleanly_on_signals(sig: signal.Signals) -> None:
             assert proc.wait(timeout=10) == 0
         assert proc.stderr is not None
         assert b"Traceback" not in proc.stderr.read()
-    finally:
-        proc.kill()
-        proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.mark.integration
 def test_serve_udp_print() -> None:
-    proc, endpoint = _start_serve("udp", "--print", "--bind", "127.0.0.1:0")
-    try:
+    with _serving("udp", "--print", "--bind", "127.0.0.1:0") as (proc, endpoint):
         with udp.open(connect=endpoint) as sock:
             sock.send(b"printed line\n")
         assert proc.stdout is not None
         assert proc.stdout.readline() == b"printed line\n"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.mark.integration
@@ -341,8 +338,7 @@ def test_serve_tcp_with_a_real_peer() -> None:
     socat = shutil.which("socat")
     if socat is None:
         pytest.skip("socat is not installed (.ci/run installs it)")
-    proc, endpoint = _start_serve("tcp", "--echo")
-    try:
+    with _serving("tcp", "--echo") as (proc, endpoint):
         done = subprocess.run(
             [socat, "-t", "2", "-", f"TCP:{endpoint.address}:{endpoint.port}"],
             input=b"through socat\n",
@@ -353,12 +349,6 @@ def test_serve_tcp_with_a_real_peer() -> None:
         assert done.stdout == b"through socat\n"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
