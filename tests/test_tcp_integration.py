@@ -20,7 +20,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -418,19 +418,19 @@ def test_no_thread_or_fd_leak_after_many_connections() -> None:
     assert settle(lambda: fd_count() == fds), f"{fd_count() - fds} fds leaked"
 
 
-def test_accept_out_of_descriptors_logs_once_and_backs_off(tmp_path: object) -> None:
-    # In a child process with a tiny descriptor limit: accept() hits EMFILE while the
-    # clients below are connected. The server must log once, not spin, and recover.
+def out_of_descriptors(server_setup: str, while_exhausted: Callable[[list[socket.socket]], None] | None = None) -> str:
+    """Run a server in a child process whose descriptor limit 15 clients exceed; return its stderr.
+
+    ``server_setup`` is Python that binds ``server`` (started). While accept() is failing
+    with EMFILE, the child's CPU use is measured (it must not spin) and
+    ``while_exhausted(clients)`` runs; then the clients close and the server is stopped.
+    """
     script = textwrap.dedent(
         """
         import logging, os, resource, sys, time
-        from netbasics import TCPServer
+        from netbasics import LineFramer, TCPServer
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s")
-        held = []
-        def handler(conn):
-            held.append(conn)
-            conn.recv()
-        server = TCPServer("127.0.0.1:0", handler, idle_timeout=None).start()
+        {setup}
         used = len(os.listdir("/proc/self/fd"))
         resource.setrlimit(resource.RLIMIT_NOFILE, (used + 5, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
         print(server.endpoint.port, flush=True)
@@ -443,7 +443,7 @@ def test_accept_out_of_descriptors_logs_once_and_backs_off(tmp_path: object) -> 
         server.stop(timeout=1)
         print("stopped", flush=True)
         """
-    )
+    ).replace("{setup}", textwrap.dedent(server_setup).strip())
     proc = subprocess.Popen(
         [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -458,6 +458,8 @@ def test_accept_out_of_descriptors_logs_once_and_backs_off(tmp_path: object) -> 
         proc.stdin.flush()
         cpu = float(proc.stdout.readline().split()[1])
         assert cpu < 0.3, f"accept loop spun: {cpu} s of CPU in 1 s"
+        if while_exhausted is not None:
+            while_exhausted(clients)
         for client in clients:
             client.close()
         proc.stdin.write("go\n")
@@ -470,6 +472,21 @@ def test_accept_out_of_descriptors_logs_once_and_backs_off(tmp_path: object) -> 
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    return err
+
+
+def test_accept_out_of_descriptors_logs_once_and_backs_off() -> None:
+    # In a child process with a tiny descriptor limit: accept() hits EMFILE while the
+    # clients are connected. The server must log once, not spin, and recover.
+    err = out_of_descriptors(
+        """
+        held = []
+        def handler(conn):
+            held.append(conn)
+            conn.recv()
+        server = TCPServer("127.0.0.1:0", handler, idle_timeout=None).start()
+        """
+    )
     assert err.count("accept failed") == 1, err
     assert "Too many open files" in err
     assert "Traceback" not in err
