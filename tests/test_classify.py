@@ -2,7 +2,7 @@
 
 The reference scans every registry row (IPV4_ENTRIES / IPV6_ENTRIES) with stdlib
 ``ipaddress`` networks and keeps the most specific match: slow and obviously right,
-unlike the interval tables and bucket shortcuts the library uses.
+unlike the merged interval tables and top-byte shortcuts the library uses.
 """
 
 from __future__ import annotations
@@ -80,6 +80,38 @@ def addresses(draw: st.DrawFn) -> Address:
             return IPv6Address((0xFFFF << 32) | value)  # the same edge, IPv4-mapped
         return IPv4Address(value)
     return IPv6Address(value)
+
+
+def _hot_answers(addr: Address) -> tuple[AddressCategory, bool, bool]:
+    return addr.category, addr.is_global, addr.is_private
+
+
+def _expected(addr: Address) -> tuple[AddressCategory, bool, bool]:
+    category, reachable, _ = reference(addr)
+    return category, reachable, category is C.PRIVATE
+
+
+def test_every_row_edge_matches_the_reference() -> None:
+    # All of them, not a sample: the merged IPv6 table moves every IPv4 edge into
+    # ::ffff:0:0/96, and a cut in the wrong place shows up only at an edge.
+    for version, value in _EDGES:
+        for addr in (
+            (IPv4Address(value), IPv6Address((0xFFFF << 32) | value)) if version == 4 else (IPv6Address(value),)
+        ):
+            assert _hot_answers(addr) == _expected(addr), addr
+
+
+def test_every_top_byte_shortcut_matches_the_reference() -> None:
+    # The hot properties answer from the top byte alone when its whole block shares one
+    # answer; the first and last address of every block check that shortcut.
+    for top in range(256):
+        for addr in (
+            IPv4Address(top << 24),
+            IPv4Address((top << 24) | 0xFFFFFF),
+            IPv6Address(top << 120),
+            IPv6Address((top << 120) | (2**120 - 1)),
+        ):
+            assert _hot_answers(addr) == _expected(addr), addr
 
 
 @given(addresses())

@@ -201,7 +201,7 @@ def prefix_bounds(entry: RegistryEntry) -> tuple[int, int, int]:
 class _Table:
     """Disjoint intervals ``[starts[i], starts[i+1])`` each mapped to its most specific row."""
 
-    __slots__ = ("buckets", "categories", "entries", "globals", "shift", "starts")
+    __slots__ = ("categories", "entries", "globals", "starts")
 
     def __init__(self, entries: tuple[RegistryEntry, ...], bits: int, default: AddressCategory) -> None:
         spans = [(*prefix_bounds(e), e) for e in entries]
@@ -224,15 +224,6 @@ class _Table:
         default_global = default is AddressCategory.PUBLIC
         self.globals: list[bool] = [default_global if e is None else e.globally_reachable is True for e in self.entries]
         self.categories: list[AddressCategory] = [default if e is None else e.category for e in self.entries]
-        # A shortcut in front of the bisect: the top 8 bits of an address pick a bucket;
-        # a bucket that lies inside one interval holds that interval's index, a bucket
-        # that straddles a cut holds -1 (bisect needed). Most addresses take the shortcut.
-        self.shift = bits - 8
-        self.buckets: list[int] = []
-        for top in range(256):
-            lo, hi = top << self.shift, ((top + 1) << self.shift) - 1
-            i = bisect_right(self.starts, lo) - 1
-            self.buckets.append(i if bisect_right(self.starts, hi) - 1 == i else -1)
 
     def index(self, value: int) -> int:
         return bisect_right(self.starts, value) - 1
