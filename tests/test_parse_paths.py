@@ -7,6 +7,7 @@ so a C library that differs in some corner is caught here rather than by a user.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from socket import AF_INET, AF_INET6
@@ -36,7 +37,7 @@ def test_inet_pton_agrees_with_the_pure_parsers(text: str) -> None:
 
 
 def test_an_inet_pton_that_drops_zones_is_not_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = _parse.inet_pton
+    real = socket.inet_pton
 
     def lenient(family: int, text: str) -> bytes:
         return real(family, text.partition("%")[0])
