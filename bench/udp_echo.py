@@ -7,7 +7,11 @@ Run by hand from the repository root (Linux)::
 Each server runs in its own process, bound to 127.0.0.1 port 0, with the simplest echo
 handler its API allows:
 
-* ``netbasics.UDPServer`` (``workers=1`` and ``workers=2``): ``reply(datagram.data)``;
+* ``netbasics.UDPServer`` (``workers=1`` and ``workers=2``): ``reply(datagram.data)``.
+  With one worker on Linux it receives with ``recvmmsg`` and replies with ``sendmmsg``,
+  in batches of up to 64 datagrams; the ``NETBASICS_NO_MMSG=1`` row is the same server
+  with batches switched off (one ``recvfrom``/``sendto`` per datagram, as on other
+  systems and with more workers);
 * ``socketserver.UDPServer`` and ``socketserver.ThreadingUDPServer`` with a
   ``BaseRequestHandler`` calling ``sock.sendto(data, self.client_address)`` (the
   lightest stdlib handler: no ``BytesIO`` files as in ``DatagramRequestHandler``);
@@ -69,8 +73,10 @@ class _EchoHandler(socketserver.BaseRequestHandler):
         sock.sendto(data, self.client_address)
 
 
-def _serve_netbasics(workers: int) -> Callable[[Connection], None]:
+def _serve_netbasics(workers: int, batched: bool = True) -> Callable[[Connection], None]:
     def serve(conn: Connection) -> None:
+        if not batched:
+            os.environ["NETBASICS_NO_MMSG"] = "1"  # in this child process only
         server = UDPServer("127.0.0.1:0", _echo, workers=workers, receive_buffer=QUEUE_BYTES)
         conn.send(server.endpoint.port)
         conn.recv()
@@ -124,6 +130,7 @@ def _serve_bare(conn: Connection) -> None:
 
 SERVERS: dict[str, Callable[[Connection], None]] = {
     "netbasics UDPServer (workers=1)": _serve_netbasics(1),
+    "netbasics UDPServer (workers=1, NETBASICS_NO_MMSG=1)": _serve_netbasics(1, batched=False),
     "netbasics UDPServer (workers=2)": _serve_netbasics(2),
     "socketserver.UDPServer": _serve_socketserver(socketserver.UDPServer),
     "socketserver.ThreadingUDPServer": _serve_socketserver(socketserver.ThreadingUDPServer),

@@ -2,14 +2,18 @@
 
 Peers are our own sockets and servers, and ``socat`` (``UDP-LISTEN`` as an echo server,
 ``socat - UDP:`` as a client); socat tests are skipped with the reason when the binary
-is missing. Every blocking call has a timeout, every server is stopped, and an autouse
-fixture checks that no thread or file descriptor is left behind. Broadcast and multicast
+is missing. Every test runs twice, once for each server loop: ``batched`` (Linux
+recvmmsg/sendmmsg, the default with one worker) and ``plain`` (one datagram per system
+call: other systems, more workers, or ``NETBASICS_NO_MMSG=1``). Every blocking call has
+a timeout, every server is stopped, and an autouse fixture checks that no thread or file
+descriptor is left behind. Broadcast and multicast
 stay on the loopback interface and are skipped, with the reason, where the kernel does
 not allow them there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import logging
@@ -24,10 +28,17 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from netbasics import _udp_fixtures, udp
+from netbasics import _mmsg, _udp_fixtures, udp
 from netbasics.addresses import IPv4Address
 from netbasics.endpoints import Endpoint
-from netbasics.errors import BindError, ConnectError, DatagramTooLarge, NetTimeoutError, UnsafeDestination
+from netbasics.errors import (
+    BindError,
+    ConnectError,
+    DatagramTooLarge,
+    NetbasicsError,
+    NetTimeoutError,
+    UnsafeDestination,
+)
 from netbasics.udp import MAX_UDP_PAYLOAD_IPV4, MAX_UDP_PAYLOAD_IPV6, Datagram, UDPServer
 
 pytestmark = pytest.mark.integration
@@ -58,6 +69,19 @@ def family(request: pytest.FixtureRequest) -> int:
         if problem is not None:
             pytest.skip(problem)
     return fam
+
+
+@pytest.fixture(autouse=True, params=["batched", "plain"])
+def io_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which UDPServer loop servers created in the test use (read when a server is created)."""
+    path: str = request.param
+    if path == "batched":
+        monkeypatch.delenv(_mmsg.ENV_SWITCH, raising=False)
+        if not _mmsg.available():  # pragma: no cover - Linux
+            pytest.skip("recvmmsg/sendmmsg not available here")
+    else:
+        monkeypatch.setenv(_mmsg.ENV_SWITCH, "1")
+    return path
 
 
 def _open_fds() -> int | None:
@@ -265,11 +289,12 @@ def test_reply_errors_reach_the_handler() -> None:
     assert "65508 bytes" in str(seen[0])
 
 
-@linux_only
-def test_icmp_port_unreachable_does_not_stop_the_server() -> None:
-    # With IP_RECVERR an unconnected Linux socket reports an ICMP port unreachable for an
-    # earlier send as ConnectionRefusedError on its next receive. First show that the
-    # kernel does this here, then that the server survives it.
+def _require_icmp_errors() -> None:
+    """Skip unless an unconnected socket with IP_RECVERR reports ICMP port unreachable here.
+
+    With IP_RECVERR an unconnected Linux socket reports an ICMP port unreachable for an
+    earlier send as ConnectionRefusedError on its next receive (or send).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
         probe.settimeout(2.0)
@@ -280,6 +305,12 @@ def test_icmp_port_unreachable_does_not_stop_the_server() -> None:
             pass
         except OSError as exc:  # pragma: no cover - depends on the kernel
             pytest.skip(f"kernel does not report ICMP errors with IP_RECVERR here: {exc}")
+
+
+@linux_only
+def test_icmp_port_unreachable_does_not_stop_the_server() -> None:
+    # First show that the kernel reports ICMP errors here, then that the server survives them.
+    _require_icmp_errors()
 
     replied = threading.Event()
 
@@ -364,6 +395,216 @@ def test_workers_share_the_load() -> None:
             c.send_to(b"%d" % i, server.endpoint)
         assert sorted(c.recv_from().data for _ in range(4)) == [b"0", b"1", b"2", b"3"]
     assert len(names) == 4
+
+
+# -- batches: datagrams queued before the server starts arrive in one recvmmsg -------------------
+
+
+def _queued_server(
+    family: int, handler: udp.Handler, sends: list[bytes], **kwargs: int
+) -> tuple[UDPServer, udp.UDPSocket]:
+    """A server not yet started, with ``sends`` already queued on its socket from one client.
+
+    Started after this, a batched server takes them all with one recvmmsg call. The client
+    (2 s timeout, 4 MiB receive buffer asked for) is returned for reading the replies.
+    """
+    server = UDPServer(f"{_host(family)}:0", handler, receive_buffer=4 << 20, **kwargs)
+    try:
+        client = udp.open(bind=f"{_host(family)}:0", timeout=2.0, receive_buffer=4 << 20)
+        for data in sends:
+            client.send_to(data, server.endpoint)
+    except BaseException:
+        server.stop()
+        raise
+    return server, client
+
+
+def test_server_uses_the_loop_asked_for(io_path: str) -> None:
+    with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler) as one:
+        assert one._batched is (io_path == "batched")
+        assert udp.request(one.endpoint, b"which", timeout=2.0).data == b"which"
+    with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=2) as two:
+        assert not two._batched  # several workers never batch: an idle one takes the next datagram
+
+
+def test_batch_of_maximum_size_datagrams(family: int) -> None:
+    limit = MAX_UDP_PAYLOAD_IPV4 if family == 4 else MAX_UDP_PAYLOAD_IPV6
+    sends = [os.urandom(limit), b"", b"small", os.urandom(limit - 1)]
+    server, client = _queued_server(family, _udp_fixtures.udp_echo_handler, sends)
+    with server, client:
+        got = [client.recv_from() for _ in sends]
+    assert [d.data for d in got] == sends  # all of it, in order
+    assert all(d.sender == server.endpoint for d in got)
+
+
+def test_batch_drops_oversized_next_to_good_ones(family: int, caplog: pytest.LogCaptureFixture) -> None:
+    sends = [b"a" * 100, b"b" * 101, b"c", b"d" * 5000, b""]
+    server, client = _queued_server(family, _udp_fixtures.udp_echo_handler, sends, max_datagram=100)
+    me = str(client.local)
+    with server, client:
+        assert [client.recv_from().data for _ in range(3)] == [b"a" * 100, b"c", b""]
+        client.settimeout(0.1)
+        with pytest.raises(NetTimeoutError):
+            client.recv_from()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "netbasics" and r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert all("larger than the receive buffer of 100 bytes" in w for w in warnings)
+    assert me in warnings[0]
+    if sys.platform.startswith("linux"):
+        assert "101 bytes" in warnings[0]
+        assert "5000 bytes" in warnings[1]
+
+
+def test_batch_replies_keep_their_order(family: int) -> None:
+    def twice(d: Datagram, reply: udp.Reply) -> None:
+        reply(d.data)
+        reply(d.data + b"!")
+
+    sends = [b"%d" % i for i in range(150)]  # more than one batch
+    server, client = _queued_server(family, twice, sends)
+    with server, client:
+        got = [client.recv_from().data for _ in range(2 * len(sends))]
+        assert got == [r for data in sends for r in (data, data + b"!")]
+        assert udp.request(server.endpoint, b"live", timeout=2.0).data == b"live"  # and then one at a time
+
+
+def test_handler_exception_in_the_middle_of_a_batch(caplog: pytest.LogCaptureFixture) -> None:
+    def handler(d: Datagram, reply: udp.Reply) -> None:
+        if d.data.startswith(b"boom"):
+            reply(b"before " + d.data)  # made before the exception: still sent
+            raise RuntimeError(f"handler exploded on {d.data!r}")
+        reply(d.data)
+
+    sends = [b"a", b"boom1", b"b", b"boom2", b"c"]
+    server, client = _queued_server(4, handler, sends)
+    with server, client:
+        got = [client.recv_from().data for _ in sends]
+    assert got == [b"a", b"before boom1", b"b", b"before boom2", b"c"]
+    errors = [r for r in caplog.records if r.name == "netbasics" and r.levelno == logging.ERROR]
+    assert len(errors) == 2
+    assert all("handler failed" in r.getMessage() and r.exc_info is not None for r in errors)
+    assert "boom1" in str(errors[0].exc_info[1])  # type: ignore[index]
+
+
+@linux_only
+def test_icmp_port_unreachable_inside_a_batch() -> None:
+    # The first reply of the batch goes to a closed port; the ICMP error it causes is
+    # reported on the server socket's next system call, a receive or (batched) the
+    # sendmmsg carrying the other replies. Either way the others arrive.
+    _require_icmp_errors()
+    with udp.open(bind="127.0.0.1:0") as gone:
+        server, client = _queued_server(4, _udp_fixtures.udp_echo_handler, [])
+        server._sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        gone.send_to(b"gone", server.endpoint)
+    for i in range(3):
+        client.send_to(b"%d" % i, server.endpoint)
+    with server, client:
+        assert sorted(client.recv_from().data for _ in range(3)) == [b"0", b"1", b"2"]
+        time.sleep(0.05)
+        for i in range(3):
+            assert udp.request(server.endpoint, b"again %d" % i, timeout=2.0).data == b"again %d" % i
+        assert server.serving
+
+
+def test_reply_after_the_handler_returned_is_sent_at_once(family: int) -> None:
+    kept: list[tuple[Datagram, udp.Reply]] = []
+    got_one = threading.Event()
+
+    def keep(d: Datagram, reply: udp.Reply) -> None:
+        kept.append((d, reply))
+        got_one.set()
+
+    with UDPServer(f"{_host(family)}:0", keep) as server, _bound(family) as client:
+        client.send_to(b"later please", server.endpoint)
+        assert got_one.wait(2.0)
+        datagram, reply = kept[0]
+        replier = threading.Thread(target=reply, args=(b"from another thread",))
+        replier.start()
+        replier.join(2.0)
+        assert client.recv_from().data == b"from another thread"  # not left in a queue
+        reply(b"from the test")
+        got = client.recv_from()
+        assert (got.data, got.sender) == (b"from the test", server.endpoint)
+        assert datagram.sender == client.local
+
+
+def test_reply_takes_a_snapshot_of_buffers(family: int) -> None:
+    seen: list[BaseException] = []
+
+    def handler(d: Datagram, reply: udp.Reply) -> None:
+        buf = bytearray(d.data)
+        reply(buf)
+        buf[:] = b"changed"  # after reply(): must not change what is sent
+        reply(memoryview(b"view of " + d.data)[:11])
+        try:
+            reply("text")  # type: ignore[arg-type]
+        except TypeError as exc:
+            seen.append(exc)
+
+    with UDPServer(f"{_host(family)}:0", handler) as server, _bound(family) as client:
+        client.send_to(b"original", server.endpoint)
+        assert client.recv_from().data == b"original"
+        assert client.recv_from().data == b"view of ori"
+    assert len(seen) == 1
+
+
+def test_stop_from_a_handler_sends_its_replies() -> None:
+    holder: list[UDPServer] = []
+
+    def stopper(d: Datagram, reply: udp.Reply) -> None:
+        reply(b"bye")
+        holder[0].stop()
+
+    server, client = _queued_server(4, stopper, [b"stop", b"never handled"])
+    holder.append(server)
+    with client:
+        server.start()
+        assert client.recv_from().data == b"bye"
+        assert _wait_for(lambda: not any(t.is_alive() for t in server._threads), 2.0)
+        client.settimeout(0.1)
+        with pytest.raises(NetTimeoutError):
+            client.recv_from()  # the second datagram was not handled after stop()
+    assert not server.serving
+    assert server._sock.fileno() == -1
+
+
+def test_stop_while_idle_is_prompt() -> None:
+    server = UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler).start()
+    time.sleep(0.05)  # blocked in its receive
+    start = time.monotonic()
+    server.stop()
+    assert time.monotonic() - start < 1.0
+    assert not any(t.is_alive() for t in server._threads)
+
+
+def test_reply_send_errors_are_raised_or_logged(io_path: str, caplog: pytest.LogCaptureFixture) -> None:
+    # After shutdown(SHUT_WR) every send from the server socket fails with EPIPE.
+    seen: list[BaseException] = []
+    handled = threading.Event()
+
+    def handler(d: Datagram, reply: udp.Reply) -> None:
+        with contextlib.suppress(OSError):
+            server._sock.shutdown(socket.SHUT_WR)  # Linux reports ENOTCONN but shuts down
+        try:
+            reply(b"cannot")
+        except NetbasicsError as exc:
+            seen.append(exc)
+        handled.set()
+
+    server = UDPServer("127.0.0.1:0", handler)
+    with server, udp.open(family=4) as client:
+        client.send_to(b"x", server.endpoint)
+        assert handled.wait(2.0)
+        time.sleep(0.05)  # let the worker finish the batch
+    errors = [r.getMessage() for r in caplog.records if r.name == "netbasics" and r.levelno == logging.ERROR]
+    if io_path == "batched":
+        assert seen == []  # queued: the send happens after the handler has returned...
+        assert len(errors) == 1  # ...so its error is logged, translated
+        assert "reply not sent: send to 127.0.0.1:" in errors[0]
+    else:
+        assert len(seen) == 1  # sent at once: the translated error reaches the handler
+        assert isinstance(seen[0].__cause__, BrokenPipeError)
+        assert errors == []
 
 
 # -- request/response -------------------------------------------------------------------------
@@ -465,9 +706,10 @@ def test_storm_of_10000_datagrams_counts_loss() -> None:
     assert elapsed < 60
 
 
-def test_stop_during_a_storm_is_prompt() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_stop_during_a_storm_is_prompt(workers: int) -> None:
     stop_sending = threading.Event()
-    server = UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=2)
+    server = UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=workers)
     server.start()
 
     def flood() -> None:

@@ -740,6 +740,37 @@ def request(
     raise NetTimeoutError(f"request to {peer}: no reply after {attempts} attempt(s) over {total:g} s")
 
 
+# Recent senders whose reply callables a worker keeps (cleared when full).
+_REPLY_CACHE: Final = 256
+# Datagrams per recvmmsg/sendmmsg call in the batched loop, and the bytes of replies
+# queued before a sendmmsg (at least one maximum-size datagram).
+_BATCH: Final = 64
+_SEND_AREA: Final = 256 * 1024
+
+
+def _batching_available() -> bool:
+    """Whether UDPServer workers can use recvmmsg/sendmmsg (Linux; not switched off by NETBASICS_NO_MMSG)."""
+    if not sys.platform.startswith("linux"):  # pragma: no cover - Linux
+        return False
+    from . import _mmsg  # imports ctypes: only when a server is created, not with netbasics
+
+    return _mmsg.available()
+
+
+def _direct_reply(sendto: Callable[[BytesLike, _SockAddr], int], to: _SockAddr) -> Reply:
+    """A reply callable that sends to ``to`` at once, errors translated and raised to the caller."""
+
+    def reply(data: BytesLike) -> None:
+        if len(data) > MAX_UDP_PAYLOAD_IPV4:
+            _check_size(data, _limit_for(_sender(to).address), _sender(to))
+        try:
+            sendto(data, to)
+        except OSError as exc:
+            raise _translate(exc, "send to", _sender(to)) from exc
+
+    return reply
+
+
 class UDPServer:
     """A threaded UDP server: ``handler(datagram, reply)`` runs for every datagram received.
 
@@ -759,6 +790,18 @@ class UDPServer:
     server carries on; so does an ICMP error surfacing as ``ConnectionRefusedError``.
     ``reply(data)`` sends ``data`` to the datagram's sender and raises the translated
     error (``DatagramTooLarge`` before sending) into the handler.
+
+    Batches (Linux, one worker): the worker takes up to 64 queued datagrams with one
+    ``recvmmsg`` call, runs the handler for each in order, and sends the replies they
+    made with one ``sendmmsg`` before it waits again; under light load a batch is one
+    datagram. Replies keep their order. ``reply(data)`` still raises ``TypeError`` and
+    ``DatagramTooLarge`` into the handler at once, but an error from the kernel's send
+    comes after the handler has returned, so it is logged instead. A handler that blocks
+    delays the replies to the earlier datagrams of its batch: give such handlers
+    ``workers=2`` or more, which receive one datagram per call so that an idle worker
+    takes the next one. ``reply`` called from another thread, or after the handler has
+    returned, sends at once. ``NETBASICS_NO_MMSG=1`` in the environment (read when the
+    server is created) turns batches off.
 
     :meth:`start` serves in background threads and returns at once; :meth:`serve_forever`
     serves until :meth:`stop` (or Ctrl-C); :meth:`stop` wakes every thread, joins them and
@@ -804,6 +847,11 @@ class UDPServer:
         self._stopping = False
         self._started = False
         self._done = threading.Event()
+        # Batches only with one worker: with more, a datagram taken into one worker's batch
+        # would wait behind a blocking handler while the other workers sit idle.
+        self._batched = workers == 1 and _batching_available()
+        self._io_lock = threading.Lock()  # the batched loop's sendmmsg on the raw fd vs. stop()'s close
+        self._flushers: dict[int, Callable[[], None]] = {}  # worker thread id -> send its queued replies
         self._sock = bind_socket(ep, socket.SOCK_DGRAM, reuse_address=False)
         try:
             if receive_buffer is not None:
@@ -853,6 +901,9 @@ class UDPServer:
         with self._lock:
             first = not self._stopping
             self._stopping = True
+        flush = self._flushers.get(threading.get_ident())
+        if flush is not None:  # called from a handler: send the replies its batch has queued, before shutdown
+            flush()
         self._done.set()
         if first:
             self._wake()
@@ -866,7 +917,8 @@ class UDPServer:
             _log.warning(
                 "UDP server %s: %d worker(s) still busy in the handler after stop()", self._endpoint, len(alive)
             )
-        self._sock.close()
+        with self._io_lock:
+            self._sock.close()
 
     def _wake(self) -> None:
         # shutdown() wakes every thread blocked in recvfrom on Linux (the kernel's
@@ -891,57 +943,186 @@ class UDPServer:
             pass
 
     def _serve(self) -> None:
-        """One worker: receive, hand to the handler, repeat until stopped. The hot path."""
+        """One worker: batched system calls where Linux offers them, else one datagram per call."""
+        if self._batched:
+            self._serve_batched()
+        else:
+            self._serve_plain()
+
+    def _receive_failed(self, exc: OSError) -> bool:
+        """After a failed receive: True if the worker should stop (the server is stopping)."""
+        if self._stopping or self._sock.fileno() < 0:
+            return True
+        _log.error("UDP server %s: receive failed: %s", self._endpoint, exc)
+        time.sleep(0.01)  # do not spin if the error persists
+        return False
+
+    def _handler_failed(self, sockaddr: _SockAddr) -> None:
+        _log.exception("UDP server %s: handler failed for a datagram from %s", self._endpoint, _sender(sockaddr))
+
+    def _serve_plain(self) -> None:
+        """The portable loop: one recvfrom per datagram, replies sent at once. A hot path."""
         sock = self._sock
-        recv_into = sock.recvfrom_into
+        recvfrom = sock.recvfrom
         sendto = sock.sendto
         handler = self._handler
         max_datagram = self._max_datagram
         size = max_datagram + 1  # one spare byte detects an oversized datagram
-        buf = bytearray(size)
-        view = memoryview(buf)
         flags = _TRUNC_FLAGS
-        small = MAX_UDP_PAYLOAD_IPV4
         new = _new
+        replies: dict[_SockAddr, Reply] = {}  # one reply callable per recent sender
         while True:
             try:
-                n, sockaddr = recv_into(buf, size, flags)
+                # With MSG_TRUNC, Linux returns the real length; the bytes beyond the
+                # buffer are not data, but such a datagram is dropped below anyway.
+                data, sockaddr = recvfrom(size, flags)
             except (ConnectionRefusedError, ConnectionResetError):
                 # An ICMP port unreachable for an earlier reply (Linux with IP_RECVERR,
                 # Windows always): about a past datagram, not this socket. Carry on.
                 continue
             except OSError as exc:
-                if self._stopping or sock.fileno() < 0:
+                if self._receive_failed(exc):
                     return
-                _log.error("UDP server %s: receive failed: %s", self._endpoint, exc)
-                time.sleep(0.01)  # do not spin if the error persists
                 continue
             if self._stopping or sockaddr is None:  # stop(), or shut down (no sender, no data)
                 return
-            if n > max_datagram:
-                _log.warning(
-                    "UDP server %s: %s", self._endpoint, _oversized_received(n, max_datagram, _sender(sockaddr))
-                )
+            if len(data) > max_datagram:
+                self._oversized(len(data), sockaddr)
                 continue
+            reply = replies.get(sockaddr)
+            if reply is None:
+                if len(replies) >= _REPLY_CACHE:
+                    replies.clear()
+                reply = replies[sockaddr] = _direct_reply(sendto, sockaddr)
             datagram = new(Datagram)  # _datagram() inlined: this loop is the server's hot path
-            datagram._data = bytes(view[:n])
+            datagram._data = data
             datagram._sockaddr = sockaddr
             datagram._sender = None
-
-            def reply(data: BytesLike, _to: _SockAddr = sockaddr) -> None:
-                if len(data) > small:
-                    _check_size(data, _limit_for(_sender(_to).address), _sender(_to))
-                try:
-                    sendto(data, _to)
-                except OSError as exc:
-                    raise _translate(exc, "send to", _sender(_to)) from exc
-
             try:
                 handler(datagram, reply)
             except Exception:
-                _log.exception(
-                    "UDP server %s: handler failed for a datagram from %s", self._endpoint, _sender(sockaddr)
-                )
+                self._handler_failed(sockaddr)
+
+    def _oversized(self, size: int, sockaddr: _SockAddr) -> None:
+        _log.warning(
+            "UDP server %s: %s", self._endpoint, _oversized_received(size, self._max_datagram, _sender(sockaddr))
+        )
+
+    def _serve_batched(self) -> None:
+        """The Linux loop: recvmmsg fills up to _BATCH buffers; replies are queued and sent by sendmmsg.
+
+        The queue is flushed after every batch, before the worker can block again, so a
+        reply waits at most for the rest of its batch to be handled. reply() called from
+        another thread, or after the handler returned, sends at once as in the plain loop.
+        """
+        from . import _mmsg
+
+        sock = self._sock
+        fd = sock.fileno()
+        sendto = sock.sendto
+        handler = self._handler
+        max_datagram = self._max_datagram
+        try:
+            receiver = _mmsg.Receiver(_BATCH, max_datagram + 1)  # MSG_TRUNC reports any larger size
+            sender = _mmsg.Sender(_BATCH, _SEND_AREA)
+        except (OSError, RuntimeError) as exc:  # pragma: no cover - out of memory for the buffers
+            _log.warning("UDP server %s: batched receive unavailable (%s); one datagram per call", self._endpoint, exc)
+            self._serve_plain()
+            return
+        receive = receiver.receive
+        payloads = receiver.data
+        names = receiver.names
+        u32 = receiver.u32
+        slots = list(
+            zip(receiver.offsets, receiver.len_index, receiver.name_offsets, receiver.namelen_index, strict=True)
+        )
+        decode = _mmsg.decode_sockaddr
+        new = _new
+        small = MAX_UDP_PAYLOAD_IPV4
+        get_ident = threading.get_ident
+        me = get_ident()
+        batching = [0]  # the worker's thread id while it runs handlers, whose replies are then queued
+        pending: list[tuple[bytes, bytes]] = []
+        queue = pending.append
+        io_lock = self._io_lock
+        endpoint = self._endpoint
+        stopped = self._done.is_set  # set by stop() together with _stopping
+
+        def make_reply(raw: bytes, to: _SockAddr) -> Reply:
+            def reply(data: BytesLike) -> None:
+                if type(data) is not bytes:
+                    _check_size(data, _limit_for(_sender(to).address), _sender(to))  # also refuses non-buffers
+                    data = bytes(data)  # a copy: the caller may reuse its buffer before the batch is sent
+                elif len(data) > small:
+                    _check_size(data, _limit_for(_sender(to).address), _sender(to))
+                if batching[0] == get_ident():
+                    queue((data, raw))
+                    return
+                try:
+                    sendto(data, to)
+                except OSError as exc:
+                    raise _translate(exc, "send to", _sender(to)) from exc
+
+            return reply
+
+        def failed(_data: bytes, raw: bytes, exc: OSError) -> None:
+            if self._stopping:
+                return  # shut down for sending by stop(): EPIPE, as a reply after stop() gets
+            error = _translate(exc, "send to", _sender(decode(raw)))
+            _log.error("UDP server %s: reply not sent: %s", endpoint, error)
+
+        def flush() -> None:
+            with io_lock:
+                if pending and sock.fileno() >= 0:  # stop() closes under io_lock
+                    sender.send(fd, pending, failed)
+            pending.clear()
+
+        entries: dict[bytes, tuple[_SockAddr, Reply]] = {}  # raw sender address -> tuple form, reply
+        self._flushers[me] = flush
+        try:
+            while not self._stopping:
+                try:
+                    got = receive(fd)
+                except (ConnectionRefusedError, ConnectionResetError):
+                    continue  # an ICMP error about an earlier reply, as in _serve_plain
+                except OSError as exc:
+                    if self._receive_failed(exc):
+                        return
+                    continue
+                batching[0] = me
+                try:
+                    for offset, len_at, name_at, namelen_at in slots[:got]:
+                        if stopped():  # stop() ran, maybe from the last handler: leave the rest
+                            return
+                        namelen = u32[namelen_at]
+                        if not namelen:  # shut down: no sender, no data
+                            return
+                        raw = names[name_at : name_at + namelen]
+                        entry = entries.get(raw)
+                        if entry is None:
+                            if len(entries) >= _REPLY_CACHE:
+                                entries.clear()
+                            to = decode(raw)
+                            entry = entries[raw] = (to, make_reply(raw, to))
+                        sockaddr, reply = entry
+                        size = u32[len_at]
+                        if size > max_datagram:
+                            self._oversized(size, sockaddr)
+                            continue
+                        datagram = new(Datagram)
+                        datagram._data = payloads[offset : offset + size]
+                        datagram._sockaddr = sockaddr
+                        datagram._sender = None
+                        try:
+                            handler(datagram, reply)
+                        except Exception:
+                            self._handler_failed(sockaddr)
+                finally:
+                    batching[0] = 0
+                    if pending:
+                        flush()
+        finally:
+            self._flushers.pop(me, None)
 
     def __enter__(self) -> UDPServer:
         try:
