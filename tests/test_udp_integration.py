@@ -468,6 +468,27 @@ def test_batch_replies_keep_their_order(family: int) -> None:
         assert udp.request(server.endpoint, b"live", timeout=2.0).data == b"live"  # and then one at a time
 
 
+def test_many_replies_to_one_datagram_go_out_while_the_handler_runs(family: int) -> None:
+    # A handler that answers one datagram with a stream of them: the batched loop sends
+    # its queue whenever a batch's worth has built up, so the queue stays bounded and the
+    # peer sees the first replies before the handler is done.
+    first_seen = threading.Event()
+
+    def stream(d: Datagram, reply: udp.Reply) -> None:
+        for i in range(200):
+            reply(d.data + b"%d" % i)
+        first_seen.wait(5.0)  # until the client has read a reply
+        for i in range(200, 300):
+            reply(d.data + b"%d" % i)
+
+    server, client = _queued_server(family, stream, [b"a"])
+    with server, client:
+        got = [client.recv_from().data]
+        first_seen.set()
+        got += [client.recv_from().data for _ in range(299)]
+    assert got == [b"a%d" % i for i in range(300)]
+
+
 def test_handler_exception_in_the_middle_of_a_batch(caplog: pytest.LogCaptureFixture) -> None:
     def handler(d: Datagram, reply: udp.Reply) -> None:
         if d.data.startswith(b"boom"):

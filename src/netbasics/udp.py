@@ -793,8 +793,8 @@ class UDPServer:
 
     Batches (Linux, one worker): the worker takes up to 64 queued datagrams with one
     ``recvmmsg`` call, runs the handler for each in order, and sends the replies they
-    made with one ``sendmmsg`` before it waits again; under light load a batch is one
-    datagram. Replies keep their order. ``reply(data)`` still raises ``TypeError`` and
+    made with one ``sendmmsg`` before it waits again (or whenever 64 are queued); under
+    light load a batch is one datagram. Replies keep their order. ``reply(data)`` still raises ``TypeError`` and
     ``DatagramTooLarge`` into the handler at once, but an error from the kernel's send
     comes after the handler has returned, so it is logged instead. A handler that blocks
     delays the replies to the earlier datagrams of its batch: give such handlers
@@ -1057,6 +1057,8 @@ class UDPServer:
                     _check_size(data, _limit_for(_sender(to).address), _sender(to))
                 if batching[0] == get_ident():
                     queue((data, raw))
+                    if len(pending) >= _BATCH:  # a handler replying many times: send as we go
+                        flush()
                     return
                 try:
                     sendto(data, to)
