@@ -7,10 +7,8 @@ can afford a second look at the input, a valid address should not pay for one.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-import sys
 from binascii import a2b_hex
 from socket import AF_INET, AF_INET6, inet_pton
 
@@ -335,19 +333,16 @@ def _pton_agrees() -> bool:
 
 #: True when parse_ipv4_int/parse_ipv6_int use the C library's inet_pton (see above).
 PTON: bool = _pton_agrees()
-if sys.version_info >= (3, 11):
-    # Big-endian is the default byte order from 3.11 on; naming it costs ~8 ns a call,
-    # which the hot parse paths feel.
-    be_int = int.from_bytes
-else:  # pragma: no cover - Python 3.10
-    be_int = functools.partial(int.from_bytes, byteorder="big")
+# Always with the byte order spelled out: 3.11 made "big" the default, and leaving it
+# out there saves ~8 ns, but a partial() to do the same on 3.10 costs ~100 ns.
+_fb = int.from_bytes
 
 
 def parse_ipv4_int(text: str) -> int:
     """Parse strict dotted-quad text to an int; raise AddressError with the reason."""
     if PTON:
         try:
-            return be_int(inet_pton(AF_INET, text))
+            return _fb(inet_pton(AF_INET, text), "big")
         except (OSError, ValueError):
             raise AddressError(ipv4_reason(text)) from None
     return pure_ipv4_int(text)
@@ -357,7 +352,7 @@ def parse_ipv6_int(text: str) -> tuple[int, str | None]:
     """Parse IPv6 text (RFC 4291 section 2.2, optional %zone) to ``(int, zone)``."""
     if PTON:
         try:
-            return be_int(inet_pton(AF_INET6, text)), None
+            return _fb(inet_pton(AF_INET6, text), "big"), None
         except (OSError, ValueError):
             if "%" not in text:
                 raise AddressError(ipv6_reason(text)) from None
