@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from binascii import a2b_hex
 from socket import AF_INET, AF_INET6, inet_pton
 
@@ -333,16 +334,23 @@ def _pton_agrees() -> bool:
 
 #: True when parse_ipv4_int/parse_ipv6_int use the C library's inet_pton (see above).
 PTON: bool = _pton_agrees()
-# Always with the byte order spelled out: 3.11 made "big" the default, and leaving it
-# out there saves ~8 ns, but a partial() to do the same on 3.10 costs ~100 ns.
-_fb = int.from_bytes
+if sys.version_info >= (3, 11):
+    # Big-endian is the default byte order from 3.11 on, and leaving the argument out
+    # saves ~8 ns a call on the hot parse paths.
+    be_int = int.from_bytes
+else:  # pragma: no cover - Python 3.10
+
+    def be_int(data: bytes) -> int:
+        # A def, not functools.partial(..., byteorder="big"): a keyword partial costs
+        # ~100 ns a call on 3.10, this ~40.
+        return int.from_bytes(data, "big")
 
 
 def parse_ipv4_int(text: str) -> int:
     """Parse strict dotted-quad text to an int; raise AddressError with the reason."""
     if PTON:
         try:
-            return _fb(inet_pton(AF_INET, text), "big")
+            return be_int(inet_pton(AF_INET, text))
         except (OSError, ValueError):
             raise AddressError(ipv4_reason(text)) from None
     return pure_ipv4_int(text)
@@ -352,7 +360,7 @@ def parse_ipv6_int(text: str) -> tuple[int, str | None]:
     """Parse IPv6 text (RFC 4291 section 2.2, optional %zone) to ``(int, zone)``."""
     if PTON:
         try:
-            return _fb(inet_pton(AF_INET6, text), "big"), None
+            return be_int(inet_pton(AF_INET6, text)), None
         except (OSError, ValueError):
             if "%" not in text:
                 raise AddressError(ipv6_reason(text)) from None

@@ -21,6 +21,7 @@ from ._parse import (
     OCTET16,
     OCTET24,
     PTON,
+    be_int,
     format_ipv4,
     format_ipv6,
     hex_groups_int,
@@ -32,8 +33,6 @@ from ._parse import (
 )
 from ._registry import IPV4_TABLE, IPV6_TABLE, AddressCategory
 from .errors import AddressError, quote
-
-_fb = int.from_bytes
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -639,7 +638,7 @@ def parse_address(
         if ":" not in text:
             if PTON:
                 try:
-                    ip = _fb(inet_pton(AF_INET, text), "big")
+                    ip = be_int(inet_pton(AF_INET, text))
                 except (OSError, ValueError):
                     raise AddressError(ipv4_reason(text)) from None
             else:
@@ -654,7 +653,7 @@ def parse_address(
         if PTON:
             zone = None
             try:
-                ip = _fb(inet_pton(AF_INET6, text), "big")
+                ip = be_int(inet_pton(AF_INET6, text))
             except (OSError, ValueError):
                 # inet_pton refuses zones (checked at import), so only a failure needs
                 # the look for '%'; the general parser then checks the zone's characters.
