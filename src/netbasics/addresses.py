@@ -21,7 +21,6 @@ from ._parse import (
     OCTET16,
     OCTET24,
     PTON,
-    be_int,
     format_ipv4,
     format_ipv6,
     hex_groups_int,
@@ -33,6 +32,8 @@ from ._parse import (
 )
 from ._registry import IPV4_TABLE, IPV6_TABLE, AddressCategory
 from .errors import AddressError, quote
+
+_fb = int.from_bytes
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -638,7 +639,7 @@ def parse_address(
         if ":" not in text:
             if PTON:
                 try:
-                    ip = be_int(inet_pton(AF_INET, text))
+                    ip = _fb(inet_pton(AF_INET, text), "big")
                 except (OSError, ValueError):
                     raise AddressError(ipv4_reason(text)) from None
             else:
@@ -653,7 +654,7 @@ def parse_address(
         if PTON:
             zone = None
             try:
-                ip = be_int(inet_pton(AF_INET6, text))
+                ip = _fb(inet_pton(AF_INET6, text), "big")
             except (OSError, ValueError):
                 # inet_pton refuses zones (checked at import), so only a failure needs
                 # the look for '%'; the general parser then checks the zone's characters.
