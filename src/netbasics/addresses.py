@@ -125,8 +125,8 @@ class _BaseAddress:
     # is a read-only property, __slots__ refuses new attributes, and __init__ refuses to
     # run twice. There is deliberately no __setattr__ guard on the private slots: any
     # override of __setattr__ or __delattr__ stops CPython from specialising slot
-    # writes, and building an address then costs a Python-level call per slot, about
-    # 8% (IPv4) and 13% (IPv6) of parse + classify (bench/addresses.py).
+    # writes, and building an address then costs a Python-level call per slot: 8% (IPv4)
+    # and 13% (IPv6) of the instructions of parse + classify in bench/addresses.py.
     __slots__ = ()
     _ip: int
 
