@@ -1,10 +1,16 @@
-"""Shared test configuration: hypothesis profiles that keep CI within its time budget."""
+"""Shared test configuration: hypothesis profiles that keep CI within its time budget, and
+the ``baseline`` fixture that fails a test which leaves threads or file descriptors behind."""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from leaks import fd_count, settle
 
 # "ci" is the default: enough examples to find real bugs, bounded so the suite stays fast.
 settings.register_profile(
@@ -15,3 +21,12 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def baseline() -> Iterator[None]:
+    """Fail the test if it leaves threads or file descriptors behind."""
+    threads, fds = threading.active_count(), fd_count()
+    yield
+    assert settle(lambda: threading.active_count() == threads), [t.name for t in threading.enumerate()]
+    assert settle(lambda: fd_count() == fds), f"{fd_count() - fds} fds leaked"

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from leaks import fd_count, settle
 from netbasics import (
     ConnectionClosed,
     Endpoint,
@@ -43,29 +44,6 @@ def need(binary: str) -> str:
     if path is None:
         pytest.skip(f"{binary} is not installed (.ci/run installs it with apt-get)")
     return path
-
-
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def settle(predicate: object, timeout: float = 3.0) -> bool:
-    """Wait until ``predicate()`` is true (threads take a moment to exit)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.01)
-    return bool(predicate())  # type: ignore[operator]
-
-
-@pytest.fixture
-def baseline() -> Iterator[None]:
-    """Fail the test if it leaves threads or file descriptors behind."""
-    threads, fds = threading.active_count(), fd_count()
-    yield
-    assert settle(lambda: threading.active_count() == threads), [t.name for t in threading.enumerate()]
-    assert settle(lambda: fd_count() == fds), f"{fd_count() - fds} fds leaked"
 
 
 def raw_client(endpoint: Endpoint) -> socket.socket:

@@ -8,45 +8,21 @@ hostile clients. Every test is bounded in time and leaves no thread or descripto
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leaks import fd_count, settle
 from netbasics import Endpoint, FrameTooLarge, LengthPrefixFramer, LineFramer, TCPServer, tcp
 from netbasics._message_loop import _CHUNK, _HIGH_WATER, MessageLoop
 from netbasics.framing import Framer
 from test_tcp_integration import out_of_descriptors
 
 pytestmark = pytest.mark.integration
-
-
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def settle(predicate: object, timeout: float = 3.0) -> bool:
-    """Wait until ``predicate()`` is true (threads and sockets take a moment to close)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.01)
-    return bool(predicate())  # type: ignore[operator]
-
-
-@pytest.fixture
-def baseline() -> Iterator[None]:
-    """Fail the test if it leaves threads or file descriptors behind."""
-    threads, fds = threading.active_count(), fd_count()
-    yield
-    assert settle(lambda: threading.active_count() == threads), [t.name for t in threading.enumerate()]
-    assert settle(lambda: fd_count() == fds), f"{fd_count() - fds} fds leaked"
 
 
 def client(endpoint: Endpoint, timeout: float = 5.0) -> socket.socket:
