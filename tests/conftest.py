@@ -1,5 +1,6 @@
-"""Shared test configuration: hypothesis profiles that keep CI within its time budget, and
-the ``baseline`` fixture that fails a test which leaves threads or file descriptors behind."""
+"""Shared test configuration: hypothesis profiles that keep CI within its time budget, the
+``baseline`` fixture that fails a test which leaves threads or file descriptors behind, and
+the ``family`` fixture (4 and 6) of the UDP tests."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from leaks import fd_count, settle
+from netbasics import _udp_fixtures
 
 # "ci" is the default: enough examples to find real bugs, bounded so the suite stays fast.
 settings.register_profile(
@@ -30,3 +32,14 @@ def baseline() -> Iterator[None]:
     yield
     assert settle(lambda: threading.active_count() == threads), [t.name for t in threading.enumerate()]
     assert settle(lambda: fd_count() == fds), f"{fd_count() - fds} fds leaked"
+
+
+@pytest.fixture(params=[4, 6], ids=["ipv4", "ipv6"])
+def family(request: pytest.FixtureRequest) -> int:
+    """4 or 6; IPv6 is skipped with the reason when ``::1`` cannot be bound."""
+    fam: int = request.param
+    if fam == 6:
+        problem = _udp_fixtures._ipv6_loopback_problem()
+        if problem is not None:
+            pytest.skip(problem)
+    return fam

@@ -19,22 +19,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netbasics import _mmsg, _udp_fixtures
+from netbasics import _mmsg
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="recvmmsg/sendmmsg are Linux calls")
 
 LOOPBACK = {4: "127.0.0.1", 6: "::1"}
 AF = {4: socket.AF_INET, 6: socket.AF_INET6}
-
-
-@pytest.fixture(params=[4, 6], ids=["ipv4", "ipv6"])
-def family(request: pytest.FixtureRequest) -> int:
-    fam: int = request.param
-    if fam == 6:
-        problem = _udp_fixtures._ipv6_loopback_problem()
-        if problem is not None:
-            pytest.skip(problem)
-    return fam
 
 
 @pytest.fixture

@@ -60,17 +60,6 @@ def _host(family: int) -> str:
     return LOOPBACK[family] if family == 4 else f"[{LOOPBACK[family]}]"
 
 
-@pytest.fixture(params=[4, 6], ids=["ipv4", "ipv6"])
-def family(request: pytest.FixtureRequest) -> int:
-    """4 or 6; IPv6 is skipped with the reason when ``::1`` cannot be bound."""
-    fam: int = request.param
-    if fam == 6:
-        problem = _udp_fixtures._ipv6_loopback_problem()
-        if problem is not None:
-            pytest.skip(problem)
-    return fam
-
-
 @pytest.fixture(autouse=True, params=["batched", "plain"])
 def io_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Which UDPServer loop servers created in the test use (read when a server is created)."""
