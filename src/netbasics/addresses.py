@@ -652,17 +652,20 @@ def parse_address(
             v4._ip = ip
             return v4
         if PTON:
-            zone = None
+            zoned = False
             try:
                 ip = _fb(inet_pton(AF_INET6, text), "big")
             except (OSError, ValueError):
                 # inet_pton refuses zones (checked at import), so only a failure needs
-                # the look for '%'; the general parser then checks the zone's characters.
+                # the look for '%'; the general parser then checks the zone's characters
+                # (outside this handler, so its errors do not chain to inet_pton's).
                 if "%" not in text:
                     raise AddressError(ipv6_reason(text)) from None
-                ip = -1
-            if ip < 0:
+                zoned = True
+            if zoned:
                 ip, zone = pure_ipv6_int(text)
+            else:
+                zone = None
         elif "%" in text or "." in text:
             ip, zone = parse_ipv6_int(text)
         else:
