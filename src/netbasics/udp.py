@@ -1049,21 +1049,20 @@ class UDPServer:
         stopped = self._done.is_set  # set by stop() together with _stopping
 
         def make_reply(raw: bytes, to: _SockAddr) -> Reply:
+            direct = _direct_reply(sendto, to)
+
             def reply(data: BytesLike) -> None:
+                if batching[0] != get_ident():
+                    direct(data)  # from another thread, or after the handler returned: at once
+                    return
                 if type(data) is not bytes:
                     _check_size(data, _limit_for(_sender(to).address), _sender(to))  # also refuses non-buffers
                     data = bytes(data)  # a copy: the caller may reuse its buffer before the batch is sent
                 elif len(data) > small:
                     _check_size(data, _limit_for(_sender(to).address), _sender(to))
-                if batching[0] == get_ident():
-                    queue((data, raw))
-                    if len(pending) >= _BATCH:  # a handler replying many times: send as we go
-                        flush()
-                    return
-                try:
-                    sendto(data, to)
-                except OSError as exc:
-                    raise _translate(exc, "send to", _sender(to)) from exc
+                queue((data, raw))
+                if len(pending) >= _BATCH:  # a handler replying many times: send as we go
+                    flush()
 
             return reply
 
