@@ -43,8 +43,6 @@ ENV_SWITCH: Final = "NETBASICS_NO_MMSG"
 # From <linux/socket.h>; the same value on every Linux architecture. The socket module
 # does not export it. recvmmsg blocks for the first datagram only, then takes what is queued.
 MSG_WAITFORONE: Final = 0x10000
-# MSG_TRUNC makes Linux report a datagram's real length even when the buffer was smaller.
-MSG_TRUNC: Final = 0x20
 
 # Room for any socket address the server can see: sockaddr_in6 is 28 bytes.
 NAME_SIZE: Final = 32
@@ -205,7 +203,8 @@ class Receiver:
         if calls is None or ctypes is None:  # pragma: no cover - callers check available()
             raise RuntimeError("recvmmsg is not available")
         self._recvmmsg = calls[0]
-        self._flags = MSG_WAITFORONE | MSG_TRUNC
+        # MSG_TRUNC: Linux reports a datagram's real length even when the buffer was smaller.
+        self._flags = MSG_WAITFORONE | socket.MSG_TRUNC
         headers = self._headers = _Headers(count)
         # Round slots up to whole pages so each starts page-aligned; untouched pages stay unallocated.
         stride = -(-slot // mmap.PAGESIZE) * mmap.PAGESIZE
@@ -312,7 +311,7 @@ class Sender:
         items: list[tuple[bytes, bytes]],
         start: int,
         k: int,
-        failed: Callable[[bytes, bytes, OSError], None],
+        failed: _Failed,
     ) -> None:
         headers = self._headers
         address = headers.address
