@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 
 import netbasics
-from netbasics._registry import IPV4_ENTRIES, IPV6_ENTRIES
+from netbasics._data.registry import IPV4_ENTRIES, IPV6_ENTRIES
 
 # Special-purpose blocks to sample from: every registry row, multicast, and IPv4-mapped.
 _SPECIAL_PREFIXES = [e.prefix for e in IPV4_ENTRIES + IPV6_ENTRIES]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import netbasics
 from netbasics import Address, AddressCategory, AddressInfo, IPv4Address, IPv6Address, RegistryEntry, classify
-from netbasics._registry import IPV4_ENTRIES, IPV6_ENTRIES
+from netbasics._data.registry import IPV4_ENTRIES, IPV6_ENTRIES
 
 C = AddressCategory
 V4_MAX = 2**32 - 1

@@ -1,4 +1,4 @@
-"""Tests for netbasics._mmsg: recvmmsg/sendmmsg through ctypes, on loopback (127.0.0.1, ::1).
+"""Tests for netbasics._io.mmsg: recvmmsg/sendmmsg through ctypes, on loopback (127.0.0.1, ::1).
 
 The struct layout is checked against the C ABI sizes, socket-address decoding against
 what the socket module itself returns, and Receiver/Sender against real sockets:
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netbasics import _mmsg
+from netbasics._io import mmsg as _mmsg
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="recvmmsg/sendmmsg are Linux calls")
 

@@ -32,7 +32,7 @@ from netbasics import (
     parse_network,
     summarize_range,
 )
-from netbasics._registry import IPV4_ENTRIES, IPV6_ENTRIES, prefix_bounds
+from netbasics._data.registry import IPV4_ENTRIES, IPV6_ENTRIES, prefix_bounds
 
 StdNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 C = AddressCategory

@@ -21,7 +21,6 @@ from netbasics import (
     PortError,
     PortRange,
     Service,
-    _services,
     classify_port,
     find_service,
     lookup_port,
@@ -31,6 +30,7 @@ from netbasics import (
     services_for_port,
     validate_port,
 )
+from netbasics._data import services as _services
 
 # --- reference model ------------------------------------------------------------------
 
@@ -310,7 +310,7 @@ def test_date_constants_agree() -> None:
 
 
 def test_table_is_not_loaded_by_import() -> None:
-    code = "import sys, netbasics; print('netbasics._services' in sys.modules)"
+    code = "import sys, netbasics; print('netbasics._data.services' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

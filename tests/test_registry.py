@@ -16,7 +16,7 @@ import itertools
 import pytest
 
 from netbasics import REGISTRY_DATE, AddressCategory, RegistryEntry
-from netbasics._registry import IPV4_ENTRIES, IPV4_TABLE, IPV6_ENTRIES, IPV6_TABLE
+from netbasics._data.registry import IPV4_ENTRIES, IPV4_TABLE, IPV6_ENTRIES, IPV6_TABLE
 
 C = AddressCategory
 T, F, N = True, False, None

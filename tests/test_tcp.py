@@ -33,8 +33,8 @@ from netbasics import (
     tcp,
 )
 from netbasics import resolver as resolver_module
-from netbasics._happy_eyeballs import interleave, open_tcp_socket
-from netbasics._sockets import bind_socket, connect_failure, listen_socket, set_io_timeout, translate_os_error
+from netbasics._io.happy_eyeballs import interleave, open_tcp_socket
+from netbasics._io.sockets import bind_socket, connect_failure, listen_socket, set_io_timeout, translate_os_error
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from leaks import fd_count, settle
 from netbasics import Endpoint, FrameTooLarge, LengthPrefixFramer, LineFramer, TCPServer, tcp
-from netbasics._message_loop import _CHUNK, _HIGH_WATER, MessageLoop
+from netbasics._io.message_loop import _CHUNK, _HIGH_WATER, MessageLoop
 from netbasics.framing import Framer
 from test_tcp_integration import out_of_descriptors
 

@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from netbasics import _mmsg, _udp_fixtures, udp
+from netbasics import _udp_fixtures, udp
+from netbasics._io import mmsg as _mmsg
 from netbasics.addresses import IPv4Address
 from netbasics.endpoints import Endpoint
 from netbasics.errors import (

@@ -15,9 +15,9 @@ from . import tcp as tcp
 from . import udp as udp
 from ._classify import AddressInfo as AddressInfo
 from ._classify import classify as classify
-from ._registry import REGISTRY_DATE as REGISTRY_DATE
-from ._registry import AddressCategory as AddressCategory
-from ._registry import RegistryEntry as RegistryEntry
+from ._data.registry import REGISTRY_DATE as REGISTRY_DATE
+from ._data.registry import AddressCategory as AddressCategory
+from ._data.registry import RegistryEntry as RegistryEntry
 from .addresses import Address as Address
 from .addresses import IPv4Address as IPv4Address
 from .addresses import IPv6Address as IPv6Address

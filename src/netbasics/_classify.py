@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from ._registry import IPV4_TABLE, IPV6_TABLE, AddressCategory, RegistryEntry
+from ._data.registry import IPV4_TABLE, IPV6_TABLE, AddressCategory, RegistryEntry
 from .addresses import Address, IPv6Address, parse_address
 
 __all__ = ["AddressInfo", "classify", "registry_entry"]

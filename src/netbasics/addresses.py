@@ -15,6 +15,7 @@ from bisect import bisect_right
 from socket import AF_INET, AF_INET6, inet_pton
 from typing import TYPE_CHECKING, Final, Literal, TypeVar, Union
 
+from ._data.registry import IPV4_TABLE, IPV6_TABLE, AddressCategory
 from ._parse import (
     OCTET0,
     OCTET8,
@@ -30,7 +31,6 @@ from ._parse import (
     parse_ipv6_int,
     pure_ipv6_int,
 )
-from ._registry import IPV4_TABLE, IPV6_TABLE, AddressCategory
 from .errors import AddressError, quote
 
 _fb = int.from_bytes

@@ -26,8 +26,16 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, TypeVar, Union
 
+from ._data.registry import (
+    IPV4_ENTRIES,
+    IPV4_TABLE,
+    IPV6_ENTRIES,
+    IPV6_TABLE,
+    AddressCategory,
+    RegistryEntry,
+    prefix_bounds,
+)
 from ._parse import format_ipv4, format_ipv6, parse_ipv4_int, parse_ipv6_int
-from ._registry import IPV4_ENTRIES, IPV4_TABLE, IPV6_ENTRIES, IPV6_TABLE, AddressCategory, RegistryEntry, prefix_bounds
 from .addresses import _MAPPED_PREFIX, _V4_MAX, Address, IPv4Address, IPv6Address, _v4, _v6, parse_address
 from .errors import AddressError, NetworkError, quote
 

@@ -284,7 +284,7 @@ def _get_index() -> _Index:
     """
     global _index
     if _index is None:
-        from ._services import PREFERRED_PORTS, SERVICES
+        from ._data.services import PREFERRED_PORTS, SERVICES
 
         _index = _Index(SERVICES, PREFERRED_PORTS)
     return _index

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from typing import Final
 
-from ._sockets import family_number, translate_os_error
+from ._io.sockets import family_number, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address
 from .endpoints import Endpoint, HostPort
 from .errors import ResolveError

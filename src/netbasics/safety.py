@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Final, Union
 
 from ._classify import registry_entry
-from ._registry import AddressCategory
+from ._data.registry import AddressCategory
 from .addresses import _V4_MAX, Address, IPv4Address, IPv6Address, _v4, parse_address
 from .endpoints import Endpoint, HostPort
 from .errors import UnsafeDestination

@@ -30,9 +30,9 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Final, Union
 
-from ._happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
-from ._message_loop import MessageLoop, Responder
-from ._sockets import (
+from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
+from ._io.message_loop import MessageLoop, Responder
+from ._io.sockets import (
     DEFAULT_BACKLOG,
     AcceptBackoff,
     listen_socket,

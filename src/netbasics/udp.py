@@ -39,7 +39,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Final, Union
 
-from ._sockets import bind_socket, family_number, family_of, local_endpoint, remote_endpoint, translate_os_error
+from ._io.sockets import bind_socket, family_number, family_of, local_endpoint, remote_endpoint, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
 from .errors import (
@@ -752,7 +752,7 @@ def _batching_available() -> bool:
     """Whether UDPServer workers can use recvmmsg/sendmmsg (Linux; not switched off by NETBASICS_NO_MMSG)."""
     if not sys.platform.startswith("linux"):  # pragma: no cover - Linux
         return False
-    from . import _mmsg  # imports ctypes: only when a server is created, not with netbasics
+    from ._io import mmsg as _mmsg  # imports ctypes: only when a server is created, not with netbasics
 
     return _mmsg.available()
 
@@ -1015,7 +1015,7 @@ class UDPServer:
         reply waits at most for the rest of its batch to be handled. reply() called from
         another thread, or after the handler returned, sends at once as in the plain loop.
         """
-        from . import _mmsg
+        from ._io import mmsg as _mmsg
 
         sock = self._sock
         fd = sock.fileno()

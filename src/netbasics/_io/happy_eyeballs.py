@@ -34,9 +34,9 @@ import time
 from collections.abc import Sequence
 from typing import Final
 
-from ._sockets import bind_socket, connect_failure, family_of
-from .endpoints import Endpoint
-from .errors import ConnectError
+from ..endpoints import Endpoint
+from ..errors import ConnectError
+from .sockets import bind_socket, connect_failure, family_of
 
 __all__ = ["ATTEMPT_DELAY", "interleave", "open_tcp_socket"]
 

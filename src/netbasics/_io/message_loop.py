@@ -42,13 +42,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Union
 
-from ._sockets import AcceptBackoff
-from .endpoints import Endpoint
-from .errors import FrameTooLarge, quote
-from .framing import Framer, LengthPrefixFramer, LineFramer
+from ..endpoints import Endpoint
+from ..errors import FrameTooLarge, quote
+from ..framing import Framer, LengthPrefixFramer, LineFramer
+from .sockets import AcceptBackoff
 
 if TYPE_CHECKING:
-    from .tcp import TCPServer
+    from ..tcp import TCPServer
 
 __all__ = ["MessageLoop", "Responder"]
 

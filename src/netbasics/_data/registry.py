@@ -26,7 +26,7 @@ import enum
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from ._parse import parse_ipv4_int, parse_ipv6_int
+from .._parse import parse_ipv4_int, parse_ipv6_int
 
 __all__ = ["IPV4_ENTRIES", "IPV6_ENTRIES", "REGISTRY_DATE", "AddressCategory", "RegistryEntry"]
 

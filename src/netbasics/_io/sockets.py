@@ -15,8 +15,8 @@ import socket
 import struct
 from typing import Final
 
-from .endpoints import Endpoint
-from .errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, NetTimeoutError, ResolveError
+from ..endpoints import Endpoint
+from ..errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, NetTimeoutError, ResolveError
 
 __all__ = [
     "DEFAULT_BACKLOG",

@@ -1,0 +1,1 @@
+"""IANA data tables: the special-purpose registries and the service-name registry."""
