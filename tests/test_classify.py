@@ -120,7 +120,7 @@ def test_classification_matches_brute_force_reference(addr: Address) -> None:
     info = classify(addr)
     assert info.address == addr
     assert info.category is category
-    assert info.globally_reachable is reachable
+    assert info.is_global is reachable
     assert info.entry is entry
     assert addr.category is category
     assert addr.is_global is reachable
@@ -161,7 +161,7 @@ def test_first_and_last_address_of_every_row(entry: RegistryEntry) -> None:
             assert child.prefixlen > net.prefixlen, (std, info.entry)
         else:
             assert info.category is entry.category
-            assert info.globally_reachable is (entry.globally_reachable is True)
+            assert info.is_global is (entry.globally_reachable is True)
 
 
 @pytest.mark.parametrize(
@@ -233,7 +233,7 @@ def test_first_and_last_address_of_every_row(entry: RegistryEntry) -> None:
 def test_classification_table(text: str, category: AddressCategory, reachable: bool, prefix: str | None) -> None:
     info = classify(text)
     assert info.category is category
-    assert info.globally_reachable is reachable
+    assert info.is_global is reachable
     assert (None if info.entry is None else info.entry.prefix) == prefix
     assert netbasics.parse_address(text).is_global is reachable
 

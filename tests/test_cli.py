@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from netbasics import Endpoint, TCPServer, UDPServer, tcp, udp
+import netbasics
+from netbasics import Endpoint, TCPServer, UDPServer
 from netbasics.cli import main
 
 
@@ -52,7 +53,7 @@ def test_classify_json() -> None:
         "address": "100.64.1.1",
         "version": 4,
         "category": "shared",
-        "globally_reachable": False,
+        "is_global": False,
         "entry": {
             "prefix": "100.64.0.0/10",
             "name": "Shared Address Space",
@@ -311,7 +312,7 @@ def _serving(*argv: str) -> Iterator[tuple[subprocess.Popen[bytes], Endpoint]]:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serve_tcp_echo_stops_cleanly_on_signals(sig: signal.Signals) -> None:
     with _serving("tcp", "--echo") as (proc, endpoint):
-        with tcp.connect(endpoint, timeout=5.0) as conn:
+        with netbasics.connect_tcp(endpoint, timeout=5.0) as conn:
             conn.send_all(b"ping\n")
             assert conn.recv_until(b"\n") == b"ping\n"
             # an idle client is still connected while the server is told to stop
@@ -324,7 +325,7 @@ def test_serve_tcp_echo_stops_cleanly_on_signals(sig: signal.Signals) -> None:
 @pytest.mark.integration
 def test_serve_udp_print() -> None:
     with _serving("udp", "--print", "--bind", "127.0.0.1:0") as (proc, endpoint):
-        with udp.open(connect=endpoint) as sock:
+        with netbasics.open_udp(connect=endpoint) as sock:
             sock.send(b"printed line\n")
         assert proc.stdout is not None
         assert proc.stdout.readline() == b"printed line\n"

@@ -20,12 +20,12 @@ from netbasics import (
     AddressCategory,
     AddressError,
     AddressRange,
+    CIDRError,
     IPv4Address,
     IPv4Network,
     IPv6Address,
     IPv6Network,
     Network,
-    NetworkError,
     collapse,
     exclude,
     parse_address,
@@ -121,20 +121,20 @@ INVALID = [
 
 @pytest.mark.parametrize(("text", "message"), INVALID)
 def test_parse_invalid(text: str, message: str) -> None:
-    with pytest.raises(NetworkError) as info:
+    with pytest.raises(CIDRError) as info:
         parse_network(text)
     assert message in str(info.value)
     assert isinstance(info.value, ValueError)
 
 
 def test_parse_huge_input_is_quoted_short() -> None:
-    with pytest.raises(NetworkError) as info:
+    with pytest.raises(CIDRError) as info:
         parse_network("10.0.0.0/" + "9" * 10_000)
     assert len(str(info.value)) < 300
 
 
 def test_host_bits_exact_message() -> None:
-    with pytest.raises(NetworkError, match=r"^'10\.1\.2\.3/8' has host bits set; did you mean '10\.0\.0\.0/8'\?$"):
+    with pytest.raises(CIDRError, match=r"^'10\.1\.2\.3/8' has host bits set; did you mean '10\.0\.0\.0/8'\?$"):
         parse_network("10.1.2.3/8")
 
 
@@ -167,17 +167,17 @@ def test_constructor_forms() -> None:
 @pytest.mark.parametrize(
     ("call", "exc", "message"),
     [
-        (lambda: IPv4Network("2001:db8::/32"), NetworkError, "is an IPv6 network, not IPv4"),
-        (lambda: IPv6Network("10.0.0.0/8"), NetworkError, "is an IPv4 network, not IPv6"),
-        (lambda: IPv4Network(("10.1.0.0", 8)), NetworkError, "has host bits set; did you mean '10.0.0.0/8'?"),
-        (lambda: IPv4Network(("10.0.0.0", 33)), NetworkError, "prefix length 33 is out of range"),
-        (lambda: IPv4Network(("10.0.0.0/8", 8)), NetworkError, "must be an address, not a network"),
+        (lambda: IPv4Network("2001:db8::/32"), CIDRError, "is an IPv6 network, not IPv4"),
+        (lambda: IPv6Network("10.0.0.0/8"), CIDRError, "is an IPv4 network, not IPv6"),
+        (lambda: IPv4Network(("10.1.0.0", 8)), CIDRError, "has host bits set; did you mean '10.0.0.0/8'?"),
+        (lambda: IPv4Network(("10.0.0.0", 33)), CIDRError, "prefix length 33 is out of range"),
+        (lambda: IPv4Network(("10.0.0.0/8", 8)), CIDRError, "must be an address, not a network"),
         (lambda: IPv4Network(("10.0.0.0", True)), TypeError, "prefix length must be an int"),
-        (lambda: IPv4Network(2**32), NetworkError, "out of range for an IPv4 address"),
-        (lambda: IPv4Network(-1), NetworkError, "out of range"),
+        (lambda: IPv4Network(2**32), CIDRError, "out of range for an IPv4 address"),
+        (lambda: IPv4Network(-1), CIDRError, "out of range"),
         (lambda: IPv4Network(1.5), TypeError, "cannot build a network from float"),  # type: ignore[arg-type]
-        (lambda: IPv6Network(IPv6Address("fe80::1%eth0")), NetworkError, "zones are not allowed"),
-        (lambda: IPv6Network(ipaddress.IPv6Address("fe80::1%eth0")), NetworkError, "zones are not allowed"),
+        (lambda: IPv6Network(IPv6Address("fe80::1%eth0")), CIDRError, "zones are not allowed"),
+        (lambda: IPv6Network(ipaddress.IPv6Address("fe80::1%eth0")), CIDRError, "zones are not allowed"),
         (lambda: parse_network(5), TypeError, "does not take an int"),  # type: ignore[arg-type]
         (lambda: parse_network(None), TypeError, "cannot build a network from NoneType"),  # type: ignore[arg-type]
         (lambda: parse_network(b"10.0.0.0/8"), TypeError, "cannot build a network from bytes"),  # type: ignore[arg-type]
@@ -302,15 +302,15 @@ def test_subnets_and_supernet_agree_with_stdlib(pair: tuple[int, tuple[int, int]
 
 def test_subnets_errors_are_eager() -> None:
     net = IPv4Network("10.0.0.0/24")
-    with pytest.raises(NetworkError, match="shorter than"):
+    with pytest.raises(CIDRError, match="shorter than"):
         net.subnets(new_prefix=23)
-    with pytest.raises(NetworkError, match="longer than /32"):
+    with pytest.raises(CIDRError, match="longer than /32"):
         net.subnets(9)
-    with pytest.raises(NetworkError, match="not both"):
+    with pytest.raises(CIDRError, match="not both"):
         net.subnets(2, new_prefix=26)
-    with pytest.raises(NetworkError, match="longer than"):
+    with pytest.raises(CIDRError, match="longer than"):
         net.supernet(new_prefix=25)
-    with pytest.raises(NetworkError, match="negative"):
+    with pytest.raises(CIDRError, match="negative"):
         net.supernet(25)
     assert IPv6Network("::/0").supernet() == IPv6Network("::/0")  # as stdlib
     whole = IPv6Network("::/0").subnets(new_prefix=128)  # lazy: no 2**128 list
@@ -479,13 +479,13 @@ def test_summarize_range_is_exact_and_minimal(case: tuple[int, tuple[int, int]])
 
 
 def test_summarize_range_errors() -> None:
-    with pytest.raises(NetworkError, match="before its start"):
+    with pytest.raises(CIDRError, match="before its start"):
         summarize_range("10.0.0.2", "10.0.0.1")
-    with pytest.raises(NetworkError, match="different families"):
+    with pytest.raises(CIDRError, match="different families"):
         summarize_range("10.0.0.1", "::1")
-    with pytest.raises(NetworkError, match="zones are not allowed"):
+    with pytest.raises(CIDRError, match="zones are not allowed"):
         summarize_range("fe80::1%eth0", "fe80::2")
-    with pytest.raises(NetworkError, match="bad first address"):
+    with pytest.raises(CIDRError, match="bad first address"):
         summarize_range("10.0.0.256", "10.0.0.1")
     with pytest.raises(TypeError, match="first must be an address"):
         summarize_range(1, 2)  # type: ignore[arg-type]
@@ -520,7 +520,7 @@ def test_collapse_mixed_and_addresses() -> None:
     got = collapse(["2001:db8::1", "10.0.0.1", IPv4Address("10.0.0.0"), IPv6Address("2001:db8::"), "10.0.0.2/31"])
     assert [str(n) for n in got] == ["10.0.0.0/30", "2001:db8::/127"]
     assert collapse([]) == []
-    with pytest.raises(NetworkError, match="host bits"):
+    with pytest.raises(CIDRError, match="host bits"):
         collapse(["10.0.0.1/8"])
     with pytest.raises(TypeError):
         collapse([3.5])  # type: ignore[list-item]
@@ -542,11 +542,11 @@ def test_exclude_agrees_with_stdlib(pair: tuple[int, tuple[int, int]], extra: in
 
 def test_exclude_errors() -> None:
     assert exclude("10.0.0.0/8", "10.0.0.0/8") == []
-    with pytest.raises(NetworkError, match="is not inside"):
+    with pytest.raises(CIDRError, match="is not inside"):
         exclude("10.0.0.0/8", "11.0.0.0/8")
-    with pytest.raises(NetworkError, match="is not inside"):
+    with pytest.raises(CIDRError, match="is not inside"):
         exclude("10.0.0.0/8", "::/0")
-    with pytest.raises(NetworkError, match="is not inside"):
+    with pytest.raises(CIDRError, match="is not inside"):
         exclude("10.0.0.0/16", "10.0.0.0/8")
 
 
@@ -592,7 +592,7 @@ def test_address_range() -> None:
     ],
 )
 def test_address_range_parse_errors(text: str, message: str) -> None:
-    with pytest.raises(NetworkError) as info:
+    with pytest.raises(CIDRError) as info:
         AddressRange.parse(text)
     assert message in str(info.value)
 

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 
 import netbasics
 from netbasics import (
+    PortCategory,
     PortError,
-    PortRange,
     Service,
-    classify_port,
     find_service,
-    lookup_port,
+    parse_port,
+    port_category,
     ports,
     service_name,
     service_port,
@@ -116,11 +116,11 @@ INVALID = [
     ("8_0", "not plain ASCII decimal"),
     ("80.0", "not plain ASCII decimal"),
     ("1e3", "not plain ASCII decimal"),
-    ("ssh", "not a number (lookup_port() also accepts service names)"),
+    ("ssh", "not a number (parse_port() also accepts service names)"),
     ("\u0668\u0660", "not plain ASCII decimal"),  # Arabic-Indic 80: int() accepts it
     ("\uff18\uff10", "not plain ASCII decimal"),  # fullwidth 80
     ("\u00b2", "not plain ASCII decimal"),  # superscript two: isdigit() but not decimal
-    ("http", "lookup_port"),
+    ("http", "parse_port"),
 ]
 
 
@@ -198,13 +198,13 @@ ANYTHING = st.one_of(
 def test_arbitrary_input_raises_only_port_error(value: object, protocol: object) -> None:
     calls: list[Callable[[], object]] = [
         lambda: validate_port(value),
-        lambda: classify_port(value),  # type: ignore[arg-type]
+        lambda: port_category(value),  # type: ignore[arg-type]
         lambda: service_name(value, protocol),  # type: ignore[arg-type]
         lambda: service_port(value, protocol),  # type: ignore[arg-type]
-        lambda: lookup_port(value, protocol),  # type: ignore[arg-type]
+        lambda: parse_port(value, protocol),  # type: ignore[arg-type]
         lambda: services_for_port(value, protocol),  # type: ignore[arg-type]
         lambda: find_service(value, protocol),  # type: ignore[arg-type]
-        lambda: value in PortRange.WELL_KNOWN,
+        lambda: value in PortCategory.WELL_KNOWN,
     ]
     for call in calls:
         try:
@@ -219,51 +219,51 @@ def test_arbitrary_input_raises_only_port_error(value: object, protocol: object)
 @pytest.mark.parametrize(
     ("port", "expected"),
     [
-        (0, PortRange.WELL_KNOWN),
-        (1023, PortRange.WELL_KNOWN),
-        (1024, PortRange.REGISTERED),
-        (49151, PortRange.REGISTERED),
-        (49152, PortRange.DYNAMIC),
-        (65535, PortRange.DYNAMIC),
-        ("443", PortRange.WELL_KNOWN),
+        (0, PortCategory.WELL_KNOWN),
+        (1023, PortCategory.WELL_KNOWN),
+        (1024, PortCategory.REGISTERED),
+        (49151, PortCategory.REGISTERED),
+        (49152, PortCategory.DYNAMIC),
+        (65535, PortCategory.DYNAMIC),
+        ("443", PortCategory.WELL_KNOWN),
     ],
 )
-def test_classify_port_boundaries(port: int | str, expected: PortRange) -> None:
-    assert classify_port(port) is expected
+def test_classify_port_boundaries(port: int | str, expected: PortCategory) -> None:
+    assert port_category(port) is expected
 
 
 @pytest.mark.parametrize("bad", [-1, 65536, True, 80.0, "080", "", None])
 def test_classify_port_validates_first(bad: object) -> None:
     with pytest.raises(PortError):
-        classify_port(bad)  # type: ignore[arg-type]
+        port_category(bad)  # type: ignore[arg-type]
 
 
 def test_ranges_match_rfc_6335_section_6() -> None:
-    assert [(r.first, r.last) for r in PortRange] == [(0, 1023), (1024, 49151), (49152, 65535)]
-    assert [r.rfc6335_name for r in PortRange] == ["System Ports", "User Ports", "Dynamic and/or Private Ports"]
-    assert [str(r) for r in PortRange] == ["well-known", "registered", "dynamic"]
+    assert [(r.first, r.last) for r in PortCategory] == [(0, 1023), (1024, 49151), (49152, 65535)]
+    assert [r.rfc6335_name for r in PortCategory] == ["System Ports", "User Ports", "Dynamic and/or Private Ports"]
+    assert [str(r) for r in PortCategory] == ["well-known", "registered", "dynamic"]
 
 
 def test_ranges_partition_the_port_space() -> None:
-    members = list(PortRange)
+    members = list(PortCategory)
     assert members[0].first == 0
     assert members[-1].last == 65535
     for lower, upper in itertools.pairwise(members):
         assert lower.last + 1 == upper.first
-    # Exhaustive: every port is in exactly one range, and classify_port names it.
+    # Exhaustive: every port is in exactly one range, and port_category names it.
     for port in range(65536):
         holders = [r for r in members if port in r]
-        assert holders == [classify_port(port)]
+        assert holders == [port_category(port)]
 
 
 @pytest.mark.parametrize("thing", [-1, 65536, True, False, 80.0, "80", None, b"80"])
 def test_range_membership_is_false_for_non_ports(thing: object) -> None:
-    assert not any(thing in r for r in PortRange)
+    assert not any(thing in r for r in PortCategory)
 
 
 def test_range_membership_accepts_int_subclasses() -> None:
-    assert Color.HTTP in PortRange.WELL_KNOWN
-    assert Color.BIG not in PortRange.DYNAMIC
+    assert Color.HTTP in PortCategory.WELL_KNOWN
+    assert Color.BIG not in PortCategory.DYNAMIC
 
 
 # --- the bundled table ----------------------------------------------------------------
@@ -456,7 +456,7 @@ def test_bad_protocol(protocol: str) -> None:
     with pytest.raises(PortError, match="unknown protocol"):
         service_port("http", protocol)
     with pytest.raises(PortError, match="unknown protocol"):
-        lookup_port("80", protocol)
+        parse_port("80", protocol)
     with pytest.raises(PortError, match="unknown protocol"):
         services_for_port(80, protocol)
     with pytest.raises(PortError, match="unknown protocol"):
@@ -573,7 +573,7 @@ def test_service_is_immutable() -> None:
         service.port = 8080  # type: ignore[misc]
 
 
-# --- lookup_port ----------------------------------------------------------------------
+# --- parse_port ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -589,7 +589,7 @@ def test_service_is_immutable() -> None:
     ],
 )
 def test_lookup_port(value: int | str, protocol: str, port: int) -> None:
-    assert lookup_port(value, protocol) == port
+    assert parse_port(value, protocol) == port
 
 
 @pytest.mark.parametrize(
@@ -608,9 +608,9 @@ def test_lookup_port(value: int | str, protocol: str, port: int) -> None:
 )
 def test_lookup_port_errors(value: object, reason: str) -> None:
     with pytest.raises(PortError, match=re.escape(reason)):
-        lookup_port(value)  # type: ignore[arg-type]
+        parse_port(value)  # type: ignore[arg-type]
 
 
 @given(st.integers(0, 65535))
 def test_lookup_port_of_a_number_is_validate_port(n: int) -> None:
-    assert lookup_port(n) == lookup_port(str(n)) == n
+    assert parse_port(n) == parse_port(str(n)) == n

@@ -370,13 +370,13 @@ def test_exported() -> None:
         assert name in netbasics.__all__
 
 
-# --- tcp.connect(policy=...) ------------------------------------------------------------------
+# --- netbasics.connect_tcp(policy=...) ------------------------------------------------------------------
 
 
 def test_connect_with_policy_refuses_before_sending() -> None:
     import threading
 
-    from netbasics import TCPServer, tcp
+    from netbasics import TCPServer
 
     accepted: list[object] = []
     reached = threading.Event()
@@ -387,10 +387,10 @@ def test_connect_with_policy_refuses_before_sending() -> None:
 
     with TCPServer("127.0.0.1:0", handler) as server:
         with pytest.raises(UnsafeDestination, match="loopback"):
-            tcp.connect(server.endpoint, policy=DestinationPolicy())
+            netbasics.connect_tcp(server.endpoint, policy=DestinationPolicy())
         with pytest.raises(UnsafeDestination, match="localhost resolves to an unsafe address"):
-            tcp.connect(("localhost", server.endpoint.port), policy=DestinationPolicy())
-        with tcp.connect(server.endpoint, policy=DestinationPolicy(allow_loopback=True), timeout=5) as conn:
+            netbasics.connect_tcp(("localhost", server.endpoint.port), policy=DestinationPolicy())
+        with netbasics.connect_tcp(server.endpoint, policy=DestinationPolicy(allow_loopback=True), timeout=5) as conn:
             assert conn.remote == server.endpoint
             assert reached.wait(5)  # the allowed connection reaches the handler
         server.stop(timeout=2)
@@ -401,7 +401,7 @@ def test_connect_with_policy_uses_only_checked_addresses(
     fake_dns: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """DNS rebinding: the name is resolved once; a second, different answer is never used."""
-    from netbasics import TCPServer, tcp
+    from netbasics import TCPServer
 
     with TCPServer("127.0.0.1:0", lambda conn: None) as server:
         port = server.endpoint.port
@@ -414,7 +414,7 @@ def test_connect_with_policy_uses_only_checked_addresses(
         original = resolver_module._getaddrinfo
         monkeypatch.setattr(resolver_module, "_getaddrinfo", rebinding)
         policy = DestinationPolicy(allow_loopback=True)
-        with tcp.connect(("rebind.test", port), policy=policy, timeout=5) as conn:
+        with netbasics.connect_tcp(("rebind.test", port), policy=policy, timeout=5) as conn:
             assert str(conn.remote.address) == "127.0.0.1"
         with pytest.raises(UnsafeDestination, match=r"10\.9\.9\.9: private-use"):
-            tcp.connect(("rebind.test", port), policy=policy)
+            netbasics.connect_tcp(("rebind.test", port), policy=policy)

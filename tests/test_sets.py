@@ -20,11 +20,11 @@ from netbasics import (
     AddressError,
     AddressRange,
     AddressSet,
+    CIDRError,
     IPv4Address,
     IPv4Network,
     IPv6Address,
     IPv6Network,
-    NetworkError,
     collapse,
     parse_network,
 )
@@ -192,16 +192,16 @@ def test_single_entry_and_empty() -> None:
 
 
 def test_strict_and_errors() -> None:
-    with pytest.raises(NetworkError, match=r"has host bits set; did you mean '10\.0\.0\.0/8'"):
+    with pytest.raises(CIDRError, match=r"has host bits set; did you mean '10\.0\.0\.0/8'"):
         AddressSet(["10.1.0.0/8"])
     assert AddressSet(["10.1.0.0/8"], strict=False) == AddressSet(["10.0.0.0/8"])
-    with pytest.raises(NetworkError, match="bad range"):
+    with pytest.raises(CIDRError, match="bad range"):
         AddressSet(["10.0.0.9-10.0.0.1"])
     with pytest.raises(TypeError, match="cannot add float to an AddressSet"):
         AddressSet([1.5])  # type: ignore[list-item]
     with pytest.raises(TypeError):
         AddressSet([7])  # type: ignore[list-item]
-    with pytest.raises(NetworkError, match="zones are not allowed"):
+    with pytest.raises(CIDRError, match="zones are not allowed"):
         AddressSet([IPv6Address("fe80::1%eth0")])
 
 
@@ -222,7 +222,7 @@ def test_membership_forms() -> None:
     assert AddressSet(["10.0.0.0/9", "2001:db8::/40"]) in s
     with pytest.raises(AddressError):
         "10.0.0.256" in s  # noqa: B015
-    with pytest.raises(NetworkError):
+    with pytest.raises(CIDRError):
         "10.0.0.1/33" in s  # noqa: B015
     with pytest.raises(TypeError, match="takes an address, network, range or set, not int"):
         167772161 in s  # noqa: B015
@@ -294,14 +294,14 @@ def test_from_file(tmp_path: Path) -> None:
 def test_from_file_bad_lines(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.txt"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(NetworkError, match=message):
+    with pytest.raises(CIDRError, match=message):
         AddressSet.from_file(path)
 
 
 def test_from_file_bad_bytes_name_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bytes.txt"
     path.write_bytes(b"10.0.0.0/8\n10.0.0.\xff/24\n")
-    with pytest.raises(NetworkError, match=r"line 2 of .*bytes.txt'.*'10\.0\.0\.\\udcff/24'"):
+    with pytest.raises(CIDRError, match=r"line 2 of .*bytes.txt'.*'10\.0\.0\.\\udcff/24'"):
         AddressSet.from_file(path)
 
 
@@ -311,7 +311,7 @@ def test_from_file_missing(tmp_path: Path) -> None:
 
 
 def test_from_lines_without_name() -> None:
-    with pytest.raises(NetworkError, match=r"^line 1: bad address"):
+    with pytest.raises(CIDRError, match=r"^line 1: bad address"):
         AddressSet.from_lines(["nonsense"])
     assert AddressSet.from_lines([]) == AddressSet()
     assert AddressSet.from_lines(["# only a comment", "   "]) == AddressSet()

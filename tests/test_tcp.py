@@ -1,4 +1,4 @@
-"""TCP unit tests: TCPConnection reads, writes, deadlines and errors; Happy Eyeballs; socket plumbing.
+"""TCP unit tests: StreamConnection reads, writes, deadlines and errors; Happy Eyeballs; socket plumbing.
 
 Everything runs on 127.0.0.1 with our own code at both ends (real peers are in
 test_tcp_integration.py) and finishes in well under a second per test.
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+import netbasics
 from netbasics import (
     BindError,
     ConnectError,
@@ -27,10 +28,9 @@ from netbasics import (
     LineFramer,
     NetTimeoutError,
     ResolveError,
-    TCPConnection,
+    StreamConnection,
     TCPServer,
     port_open,
-    tcp,
 )
 from netbasics import resolver as resolver_module
 from netbasics._io.happy_eyeballs import interleave, open_tcp_socket
@@ -47,9 +47,9 @@ def listener() -> Iterator[socket.socket]:
 
 
 @pytest.fixture
-def pair(listener: socket.socket) -> Iterator[tuple[TCPConnection, socket.socket]]:
-    """A client TCPConnection and the raw server-side socket of the same connection."""
-    conn = tcp.connect(listener.getsockname(), timeout=5)
+def pair(listener: socket.socket) -> Iterator[tuple[StreamConnection, socket.socket]]:
+    """A client StreamConnection and the raw server-side socket of the same connection."""
+    conn = netbasics.connect_tcp(listener.getsockname(), timeout=5)
     peer, _ = listener.accept()
     peer.settimeout(5)
     yield conn, peer
@@ -105,7 +105,7 @@ def blackhole() -> Iterator[Endpoint]:
 # --- reading and writing ------------------------------------------------------------
 
 
-def test_recv_and_send(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_recv_and_send(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     conn.send_all(b"hello")
     assert peer.recv(100) == b"hello"
@@ -118,7 +118,7 @@ def test_recv_and_send(pair: tuple[TCPConnection, socket.socket]) -> None:
     assert conn.recv() == b""  # end of stream is not an error for recv
 
 
-def test_recv_exactly_and_buffering(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_recv_exactly_and_buffering(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"0123456789")
     assert conn.recv_exactly(3) == b"012"
@@ -134,7 +134,7 @@ def test_recv_exactly_and_buffering(pair: tuple[TCPConnection, socket.socket]) -
         conn.recv(0)
 
 
-def test_recv_exactly_peer_closes_mid_message(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_recv_exactly_peer_closes_mid_message(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"abc")
     peer.close()
@@ -144,7 +144,7 @@ def test_recv_exactly_peer_closes_mid_message(pair: tuple[TCPConnection, socket.
     assert isinstance(info.value, ConnectionError)
 
 
-def test_recv_until(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_recv_until(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"one\r\ntwo\r")
     assert conn.recv_until(b"\r\n") == b"one\r\n"
@@ -158,7 +158,7 @@ def test_recv_until(pair: tuple[TCPConnection, socket.socket]) -> None:
         conn.recv_until(b"")
 
 
-def test_recv_until_max_size(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_recv_until_max_size(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"1234\n12345\n")
     assert conn.recv_until(b"\n", max_size=4) == b"1234\n"
@@ -166,14 +166,14 @@ def test_recv_until_max_size(pair: tuple[TCPConnection, socket.socket]) -> None:
         conn.recv_until(b"\n", max_size=4)
 
 
-def test_lines_and_iteration(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_lines_and_iteration(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"a\nbb\n\nccc\n")
     peer.close()
     assert list(conn) == [b"a", b"bb", b"", b"ccc"]
 
 
-def test_lines_partial_last_line(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_lines_partial_last_line(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"a\nunfinished")
     peer.close()
@@ -185,9 +185,9 @@ def test_lines_partial_last_line(pair: tuple[TCPConnection, socket.socket]) -> N
 
 
 @pytest.mark.parametrize("framer", [LineFramer(), LengthPrefixFramer(), LengthPrefixFramer(1)], ids=repr)
-def test_messages_round_trip(pair: tuple[TCPConnection, socket.socket], framer: LineFramer) -> None:
+def test_messages_round_trip(pair: tuple[StreamConnection, socket.socket], framer: LineFramer) -> None:
     conn, peer = pair
-    server = TCPConnection(peer, timeout=5)
+    server = StreamConnection(peer, timeout=5)
     sent = [b"x", b"", b"hello world", b"z" * 200]
     for message in sent:
         server.send_message(message, framer)
@@ -197,7 +197,7 @@ def test_messages_round_trip(pair: tuple[TCPConnection, socket.socket], framer: 
     assert list(conn.messages(receiving)) == sent[1:]
 
 
-def test_recv_message_after_plain_reads_and_partial(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_recv_message_after_plain_reads_and_partial(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     framer = LengthPrefixFramer()
     peer.sendall(b"HDR" + framer.encode(b"body") + b"\x00\x00\x00\x09part")
@@ -209,7 +209,7 @@ def test_recv_message_after_plain_reads_and_partial(pair: tuple[TCPConnection, s
     assert info.value.partial == b"\x00\x00\x00\x09part"
 
 
-def test_recv_message_refuses_huge_header_at_once(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_recv_message_refuses_huge_header_at_once(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"\xff\xff\xff\xff")  # announces 4 GiB; nothing else ever comes
     started = time.monotonic()
@@ -218,7 +218,7 @@ def test_recv_message_refuses_huge_header_at_once(pair: tuple[TCPConnection, soc
     assert time.monotonic() - started < 1
 
 
-def test_switching_framers_with_buffered_messages(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_switching_framers_with_buffered_messages(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"a\nb\n")
     lines = LineFramer()
@@ -227,7 +227,7 @@ def test_switching_framers_with_buffered_messages(pair: tuple[TCPConnection, soc
         conn.recv_message(LineFramer())
 
 
-def test_send_message_too_large(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_send_message_too_large(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, _ = pair
     with pytest.raises(FrameTooLarge):
         conn.send_message(b"x" * 11, LengthPrefixFramer(max_size=10))
@@ -236,7 +236,7 @@ def test_send_message_too_large(pair: tuple[TCPConnection, socket.socket]) -> No
 # --- deadlines ----------------------------------------------------------------------
 
 
-def test_recv_timeout_keeps_data(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_recv_timeout_keeps_data(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.sendall(b"par")
     started = time.monotonic()
@@ -248,7 +248,7 @@ def test_recv_timeout_keeps_data(pair: tuple[TCPConnection, socket.socket]) -> N
     assert conn.recv_exactly(7) == b"partial"
 
 
-def test_deadline_covers_the_whole_call(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_deadline_covers_the_whole_call(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     stop = threading.Event()
 
@@ -272,11 +272,11 @@ def test_deadline_covers_the_whole_call(pair: tuple[TCPConnection, socket.socket
         thread.join()
 
 
-def default_timeout(conn: TCPConnection) -> float | None:
+def default_timeout(conn: StreamConnection) -> float | None:
     return conn.timeout
 
 
-def test_default_timeout_and_per_call_override(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_default_timeout_and_per_call_override(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     conn.timeout = 0.1
     assert conn.timeout == 0.1
@@ -296,17 +296,17 @@ def test_default_timeout_and_per_call_override(pair: tuple[TCPConnection, socket
 
 
 @pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (float("nan"), ValueError), ("1", TypeError)])
-def test_bad_timeouts(pair: tuple[TCPConnection, socket.socket], value: object, error: type[Exception]) -> None:
+def test_bad_timeouts(pair: tuple[StreamConnection, socket.socket], value: object, error: type[Exception]) -> None:
     conn, _ = pair
     with pytest.raises(error):
         conn.recv(timeout=value)  # type: ignore[arg-type]
     with pytest.raises(error):
         conn.timeout = value  # type: ignore[assignment]
     with pytest.raises(error):
-        tcp.connect("127.0.0.1:1", connect_timeout=value)  # type: ignore[arg-type]
+        netbasics.connect_tcp("127.0.0.1:1", connect_timeout=value)  # type: ignore[arg-type]
 
 
-def test_send_timeout_when_peer_does_not_read(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_send_timeout_when_peer_does_not_read(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, _ = pair
     started = time.monotonic()
     with pytest.raises(NetTimeoutError, match="send to"):
@@ -317,7 +317,7 @@ def test_send_timeout_when_peer_does_not_read(pair: tuple[TCPConnection, socket.
 # --- closing ------------------------------------------------------------------------
 
 
-def test_send_to_reset_peer_is_connection_closed(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_send_to_reset_peer_is_connection_closed(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     peer.close()  # linger 0: RST
@@ -332,7 +332,7 @@ def test_send_to_reset_peer_is_connection_closed(pair: tuple[TCPConnection, sock
     assert conn.recv() == b""  # the reset was reported once; now the stream is just over
 
 
-def test_shutdown_write_and_close(pair: tuple[TCPConnection, socket.socket]) -> None:
+def test_shutdown_write_and_close(pair: tuple[StreamConnection, socket.socket]) -> None:
     conn, peer = pair
     conn.send_all(b"request")
     conn.shutdown_write()
@@ -343,11 +343,11 @@ def test_shutdown_write_and_close(pair: tuple[TCPConnection, socket.socket]) -> 
     local, remote = conn.local, conn.remote
     assert remote == Endpoint.from_sockaddr(peer.getsockname())
     assert local == Endpoint.from_sockaddr(peer.getpeername())
-    assert repr(conn) == f"<TCPConnection {local} -> {remote}>"
+    assert repr(conn) == f"<StreamConnection {local} -> {remote}>"
     conn.close()
     conn.close()
     assert conn.closed
-    assert repr(conn) == "<TCPConnection closed>"
+    assert repr(conn) == "<StreamConnection closed>"
     assert conn.fileno() == -1
     with pytest.raises(ConnectionClosed, match="closed on this side"):
         conn.recv()
@@ -356,22 +356,22 @@ def test_shutdown_write_and_close(pair: tuple[TCPConnection, socket.socket]) -> 
 
 
 def test_options(listener: socket.socket) -> None:
-    with tcp.connect(listener.getsockname(), keepalive=True) as conn:
+    with netbasics.connect_tcp(listener.getsockname(), keepalive=True) as conn:
         sock = conn.socket
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
         assert sock.gettimeout() is None  # deadlines are SO_RCVTIMEO, not Python timeouts
-    with tcp.connect(listener.getsockname(), nodelay=False, keepalive=30) as conn:
+    with netbasics.connect_tcp(listener.getsockname(), nodelay=False, keepalive=30) as conn:
         assert not conn.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         if hasattr(socket, "TCP_KEEPIDLE"):
             assert conn.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp_sock, pytest.raises(ValueError, match="SOCK_STREAM"):
-        TCPConnection(udp_sock)
+        StreamConnection(udp_sock)
 
 
 def test_wraps_socket_in_timeout_mode(listener: socket.socket) -> None:
     raw = socket.create_connection(listener.getsockname(), timeout=3)
-    with TCPConnection(raw) as conn:
+    with StreamConnection(raw) as conn:
         assert raw.gettimeout() is None
         assert conn.timeout is None
 
@@ -382,7 +382,7 @@ def test_wraps_socket_in_timeout_mode(listener: socket.socket) -> None:
 def test_connect_forms(listener: socket.socket) -> None:
     host, port = listener.getsockname()
     for target in (f"{host}:{port}", (host, port), Endpoint(host, port), ("localhost", port)):
-        with tcp.connect(target) as conn:
+        with netbasics.connect_tcp(target) as conn:
             assert conn.remote == Endpoint(host, port)
         listener.accept()[0].close()
 
@@ -390,18 +390,18 @@ def test_connect_forms(listener: socket.socket) -> None:
 def test_connect_refused_names_the_address() -> None:
     port = closed_port()
     with pytest.raises(ConnectError, match=f"127.0.0.1:{port} connection refused") as info:
-        tcp.connect(("127.0.0.1", port))
+        netbasics.connect_tcp(("127.0.0.1", port))
     assert info.value.errno == errno.ECONNREFUSED
     assert isinstance(info.value.__cause__, ConnectionRefusedError)
 
 
 def test_connect_source(listener: socket.socket) -> None:
-    with tcp.connect(listener.getsockname(), source="127.0.0.1") as conn:
+    with netbasics.connect_tcp(listener.getsockname(), source="127.0.0.1") as conn:
         assert str(conn.local.address) == "127.0.0.1"
     with pytest.raises(EndpointError, match="source must be an IP address"):
-        tcp.connect(listener.getsockname(), source="localhost:0")
+        netbasics.connect_tcp(listener.getsockname(), source="localhost:0")
     with pytest.raises(ConnectError, match="no IPv6 address"):
-        tcp.connect(listener.getsockname(), source="::1")
+        netbasics.connect_tcp(listener.getsockname(), source="::1")
 
 
 def test_connect_name_falls_back_across_families(monkeypatch: pytest.MonkeyPatch, listener: socket.socket) -> None:
@@ -418,7 +418,7 @@ def test_connect_name_falls_back_across_families(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(resolver_module, "_getaddrinfo", fake)
     with pytest.raises(ConnectError, match=rf"connect to service.test:{dead} failed: \[::1\]:{dead} .*; 127.0.0.1"):
-        tcp.connect(f"service.test:{dead}")
+        netbasics.connect_tcp(f"service.test:{dead}")
 
     monkeypatch.setattr(
         resolver_module,
@@ -426,7 +426,7 @@ def test_connect_name_falls_back_across_families(monkeypatch: pytest.MonkeyPatch
         lambda *a: [(f, t, p, c, ad) for f, t, p, c, ad in infos],
     )
     started = time.monotonic()
-    with tcp.connect(f"service.test:{port}") as conn:
+    with netbasics.connect_tcp(f"service.test:{port}") as conn:
         assert conn.remote == Endpoint("127.0.0.1", port)
     assert time.monotonic() - started < 0.2  # failures start the next attempt at once
 
@@ -437,7 +437,7 @@ def test_connect_unresolvable(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(resolver_module, "_getaddrinfo", fail)
     with pytest.raises(ResolveError):
-        tcp.connect("nothing.test:80")
+        netbasics.connect_tcp("nothing.test:80")
     with pytest.raises(ResolveError):
         port_open("nothing.test:80")
 
@@ -459,7 +459,7 @@ def test_happy_eyeballs_staggers_past_a_silent_address(blackhole: Endpoint, list
 def test_connect_timeout_names_pending_addresses(blackhole: Endpoint) -> None:
     started = time.monotonic()
     with pytest.raises(NetTimeoutError, match=rf"timed out after 0.3 s: {blackhole} no answer"):
-        tcp.connect(blackhole, connect_timeout=0.3)
+        netbasics.connect_tcp(blackhole, connect_timeout=0.3)
     assert time.monotonic() - started < 1.0
     assert not port_open(blackhole, timeout=0.1)
 
@@ -554,7 +554,7 @@ def test_set_io_timeout_rounds_up() -> None:
 # --- server basics (the hard cases are in test_tcp_integration.py) -------------------
 
 
-def echo(conn: TCPConnection) -> None:
+def echo(conn: StreamConnection) -> None:
     for line in conn:
         conn.send_all(line + b"\n")
 
@@ -569,7 +569,7 @@ def test_server_basics(caplog: pytest.LogCaptureFixture) -> None:
     assert "ready" in repr(server)
     with server:
         assert server.serving
-        with tcp.connect(server.endpoint, timeout=5) as conn:
+        with netbasics.connect_tcp(server.endpoint, timeout=5) as conn:
             conn.send_all(b"hi\n")
             assert conn.recv_until() == b"hi\n"
             assert server.active_connections == 1
@@ -584,17 +584,17 @@ def test_server_basics(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_server_handler_exception_is_logged_and_only_closes_that_connection(caplog: pytest.LogCaptureFixture) -> None:
-    def handler(conn: TCPConnection) -> None:
+    def handler(conn: StreamConnection) -> None:
         line = conn.recv_until()
         if line == b"boom\n":
             raise RuntimeError("handler bug")
         conn.send_all(line)
 
     with TCPServer("127.0.0.1:0", handler) as server, caplog.at_level(logging.DEBUG, logger="netbasics"):
-        with tcp.connect(server.endpoint, timeout=5) as bad:
+        with netbasics.connect_tcp(server.endpoint, timeout=5) as bad:
             bad.send_all(b"boom\n")
             assert bad.recv() == b""
-        with tcp.connect(server.endpoint, timeout=5) as good:
+        with netbasics.connect_tcp(server.endpoint, timeout=5) as good:
             good.send_all(b"fine\n")
             assert good.recv_until() == b"fine\n"
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -646,6 +646,6 @@ def test_plugin_free_port_and_echo_server(free_port: int, tcp_echo_server: TCPSe
     with TCPServer(("127.0.0.1", free_port), echo) as server:
         assert server.endpoint.port == free_port
     assert tcp_echo_server.endpoint.address.is_loopback
-    with tcp.connect(tcp_echo_server.endpoint, timeout=5) as conn:
+    with netbasics.connect_tcp(tcp_echo_server.endpoint, timeout=5) as conn:
         conn.send_all(b"fixture")
         assert conn.recv_exactly(7) == b"fixture"

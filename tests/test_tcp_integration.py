@@ -24,15 +24,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+import netbasics
 from leaks import fd_count, settle
 from netbasics import (
     ConnectionClosed,
     Endpoint,
     LengthPrefixFramer,
-    TCPConnection,
+    StreamConnection,
     TCPServer,
     port_open,
-    tcp,
 )
 from netbasics.testing import echo_handler, ipv6_loopback_available
 
@@ -79,7 +79,7 @@ def socat_echo(loopback_host: str) -> Iterator[Endpoint]:
 
 
 def test_our_client_against_socat_echo(socat_echo: Endpoint, baseline: None) -> None:
-    with tcp.connect(socat_echo, timeout=5) as conn:
+    with netbasics.connect_tcp(socat_echo, timeout=5) as conn:
         conn.send_all(b"hello socat\n")
         assert conn.recv_until(b"\n") == b"hello socat\n"
         payload = os.urandom(1 << 20)
@@ -116,7 +116,7 @@ def test_socat_and_nc_as_clients_of_our_server(tcp_echo_server: TCPServer, clien
 def test_nc_zero_probe_and_line_server(loopback_host: str) -> None:
     nc = need("nc")
 
-    def upper(conn: TCPConnection) -> None:
+    def upper(conn: StreamConnection) -> None:
         for line in conn:
             conn.send_all(line.upper() + b"\n")
 
@@ -136,7 +136,7 @@ def test_dual_stack_server_accepts_both_families(baseline: None) -> None:
     with TCPServer("[::]:0", echo_handler) as server:
         port = server.endpoint.port
         for host in ("127.0.0.1", "::1"):
-            with tcp.connect((host, port), timeout=5) as conn:
+            with netbasics.connect_tcp((host, port), timeout=5) as conn:
                 conn.send_all(b"dual")
                 assert conn.recv_exactly(4) == b"dual"
 
@@ -149,7 +149,7 @@ def test_200_concurrent_clients(loopback_host: str, baseline: None) -> None:
 
     def client(endpoint: Endpoint, n: int) -> None:
         try:
-            with tcp.connect(endpoint, timeout=20) as conn:
+            with netbasics.connect_tcp(endpoint, timeout=20) as conn:
                 for i in range(5):
                     message = b"client %d message %d\n" % (n, i)
                     conn.send_all(message)
@@ -171,7 +171,7 @@ def test_resets_mid_message_are_quiet(
 ) -> None:
     seen: list[ConnectionClosed] = []
 
-    def handler(conn: TCPConnection) -> None:
+    def handler(conn: StreamConnection) -> None:
         try:
             conn.recv_exactly(1000)
         except ConnectionClosed as exc:
@@ -186,7 +186,7 @@ def test_resets_mid_message_are_quiet(
             reset(sock)
         assert settle(lambda: len(seen) == 20)
         assert server.serving
-        with tcp.connect(server.endpoint, timeout=5) as conn:  # the server still works
+        with netbasics.connect_tcp(server.endpoint, timeout=5) as conn:  # the server still works
             conn.send_all(b"y" * 1000)
     assert all(exc.partial == b"x" * 10 or exc.partial == b"" for exc in seen)
     assert [r for r in caplog.records if r.levelno > logging.DEBUG] == []
@@ -194,7 +194,7 @@ def test_resets_mid_message_are_quiet(
 
 
 def test_silent_and_trickling_clients_are_cut_at_idle_timeout(loopback_host: str, baseline: None) -> None:
-    def handler(conn: TCPConnection) -> None:
+    def handler(conn: StreamConnection) -> None:
         conn.recv_until(b"\n")
 
     with TCPServer((loopback_host, 0), handler, idle_timeout=0.4, max_connections=2) as server:
@@ -225,7 +225,7 @@ def test_silent_and_trickling_clients_are_cut_at_idle_timeout(loopback_host: str
             elapsed = time.monotonic() - started
             assert 0.3 < elapsed < 2.0, elapsed  # one byte every 50 ms does not extend the deadline
             # Both workers are free again: a third client is served.
-            with tcp.connect(server.endpoint, timeout=5) as conn:
+            with netbasics.connect_tcp(server.endpoint, timeout=5) as conn:
                 conn.send_all(b"done\n")
         finally:
             stop.set()
@@ -239,7 +239,7 @@ def test_oversized_frame_is_refused_at_the_header(
 ) -> None:
     framer_limit = 1 << 16
 
-    def handler(conn: TCPConnection) -> None:
+    def handler(conn: StreamConnection) -> None:
         framer = LengthPrefixFramer(max_size=framer_limit)
         for message in conn.messages(framer):
             conn.send_message(message, framer)
@@ -247,7 +247,7 @@ def test_oversized_frame_is_refused_at_the_header(
     with (
         caplog.at_level(logging.DEBUG, logger="netbasics"),
         TCPServer((loopback_host, 0), handler) as server,
-        tcp.connect(server.endpoint, timeout=5) as conn,
+        netbasics.connect_tcp(server.endpoint, timeout=5) as conn,
     ):
         framer = LengthPrefixFramer()
         conn.send_message(b"fine", framer)
@@ -266,13 +266,13 @@ def test_clients_wait_in_backlog_at_max_connections(loopback_host: str, baseline
     release = threading.Event()
     started: list[float] = []
 
-    def handler(conn: TCPConnection) -> None:
+    def handler(conn: StreamConnection) -> None:
         started.append(time.monotonic())
         release.wait(10)
         conn.send_all(conn.recv_until(b"\n"))
 
     with TCPServer((loopback_host, 0), handler, max_connections=2) as server:
-        conns = [tcp.connect(server.endpoint, timeout=10) for _ in range(4)]
+        conns = [netbasics.connect_tcp(server.endpoint, timeout=10) for _ in range(4)]
         try:
             for conn in conns:
                 conn.send_all(b"hi\n")
@@ -292,7 +292,7 @@ def test_clients_wait_in_backlog_at_max_connections(loopback_host: str, baseline
 def test_stop_returns_promptly_with_idle_and_busy_clients(loopback_host: str, baseline: None) -> None:
     entered = threading.Semaphore(0)
 
-    def handler(conn: TCPConnection) -> None:
+    def handler(conn: StreamConnection) -> None:
         entered.release()
         if conn.recv_until(b"\n") == b"flood\n":
             while True:  # busy: blocked in a write to a client that does not read
@@ -325,14 +325,14 @@ def test_stop_returns_promptly_with_idle_and_busy_clients(loopback_host: str, ba
 def test_stop_lets_running_handlers_finish(loopback_host: str, baseline: None) -> None:
     finished = threading.Event()
 
-    def handler(conn: TCPConnection) -> None:
+    def handler(conn: StreamConnection) -> None:
         conn.recv_until(b"\n")
         time.sleep(0.2)
         conn.send_all(b"done\n")
         finished.set()
 
     server = TCPServer((loopback_host, 0), handler).start()
-    with tcp.connect(server.endpoint, timeout=5) as conn:
+    with netbasics.connect_tcp(server.endpoint, timeout=5) as conn:
         conn.send_all(b"work\n")
         time.sleep(0.05)
         server.stop(timeout=2)
@@ -344,7 +344,7 @@ def test_stop_from_inside_a_handler_does_not_deadlock(loopback_host: str, baseli
     stopped = threading.Event()
     holder: list[TCPServer] = []
 
-    def handler(conn: TCPConnection) -> None:
+    def handler(conn: StreamConnection) -> None:
         if conn.recv_until(b"\n") == b"stop\n":
             holder[0].stop(timeout=1)
             stopped.set()
@@ -356,7 +356,7 @@ def test_stop_from_inside_a_handler_does_not_deadlock(loopback_host: str, baseli
     thread.start()
     try:
         idle = raw_client(server.endpoint)
-        with tcp.connect(server.endpoint, timeout=5) as conn:
+        with netbasics.connect_tcp(server.endpoint, timeout=5) as conn:
             conn.send_all(b"stop\n")
             assert conn.recv_until(b"\n") == b"bye\n"
         assert stopped.wait(5)
@@ -373,7 +373,7 @@ def test_stop_from_inside_a_handler_does_not_deadlock(loopback_host: str, baseli
 def _churn(endpoint: Endpoint, count: int, parallel: int) -> None:
     def worker(n: int) -> None:
         for _ in range(n):
-            with tcp.connect(endpoint, timeout=10) as conn:
+            with netbasics.connect_tcp(endpoint, timeout=10) as conn:
                 conn.send_all(b"p")
                 assert conn.recv_exactly(1) == b"p"
 

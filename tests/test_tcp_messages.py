@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import netbasics
 from leaks import fd_count, settle
-from netbasics import Endpoint, FrameTooLarge, LengthPrefixFramer, LineFramer, TCPServer, tcp
+from netbasics import Endpoint, FrameTooLarge, LengthPrefixFramer, LineFramer, TCPServer
 from netbasics._io.message_loop import _CHUNK, _HIGH_WATER, MessageLoop
 from netbasics.framing import Framer
 from test_tcp_integration import out_of_descriptors
@@ -119,7 +120,7 @@ def test_echo_and_peer(loopback_host: str, baseline: None, make: type[Framer]) -
     framer = make()
     with (
         TCPServer.for_messages((loopback_host, 0), respond, framer=framer) as server,
-        tcp.connect(server.endpoint, timeout=5) as conn,
+        netbasics.connect_tcp(server.endpoint, timeout=5) as conn,
     ):
         assert server.serving
         for message in (b"hello", b"", b"x" * 5000):
@@ -135,7 +136,7 @@ def test_no_reply_when_respond_returns_none(loopback_host: str, baseline: None) 
 
     with (
         TCPServer.for_messages((loopback_host, 0), respond, framer=LineFramer()) as server,
-        tcp.connect(server.endpoint, timeout=5) as conn,
+        netbasics.connect_tcp(server.endpoint, timeout=5) as conn,
     ):
         conn.send_all(b"quiet 1\nloud 1\nquiet 2\n")
         conn.send_all(b"loud 2\n")
@@ -152,7 +153,7 @@ def test_200_concurrent_clients(loopback_host: str, baseline: None) -> None:
     def run(endpoint: Endpoint, n: int) -> None:
         try:
             framer = LengthPrefixFramer()
-            with tcp.connect(endpoint, timeout=20) as conn:
+            with netbasics.connect_tcp(endpoint, timeout=20) as conn:
                 for i in range(10):
                     message = f"client {n} message {i}".encode()
                     conn.send_message(message, framer)

@@ -34,14 +34,14 @@ from netbasics.udp import MAX_UDP_PAYLOAD_IPV4, MAX_UDP_PAYLOAD_IPV6, Datagram, 
 @pytest.fixture
 def closed_v4() -> UDPSocket:
     """An IPv4 UDPSocket whose OS socket is already closed: any system call on it fails."""
-    sock = udp.open(family=4)
+    sock = netbasics.open_udp(family=4)
     sock.close()
     return sock
 
 
 @pytest.fixture
 def closed_v6() -> UDPSocket:
-    sock = udp.open(family=6)
+    sock = netbasics.open_udp(family=6)
     sock.close()
     return sock
 
@@ -60,13 +60,13 @@ def test_payload_limits_follow_from_the_headers() -> None:
 
 
 def test_public_names() -> None:
-    assert netbasics.udp is udp
-    for name in ("UDPSocket", "Datagram", "UDPServer", "MAX_UDP_PAYLOAD_IPV4", "MAX_UDP_PAYLOAD_IPV6", "udp"):
+
+    for name in ("UDPSocket", "Datagram", "UDPServer", "MAX_UDP_PAYLOAD_IPV4", "MAX_UDP_PAYLOAD_IPV6"):
         assert name in netbasics.__all__
     for cls in (netbasics.UDPSocket, netbasics.Datagram, netbasics.UDPServer):
         assert cls.__module__ == "netbasics"
-    assert callable(netbasics.udp.open)
-    assert callable(netbasics.udp.request)
+    assert callable(netbasics.open_udp)
+    assert callable(netbasics.udp_request)
 
 
 # -- size checks before the system call ---------------------------------------------------
@@ -121,14 +121,14 @@ def test_broadcast_needs_opt_in_before_syscall(closed_v4: UDPSocket) -> None:
 
 
 def test_broadcast_flag_lets_limited_broadcast_reach_the_socket() -> None:
-    with udp.open(family=4, broadcast=True) as sock:
+    with netbasics.open_udp(family=4, broadcast=True) as sock:
         assert sock.broadcast
         assert sock.socket.getsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST) == 1
     assert sock.closed
     # Reaching the closed socket (OSError) shows the broadcast check passed.
     with pytest.raises(OSError, match="Bad file descriptor"):
         sock.send_to(b"x", "255.255.255.255:9")
-    with udp.open(family=4) as plain:
+    with netbasics.open_udp(family=4) as plain:
         assert not plain.broadcast
         assert plain.socket.getsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST) == 0
 
@@ -156,7 +156,7 @@ def test_recv_max_bytes_range(closed_v4: UDPSocket, max_bytes: object) -> None:
 
 def test_open_families() -> None:
     for family, expected in [(None, 4), (4, 4), (socket.AF_INET, 4), (6, 6), (socket.AF_INET6, 6)]:
-        with udp.open(family=family) as sock:
+        with netbasics.open_udp(family=family) as sock:
             assert sock.family == expected
             assert sock.peer is None
             assert sock.timeout is None
@@ -165,7 +165,7 @@ def test_open_families() -> None:
 @pytest.mark.parametrize("family", [5, 0x1F, socket.AF_UNIX])
 def test_open_bad_family(family: int) -> None:
     with pytest.raises(ValueError, match="family must be"):
-        udp.open(family=family)
+        netbasics.open_udp(family=family)
 
 
 def _timeout(sock: UDPSocket) -> float | None:
@@ -178,10 +178,10 @@ def _serving(server: UDPServer) -> bool:
 
 def test_open_timeout_and_settimeout() -> None:
     with pytest.raises(ValueError, match="timeout"):
-        udp.open(timeout=-1)
+        netbasics.open_udp(timeout=-1)
     with pytest.raises(ValueError, match="timeout"):
-        udp.open(timeout=float("nan"))
-    with udp.open(timeout=0.25) as sock:
+        netbasics.open_udp(timeout=float("nan"))
+    with netbasics.open_udp(timeout=0.25) as sock:
         assert sock.timeout == 0.25
         sock.settimeout(None)
         assert _timeout(sock) is None
@@ -193,9 +193,9 @@ def test_open_timeout_and_settimeout() -> None:
 
 def test_open_bind_connect_family_mismatch() -> None:
     with pytest.raises(EndpointError, match="IPv6, but the socket is IPv4"):
-        udp.open(bind="127.0.0.1:0", connect="[::1]:9")
+        netbasics.open_udp(bind="127.0.0.1:0", connect="[::1]:9")
     with pytest.raises(EndpointError, match="IPv4, but the socket is IPv6"):
-        udp.open(family=6, connect="127.0.0.1:9")
+        netbasics.open_udp(family=6, connect="127.0.0.1:9")
 
 
 def test_udpsocket_wraps_only_udp() -> None:
@@ -204,7 +204,7 @@ def test_udpsocket_wraps_only_udp() -> None:
 
 
 def test_repr_and_close_idempotent() -> None:
-    sock = udp.open(bind="127.0.0.1:0")
+    sock = netbasics.open_udp(bind="127.0.0.1:0")
     assert repr(sock).startswith("<UDPSocket local=127.0.0.1:")
     assert sock.fileno() >= 0
     sock.close()
@@ -231,12 +231,12 @@ def test_repr_and_close_idempotent() -> None:
 )
 def test_request_argument_checks(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        udp.request("127.0.0.1:9", b"x", **kwargs)  # type: ignore[arg-type]
+        netbasics.udp_request("127.0.0.1:9", b"x", **kwargs)  # type: ignore[arg-type]
 
 
 def test_request_oversized_before_any_socket() -> None:
     with pytest.raises(DatagramTooLarge, match="65508 bytes"):
-        udp.request("127.0.0.1:9", b"x" * 65508)
+        netbasics.udp_request("127.0.0.1:9", b"x" * 65508)
 
 
 def _noop(datagram: Datagram, reply: udp.Reply) -> None:
@@ -284,7 +284,7 @@ def test_server_lifecycle_errors() -> None:
 
 
 def test_join_group_checks_the_group() -> None:
-    with udp.open(family=4) as sock:
+    with netbasics.open_udp(family=4) as sock:
         with pytest.raises(AddressError, match="not a multicast address"):
             sock.join_group("192.0.2.1")
         with pytest.raises(AddressError, match="bad multicast group"):
@@ -295,13 +295,13 @@ def test_join_group_checks_the_group() -> None:
             sock.join_group("239.1.2.3", interface="no-such-if0")
         with pytest.raises(AddressError, match="not IPv4"):
             sock.join_group("239.1.2.3", interface="::1")
-    with udp.open(family=6) as sock6, pytest.raises(AddressError, match="index or a name"):
+    with netbasics.open_udp(family=6) as sock6, pytest.raises(AddressError, match="index or a name"):
         sock6.join_group("ff02::1", interface=IPv4Address("127.0.0.1"))
 
 
 @pytest.mark.parametrize("family", [4, 6])
 def test_multicast_options(family: int) -> None:
-    with udp.open(family=family) as sock:
+    with netbasics.open_udp(family=family) as sock:
         assert sock.multicast_ttl == 1  # the OS default: this link only
         sock.multicast_ttl = 0
         assert sock.multicast_ttl == 0
@@ -405,12 +405,12 @@ def test_oversized_received_message() -> None:
 
 
 def test_receive_buffer_option() -> None:
-    with udp.open(family=4, receive_buffer=1 << 18) as sock:
+    with netbasics.open_udp(family=4, receive_buffer=1 << 18) as sock:
         # Linux doubles the value for bookkeeping; others keep it. Either way, at least it.
         assert sock.socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= 1 << 17
     for bad in (0, -1, True, 1.5, 2**31):
         with pytest.raises(ValueError, match="receive_buffer"):
-            udp.open(family=4, receive_buffer=bad)  # type: ignore[arg-type]
+            netbasics.open_udp(family=4, receive_buffer=bad)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="receive_buffer"):
             UDPServer("127.0.0.1:0", _noop, receive_buffer=bad)  # type: ignore[arg-type]
 

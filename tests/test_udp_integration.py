@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+import netbasics
 from netbasics import _udp_fixtures, udp
 from netbasics._io import mmsg as _mmsg
 from netbasics.addresses import IPv4Address
@@ -99,7 +100,7 @@ def no_leaks() -> Iterator[None]:
 
 
 def _bound(family: int, timeout: float = 2.0) -> udp.UDPSocket:
-    return udp.open(bind=f"{_host(family)}:0", timeout=timeout)
+    return netbasics.open_udp(bind=f"{_host(family)}:0", timeout=timeout)
 
 
 def _free_port(family: int) -> int:
@@ -133,7 +134,7 @@ def test_send_to_and_recv_from(family: int) -> None:
 
 
 def test_connected_send_recv(family: int) -> None:
-    with _bound(family) as a, udp.open(connect=a.local, timeout=2.0) as b:
+    with _bound(family) as a, netbasics.open_udp(connect=a.local, timeout=2.0) as b:
         assert b.peer == a.local
         assert "peer=" in repr(b)
         b.send(b"ping")
@@ -143,7 +144,10 @@ def test_connected_send_recv(family: int) -> None:
 
 
 def test_names_resolve_to_loopback() -> None:
-    with udp.open(bind="localhost:0", family=4, timeout=2.0) as a, udp.open(family=4, timeout=2.0) as b:
+    with (
+        netbasics.open_udp(bind="localhost:0", family=4, timeout=2.0) as a,
+        netbasics.open_udp(family=4, timeout=2.0) as b,
+    ):
         b.send_to(b"x", ("localhost", a.local.port))
         assert a.recv_from().data == b"x"
 
@@ -151,7 +155,7 @@ def test_names_resolve_to_loopback() -> None:
 def test_ipv4_target_from_dual_stack_ipv6_socket() -> None:
     if _udp_fixtures._ipv6_loopback_problem() is not None:
         pytest.skip("IPv6 loopback unavailable")
-    with _bound(4) as a, udp.open(family=6, timeout=2.0) as b:
+    with _bound(4) as a, netbasics.open_udp(family=6, timeout=2.0) as b:
         b.send_to(b"mapped", a.local)  # sent to ::ffff:127.0.0.1
         assert a.recv_from().data == b"mapped"
 
@@ -201,7 +205,7 @@ def test_recv_timeout(family: int) -> None:
 @linux_only
 def test_connected_recv_reports_port_unreachable(family: int) -> None:
     port = _free_port(family)
-    with udp.open(connect=f"{_host(family)}:{port}", timeout=2.0) as sock:
+    with netbasics.open_udp(connect=f"{_host(family)}:{port}", timeout=2.0) as sock:
         sock.send(b"anyone?")
         with pytest.raises(ConnectError, match="ICMP port unreachable"):
             sock.recv()
@@ -209,7 +213,7 @@ def test_connected_recv_reports_port_unreachable(family: int) -> None:
 
 def test_bind_in_use_is_a_bind_error(family: int) -> None:
     with _bound(family) as a, pytest.raises(BindError):
-        udp.open(bind=a.local)
+        netbasics.open_udp(bind=a.local)
 
 
 # -- the server ----------------------------------------------------------------------------
@@ -217,19 +221,19 @@ def test_bind_in_use_is_a_bind_error(family: int) -> None:
 
 def test_echo_fixture_v4(udp_echo_server: UDPServer) -> None:
     assert udp_echo_server.endpoint.address == IPv4Address("127.0.0.1")
-    assert udp.request(udp_echo_server.endpoint, b"abc", timeout=2.0).data == b"abc"
+    assert netbasics.udp_request(udp_echo_server.endpoint, b"abc", timeout=2.0).data == b"abc"
 
 
 def test_echo_fixture_v6(udp_echo_server_v6: UDPServer) -> None:
     assert udp_echo_server_v6.endpoint.version == 6
-    assert udp.request(udp_echo_server_v6.endpoint, b"abc", timeout=2.0).data == b"abc"
+    assert netbasics.udp_request(udp_echo_server_v6.endpoint, b"abc", timeout=2.0).data == b"abc"
 
 
 def test_server_echoes_maximum_size(family: int) -> None:
     limit = MAX_UDP_PAYLOAD_IPV4 if family == 4 else MAX_UDP_PAYLOAD_IPV6
     payload = os.urandom(limit)
     with UDPServer(f"{_host(family)}:0", _udp_fixtures.udp_echo_handler) as server:
-        got = udp.request(server.endpoint, payload, timeout=2.0)
+        got = netbasics.udp_request(server.endpoint, payload, timeout=2.0)
     assert got.data == payload  # all of it: not cut to 8,192 bytes like socketserver
 
 
@@ -247,12 +251,12 @@ def test_server_drops_oversized_and_logs(family: int, caplog: pytest.LogCaptureF
 
 
 def test_handler_exception_is_logged_and_server_continues(caplog: pytest.LogCaptureFixture) -> None:
-    def handler(d: Datagram, reply: udp.Reply) -> None:
+    def handler(d: Datagram, reply: netbasics.Reply) -> None:
         if d.data == b"boom":
             raise RuntimeError("handler exploded")
         reply(d.data)
 
-    with UDPServer("127.0.0.1:0", handler) as server, udp.open(connect=server.endpoint, timeout=2.0) as c:
+    with UDPServer("127.0.0.1:0", handler) as server, netbasics.open_udp(connect=server.endpoint, timeout=2.0) as c:
         c.send(b"boom")
         c.send(b"still here")
         assert c.recv() == b"still here"
@@ -266,7 +270,7 @@ def test_handler_exception_is_logged_and_server_continues(caplog: pytest.LogCapt
 def test_reply_errors_reach_the_handler() -> None:
     seen: list[BaseException] = []
 
-    def handler(d: Datagram, reply: udp.Reply) -> None:
+    def handler(d: Datagram, reply: netbasics.Reply) -> None:
         try:
             reply(b"x" * (MAX_UDP_PAYLOAD_IPV4 + 1))
         except DatagramTooLarge as exc:
@@ -274,7 +278,7 @@ def test_reply_errors_reach_the_handler() -> None:
         reply(b"ok")
 
     with UDPServer("127.0.0.1:0", handler) as server:
-        assert udp.request(server.endpoint, b"?", timeout=2.0).data == b"ok"
+        assert netbasics.udp_request(server.endpoint, b"?", timeout=2.0).data == b"ok"
     assert len(seen) == 1
     assert "65508 bytes" in str(seen[0])
 
@@ -304,7 +308,7 @@ def test_icmp_port_unreachable_does_not_stop_the_server() -> None:
 
     replied = threading.Event()
 
-    def late_echo(d: Datagram, reply: udp.Reply) -> None:
+    def late_echo(d: Datagram, reply: netbasics.Reply) -> None:
         if d.data == b"gone":
             time.sleep(0.05)  # the sender closes first, so this reply meets a closed port
             reply(b"too late")
@@ -314,7 +318,7 @@ def test_icmp_port_unreachable_does_not_stop_the_server() -> None:
 
     with UDPServer("127.0.0.1:0", late_echo) as server:
         server._sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
-        with udp.open(family=4) as gone:
+        with netbasics.open_udp(family=4) as gone:
             gone.send_to(b"gone", server.endpoint)
         assert replied.wait(2.0)
         time.sleep(0.1)  # let the ICMP error arrive and be reported to the server
@@ -322,7 +326,7 @@ def test_icmp_port_unreachable_does_not_stop_the_server() -> None:
         # carried on; unreported, it would still be pending here (SO_ERROR 111).
         assert server._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
         for i in range(3):
-            assert udp.request(server.endpoint, b"%d" % i, timeout=2.0).data == b"%d" % i
+            assert netbasics.udp_request(server.endpoint, b"%d" % i, timeout=2.0).data == b"%d" % i
         assert server.serving
 
 
@@ -340,13 +344,13 @@ def test_stop_is_prompt_and_joins_every_worker() -> None:
 def test_stop_from_inside_the_handler() -> None:
     holder: list[UDPServer] = []
 
-    def stopper(d: Datagram, reply: udp.Reply) -> None:
+    def stopper(d: Datagram, reply: netbasics.Reply) -> None:
         holder[0].stop()
 
     server = UDPServer("127.0.0.1:0", stopper, workers=3)
     holder.append(server)
     server.start()
-    with udp.open(family=4) as c:
+    with netbasics.open_udp(family=4) as c:
         c.send_to(b"stop", server.endpoint)
     assert _wait_for(lambda: not any(t.is_alive() for t in server._threads), 2.0)
     assert not server.serving
@@ -358,7 +362,7 @@ def test_serve_forever_until_stopped() -> None:
     runner.start()
     try:
         assert _wait_for(lambda: server.serving, 2.0)
-        assert udp.request(server.endpoint, b"x", timeout=2.0).data == b"x"
+        assert netbasics.udp_request(server.endpoint, b"x", timeout=2.0).data == b"x"
     finally:
         server.stop()
         runner.join(2.0)
@@ -368,19 +372,19 @@ def test_serve_forever_until_stopped() -> None:
 def test_many_servers_leave_nothing_behind() -> None:
     for _ in range(20):
         with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=2) as server:
-            assert udp.request(server.endpoint, b"x", timeout=2.0).data == b"x"
+            assert netbasics.udp_request(server.endpoint, b"x", timeout=2.0).data == b"x"
 
 
 def test_workers_share_the_load() -> None:
     names: set[str] = set()
     gate = threading.Barrier(4, timeout=2.0)
 
-    def slow(d: Datagram, reply: udp.Reply) -> None:
+    def slow(d: Datagram, reply: netbasics.Reply) -> None:
         names.add(threading.current_thread().name)
         gate.wait()  # four handlers must run at the same time to pass
         reply(d.data)
 
-    with UDPServer("127.0.0.1:0", slow, workers=4) as server, udp.open(family=4, timeout=3.0) as c:
+    with UDPServer("127.0.0.1:0", slow, workers=4) as server, netbasics.open_udp(family=4, timeout=3.0) as c:
         for i in range(4):
             c.send_to(b"%d" % i, server.endpoint)
         assert sorted(c.recv_from().data for _ in range(4)) == [b"0", b"1", b"2", b"3"]
@@ -391,7 +395,7 @@ def test_workers_share_the_load() -> None:
 
 
 def _queued_server(
-    family: int, handler: udp.Handler, sends: list[bytes], **kwargs: int
+    family: int, handler: netbasics.DatagramHandler, sends: list[bytes], **kwargs: int
 ) -> tuple[UDPServer, udp.UDPSocket]:
     """A server not yet started, with ``sends`` already queued on its socket from one client.
 
@@ -400,7 +404,7 @@ def _queued_server(
     """
     server = UDPServer(f"{_host(family)}:0", handler, receive_buffer=4 << 20, **kwargs)
     try:
-        client = udp.open(bind=f"{_host(family)}:0", timeout=2.0, receive_buffer=4 << 20)
+        client = netbasics.open_udp(bind=f"{_host(family)}:0", timeout=2.0, receive_buffer=4 << 20)
         for data in sends:
             client.send_to(data, server.endpoint)
     except BaseException:
@@ -412,7 +416,7 @@ def _queued_server(
 def test_server_uses_the_loop_asked_for(io_path: str) -> None:
     with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler) as one:
         assert one._batched is (io_path == "batched")
-        assert udp.request(one.endpoint, b"which", timeout=2.0).data == b"which"
+        assert netbasics.udp_request(one.endpoint, b"which", timeout=2.0).data == b"which"
     with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=2) as two:
         assert not two._batched  # several workers never batch: an idle one takes the next datagram
 
@@ -446,7 +450,7 @@ def test_batch_drops_oversized_next_to_good_ones(family: int, caplog: pytest.Log
 
 
 def test_batch_replies_keep_their_order(family: int) -> None:
-    def twice(d: Datagram, reply: udp.Reply) -> None:
+    def twice(d: Datagram, reply: netbasics.Reply) -> None:
         reply(d.data)
         reply(d.data + b"!")
 
@@ -455,7 +459,7 @@ def test_batch_replies_keep_their_order(family: int) -> None:
     with server, client:
         got = [client.recv_from().data for _ in range(2 * len(sends))]
         assert got == [r for data in sends for r in (data, data + b"!")]
-        assert udp.request(server.endpoint, b"live", timeout=2.0).data == b"live"  # and then one at a time
+        assert netbasics.udp_request(server.endpoint, b"live", timeout=2.0).data == b"live"  # and then one at a time
 
 
 def test_many_replies_to_one_datagram_go_out_while_the_handler_runs(family: int) -> None:
@@ -464,7 +468,7 @@ def test_many_replies_to_one_datagram_go_out_while_the_handler_runs(family: int)
     # peer sees the first replies before the handler is done.
     first_seen = threading.Event()
 
-    def stream(d: Datagram, reply: udp.Reply) -> None:
+    def stream(d: Datagram, reply: netbasics.Reply) -> None:
         for i in range(200):
             reply(d.data + b"%d" % i)
         first_seen.wait(5.0)  # until the client has read a reply
@@ -480,7 +484,7 @@ def test_many_replies_to_one_datagram_go_out_while_the_handler_runs(family: int)
 
 
 def test_handler_exception_in_the_middle_of_a_batch(caplog: pytest.LogCaptureFixture) -> None:
-    def handler(d: Datagram, reply: udp.Reply) -> None:
+    def handler(d: Datagram, reply: netbasics.Reply) -> None:
         if d.data.startswith(b"boom"):
             reply(b"before " + d.data)  # made before the exception: still sent
             raise RuntimeError(f"handler exploded on {d.data!r}")
@@ -503,7 +507,7 @@ def test_icmp_port_unreachable_inside_a_batch() -> None:
     # reported on the server socket's next system call, a receive or (batched) the
     # sendmmsg carrying the other replies. Either way the others arrive.
     _require_icmp_errors()
-    with udp.open(bind="127.0.0.1:0") as gone:
+    with netbasics.open_udp(bind="127.0.0.1:0") as gone:
         server, client = _queued_server(4, _udp_fixtures.udp_echo_handler, [])
         server._sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
         gone.send_to(b"gone", server.endpoint)
@@ -513,15 +517,15 @@ def test_icmp_port_unreachable_inside_a_batch() -> None:
         assert sorted(client.recv_from().data for _ in range(3)) == [b"0", b"1", b"2"]
         time.sleep(0.05)
         for i in range(3):
-            assert udp.request(server.endpoint, b"again %d" % i, timeout=2.0).data == b"again %d" % i
+            assert netbasics.udp_request(server.endpoint, b"again %d" % i, timeout=2.0).data == b"again %d" % i
         assert server.serving
 
 
 def test_reply_after_the_handler_returned_is_sent_at_once(family: int) -> None:
-    kept: list[tuple[Datagram, udp.Reply]] = []
+    kept: list[tuple[Datagram, netbasics.Reply]] = []
     got_one = threading.Event()
 
-    def keep(d: Datagram, reply: udp.Reply) -> None:
+    def keep(d: Datagram, reply: netbasics.Reply) -> None:
         kept.append((d, reply))
         got_one.set()
 
@@ -542,7 +546,7 @@ def test_reply_after_the_handler_returned_is_sent_at_once(family: int) -> None:
 def test_reply_takes_a_snapshot_of_buffers(family: int) -> None:
     seen: list[BaseException] = []
 
-    def handler(d: Datagram, reply: udp.Reply) -> None:
+    def handler(d: Datagram, reply: netbasics.Reply) -> None:
         buf = bytearray(d.data)
         reply(buf)
         buf[:] = b"changed"  # after reply(): must not change what is sent
@@ -562,7 +566,7 @@ def test_reply_takes_a_snapshot_of_buffers(family: int) -> None:
 def test_stop_from_a_handler_sends_its_replies() -> None:
     holder: list[UDPServer] = []
 
-    def stopper(d: Datagram, reply: udp.Reply) -> None:
+    def stopper(d: Datagram, reply: netbasics.Reply) -> None:
         reply(b"bye")
         holder[0].stop()
 
@@ -593,7 +597,7 @@ def test_reply_send_errors_are_raised_or_logged(io_path: str, caplog: pytest.Log
     seen: list[BaseException] = []
     handled = threading.Event()
 
-    def handler(d: Datagram, reply: udp.Reply) -> None:
+    def handler(d: Datagram, reply: netbasics.Reply) -> None:
         with contextlib.suppress(OSError):
             server._sock.shutdown(socket.SHUT_WR)  # Linux reports ENOTCONN but shuts down
         try:
@@ -603,7 +607,7 @@ def test_reply_send_errors_are_raised_or_logged(io_path: str, caplog: pytest.Log
         handled.set()
 
     server = UDPServer("127.0.0.1:0", handler)
-    with server, udp.open(family=4) as client:
+    with server, netbasics.open_udp(family=4) as client:
         client.send_to(b"x", server.endpoint)
         assert handled.wait(2.0)
         time.sleep(0.05)  # let the worker finish the batch
@@ -625,13 +629,13 @@ def test_request_retries_past_drops(family: int) -> None:
     received = itertools.count()
     drops = 2
 
-    def lossy(d: Datagram, reply: udp.Reply) -> None:
+    def lossy(d: Datagram, reply: netbasics.Reply) -> None:
         if next(received) >= drops:  # the peer "loses" the first two datagrams
             reply(b"re:" + d.data)
 
     with UDPServer(f"{_host(family)}:0", lossy) as server:
         start = time.monotonic()
-        got = udp.request(server.endpoint, b"q", timeout=0.05, retries=3, backoff=2.0)
+        got = netbasics.udp_request(server.endpoint, b"q", timeout=0.05, retries=3, backoff=2.0)
         elapsed = time.monotonic() - start
     assert got.data == b"re:q"
     assert got.sender == server.endpoint
@@ -643,7 +647,7 @@ def test_request_gives_up_in_bounded_time(family: int) -> None:
     with _bound(family) as silent:  # bound, so no ICMP error: it just never answers
         start = time.monotonic()
         with pytest.raises(NetTimeoutError, match=r"no reply after 3 attempt\(s\) over 0.35 s"):
-            udp.request(silent.local, b"hello?", timeout=0.05, retries=2, backoff=2.0)
+            netbasics.udp_request(silent.local, b"hello?", timeout=0.05, retries=2, backoff=2.0)
         assert 0.3 <= time.monotonic() - start < 2.0
         got = [silent.recv_from().data for _ in range(3)]
     assert got == [b"hello?"] * 3
@@ -653,11 +657,11 @@ def test_request_gives_up_in_bounded_time(family: int) -> None:
 def test_request_to_a_closed_port_is_refused(family: int) -> None:
     port = _free_port(family)
     with pytest.raises(ConnectError, match="refused 2 times"):
-        udp.request(f"{_host(family)}:{port}", b"x", timeout=0.05, retries=1)
+        netbasics.udp_request(f"{_host(family)}:{port}", b"x", timeout=0.05, retries=1)
 
 
 def test_request_ignores_other_senders(family: int) -> None:
-    def handler(d: Datagram, reply: udp.Reply) -> None:
+    def handler(d: Datagram, reply: netbasics.Reply) -> None:
         # A stranger writes to the requester's port first; only the real reply counts.
         with _bound(family) as stranger:
             stranger.send_to(b"spoof", d.sender)
@@ -665,22 +669,22 @@ def test_request_ignores_other_senders(family: int) -> None:
         reply(b"genuine")
 
     with UDPServer(f"{_host(family)}:0", handler) as server:
-        assert udp.request(server.endpoint, b"q", timeout=2.0).data == b"genuine"
+        assert netbasics.udp_request(server.endpoint, b"q", timeout=2.0).data == b"genuine"
 
 
 def test_request_accept_skips_stale_replies() -> None:
-    def handler(d: Datagram, reply: udp.Reply) -> None:
+    def handler(d: Datagram, reply: netbasics.Reply) -> None:
         reply(b"id=0 stale")
         reply(b"id=7 fresh")
 
     with UDPServer("127.0.0.1:0", handler) as server:
-        got = udp.request(server.endpoint, b"id=7", timeout=2.0, accept=lambda d: d.data.startswith(b"id=7"))
+        got = netbasics.udp_request(server.endpoint, b"id=7", timeout=2.0, accept=lambda d: d.data.startswith(b"id=7"))
     assert got.data == b"id=7 fresh"
 
 
 def test_request_reply_too_large_for_max_bytes() -> None:
     with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler) as server, pytest.raises(DatagramTooLarge):
-        udp.request(server.endpoint, b"x" * 200, timeout=2.0, max_bytes=100)
+        netbasics.udp_request(server.endpoint, b"x" * 200, timeout=2.0, max_bytes=100)
 
 
 # -- a storm --------------------------------------------------------------------------------
@@ -690,12 +694,12 @@ def test_storm_of_10000_datagrams_counts_loss() -> None:
     total = 10_000
     counter = itertools.count()
 
-    def count(d: Datagram, reply: udp.Reply) -> None:
+    def count(d: Datagram, reply: netbasics.Reply) -> None:
         next(counter)
         reply(d.data)
 
     start = time.monotonic()
-    with UDPServer("127.0.0.1:0", count) as server, udp.open(family=4, timeout=0.5) as client:
+    with UDPServer("127.0.0.1:0", count) as server, netbasics.open_udp(family=4, timeout=0.5) as client:
         payload = b"s" * 64
         for _ in range(total):
             client.send_to(payload, server.endpoint)
@@ -724,7 +728,7 @@ def test_stop_during_a_storm_is_prompt(workers: int) -> None:
     server.start()
 
     def flood() -> None:
-        with udp.open(family=4) as c:
+        with netbasics.open_udp(family=4) as c:
             while not stop_sending.is_set():
                 try:
                     c.send_to(b"f" * 512, server.endpoint)
@@ -752,14 +756,14 @@ def test_broadcast_on_loopback() -> None:
     # 127.255.255.255 is the broadcast address of 127.0.0.0/8 on lo: a receiver bound to
     # it gets broadcasts, and nothing leaves the host.
     try:
-        receiver = udp.open(bind="127.255.255.255:0", timeout=2.0)
+        receiver = netbasics.open_udp(bind="127.255.255.255:0", timeout=2.0)
     except BindError as exc:
         pytest.skip(f"cannot bind the loopback broadcast address 127.255.255.255: {exc}")
-    with receiver, udp.open(family=4, timeout=2.0) as plain:
+    with receiver, netbasics.open_udp(family=4, timeout=2.0) as plain:
         target = receiver.local
         with pytest.raises(UnsafeDestination, match="broadcast=True"):
             plain.send_to(b"no", target)  # the kernel's EACCES, translated
-        with udp.open(family=4, broadcast=True, timeout=2.0) as caster:
+        with netbasics.open_udp(family=4, broadcast=True, timeout=2.0) as caster:
             try:
                 caster.send_to(b"to all", target)
             except OSError as exc:  # pragma: no cover - depends on the kernel
@@ -770,10 +774,10 @@ def test_broadcast_on_loopback() -> None:
 def test_multicast_ipv4_on_loopback() -> None:
     group = "239.255.42.99"  # administratively scoped (RFC 2365): never routed off-site
     try:
-        receiver = udp.open(bind=f"{group}:0", timeout=2.0, reuse_address=True)
+        receiver = netbasics.open_udp(bind=f"{group}:0", timeout=2.0, reuse_address=True)
     except (BindError, OSError) as exc:
         pytest.skip(f"cannot bind a multicast group address here: {exc}")
-    with receiver, udp.open(family=4, timeout=2.0) as sender:
+    with receiver, netbasics.open_udp(family=4, timeout=2.0) as sender:
         try:
             receiver.join_group(group, interface="127.0.0.1")
             sender.set_multicast_interface("127.0.0.1")  # out of lo, never another interface
@@ -798,7 +802,7 @@ def test_multicast_ipv4_on_loopback() -> None:
 def test_multicast_membership_by_interface_name_and_index() -> None:
     # struct ip_mreqn (Linux) for IPv4; struct ipv6_mreq for IPv6. Membership only: no traffic.
     lo = socket.if_nametoindex("lo")
-    with udp.open(family=4) as sock4:
+    with netbasics.open_udp(family=4) as sock4:
         for interface in ("lo", lo):
             try:
                 sock4.join_group("239.255.42.98", interface=interface)
@@ -807,7 +811,7 @@ def test_multicast_membership_by_interface_name_and_index() -> None:
             sock4.leave_group("239.255.42.98", interface=interface)
     if _udp_fixtures._ipv6_loopback_problem() is not None:
         return
-    with udp.open(family=6) as sock6:
+    with netbasics.open_udp(family=6) as sock6:
         for interface in ("lo", lo):
             try:
                 sock6.join_group("ff01::4243", interface=interface)
@@ -824,9 +828,9 @@ def test_multicast_ipv6_on_loopback() -> None:
         lo = socket.if_nametoindex("lo")
     except OSError as exc:
         pytest.skip(f"no interface named 'lo': {exc}")
-    with udp.open(family=6, timeout=1.0) as sender:
+    with netbasics.open_udp(family=6, timeout=1.0) as sender:
         try:
-            with udp.open(bind="[::1]:0", timeout=1.0) as receiver:
+            with netbasics.open_udp(bind="[::1]:0", timeout=1.0) as receiver:
                 receiver.join_group(group, interface=lo)
                 sender.set_multicast_interface(lo)
                 sender.multicast_ttl = 0
@@ -861,7 +865,7 @@ def socat_echo(family: int) -> Iterator[Endpoint]:
 @needs_socat
 def test_request_to_socat_echo(socat_echo: Endpoint) -> None:
     # socat may not be listening yet: request() retries through the ICMP refusals.
-    got = udp.request(socat_echo, b"hello socat", timeout=0.1, retries=20, backoff=1.2)
+    got = netbasics.udp_request(socat_echo, b"hello socat", timeout=0.1, retries=20, backoff=1.2)
     assert got.data == b"hello socat"
     assert got.sender == socat_echo
 
@@ -871,7 +875,7 @@ def test_maximum_size_through_socat(socat_echo: Endpoint) -> None:
     # socat UDP-LISTEN serves the first peer only, so one connected socket does it all.
     limit = MAX_UDP_PAYLOAD_IPV4 if socat_echo.version == 4 else MAX_UDP_PAYLOAD_IPV6
     payload = os.urandom(limit)
-    with udp.open(connect=socat_echo, timeout=0.1) as sock:
+    with netbasics.open_udp(connect=socat_echo, timeout=0.1) as sock:
         deadline = time.monotonic() + 5.0
         while True:  # until socat listens: ICMP refusals and silence are both retried
             assert time.monotonic() < deadline, "socat did not answer"
@@ -890,7 +894,7 @@ def test_maximum_size_through_socat(socat_echo: Endpoint) -> None:
 def test_socat_client_to_server(family: int) -> None:
     assert SOCAT is not None
 
-    def shout(d: Datagram, reply: udp.Reply) -> None:
+    def shout(d: Datagram, reply: netbasics.Reply) -> None:
         reply(d.data.upper())
 
     with UDPServer(f"{_host(family)}:0", shout) as server:

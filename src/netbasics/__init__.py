@@ -2,7 +2,8 @@
 
 Strict IPv4/IPv6 parsing and IANA classification, networks and address sets, ports,
 endpoints, framing, and small TCP/UDP clients and servers. Every public name is
-importable from here; the submodules are implementation detail.
+imported from here (``netbasics.connect_tcp``, ``netbasics.parse_address``); the
+submodules are implementation detail and their layout may change.
 
 >>> import netbasics
 >>> netbasics.parse_address("192.168.1.10").is_private
@@ -11,13 +12,12 @@ True
 
 from __future__ import annotations
 
-from . import tcp as tcp
-from . import udp as udp
 from ._classify import AddressInfo as AddressInfo
 from ._classify import classify as classify
 from ._data.registry import REGISTRY_DATE as REGISTRY_DATE
 from ._data.registry import AddressCategory as AddressCategory
 from ._data.registry import RegistryEntry as RegistryEntry
+from ._io.message_loop import Responder as Responder
 from .addresses import Address as Address
 from .addresses import IPv4Address as IPv4Address
 from .addresses import IPv6Address as IPv6Address
@@ -31,6 +31,7 @@ from .endpoints import HostPort as HostPort
 from .endpoints import parse_endpoint as parse_endpoint
 from .errors import AddressError as AddressError
 from .errors import BindError as BindError
+from .errors import CIDRError as CIDRError
 from .errors import ConnectError as ConnectError
 from .errors import ConnectionClosed as ConnectionClosed
 from .errors import DatagramTooLarge as DatagramTooLarge
@@ -38,10 +39,10 @@ from .errors import EndpointError as EndpointError
 from .errors import FrameTooLarge as FrameTooLarge
 from .errors import NetbasicsError as NetbasicsError
 from .errors import NetTimeoutError as NetTimeoutError
-from .errors import NetworkError as NetworkError
 from .errors import PortError as PortError
 from .errors import ResolveError as ResolveError
 from .errors import UnsafeDestination as UnsafeDestination
+from .framing import Framer as Framer
 from .framing import LengthPrefixFramer as LengthPrefixFramer
 from .framing import LineFramer as LineFramer
 from .networks import AddressRange as AddressRange
@@ -53,11 +54,11 @@ from .networks import exclude as exclude
 from .networks import parse_network as parse_network
 from .networks import summarize_range as summarize_range
 from .ports import SERVICES_DATE as SERVICES_DATE
-from .ports import PortRange as PortRange
+from .ports import PortCategory as PortCategory
 from .ports import Service as Service
-from .ports import classify_port as classify_port
 from .ports import find_service as find_service
-from .ports import lookup_port as lookup_port
+from .ports import parse_port as parse_port
+from .ports import port_category as port_category
 from .ports import service_name as service_name
 from .ports import service_port as service_port
 from .ports import services_for_port as services_for_port
@@ -69,14 +70,20 @@ from .safety import destination_verdict as destination_verdict
 from .safety import is_safe_destination as is_safe_destination
 from .safety import resolve_safe as resolve_safe
 from .sets import AddressSet as AddressSet
-from .tcp import TCPConnection as TCPConnection
+from .tcp import ConnectionHandler as ConnectionHandler
+from .tcp import StreamConnection as StreamConnection
 from .tcp import TCPServer as TCPServer
+from .tcp import connect_tcp as connect_tcp
 from .tcp import port_open as port_open
 from .udp import MAX_UDP_PAYLOAD_IPV4 as MAX_UDP_PAYLOAD_IPV4
 from .udp import MAX_UDP_PAYLOAD_IPV6 as MAX_UDP_PAYLOAD_IPV6
 from .udp import Datagram as Datagram
+from .udp import DatagramHandler as DatagramHandler
+from .udp import Reply as Reply
 from .udp import UDPServer as UDPServer
 from .udp import UDPSocket as UDPSocket
+from .udp import open_udp as open_udp
+from .udp import udp_request as udp_request
 
 __version__ = "0.1.0.dev0"
 
@@ -92,15 +99,19 @@ __all__ = [
     "AddressRange",
     "AddressSet",
     "BindError",
+    "CIDRError",
     "ConnectError",
     "ConnectionClosed",
+    "ConnectionHandler",
     "Datagram",
+    "DatagramHandler",
     "DatagramTooLarge",
     "DestinationPolicy",
     "Endpoint",
     "EndpointError",
     "EndpointLike",
     "FrameTooLarge",
+    "Framer",
     "HostPort",
     "IPv4Address",
     "IPv4Network",
@@ -111,32 +122,35 @@ __all__ = [
     "NetTimeoutError",
     "NetbasicsError",
     "Network",
-    "NetworkError",
+    "PortCategory",
     "PortError",
-    "PortRange",
     "RegistryEntry",
+    "Reply",
     "ResolveError",
+    "Responder",
     "Service",
-    "TCPConnection",
+    "StreamConnection",
     "TCPServer",
     "UDPServer",
     "UDPSocket",
     "UnsafeDestination",
     "check_destination",
     "classify",
-    "classify_port",
     "collapse",
+    "connect_tcp",
     "destination_verdict",
     "exclude",
     "find_service",
     "is_safe_destination",
     "is_valid_address",
-    "lookup_port",
+    "open_udp",
     "parse_address",
     "parse_endpoint",
     "parse_ipv4",
     "parse_ipv6",
     "parse_network",
+    "parse_port",
+    "port_category",
     "port_open",
     "resolve",
     "resolve_safe",
@@ -144,8 +158,7 @@ __all__ = [
     "service_port",
     "services_for_port",
     "summarize_range",
-    "tcp",
-    "udp",
+    "udp_request",
     "validate_port",
 ]
 

@@ -26,13 +26,13 @@ class AddressInfo:
     address: Address
     category: AddressCategory
     entry: RegistryEntry | None
-    globally_reachable: bool
+    is_global: bool
 
     def __str__(self) -> str:
         where = f" ({self.entry.name}, {self.entry.rfc})" if self.entry is not None else ""
         mapped = self.address.ipv4_mapped
         via = f" as IPv4-mapped {mapped}" if mapped is not None else ""
-        reach = "globally reachable" if self.globally_reachable else "not globally reachable"
+        reach = "globally reachable" if self.is_global else "not globally reachable"
         return f"{self.address}{via}: {self.category}{where}, {reach}"
 
 
@@ -54,7 +54,7 @@ def classify(
     Raises :class:`AddressError` for malformed input.
 
     >>> info = classify("::ffff:192.168.0.1")
-    >>> info.category, info.globally_reachable
+    >>> info.category, info.is_global
     (<AddressCategory.PRIVATE: 'private'>, False)
     """
     addr = parse_address(address)

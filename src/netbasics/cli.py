@@ -16,17 +16,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
-from . import tcp, udp
 from ._classify import AddressInfo, classify
 from .addresses import is_valid_address, parse_address
 from .endpoints import Endpoint, HostPort
 from .errors import ConnectError, EndpointError, NetbasicsError, NetTimeoutError, PortError, UnsafeDestination
 from .networks import IPv4Network, Network, collapse, parse_network, summarize_range
-from .ports import classify_port, find_service, services_for_port, validate_port
+from .ports import find_service, port_category, services_for_port, validate_port
 from .safety import DestinationPolicy, destination_verdict, resolve_safe
-from .tcp import TCPConnection, TCPServer
-from .udp import Datagram, UDPServer
-from .udp import Handler as UDPHandler
+from .tcp import StreamConnection, TCPServer, connect_tcp
+from .udp import Datagram, UDPServer, udp_request
+from .udp import DatagramHandler as UDPHandler
 
 __all__ = ["main"]
 
@@ -75,7 +74,7 @@ def _info_json(text: str, info: AddressInfo) -> str:
             "address": str(info.address),
             "version": info.address.version,
             "category": info.category.value,
-            "globally_reachable": info.globally_reachable,
+            "is_global": info.is_global,
             "entry": None
             if entry is None
             else {"prefix": entry.prefix, "name": entry.name, "rfc": entry.rfc, "registry": entry.registry},
@@ -85,7 +84,7 @@ def _info_json(text: str, info: AddressInfo) -> str:
 
 def _info_line(info: AddressInfo) -> str:
     entry = info.entry
-    reach = "global" if info.globally_reachable else "not-global"
+    reach = "global" if info.is_global else "not-global"
     where = f"{entry.prefix} {entry.name} ({entry.rfc})" if entry is not None else "-"
     return f"{info.address!s:<25} IPv{info.address.version}  {info.category.value:<19} {reach:<10}  {where}"
 
@@ -183,11 +182,11 @@ def _cmd_port(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
                 record: dict[str, object] = {
                     "input": value,
                     "port": port,
-                    "range": str(classify_port(port)),
+                    "range": str(port_category(port)),
                     "services": [{"name": s.name, "protocols": list(s.protocols)} for s in services],
                 }
                 names = ", ".join(f"{s.name} ({'/'.join(s.protocols)})" for s in services) or "-"
-                line = f"{port:<6} {classify_port(port)!s:<11} {names}"
+                line = f"{port:<6} {port_category(port)!s:<11} {names}"
             else:
                 service = find_service(value, args.protocol)
                 if service is None:
@@ -195,10 +194,10 @@ def _cmd_port(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
                 record = {
                     "input": value,
                     "port": service.port,
-                    "range": str(classify_port(service.port)),
+                    "range": str(port_category(service.port)),
                     "services": [{"name": service.name, "protocols": list(service.protocols)}],
                 }
-                line = f"{value:<15} {service.port}/{'/'.join(service.protocols)}  {classify_port(service.port)}"
+                line = f"{value:<15} {service.port}/{'/'.join(service.protocols)}  {port_category(service.port)}"
         except NetbasicsError as exc:
             err.write(f"{PROG} port: {exc}\n")
             status = 1
@@ -286,7 +285,7 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
         started = time.monotonic()
         record: dict[str, object] = {"target": text}
         try:
-            with tcp.connect(text, connect_timeout=args.timeout) as conn:
+            with connect_tcp(text, connect_timeout=args.timeout) as conn:
                 elapsed = time.monotonic() - started
                 record.update(open=True, address=str(conn.remote), ms=round(elapsed * 1000, 3))
                 line = f"{text}: open ({conn.remote}) in {elapsed * 1000:.1f} ms"
@@ -304,7 +303,7 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     return status
 
 
-def _serve_handlers(mode: str, lock: threading.Lock) -> tuple[Callable[[TCPConnection], None], UDPHandler]:
+def _serve_handlers(mode: str, lock: threading.Lock) -> tuple[Callable[[StreamConnection], None], UDPHandler]:
     """The TCP and UDP handlers for --echo, --discard or --print."""
     sink = sys.stdout.buffer
 
@@ -313,7 +312,7 @@ def _serve_handlers(mode: str, lock: threading.Lock) -> tuple[Callable[[TCPConne
             sink.write(data)
             sink.flush()
 
-    def tcp_handler(conn: TCPConnection) -> None:
+    def tcp_handler(conn: StreamConnection) -> None:
         for chunk in iter(conn.recv, b""):
             if mode == "echo":
                 conn.send_all(chunk)
@@ -364,10 +363,10 @@ def _cmd_send(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     payload = _read_payload(args, stdin)
     sink = out.buffer if hasattr(out, "buffer") else None
     if args.protocol == "udp":
-        reply = udp.request(args.target, payload, timeout=args.timeout, retries=args.retries).data
+        reply = udp_request(args.target, payload, timeout=args.timeout, retries=args.retries).data
     else:
         chunks: list[bytes] = []
-        with tcp.connect(args.target, connect_timeout=args.timeout, timeout=args.timeout) as conn:
+        with connect_tcp(args.target, connect_timeout=args.timeout, timeout=args.timeout) as conn:
             conn.send_all(payload)
             conn.shutdown_write()
             try:

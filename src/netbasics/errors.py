@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "AddressError",
     "BindError",
+    "CIDRError",
     "ConnectError",
     "ConnectionClosed",
     "DatagramTooLarge",
@@ -19,7 +20,6 @@ __all__ = [
     "FrameTooLarge",
     "NetTimeoutError",
     "NetbasicsError",
-    "NetworkError",
     "PortError",
     "ResolveError",
     "UnsafeDestination",
@@ -55,7 +55,7 @@ class AddressError(NetbasicsError, ValueError):
     """
 
 
-class NetworkError(NetbasicsError, ValueError):
+class CIDRError(NetbasicsError, ValueError):
     """A network (CIDR prefix), range or address-list entry is malformed."""
 
 

@@ -1,7 +1,7 @@
 """Message framing over a byte stream, sans-I/O: feed bytes in, get whole messages out.
 
 A TCP stream has no message boundaries; a framer restores them. Framers never touch a
-socket: any transport (a :class:`~netbasics.TCPConnection`, a file, an asyncio protocol,
+socket: any transport (a :class:`~netbasics.StreamConnection`, a file, an asyncio protocol,
 a test) feeds them bytes with :meth:`feed` and writes what :meth:`encode` returns.
 
 Both framers bound their memory. A message longer than ``max_size`` raises
@@ -279,5 +279,5 @@ class LengthPrefixFramer:
         return f"LengthPrefixFramer(header_size={self._header_size}, max_size={self._max_size})"
 
 
-#: Either framer: what :meth:`TCPConnection.send_message` and ``recv_message`` accept.
+#: Either framer: what :meth:`StreamConnection.send_message` and ``recv_message`` accept.
 Framer = Union[LineFramer, LengthPrefixFramer]

@@ -37,7 +37,7 @@ from ._data.registry import (
 )
 from ._parse import format_ipv4, format_ipv6, parse_ipv4_int, parse_ipv6_int
 from .addresses import _MAPPED_PREFIX, _V4_MAX, Address, IPv4Address, IPv6Address, _v4, _v6, parse_address
-from .errors import AddressError, NetworkError, quote
+from .errors import AddressError, CIDRError, quote
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -80,11 +80,11 @@ def _parse_parts(text: str, strict: bool) -> tuple[int, int, int]:
     addr, sep, length = text.partition("/")
     if ":" in addr:
         if "%" in addr:
-            raise NetworkError(f"zones are not allowed in networks: {quote(text)}")
+            raise CIDRError(f"zones are not allowed in networks: {quote(text)}")
         try:
             ip = parse_ipv6_int(addr)[0]
         except AddressError as exc:
-            raise NetworkError(f"bad address in network {quote(text)}: {exc}") from None
+            raise CIDRError(f"bad address in network {quote(text)}: {exc}") from None
         if not sep:
             return 6, ip, 128
         plen = _PLEN6.get(length)
@@ -97,8 +97,8 @@ def _parse_parts(text: str, strict: bool) -> tuple[int, int, int]:
             ip = parse_ipv4_int(addr)
         except AddressError as exc:
             if not text:
-                raise NetworkError("empty string is not a network") from None
-            raise NetworkError(f"bad address in network {quote(text)}: {exc}") from None
+                raise CIDRError("empty string is not a network") from None
+            raise CIDRError(f"bad address in network {quote(text)}: {exc}") from None
         if not sep:
             return 4, ip, 32
         plen = _PLEN4.get(length)
@@ -110,7 +110,7 @@ def _parse_parts(text: str, strict: bool) -> tuple[int, int, int]:
         ip = ip >> host << host
         if strict:
             fixed = f"{format_ipv4(ip) if version == 4 else format_ipv6(ip)}/{plen}"
-            raise NetworkError(f"{quote(text)} has host bits set; did you mean {quote(fixed)}?")
+            raise CIDRError(f"{quote(text)} has host bits set; did you mean {quote(fixed)}?")
     return version, ip, plen
 
 
@@ -121,13 +121,13 @@ def _mask_length(text: str, length: str) -> int:
     try:
         mask = parse_ipv4_int(length)
     except AddressError as exc:
-        raise NetworkError(f"bad netmask in {quote(text)}: {exc}") from None
+        raise CIDRError(f"bad netmask in {quote(text)}: {exc}") from None
     # A mask that is both (0.0.0.0, 255.255.255.255) is read as a netmask, as stdlib does.
     plen = _NETMASK4.get(mask)
     if plen is None:
         plen = _HOSTMASK4.get(mask)
     if plen is None:
-        raise NetworkError(f"mask {quote(length)} is neither a contiguous netmask nor a hostmask in {quote(text)}")
+        raise CIDRError(f"mask {quote(length)} is neither a contiguous netmask nor a hostmask in {quote(text)}")
     return plen
 
 
@@ -135,14 +135,14 @@ def _bad_length(text: str, length: str, maximum: int) -> int:
     """Raise the reason a prefix length is not valid (never returns)."""
     q = quote(text)
     if not length:
-        raise NetworkError(f"missing prefix length after '/' in {q}")
+        raise CIDRError(f"missing prefix length after '/' in {q}")
     if maximum == 128 and ":" in length:
-        raise NetworkError(f"IPv6 networks take a prefix length, not a netmask, in {q}")
+        raise CIDRError(f"IPv6 networks take a prefix length, not a netmask, in {q}")
     if not (length.isascii() and length.isdigit()):
-        raise NetworkError(f"prefix length {quote(length)} is not plain ASCII decimal in {q}")
+        raise CIDRError(f"prefix length {quote(length)} is not plain ASCII decimal in {q}")
     if len(length) > 1 and length[0] == "0":
-        raise NetworkError(f"prefix length {quote(length)} has a leading zero in {q}")
-    raise NetworkError(f"prefix length {quote(length)} is out of range (0 to {maximum}) in {q}")
+        raise CIDRError(f"prefix length {quote(length)} has a leading zero in {q}")
+    raise CIDRError(f"prefix length {quote(length)} is out of range (0 to {maximum}) in {q}")
 
 
 def _address_int(value: object, what: str) -> tuple[int, int]:
@@ -153,11 +153,11 @@ def _address_int(value: object, what: str) -> tuple[int, int]:
         try:
             addr = parse_address(value)
         except AddressError as exc:
-            raise NetworkError(f"bad {what} address: {exc}") from None
+            raise CIDRError(f"bad {what} address: {exc}") from None
     else:
         raise TypeError(f"{what} must be an address or address text, got {type(value).__name__}")
     if addr.zone is not None:
-        raise NetworkError(f"zones are not allowed in ranges: {quote(str(addr))}")
+        raise CIDRError(f"zones are not allowed in ranges: {quote(str(addr))}")
     return addr.version, int(addr)
 
 
@@ -166,9 +166,9 @@ def _range_ints(first: object, last: object) -> tuple[int, int, int]:
     v1, lo = _address_int(first, "first")
     v2, hi = _address_int(last, "last")
     if v1 != v2:
-        raise NetworkError(f"range ends are different families: {quote(str(first))} and {quote(str(last))}")
+        raise CIDRError(f"range ends are different families: {quote(str(first))} and {quote(str(last))}")
     if hi < lo:
-        raise NetworkError(f"range end {quote(str(last))} is before its start {quote(str(first))}")
+        raise CIDRError(f"range end {quote(str(last))} is before its start {quote(str(first))}")
     return v1, lo, hi
 
 
@@ -324,7 +324,7 @@ class _BaseNetwork(Generic[_A]):
             raise AttributeError(f"{type(self).__name__} is immutable")
         version, ip, plen = _network_parts(value, strict, self._VERSION)
         if version != self._VERSION:
-            raise NetworkError(f"{quote(str(value))} is an IPv{version} network, not IPv{self._VERSION}")
+            raise CIDRError(f"{quote(str(value))} is an IPv{version} network, not IPv{self._VERSION}")
         _set(self, "_ip", ip)
         _set(self, "_plen", plen)
 
@@ -447,7 +447,7 @@ class _BaseNetwork(Generic[_A]):
     def _new_length(self, prefixlen_diff: int, new_prefix: int | None, sign: int) -> int:
         if new_prefix is not None:
             if prefixlen_diff != 1:
-                raise NetworkError("give prefixlen_diff or new_prefix, not both")
+                raise CIDRError("give prefixlen_diff or new_prefix, not both")
             return _check_length(new_prefix, self._BITS)
         _check_length(prefixlen_diff, self._BITS)
         return self._plen + sign * prefixlen_diff
@@ -455,7 +455,7 @@ class _BaseNetwork(Generic[_A]):
     def subnets(self, prefixlen_diff: int = 1, new_prefix: int | None = None) -> Iterator[Self]:
         """The subnets of this network, lazily, in order: one level down or at ``new_prefix``.
 
-        Raises :class:`NetworkError` at once (not on first use) if the new prefix length
+        Raises :class:`CIDRError` at once (not on first use) if the new prefix length
         is shorter than this one's or longer than the family allows.
 
         >>> [str(n) for n in IPv4Network("10.0.0.0/24").subnets(new_prefix=26)]
@@ -463,9 +463,9 @@ class _BaseNetwork(Generic[_A]):
         """
         new = self._new_length(prefixlen_diff, new_prefix, 1)
         if new < self._plen:
-            raise NetworkError(f"new prefix /{new} is shorter than {self}")
+            raise CIDRError(f"new prefix /{new} is shorter than {self}")
         if new > self._BITS:
-            raise NetworkError(f"new prefix /{new} is longer than /{self._BITS} for {self}")
+            raise CIDRError(f"new prefix /{new} is longer than /{self._BITS} for {self}")
         step = 1 << (self._BITS - new)
         fast = self._fast
         return (fast(ip, new) for ip in range(self._ip, int(self.last) + 1, step))
@@ -482,9 +482,9 @@ class _BaseNetwork(Generic[_A]):
             return self
         new = self._new_length(prefixlen_diff, new_prefix, -1)
         if new > self._plen:
-            raise NetworkError(f"new prefix /{new} is longer than {self}")
+            raise CIDRError(f"new prefix /{new} is longer than {self}")
         if new < 0:
-            raise NetworkError(f"prefix length would be negative: {self} less {prefixlen_diff} bits")
+            raise CIDRError(f"prefix length would be negative: {self} less {prefixlen_diff} bits")
         host = self._BITS - new
         return self._fast(self._ip >> host << host, new)
 
@@ -566,7 +566,7 @@ class IPv4Network(_BaseNetwork[IPv4Address]):
     Build one from text (``"10.0.0.0/8"``, ``"10.0.0.0/255.0.0.0"`` or the hostmask
     ``"10.0.0.0/0.255.255.255"``; a bare address is a /32), from an ``(address,
     prefixlen)`` tuple, from an :class:`IPv4Address`, or from a stdlib network. With
-    ``strict=True`` (the default) host bits set raise :class:`NetworkError`; with
+    ``strict=True`` (the default) host bits set raise :class:`CIDRError`; with
     ``strict=False`` they are masked off.
 
     >>> net = IPv4Network("192.168.0.0/255.255.255.0")
@@ -705,7 +705,7 @@ def _check_length(value: object, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"a prefix length must be an int, got {type(value).__name__}")
     if not 0 <= value <= maximum:
-        raise NetworkError(f"prefix length {value} is out of range (0 to {maximum})")
+        raise CIDRError(f"prefix length {value} is out of range (0 to {maximum})")
     return value
 
 
@@ -720,18 +720,18 @@ def _network_parts(value: object, strict: bool, int_version: int) -> tuple[int, 
         return value._VERSION, value._ip, value._plen
     if isinstance(value, (IPv4Address, IPv6Address)):
         if value.zone is not None:
-            raise NetworkError(f"zones are not allowed in networks: {quote(str(value))}")
+            raise CIDRError(f"zones are not allowed in networks: {quote(str(value))}")
         return value.version, int(value), value.max_prefixlen
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
         return value.version, int(value.network_address), value.prefixlen
     if isinstance(value, ipaddress.IPv6Address) and value.scope_id is not None:
-        raise NetworkError(f"zones are not allowed in networks: {quote(str(value))}")
+        raise CIDRError(f"zones are not allowed in networks: {quote(str(value))}")
     if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         return value.version, int(value), value.max_prefixlen
     if isinstance(value, int) and not isinstance(value, bool):
         bits = 32 if int_version == 4 else 128
         if not 0 <= value < 1 << bits:
-            raise NetworkError(f"{value} is out of range for an IPv{int_version} address")
+            raise CIDRError(f"{value} is out of range for an IPv{int_version} address")
         return int_version, value, bits
     if isinstance(value, tuple) and len(value) == 2:
         addr, length = value
@@ -742,14 +742,14 @@ def _network_parts(value: object, strict: bool, int_version: int) -> tuple[int, 
             return _parse_parts(f"{addr}/{length}", strict)
         version, ip, bits = _network_parts(addr, True, int_version)
         if bits != (32 if version == 4 else 128):
-            raise NetworkError(f"the address in {quote(value)} must be an address, not a network")
+            raise CIDRError(f"the address in {quote(value)} must be an address, not a network")
         plen = _check_length(length, bits)
         host = bits - plen
         if ip & ((1 << host) - 1):
             masked = ip >> host << host
             if strict:
                 fixed = f"{format_ipv4(masked) if version == 4 else format_ipv6(masked)}/{plen}"
-                raise NetworkError(f"{quote(value)} has host bits set; did you mean {quote(fixed)}?")
+                raise CIDRError(f"{quote(value)} has host bits set; did you mean {quote(fixed)}?")
             ip = masked
         return version, ip, plen
     raise TypeError(f"cannot build a network from {type(value).__name__}")
@@ -765,13 +765,13 @@ def parse_network(value: _NetworkLike, *, strict: bool = True) -> Network:
     Networks are returned as they are; addresses become single-address networks;
     stdlib ``ipaddress`` networks and addresses are converted.
 
-    With ``strict=True``, host bits set raise :class:`NetworkError` showing the fix;
+    With ``strict=True``, host bits set raise :class:`CIDRError` showing the fix;
     ``strict=False`` masks them off.
 
     >>> parse_network("10.1.2.3/8")
     Traceback (most recent call last):
     ...
-    netbasics.NetworkError: '10.1.2.3/8' has host bits set; did you mean '10.0.0.0/8'?
+    netbasics.CIDRError: '10.1.2.3/8' has host bits set; did you mean '10.0.0.0/8'?
     >>> parse_network("10.1.2.3/8", strict=False), parse_network("2001:db8::1")
     (IPv4Network('10.0.0.0/8'), IPv6Network('2001:db8::1/128'))
     """
@@ -794,7 +794,7 @@ def summarize_range(
     """The fewest networks that together cover exactly the addresses ``first`` to ``last``.
 
     Both ends are included and must be the same family, with ``first <= last``; raises
-    :class:`NetworkError` otherwise. Same result as stdlib ``summarize_address_range``.
+    :class:`CIDRError` otherwise. Same result as stdlib ``summarize_address_range``.
 
     >>> [str(n) for n in summarize_range("192.0.2.5", "192.0.2.20")]
     ['192.0.2.5/32', '192.0.2.6/31', '192.0.2.8/29', '192.0.2.16/30', '192.0.2.20/32']
@@ -870,7 +870,7 @@ def exclude(network: _NetworkLike, subnet: _NetworkLike) -> list[Network]:
     """The networks covering ``network`` except the addresses of ``subnet``, sorted.
 
     ``subnet`` must lie inside ``network`` (equal is fine: the result is empty); raises
-    :class:`NetworkError` otherwise. Like stdlib ``address_exclude``, but sorted.
+    :class:`CIDRError` otherwise. Like stdlib ``address_exclude``, but sorted.
 
     >>> [str(n) for n in exclude("10.0.0.0/24", "10.0.0.64/26")]
     ['10.0.0.0/26', '10.0.0.128/25']
@@ -878,7 +878,7 @@ def exclude(network: _NetworkLike, subnet: _NetworkLike) -> list[Network]:
     outer = parse_network(network)
     inner = parse_network(subnet)
     if not inner.subnet_of(outer):
-        raise NetworkError(f"{inner} is not inside {outer}")
+        raise CIDRError(f"{inner} is not inside {outer}")
     # Two ranges, either possibly empty: before the subnet and after it.
     return _bounds_networks([outer._ip, inner._ip, int(inner.last) + 1, int(outer.last) + 1], outer._VERSION)
 
@@ -918,11 +918,11 @@ class AddressRange:
             raise TypeError(f"AddressRange.parse needs str, got {type(text).__name__}")
         first, sep, last = text.partition("-")
         if not sep:
-            raise NetworkError(f"a range needs 'first-last', got {quote(text)}")
+            raise CIDRError(f"a range needs 'first-last', got {quote(text)}")
         try:
             return cls(first, last)
-        except NetworkError as exc:
-            raise NetworkError(f"bad range {quote(text)}: {exc}") from None
+        except CIDRError as exc:
+            raise CIDRError(f"bad range {quote(text)}: {exc}") from None
 
     @property
     def version(self) -> int:

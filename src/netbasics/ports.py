@@ -21,11 +21,11 @@ from .errors import PortError, quote
 
 __all__ = [
     "SERVICES_DATE",
-    "PortRange",
+    "PortCategory",
     "Service",
-    "classify_port",
     "find_service",
-    "lookup_port",
+    "parse_port",
+    "port_category",
     "service_name",
     "service_port",
     "services_for_port",
@@ -105,7 +105,7 @@ def _port_reason(value: object) -> str:
     if not (value.isascii() and value.isdigit()):
         if value.isascii() and value[0].isalpha() and value.replace("-", "").isalnum():
             # Looks like a service name: point at the function that takes one.
-            return f"port {q} is not a number (lookup_port() also accepts service names)"
+            return f"port {q} is not a number (parse_port() also accepts service names)"
         return f"port {q} is not plain ASCII decimal"
     if value[0] == "0" and len(value) > 1:
         return f"port {q} has a leading zero (ambiguous: octal or decimal?)"
@@ -125,7 +125,7 @@ def _quote(value: object) -> str:
 # --- RFC 6335 ranges --------------------------------------------------------------------
 
 
-class PortRange(enum.Enum):
+class PortCategory(enum.Enum):
     """The three port ranges of RFC 6335 section 6, with their first and last port.
 
     ==============  ===========  ==========================================
@@ -136,11 +136,11 @@ class PortRange(enum.Enum):
     ``DYNAMIC``     49152-65535  Dynamic and/or Private Ports (never assigned)
     ==============  ===========  ==========================================
 
-    ``port in PortRange.X`` tests membership (``False`` for anything that is not an
+    ``port in PortCategory.X`` tests membership (``False`` for anything that is not an
     ``int``). The older names (well-known, registered, dynamic) are RFC 1700's and
     IANA's registry page's; RFC 6335 keeps the same boundaries.
 
-    >>> r = PortRange.REGISTERED
+    >>> r = PortCategory.REGISTERED
     >>> r.first, r.last, 8080 in r, str(r), r.rfc6335_name
     (1024, 49151, True, 'registered', 'User Ports')
     """
@@ -177,34 +177,36 @@ class PortRange(enum.Enum):
 # RFC 6335 section 6: "the System Ports, also known as the Well Known Ports, from 0-1023
 # ...; the User Ports, also known as the Registered Ports, from 1024-49151 ...; and the
 # Dynamic Ports, also known as the Private or Ephemeral Ports, from 49152-65535".
-_BOUNDS: Final[dict[PortRange, tuple[int, int]]] = {
-    PortRange.WELL_KNOWN: (0, 1023),
-    PortRange.REGISTERED: (1024, 49151),
-    PortRange.DYNAMIC: (49152, MAX_PORT),
+_BOUNDS: Final[dict[PortCategory, tuple[int, int]]] = {
+    PortCategory.WELL_KNOWN: (0, 1023),
+    PortCategory.REGISTERED: (1024, 49151),
+    PortCategory.DYNAMIC: (49152, MAX_PORT),
 }
-_RFC6335_NAMES: Final[dict[PortRange, str]] = {
-    PortRange.WELL_KNOWN: "System Ports",
-    PortRange.REGISTERED: "User Ports",
-    PortRange.DYNAMIC: "Dynamic and/or Private Ports",
+_RFC6335_NAMES: Final[dict[PortCategory, str]] = {
+    PortCategory.WELL_KNOWN: "System Ports",
+    PortCategory.REGISTERED: "User Ports",
+    PortCategory.DYNAMIC: "Dynamic and/or Private Ports",
 }
 _LAST_WELL_KNOWN: Final = 1023
 _LAST_REGISTERED: Final = 49151
 
 
-def classify_port(value: int | str) -> PortRange:
+def port_category(value: int | str) -> PortCategory:
     """Return the RFC 6335 range of a port; ``value`` is checked by :func:`validate_port` first.
 
     Raises :class:`PortError` for anything :func:`validate_port` rejects.
 
-    >>> classify_port(443), classify_port("5432"), classify_port(50000)
-    (<PortRange.WELL_KNOWN: 'well-known'>, <PortRange.REGISTERED: 'registered'>, <PortRange.DYNAMIC: 'dynamic'>)
+    >>> port_category(443), port_category("5432")
+    (<PortCategory.WELL_KNOWN: 'well-known'>, <PortCategory.REGISTERED: 'registered'>)
+    >>> port_category(50000)
+    <PortCategory.DYNAMIC: 'dynamic'>
     """
     port = validate_port(value)
     if port <= _LAST_WELL_KNOWN:
-        return PortRange.WELL_KNOWN
+        return PortCategory.WELL_KNOWN
     if port <= _LAST_REGISTERED:
-        return PortRange.REGISTERED
-    return PortRange.DYNAMIC
+        return PortCategory.REGISTERED
+    return PortCategory.DYNAMIC
 
 
 # --- IANA service names -----------------------------------------------------------------
@@ -333,7 +335,7 @@ def service_port(name: str, protocol: str = "tcp") -> int | None:
     registry gives to several ports returns the lowest (``http-alt`` excepted: 8080, not
     FileMaker's 591). Numeric strings are never
     service names (RFC 6335 section 5.1 requires a letter), so ``service_port('80')``
-    is ``None``: use :func:`lookup_port` to accept either. Raises :class:`PortError` for
+    is ``None``: use :func:`parse_port` to accept either. Raises :class:`PortError` for
     a bad protocol or a name that is not a ``str``.
 
     >>> service_port("postgres"), service_port("WWW"), service_port("ntp", "udp"), service_port("nope")
@@ -346,7 +348,7 @@ def service_port(name: str, protocol: str = "tcp") -> int | None:
     return None if i is None else index.rows[i][1]
 
 
-def lookup_port(value: int | str, protocol: str = "tcp") -> int:
+def parse_port(value: int | str, protocol: str = "tcp") -> int:
     """Return a port given as a number or as a service name; raise :class:`PortError` if neither.
 
     Digits go through :func:`validate_port` (so ``'080'`` and ``'٨٠'`` are errors, not
@@ -354,9 +356,9 @@ def lookup_port(value: int | str, protocol: str = "tcp") -> int:
     Meant for command lines and ``host:port`` text, where ``'https'`` and ``'443'`` mean
     the same.
 
-    >>> lookup_port("https"), lookup_port("8443"), lookup_port(25)
+    >>> parse_port("https"), parse_port("8443"), parse_port(25)
     (443, 8443, 25)
-    >>> lookup_port("no-such-service")
+    >>> parse_port("no-such-service")
     Traceback (most recent call last):
     ...
     netbasics.PortError: 'no-such-service' is neither a port number nor a known tcp service name

@@ -18,7 +18,7 @@ not plainly a globally reachable unicast address:
 
 Checks run on addresses, never on names: :func:`resolve_safe` resolves a name once and
 checks every answer, so that ``2130706433``, ``0x7f.1`` or ``127.1`` (which system
-resolvers turn into 127.0.0.1) and DNS rebinding are caught; ``tcp.connect(...,
+resolvers turn into 127.0.0.1) and DNS rebinding are caught; ``netbasics.connect_tcp(...,
 policy=...)`` then connects only to the addresses that were checked.
 """
 

@@ -22,7 +22,7 @@ from typing import Union
 
 from ._parse import parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address
-from .errors import AddressError, NetworkError
+from .errors import AddressError, CIDRError
 from .networks import (
     _DIFFERENCE,
     _INTERSECTION,
@@ -86,7 +86,7 @@ class _Builder:
     def add_text(self, text: str) -> None:
         try:
             version, ip, plen = _parse_parts(text, self.strict)
-        except NetworkError:
+        except CIDRError:
             if "-" not in text:
                 raise
             self.add_range(AddressRange.parse(text))
@@ -190,7 +190,7 @@ class AddressSet:
 
         Anything after ``#`` is a comment; surrounding whitespace and blank lines are
         ignored. An entry is an address, a network or a ``first-last`` range, as for the
-        constructor. A bad line raises :class:`NetworkError` naming its line number (and
+        constructor. A bad line raises :class:`CIDRError` naming its line number (and
         ``name``, e.g. the file name) and quoting its text.
 
         >>> AddressSet.from_lines(["# office", "192.0.2.0/24  # LAN", "", "2001:db8::/32"])
@@ -198,7 +198,7 @@ class AddressSet:
         >>> AddressSet.from_lines(["10.0.0.0/8", "10.0.0.1/33"], name="allow.txt")
         Traceback (most recent call last):
         ...
-        netbasics.NetworkError: line 2 of 'allow.txt': prefix length '33' is out of range (0 to 32) in '10.0.0.1/33'
+        netbasics.CIDRError: line 2 of 'allow.txt': prefix length '33' is out of range (0 to 32) in '10.0.0.1/33'
         """
         builder = _Builder(strict)
         add_text = builder.add_text
@@ -210,10 +210,10 @@ class AddressSet:
                 text = line.strip()
                 if text:
                     add_text(text)
-        except NetworkError as exc:
+        except CIDRError as exc:
             # The name is not bad input: give it whole, unlike quoted text.
             where = f"line {lineno}" if name is None else f"line {lineno} of {name!r}"
-            raise NetworkError(f"{where}: {exc}") from None
+            raise CIDRError(f"{where}: {exc}") from None
         return builder.build()
 
     @classmethod

@@ -1,4 +1,4 @@
-"""TCP clients and servers: :func:`connect`, :class:`TCPConnection`, :class:`TCPServer`, :func:`port_open`.
+"""TCP clients and servers: :func:`connect_tcp`, :class:`StreamConnection`, :class:`TCPServer`, :func:`port_open`.
 
 Blocking, thread-based and typed. Every blocking call has a timeout: the connection's
 default (``timeout=`` when it is made) or the ``timeout=`` of the call, a deadline for
@@ -53,15 +53,16 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
-    "TCPConnection",
+    "ConnectionHandler",
+    "StreamConnection",
     "TCPServer",
-    "connect",
+    "connect_tcp",
     "port_open",
 ]
 
 logger = logging.getLogger("netbasics")
 
-#: Seconds ``connect()`` waits for the whole Happy Eyeballs race by default.
+#: Seconds ``connect_tcp()`` waits for the whole Happy Eyeballs race by default.
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 #: Seconds a server waits for any one read or write of a client by default.
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
@@ -101,10 +102,10 @@ def _stream_closed(what: str, partial: bytes = b"") -> ConnectionClosed:
     return ConnectionClosed(what, partial=partial)
 
 
-class TCPConnection:
+class StreamConnection:
     """A connected TCP stream with deadlines, exact reads, delimited reads and framing.
 
-    Made by :func:`connect` or handed to a :class:`TCPServer` handler; wrapping a
+    Made by :func:`connect_tcp` or handed to a :class:`TCPServer` handler; wrapping a
     connected ``socket.socket`` yourself also works. A context manager: leaving the
     block closes it.
 
@@ -147,7 +148,7 @@ class TCPConnection:
         remote: Endpoint | None = None,
     ) -> None:
         if sock.type != socket.SOCK_STREAM:
-            raise ValueError(f"TCPConnection needs a SOCK_STREAM socket, got {sock.type!r}")
+            raise ValueError(f"StreamConnection needs a SOCK_STREAM socket, got {sock.type!r}")
         if sock.gettimeout() is not None:
             sock.settimeout(None)  # timeouts are SO_RCVTIMEO/SO_SNDTIMEO, see the module docs
         self._sock = sock
@@ -171,7 +172,7 @@ class TCPConnection:
             raise translate_os_error(exc, "setsockopt", self._remote) from exc
 
     @classmethod
-    def _accepted(cls, sock: socket.socket, peer: tuple[object, ...], timeout: float | None) -> TCPConnection:
+    def _accepted(cls, sock: socket.socket, peer: tuple[object, ...], timeout: float | None) -> StreamConnection:
         sock.setblocking(True)  # BSDs hand out accepted sockets non-blocking like the listener
         conn = cls(sock, timeout=timeout)
         conn._peer = peer
@@ -519,7 +520,7 @@ class TCPConnection:
             except OSError:
                 pass  # close() reports a pending error of a dead connection; nothing to do
 
-    def __enter__(self) -> TCPConnection:
+    def __enter__(self) -> StreamConnection:
         return self
 
     def __exit__(
@@ -529,11 +530,11 @@ class TCPConnection:
 
     def __repr__(self) -> str:
         if self._closed:
-            return "<TCPConnection closed>"
+            return "<StreamConnection closed>"
         try:
-            return f"<TCPConnection {self.local} -> {self.remote}>"
+            return f"<StreamConnection {self.local} -> {self.remote}>"
         except Exception:
-            return "<TCPConnection>"
+            return "<StreamConnection>"
 
 
 def _check_timeout(timeout: object) -> float | None:
@@ -578,7 +579,7 @@ def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[ob
     return parsed, resolve(parsed)
 
 
-def connect(
+def connect_tcp(
     target: EndpointLike,
     *,
     timeout: float | None = None,
@@ -588,7 +589,7 @@ def connect(
     keepalive: bool | float = False,
     attempt_delay: float = ATTEMPT_DELAY,
     policy: DestinationPolicy | None = None,
-) -> TCPConnection:
+) -> StreamConnection:
     """Open a TCP connection to ``target``: an :class:`Endpoint`, ``(host, port)`` or ``"host:port"``.
 
     A name is resolved (``localhost`` without DNS) and its addresses raced with Happy
@@ -607,9 +608,9 @@ def connect(
     naming every address tried; :class:`ResolveError` if the name does not resolve;
     :class:`EndpointError` for bad text.
 
-    >>> from netbasics import TCPServer, tcp
+    >>> from netbasics import TCPServer, connect_tcp
     >>> with TCPServer("127.0.0.1:0", lambda conn: conn.send_all(conn.recv())) as server:
-    ...     with tcp.connect(server.endpoint, timeout=5) as conn:
+    ...     with connect_tcp(server.endpoint, timeout=5) as conn:
     ...         conn.send_all(b"ping")
     ...         conn.recv()
     b'ping'
@@ -619,7 +620,7 @@ def connect(
     src = None if source is None else _source_endpoint(source)
     sock = open_tcp_socket(endpoints, target=shown, timeout=connect_timeout, source=src, delay=attempt_delay)
     try:
-        return TCPConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive)
+        return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive)
     except BaseException:
         sock.close()
         raise
@@ -638,7 +639,7 @@ def port_open(target: EndpointLike, timeout: float = 1.0) -> bool:
     True
     """
     try:
-        conn = connect(target, connect_timeout=timeout)
+        conn = connect_tcp(target, connect_timeout=timeout)
     except (ConnectError, NetTimeoutError):
         return False
     conn.close()
@@ -647,7 +648,7 @@ def port_open(target: EndpointLike, timeout: float = 1.0) -> bool:
 
 # --- servers ------------------------------------------------------------------------
 
-Handler = Callable[[TCPConnection], object]
+ConnectionHandler = Callable[[StreamConnection], object]
 _Job = Union[tuple[socket.socket, tuple[object, ...]], None]
 
 
@@ -677,11 +678,11 @@ class TCPServer:
     server that runs every connection on one event-loop thread instead: in CPython it
     does several times more round trips per second with many clients.
 
-    >>> from netbasics import TCPServer, tcp
+    >>> from netbasics import TCPServer, connect_tcp
     >>> def echo(conn):
     ...     for line in conn:
     ...         conn.send_all(line.upper() + b"\\n")
-    >>> with TCPServer("127.0.0.1:0", echo) as server, tcp.connect(server.endpoint, timeout=5) as conn:
+    >>> with TCPServer("127.0.0.1:0", echo) as server, connect_tcp(server.endpoint, timeout=5) as conn:
     ...     conn.send_all(b"hello\\n")
     ...     conn.recv_until(b"\\n")
     b'HELLO\\n'
@@ -690,7 +691,7 @@ class TCPServer:
     def __init__(
         self,
         bind: EndpointLike,
-        handler: Handler,
+        handler: ConnectionHandler,
         *,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
@@ -721,7 +722,7 @@ class TCPServer:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-        self._conns: set[TCPConnection] = set()
+        self._conns: set[StreamConnection] = set()
         self._workers: set[threading.Thread] = set()
         self._idle_workers = 0
         self._active = 0
@@ -776,11 +777,11 @@ class TCPServer:
           its ``timeout``, closes the rest and joins the loop thread; calling it from
           ``respond`` is fine (the loop stops when ``respond`` returns).
 
-        >>> from netbasics import LineFramer, TCPServer, tcp
+        >>> from netbasics import LineFramer, TCPServer, connect_tcp
         >>> def shout(message, peer):
         ...     return message.upper()
         >>> with TCPServer.for_messages("127.0.0.1:0", shout, framer=LineFramer()) as server:
-        ...     with tcp.connect(server.endpoint, timeout=5) as conn:
+        ...     with connect_tcp(server.endpoint, timeout=5) as conn:
         ...         conn.send_all(b"hello\\nworld\\n")
         ...         conn.recv_until(b"\\n"), conn.recv_until(b"\\n")
         (b'HELLO\\n', b'WORLD\\n')
@@ -952,9 +953,9 @@ class TCPServer:
                     return None
 
     def _handle(self, sock: socket.socket, peer: tuple[object, ...]) -> None:
-        conn: TCPConnection | None = None
+        conn: StreamConnection | None = None
         try:
-            conn = TCPConnection._accepted(sock, peer, self._idle_timeout)
+            conn = StreamConnection._accepted(sock, peer, self._idle_timeout)
             with self._lock:
                 self._conns.add(conn)
                 cut = self._cutting
@@ -1087,7 +1088,7 @@ class TCPServer:
         os.close(self._wake_w)
 
 
-def _no_handler(conn: TCPConnection) -> None:  # pragma: no cover - message mode never calls it
+def _no_handler(conn: StreamConnection) -> None:  # pragma: no cover - message mode never calls it
     """The handler of a message-mode server, which serves connections on its loop instead."""
     raise RuntimeError("a message-mode TCPServer has no per-connection handler")
 

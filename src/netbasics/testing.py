@@ -13,10 +13,10 @@ Installed with netbasics and loaded automatically (the ``pytest11`` entry point
 
 Example test::
 
-    from netbasics import tcp
+    import netbasics
 
     def test_echo(tcp_echo_server):
-        with tcp.connect(tcp_echo_server.endpoint, timeout=5) as conn:
+        with netbasics.connect_tcp(tcp_echo_server.endpoint, timeout=5) as conn:
             conn.send_all(b"ping")
             assert conn.recv_exactly(4) == b"ping"
 
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .tcp import TCPConnection, TCPServer
+from .tcp import StreamConnection, TCPServer
 
 __all__ = [
     "echo_handler",
@@ -58,7 +58,7 @@ def ipv6_loopback_available() -> bool:
     return True
 
 
-def echo_handler(conn: TCPConnection) -> None:
+def echo_handler(conn: StreamConnection) -> None:
     """A :class:`TCPServer` handler that sends every byte back until the client closes."""
     while True:
         data = conn.recv()

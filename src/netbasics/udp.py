@@ -17,7 +17,7 @@ them:
 * **Broadcast** needs ``broadcast=True`` (``SO_BROADCAST``). Without it, a send to
   255.255.255.255 is refused before the system call, and the kernel's ``EACCES`` for a
   directed broadcast (``10.0.0.255``) is reported the same way: :class:`~netbasics.UnsafeDestination`.
-* **Loss.** :func:`request` retries with exponential backoff (RFC 8085 section 3.1.3 asks
+* **Loss.** :func:`udp_request` retries with exponential backoff (RFC 8085 section 3.1.3 asks
   request/response protocols over UDP to back off) and ignores datagrams from anyone but
   the peer it asked.
 
@@ -59,13 +59,13 @@ __all__ = [
     "MAX_UDP_PAYLOAD_IPV6",
     "BytesLike",
     "Datagram",
-    "Handler",
+    "DatagramHandler",
     "Interface",
     "Reply",
     "UDPServer",
     "UDPSocket",
-    "open",
-    "request",
+    "open_udp",
+    "udp_request",
 ]
 
 #: Largest UDP payload over IPv4: the 16-bit IPv4 total length (65,535) minus the
@@ -100,7 +100,7 @@ BytesLike = Union[bytes, bytearray, memoryview]
 Reply = Callable[[BytesLike], None]
 
 #: A :class:`UDPServer` handler: called as ``handler(datagram, reply)``.
-Handler = Callable[["Datagram", Reply], None]
+DatagramHandler = Callable[["Datagram", Reply], None]
 
 #: A network interface for multicast: ``None`` (the kernel's choice), an index, a name
 #: such as ``"eth0"``, or (IPv4 only) one of the interface's IPv4 addresses.
@@ -296,7 +296,7 @@ def _ipv4_interface(interface: Interface) -> tuple[bytes, int]:
 
 
 class UDPSocket:
-    """A UDP socket with typed endpoints, size checks and translated errors; build one with :func:`open`.
+    """A UDP socket with typed endpoints, size checks and translated errors; build one with :func:`open_udp`.
 
     ``send_to(data, target)`` and ``recv_from()`` work on any socket; ``send(data)`` and
     ``recv()`` need one opened with ``connect=``. Use it as a context manager, or call
@@ -431,7 +431,7 @@ class UDPSocket:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
         peer = self._peer
         if peer is None:
-            raise EndpointError("send() needs a connected socket: use send_to(data, target) or open(connect=...)")
+            raise EndpointError("send() needs a connected socket: use send_to(data, target) or open_udp(connect=...)")
         _check_size(data, _limit_for(peer.address), peer)
         try:
             self._sock.send(data)
@@ -471,7 +471,7 @@ class UDPSocket:
     def recv(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> bytes:
         """Wait for the next datagram from the connected peer and return its bytes; see :meth:`recv_from`."""
         if self._peer is None:
-            raise EndpointError("recv() needs a connected socket: use recv_from() or open(connect=...)")
+            raise EndpointError("recv() needs a connected socket: use recv_from() or open_udp(connect=...)")
         return self._recv(max_bytes)[0]
 
     # -- multicast ----------------------------------------------------------------------
@@ -591,9 +591,9 @@ class UDPSocket:
         return f"<UDPSocket local={self.local}{peer}>"
 
 
-# Named like the builtin on purpose: the module is a namespace, ``udp.open(...)``. The
+# Named like the builtin on purpose: the module is a namespace, ``netbasics.open_udp(...)``. The
 # builtin is therefore not reachable by that name in this module (and is not needed).
-def open(
+def open_udp(
     *,
     bind: EndpointLike | None = None,
     connect: EndpointLike | None = None,
@@ -618,8 +618,8 @@ def open(
     * ``receive_buffer``: ``SO_RCVBUF`` in bytes, how much the kernel queues before it
       drops datagrams (capped by ``net.core.rmem_max`` on Linux); ``None`` keeps the OS default.
 
-    >>> from netbasics import udp
-    >>> with udp.open(bind="127.0.0.1:0") as a, udp.open(connect=a.local) as b:
+    >>> from netbasics import open_udp
+    >>> with open_udp(bind="127.0.0.1:0") as a, open_udp(connect=a.local) as b:
     ...     b.send(b"hi")
     ...     a.recv_from().data
     b'hi'
@@ -656,7 +656,7 @@ def open(
         raise
 
 
-def request(
+def udp_request(
     target: EndpointLike,
     data: BytesLike,
     *,
@@ -698,7 +698,7 @@ def request(
     attempts = retries + 1
     # A connected socket: the kernel drops datagrams from other senders and reports an
     # ICMP port unreachable; the sender check below covers systems that do not filter.
-    with open(connect=peer) as sock:
+    with open_udp(connect=peer) as sock:
         raw = sock.socket
         for _attempt in range(attempts):
             deadline = time.monotonic() + wait
@@ -808,18 +808,18 @@ class UDPServer:
     closes the socket. As a context manager the server is started on entry and stopped on
     exit.
 
-    >>> from netbasics import udp
+    >>> from netbasics import udp_request
     >>> def shout(datagram, reply):
     ...     reply(datagram.data.upper())
     >>> with UDPServer("127.0.0.1:0", shout) as server:
-    ...     udp.request(server.endpoint, b"hello").data
+    ...     udp_request(server.endpoint, b"hello").data
     b'HELLO'
     """
 
     def __init__(
         self,
         bind: EndpointLike,
-        handler: Handler,
+        handler: DatagramHandler,
         *,
         workers: int = 1,
         max_datagram: int = DEFAULT_MAX_DATAGRAM,
