@@ -84,6 +84,10 @@ from .udp import UDPServer as UDPServer
 from .udp import UDPSocket as UDPSocket
 from .udp import open_udp as open_udp
 from .udp import udp_request as udp_request
+from .unix_addresses import PeerCredentials as PeerCredentials
+from .unix_addresses import UnixAddress as UnixAddress
+from .unix_addresses import UnixAddressLike as UnixAddressLike
+from .unix_addresses import parse_unix_address as parse_unix_address
 
 __version__ = "0.1.0.dev0"
 
@@ -122,6 +126,7 @@ __all__ = [
     "NetTimeoutError",
     "NetbasicsError",
     "Network",
+    "PeerCredentials",
     "PortCategory",
     "PortError",
     "RegistryEntry",
@@ -133,6 +138,8 @@ __all__ = [
     "TCPServer",
     "UDPServer",
     "UDPSocket",
+    "UnixAddress",
+    "UnixAddressLike",
     "UnsafeDestination",
     "check_destination",
     "classify",
@@ -150,6 +157,7 @@ __all__ = [
     "parse_ipv6",
     "parse_network",
     "parse_port",
+    "parse_unix_address",
     "port_category",
     "port_open",
     "resolve",

@@ -42,6 +42,7 @@ from ._io.sockets import (
     set_keepalive,
     translate_os_error,
 )
+from ._io.stream_extras import StreamExtras
 from .addresses import IPv4Address, IPv6Address
 from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
 from .errors import ConnectError, ConnectionClosed, EndpointError, FrameTooLarge, NetTimeoutError, quote
@@ -102,7 +103,7 @@ def _stream_closed(what: str, partial: bytes = b"") -> ConnectionClosed:
     return ConnectionClosed(what, partial=partial)
 
 
-class StreamConnection:
+class StreamConnection(StreamExtras):
     """A connected TCP stream with deadlines, exact reads, delimited reads and framing.
 
     Made by :func:`connect_tcp` or handed to a :class:`TCPServer` handler; wrapping a

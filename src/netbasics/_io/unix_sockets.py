@@ -1,0 +1,301 @@
+"""Unix domain socket plumbing: bind with stale-file handling and exact permissions, cleanup, peer credentials.
+
+What a server on a path must get right, and how:
+
+* **Stale files.** A process that crashed leaves its socket file behind, and ``bind``
+  then fails with ``EADDRINUSE``. The file is replaced only when it is a socket *and* a
+  connect to it is refused (nobody listens); a live listener gives :class:`BindError`
+  "already in use"; anything that is not a socket (a regular file, a directory) is never
+  deleted.
+* **Permissions without a window.** ``bind`` creates the file with ``0777 & ~umask``,
+  and on Linux ``fchmod`` on the socket changes the socket's own inode, not the file.
+  Changing the umask is process-wide (other threads create files too), and ``chmod``
+  after ``bind`` leaves a moment in which the file has the wider mode. So with ``mode=``
+  the socket is bound inside a fresh directory only its owner can enter (``mkdtemp``,
+  0700) next to the target, given its mode there, and then hard-linked into place:
+  ``link`` fails if anything exists at the target, so it never replaces a file either.
+  The first moment anyone else can reach the socket, it already has its final mode.
+* **Cleanup.** On stop the file is removed only if it is still the one this server
+  created (same device and inode): another server may have replaced it since.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import stat
+import struct
+import sys
+import tempfile
+from typing import Final
+
+from ..errors import BindError, ConnectError, quote
+from ..unix_addresses import SUN_PATH_SIZE, PeerCredentials, UnixAddress
+from .sockets import translate_os_error
+
+__all__ = [
+    "FileIdentity",
+    "bind_unix",
+    "connect_unix_socket",
+    "peer_credentials",
+    "remove_socket_file",
+]
+
+#: (st_dev, st_ino) of the socket file a server created.
+FileIdentity = tuple[int, int]
+
+# struct ucred of SO_PEERCRED: pid_t, uid_t, gid_t (three 32-bit ints on Linux).
+_UCRED: Final = struct.Struct("=iII")
+_SO_PEERCRED: Final = getattr(socket, "SO_PEERCRED", None)
+# Attempts at replacing a stale file before giving up (each loses only to a concurrent
+# process doing the same thing at the same moment).
+_STALE_ATTEMPTS: Final = 3
+
+
+def _kind_name(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    return "not a socket"
+
+
+def _probe_live(path: str, kind: socket.SocketKind) -> bool:
+    """True if something answers at the socket file ``path`` (a connect succeeds or is not simply refused)."""
+    with socket.socket(socket.AF_UNIX, kind) as probe:
+        probe.settimeout(1.0)  # a full backlog makes a connect to a live server wait
+        try:
+            probe.connect(path)
+        except ConnectionRefusedError:
+            return False  # a socket file nobody listens on: stale
+        except FileNotFoundError:
+            return False  # removed meanwhile: nothing to replace
+        except OSError as exc:
+            # EAGAIN/timeout: a live server with a full backlog. EPROTOTYPE: a live socket
+            # of the other type. Either way, something owns this path.
+            if exc.errno in (errno.EAGAIN, errno.EPROTOTYPE) or isinstance(exc, TimeoutError):
+                return True
+            raise
+        return True
+
+
+def _replace_stale(address: UnixAddress, path: str, kind: socket.SocketKind) -> None:
+    """Remove ``path`` if it is a stale socket file; raise BindError if it is live or not a socket."""
+    try:
+        before = os.lstat(path)
+    except FileNotFoundError:
+        return  # gone meanwhile: just bind again
+    except OSError as exc:
+        raise translate_os_error(exc, "bind", address) from exc
+    if not stat.S_ISSOCK(before.st_mode):
+        raise BindError(
+            f"bind {address}: the path exists and is {_kind_name(before.st_mode)}, not a socket; "
+            "not removing it (delete it yourself if it is not needed)"
+        )
+    try:
+        live = _probe_live(path, kind)
+    except OSError as exc:
+        raise translate_os_error(exc, "bind", address) from exc
+    if live:
+        raise _in_use(address, " (a server is listening on it)")
+    try:
+        # Only the very file that was probed: if another process replaced it meanwhile,
+        # leave the new one alone and let the next bind attempt see it.
+        now = os.lstat(path)
+        if (now.st_dev, now.st_ino) == (before.st_dev, before.st_ino):
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise translate_os_error(exc, "bind", address) from exc
+
+
+def _in_use(address: UnixAddress, detail: str = "") -> BindError:
+    err = BindError(f"bind {address}: address already in use{detail}")
+    err.errno = errno.EADDRINUSE
+    return err
+
+
+def _bind_error(exc: OSError, address: UnixAddress) -> BaseException:
+    if exc.errno == errno.EADDRINUSE:
+        return _in_use(address)
+    return translate_os_error(exc, "bind", address)
+
+
+def _check_mode(mode: object) -> int:
+    if isinstance(mode, bool) or not isinstance(mode, int):
+        raise TypeError(f"mode must be an int such as 0o660, got {quote(mode)}")
+    if not 0 <= mode <= 0o777:
+        raise ValueError(f"mode must be permission bits from 0o000 to 0o777, got {oct(mode)}")
+    return mode
+
+
+def bind_unix(
+    address: UnixAddress,
+    kind: socket.SocketKind,
+    *,
+    mode: int | None = None,
+    backlog: int | None = None,
+) -> tuple[socket.socket, FileIdentity | None]:
+    """A new ``AF_UNIX`` socket of ``kind`` bound to ``address`` (and listening, when ``backlog`` is given).
+
+    Returns the socket and the identity of the socket file it created (``None`` for an
+    abstract name). A stale socket file is replaced; a live one or a file that is not a
+    socket gives :class:`BindError`. With ``mode`` the file gets exactly those
+    permission bits (the umask does not apply), and nobody can reach it before it has
+    them: see the module documentation. Raises :class:`BindError` for every failure.
+    """
+    if mode is not None:
+        mode = _check_mode(mode)
+    if address.is_unnamed:
+        raise ValueError("cannot bind to an unnamed Unix address")
+    path = address.path
+    if path is None:  # abstract: no file, no permissions, no stale state
+        if mode is not None:
+            raise ValueError(f"mode= applies to socket files, not to the abstract name {address}")
+        sock = _new_socket(address, kind)
+        try:
+            sock.bind(address.sockaddr)
+            if backlog is not None:
+                sock.listen(max(1, backlog))
+        except OSError as exc:
+            sock.close()
+            raise _bind_error(exc, address) from exc
+        return sock, None
+    for attempt in range(_STALE_ATTEMPTS):
+        sock = _new_socket(address, kind)
+        try:
+            if mode is None:
+                sock.bind(path)
+            else:
+                _bind_private_then_link(sock, path, mode, backlog)
+            if backlog is not None and mode is None:
+                sock.listen(max(1, backlog))
+            st = os.lstat(path)
+            return sock, (st.st_dev, st.st_ino)
+        except OSError as exc:
+            sock.close()
+            if exc.errno not in (errno.EADDRINUSE, errno.EEXIST):
+                raise _bind_error(exc, address) from exc
+            _replace_stale(address, path, kind)  # raises for a live socket or a file that is not one
+            if attempt == _STALE_ATTEMPTS - 1:
+                raise _in_use(address) from exc  # another process keeps putting a file there
+        except BaseException:
+            sock.close()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _new_socket(address: UnixAddress, kind: socket.SocketKind) -> socket.socket:
+    try:
+        return socket.socket(socket.AF_UNIX, kind)
+    except OSError as exc:
+        raise translate_os_error(exc, "bind", address) from exc
+
+
+def _bind_private_then_link(sock: socket.socket, path: str, mode: int, backlog: int | None) -> None:
+    """Bind in a 0700 directory next to ``path``, chmod, listen, then hard-link the file to ``path``."""
+    parent = os.path.dirname(path) or "."
+    private = tempfile.mkdtemp(prefix=".nb", dir=parent)  # 0700, same file system as the target
+    dir_fd: int | None = None
+    try:
+        inner = os.path.join(private, "s")
+        if len(os.fsencode(inner)) >= SUN_PATH_SIZE and sys.platform.startswith("linux"):
+            # The private directory added a few bytes a path near the sun_path limit has
+            # no room for; the directory's /proc/self/fd link is always short.
+            dir_fd = os.open(private, os.O_RDONLY | os.O_DIRECTORY)
+            sock.bind(f"/proc/self/fd/{dir_fd}/s")
+        else:
+            sock.bind(inner)
+        os.chmod(inner, mode)
+        if backlog is not None:
+            sock.listen(max(1, backlog))  # clients that connect the moment the path appears are queued
+        os.link(inner, path)  # EEXIST if anything is there: never replaces a file
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+        try:
+            os.unlink(os.path.join(private, "s"))
+        except FileNotFoundError:
+            pass
+        os.rmdir(private)
+
+
+def remove_socket_file(path: str, identity: FileIdentity | None) -> bool:
+    """Remove the socket file at ``path`` if it is still the one with ``identity``; True if removed."""
+    if identity is None:
+        return False
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISSOCK(st.st_mode) or (st.st_dev, st.st_ino) != identity:
+            return False  # replaced by someone else since: theirs now
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
+
+
+def connect_unix_socket(address: UnixAddress, kind: socket.SocketKind, timeout: float | None) -> socket.socket:
+    """A new ``AF_UNIX`` socket of ``kind`` connected to ``address``, errors translated.
+
+    A missing file, a refused connect (a stale file: nobody listens) and a permission
+    problem are :class:`ConnectError` naming the address and the reason.
+    """
+    if address.is_unnamed:
+        raise ValueError("cannot connect to an unnamed Unix address")
+    try:
+        sock = socket.socket(socket.AF_UNIX, kind)
+    except OSError as exc:
+        raise translate_os_error(exc, "connect", address) from exc
+    try:
+        sock.settimeout(timeout)
+        sock.connect(address.sockaddr)
+        sock.settimeout(None)
+    except OSError as exc:
+        sock.close()
+        raise _connect_error(exc, address, timeout) from exc
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _connect_error(exc: OSError, address: UnixAddress, timeout: float | None) -> BaseException:
+    reasons = {
+        errno.ENOENT: "no such socket file",
+        errno.ECONNREFUSED: "connection refused (nobody listens on it)",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOTDIR: "a path component is not a directory",
+        errno.EPROTOTYPE: "the socket there is of another type (stream vs. datagram)",
+    }
+    reason = reasons.get(exc.errno or 0)
+    if reason is None:
+        return translate_os_error(exc, "connect to", address, timeout)
+    err = ConnectError(f"connect to {address} failed: {reason}")
+    err.errno = exc.errno
+    return err
+
+
+def peer_credentials(sock: socket.socket) -> PeerCredentials:
+    """The pid, uid and gid of the process at the other end of a connected ``AF_UNIX`` socket.
+
+    Linux answers with ``SO_PEERCRED``. Elsewhere :class:`NotImplementedError` says so
+    (``getpeereid``/``LOCAL_PEERCRED`` are not wired up). A socket of another family
+    raises :class:`ValueError`.
+    """
+    if sock.family != socket.AF_UNIX:
+        raise ValueError(f"peer credentials exist only for Unix domain sockets, not {sock.family.name}")
+    if _SO_PEERCRED is None:  # pragma: no cover - Linux
+        raise NotImplementedError(f"peer credentials are not supported on {sys.platform} by netbasics")
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, _SO_PEERCRED, _UCRED.size)
+    except OSError as exc:
+        raise translate_os_error(exc, "getsockopt SO_PEERCRED") from exc
+    pid, uid, gid = _UCRED.unpack(raw)
+    return PeerCredentials(pid or None, uid, gid)
