@@ -70,11 +70,11 @@ from .safety import destination_verdict as destination_verdict
 from .safety import is_safe_destination as is_safe_destination
 from .safety import resolve_safe as resolve_safe
 from .sets import AddressSet as AddressSet
+from .stream import StreamConnection as StreamConnection
+from .stream import connect_tcp as connect_tcp
+from .stream import port_open as port_open
 from .tcp import ConnectionHandler as ConnectionHandler
-from .tcp import StreamConnection as StreamConnection
 from .tcp import TCPServer as TCPServer
-from .tcp import connect_tcp as connect_tcp
-from .tcp import port_open as port_open
 from .udp import MAX_UDP_PAYLOAD_IPV4 as MAX_UDP_PAYLOAD_IPV4
 from .udp import MAX_UDP_PAYLOAD_IPV6 as MAX_UDP_PAYLOAD_IPV6
 from .udp import Datagram as Datagram

@@ -16,12 +16,15 @@ import struct
 from typing import Final
 
 from ..endpoints import Endpoint
-from ..errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, NetTimeoutError, ResolveError
+from ..errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, NetTimeoutError, ResolveError, quote
 
 __all__ = [
     "DEFAULT_BACKLOG",
+    "FOREVER",
+    "MIN_WAIT",
     "AcceptBackoff",
     "bind_socket",
+    "check_timeout",
     "connect_failure",
     "family_number",
     "family_of",
@@ -63,6 +66,28 @@ DEFAULT_BACKLOG: Final = 4096
 # struct timeval for SO_RCVTIMEO/SO_SNDTIMEO: (time_t seconds, suseconds_t microseconds),
 # two native longs on Linux and the BSDs (macOS pads a 32-bit tv_usec to the same size).
 _TIMEVAL: Final = struct.Struct("@ll")
+
+#: The shortest kernel timeout (1 µs); an SO_RCVTIMEO of 0 would mean "wait forever".
+MIN_WAIT: Final = 1e-6
+#: Timeouts above this (about 31 years) mean "no timeout" (a timeval cannot hold inf).
+FOREVER: Final = 1e9
+
+
+def check_timeout(timeout: object, what: str = "timeout") -> float | None:
+    """``timeout`` as float seconds, or ``None`` for no limit; the one check of every timeout argument.
+
+    A wrong type (text, a bool) is a ``TypeError``, a negative or NaN value a ``ValueError``;
+    values above :data:`FOREVER` (``inf`` included) mean no limit.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"{what} must be seconds (int or float) or None, got {quote(timeout)}")
+    if timeout != timeout or timeout < 0:
+        raise ValueError(f"{what} must be >= 0 seconds, got {timeout!r}")
+    if timeout > FOREVER:
+        return None
+    return float(timeout)
 
 
 def family_number(family: int | None) -> int | None:
