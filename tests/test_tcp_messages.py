@@ -60,8 +60,8 @@ def echo(message: bytes, peer: Endpoint) -> bytes:
 
 
 def message_loop(server: TCPServer) -> MessageLoop:
-    loop = server._message_loop
-    assert loop is not None
+    loop = server._engine
+    assert isinstance(loop, MessageLoop)
     return loop
 
 
@@ -74,7 +74,7 @@ FRAMERS = [pytest.param(LineFramer, id="lines"), pytest.param(LengthPrefixFramer
 def test_bad_arguments_raise_before_binding(baseline: None) -> None:
     with pytest.raises(TypeError, match="respond must be callable"):
         TCPServer.for_messages("127.0.0.1:0", b"not callable", framer=LineFramer())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="framer must be a LineFramer or a LengthPrefixFramer"):
+    with pytest.raises(TypeError, match="framer must have feed"):
         TCPServer.for_messages("127.0.0.1:0", echo, framer="lines")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_connections"):
         TCPServer.for_messages("127.0.0.1:0", echo, framer=LineFramer(), max_connections=0)

@@ -247,7 +247,7 @@ def _noop(datagram: Datagram, reply: udp.Reply) -> None:
     ("kwargs", "exc", "message"),
     [
         ({"workers": 0}, ValueError, "workers"),
-        ({"workers": 2.0}, ValueError, "workers"),
+        ({"workers": 2.0}, TypeError, "workers"),
         ({"max_datagram": 0}, ValueError, "max_datagram"),
         ({"max_datagram": 65536}, ValueError, "max_datagram"),
     ],
@@ -264,7 +264,7 @@ def test_server_handler_must_be_callable() -> None:
 
 def test_server_lifecycle_errors() -> None:
     server = UDPServer("127.0.0.1:0", _noop)
-    assert repr(server).endswith("not started workers=1>")
+    assert repr(server).endswith("ready, workers=1>")
     assert server.endpoint.address == IPv4Address("127.0.0.1")
     assert server.endpoint.port != 0
     assert server.start() is server

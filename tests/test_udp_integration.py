@@ -90,7 +90,7 @@ def no_leaks() -> Iterator[None]:
     yield
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
-        extra = [t for t in threading.enumerate() if t not in before and t.name.startswith("netbasics-udp")]
+        extra = [t for t in threading.enumerate() if t not in before and t.name.startswith("UDPServer")]
         if not extra:
             break
         time.sleep(0.01)
@@ -395,14 +395,14 @@ def test_workers_share_the_load() -> None:
 
 
 def _queued_server(
-    family: int, handler: netbasics.DatagramHandler, sends: list[bytes], **kwargs: int
+    family: int, handler: netbasics.DatagramHandler, sends: list[bytes], max_datagram: int = 65535
 ) -> tuple[UDPServer, udp.UDPSocket]:
     """A server not yet started, with ``sends`` already queued on its socket from one client.
 
     Started after this, a batched server takes them all with one recvmmsg call. The client
     (2 s timeout, 4 MiB receive buffer asked for) is returned for reading the replies.
     """
-    server = UDPServer(f"{_host(family)}:0", handler, receive_buffer=4 << 20, **kwargs)
+    server = UDPServer(f"{_host(family)}:0", handler, receive_buffer=4 << 20, max_datagram=max_datagram)
     try:
         client = netbasics.open_udp(bind=f"{_host(family)}:0", timeout=2.0, receive_buffer=4 << 20)
         for data in sends:

@@ -70,11 +70,11 @@ from .safety import destination_verdict as destination_verdict
 from .safety import is_safe_destination as is_safe_destination
 from .safety import resolve_safe as resolve_safe
 from .sets import AddressSet as AddressSet
+from .stream import StreamConnection as StreamConnection
+from .stream import connect_tcp as connect_tcp
+from .stream import port_open as port_open
 from .tcp import ConnectionHandler as ConnectionHandler
-from .tcp import StreamConnection as StreamConnection
 from .tcp import TCPServer as TCPServer
-from .tcp import connect_tcp as connect_tcp
-from .tcp import port_open as port_open
 from .udp import MAX_UDP_PAYLOAD_IPV4 as MAX_UDP_PAYLOAD_IPV4
 from .udp import MAX_UDP_PAYLOAD_IPV6 as MAX_UDP_PAYLOAD_IPV6
 from .udp import Datagram as Datagram
@@ -84,6 +84,14 @@ from .udp import UDPServer as UDPServer
 from .udp import UDPSocket as UDPSocket
 from .udp import open_udp as open_udp
 from .udp import udp_request as udp_request
+from .unix import UnixDatagram as UnixDatagram
+from .unix import UnixDatagramHandler as UnixDatagramHandler
+from .unix import UnixDatagramServer as UnixDatagramServer
+from .unix import UnixDatagramSocket as UnixDatagramSocket
+from .unix import UnixResponder as UnixResponder
+from .unix import UnixServer as UnixServer
+from .unix import connect_unix as connect_unix
+from .unix import open_unix_datagram as open_unix_datagram
 from .unix_addresses import PeerCredentials as PeerCredentials
 from .unix_addresses import UnixAddress as UnixAddress
 from .unix_addresses import UnixAddressLike as UnixAddressLike
@@ -140,17 +148,25 @@ __all__ = [
     "UDPSocket",
     "UnixAddress",
     "UnixAddressLike",
+    "UnixDatagram",
+    "UnixDatagramHandler",
+    "UnixDatagramServer",
+    "UnixDatagramSocket",
+    "UnixResponder",
+    "UnixServer",
     "UnsafeDestination",
     "check_destination",
     "classify",
     "collapse",
     "connect_tcp",
+    "connect_unix",
     "destination_verdict",
     "exclude",
     "find_service",
     "is_safe_destination",
     "is_valid_address",
     "open_udp",
+    "open_unix_datagram",
     "parse_address",
     "parse_endpoint",
     "parse_ipv4",

@@ -30,7 +30,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from .tcp import StreamConnection, TCPServer
+from .stream import StreamConnection
+from .tcp import TCPServer
 
 __all__ = [
     "echo_handler",

@@ -37,8 +37,9 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Final, Union
+from typing import TYPE_CHECKING, Final, Generic, TypeVar, Union, cast
 
+from ._io.server_core import ServerCore
 from ._io.sockets import bind_socket, family_number, family_of, local_endpoint, remote_endpoint, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
@@ -53,6 +54,9 @@ from .errors import (
     quote,
 )
 from .resolver import resolve
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "MAX_UDP_PAYLOAD_IPV4",
@@ -80,7 +84,7 @@ MAX_UDP_PAYLOAD_IPV6: Final = 65527
 #: no datagram that IPv4 or IPv6 can deliver is too large for it.
 DEFAULT_MAX_DATAGRAM: Final = 65535
 
-_log = logging.getLogger("netbasics")
+_log = logging.getLogger("netbasics")  # the logger of every server (see _io.server_core)
 
 # Linux (and Android) return a datagram's real length when MSG_TRUNC is passed to recv;
 # other systems either ignore the flag or mean something else by it, so it is only used
@@ -98,6 +102,8 @@ BytesLike = Union[bytes, bytearray, memoryview]
 #: What a :class:`UDPServer` handler gets to answer with: ``reply(data)`` sends ``data``
 #: back to the datagram's sender from the server's socket.
 Reply = Callable[[BytesLike], None]
+# What a datagram server's handler receives: a Datagram (UDP) or a Unix datagram.
+_D = TypeVar("_D")
 
 #: A :class:`UDPServer` handler: called as ``handler(datagram, reply)``.
 DatagramHandler = Callable[["Datagram", Reply], None]
@@ -771,7 +777,60 @@ def _direct_reply(sendto: Callable[[BytesLike, _SockAddr], int], to: _SockAddr) 
     return reply
 
 
-class UDPServer:
+class _DatagramServer(Generic[_D]):
+    """What every datagram server (:class:`UDPServer`, ``UnixDatagramServer``) shares: the lifecycle around its core.
+
+    A subclass binds its kind of datagram socket and builds ``_core`` and ``_engine``
+    (a :class:`_DatagramEngine`); ``start``, ``serve_forever``, ``stop``, the context
+    manager, ``name`` and ``serving`` are the same whatever the endpoint.
+    """
+
+    __slots__ = ("_core", "_engine", "_sock")
+
+    _core: ServerCore
+    _engine: _DatagramEngine[_D]
+    _sock: socket.socket
+
+    @property
+    def name(self) -> str:
+        """The server's name: its thread names and the prefix of its log records."""
+        return self._core.name
+
+    @property
+    def serving(self) -> bool:
+        """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
+        return self._core.serving
+
+    def start(self) -> Self:
+        """Serve in ``workers`` background (daemon) threads; returns the server at once, its socket already bound."""
+        self._core.start()
+        self._engine.started.wait()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread (plus ``workers - 1`` others) until :meth:`stop` or Ctrl-C; then stop."""
+        self._core.serve_forever()
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop: wake every worker, give busy handlers ``timeout`` seconds, join them and close the socket.
+
+        Returns within ``timeout`` + 0.1 s. Safe to call more than once, from any thread,
+        including from a handler (its batch's queued replies are sent first).
+        """
+        self._core.stop(timeout)
+
+    def __enter__(self) -> Self:
+        if self._core.state == "ready":
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class UDPServer(_DatagramServer[Datagram]):
     """A threaded UDP server: ``handler(datagram, reply)`` runs for every datagram received.
 
     ``bind`` is the local endpoint (port 0 picks a free one; read it from
@@ -803,10 +862,13 @@ class UDPServer:
     returned, sends at once. ``NETBASICS_NO_MMSG=1`` in the environment (read when the
     server is created) turns batches off.
 
-    :meth:`start` serves in background threads and returns at once; :meth:`serve_forever`
-    serves until :meth:`stop` (or Ctrl-C); :meth:`stop` wakes every thread, joins them and
-    closes the socket. As a context manager the server is started on entry and stopped on
-    exit.
+    The lifecycle is :class:`TCPServer`'s: :meth:`start` serves in background threads
+    (the first named ``name``, default ``"UDPServer <endpoint>"``; the others
+    ``"<name> worker <i>"``) and returns at once; :meth:`serve_forever` serves on the
+    calling thread until :meth:`stop` (or Ctrl-C); :meth:`stop` wakes every worker, gives
+    busy handlers its ``timeout``, joins them and closes the socket. As a context manager
+    the server is started on entry and stopped on exit. Log records go to the
+    ``"netbasics"`` logger, prefixed with the server's name.
 
     >>> from netbasics import udp_request
     >>> def shout(datagram, reply):
@@ -815,6 +877,8 @@ class UDPServer:
     ...     udp_request(server.endpoint, b"hello").data
     b'HELLO'
     """
+
+    __slots__ = ("_endpoint",)
 
     def __init__(
         self,
@@ -825,41 +889,33 @@ class UDPServer:
         max_datagram: int = DEFAULT_MAX_DATAGRAM,
         family: int | None = None,
         receive_buffer: int | None = None,
+        name: str | None = None,
     ) -> None:
         if not callable(handler):
-            raise TypeError(f"handler must be callable, got {type(handler).__name__}")
-        if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024:
-            raise ValueError(f"workers must be an int from 1 to 1024, got {quote(workers)}")
-        if (
-            isinstance(max_datagram, bool)
-            or not isinstance(max_datagram, int)
-            or not 1 <= max_datagram <= DEFAULT_MAX_DATAGRAM
-        ):
-            raise ValueError(f"max_datagram must be an int from 1 to {DEFAULT_MAX_DATAGRAM}, got {quote(max_datagram)}")
+            raise TypeError(f"handler must be callable, got {quote(handler)}")
+        _check_int(workers, "workers", 1, 1024)
+        _check_int(max_datagram, "max_datagram", 1, DEFAULT_MAX_DATAGRAM)
         if receive_buffer is not None:
             _check_receive_buffer(receive_buffer)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a str or None, got {quote(name)}")
         ep = _endpoint_for(bind, family_number(family), "bind")
-        self._handler = handler
-        self._workers = workers
-        self._max_datagram = max_datagram
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self._stopping = False
-        self._started = False
-        self._done = threading.Event()
         # Batches only with one worker: with more, a datagram taken into one worker's batch
         # would wait behind a blocking handler while the other workers sit idle.
-        self._batched = workers == 1 and _batching_available()
-        self._io_lock = threading.Lock()  # the batched loop's sendmmsg on the raw fd vs. stop()'s close
-        self._flushers: dict[int, Callable[[], None]] = {}  # worker thread id -> send its queued replies
-        self._sock = bind_socket(ep, socket.SOCK_DGRAM, reuse_address=False)
+        engine = _DatagramEngine(
+            handler, workers, max_datagram, batched=workers == 1 and _batching_available(), datagram=_datagram
+        )
+        sock = bind_socket(ep, socket.SOCK_DGRAM, reuse_address=False)
         try:
             if receive_buffer is not None:
-                _set_receive_buffer(self._sock, receive_buffer)
-            self._endpoint = local_endpoint(self._sock)
+                _set_receive_buffer(sock, receive_buffer)
+            self._endpoint = local_endpoint(sock)
+            self._core = ServerCore(sock, engine, kind="UDPServer", label=str(self._endpoint), name=name)
         except BaseException:
-            self._sock.close()
+            sock.close()
             raise
+        self._sock = sock
+        self._engine = engine
 
     @property
     def endpoint(self) -> Endpoint:
@@ -867,109 +923,122 @@ class UDPServer:
         return self._endpoint
 
     @property
-    def serving(self) -> bool:
-        """True between :meth:`start` and :meth:`stop`."""
-        return self._started and not self._stopping
+    def _batched(self) -> bool:
+        return self._engine.batched
 
-    def start(self) -> UDPServer:
-        """Serve in ``workers`` background (daemon) threads; returns the server at once, its socket already bound."""
-        with self._lock:
-            if self._stopping:
-                raise RuntimeError("this UDPServer was stopped; create a new one")
-            if self._started:
-                raise RuntimeError("this UDPServer is already running")
-            self._started = True
-            for i in range(self._workers):
-                thread = threading.Thread(target=self._serve, name=f"netbasics-udp-{self._endpoint}-{i}", daemon=True)
-                self._threads.append(thread)
+    @property
+    def _threads(self) -> list[threading.Thread]:
+        return list(self._engine.threads)
+
+    def __repr__(self) -> str:
+        return f"<UDPServer {self._endpoint} {self._core.state}, workers={self._engine.workers}>"
+
+
+def _check_int(value: object, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, got {quote(value)}")
+    if not low <= value <= high:
+        raise ValueError(f"{what} must be an int from {low} to {high}, got {value!r}")
+    return value
+
+
+class _DatagramEngine(Generic[_D]):
+    """The serving engine of a :class:`UDPServer`: ``workers`` threads receive and run the handler.
+
+    The server core's serving thread is worker 0; :meth:`run` starts the others. Each
+    worker receives with batched system calls where Linux offers them (one worker
+    only, see :class:`_BatchWorker`), else one ``recvfrom`` per datagram
+    (:meth:`_serve_plain`). ``stop()`` wakes blocked receives by shutting the socket
+    down, which ends them on Linux; elsewhere an empty datagram per worker does.
+    """
+
+    def __init__(
+        self,
+        handler: Callable[[_D, Reply], None],
+        workers: int,
+        max_datagram: int,
+        *,
+        batched: bool,
+        datagram: Callable[[bytes, _SockAddr], _D],
+        reply: Callable[[Callable[[BytesLike, _SockAddr], int], _SockAddr], Reply] | None = None,
+        describe: Callable[[_SockAddr], object] | None = None,
+        unnamed_senders: bool = False,
+    ) -> None:
+        # The three functions that know the address family: what the handler receives,
+        # how a reply is sent, how a sender is named in log records. UDP's by default;
+        # a Unix datagram server passes its own (and never batches).
+        self.make_datagram = datagram
+        self.make_reply = reply or _direct_reply
+        self.describe = describe or _sender
+        # A Unix datagram from an unbound sender comes with no address (None), which on
+        # UDP only a shut-down socket gives.
+        self.unnamed_senders = unnamed_senders
+        self.handler = handler
+        self.workers = workers
+        self.max_datagram = max_datagram
+        self.batched = batched
+        #: Every worker thread that ran, the serving thread first.
+        self.threads: list[threading.Thread] = []
+        # worker thread id -> a function that sends the replies its current batch queued
+        self.flushers: dict[int, Callable[[], None]] = {}
+        self._stopping = False
+        #: Set once every worker thread was started (start() returns then).
+        self.started = threading.Event()
+
+    def stopping(self) -> bool:
+        """True once the server is stopping (checked by workers before each datagram)."""
+        return self._stopping
+
+    def run(self, core: ServerCore) -> None:
+        """Start workers 1..n-1, then be worker 0."""
+        self.threads.append(threading.current_thread())
+        try:
+            for i in range(1, self.workers):
+                if self._stopping:
+                    break
+                thread = threading.Thread(target=self._work, args=(core,), name=f"{core.name} worker {i}", daemon=True)
+                self.threads.append(thread)
                 thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve until :meth:`stop` is called from another thread or a handler, or Ctrl-C; then stop."""
-        self.start()
-        try:
-            self._done.wait()
         finally:
-            self.stop()
+            self.started.set()
+        self._work(core)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop serving: wake and join every worker (waiting up to ``timeout`` s for busy handlers), close the socket.
+    def _work(self, core: ServerCore) -> None:
+        if self.batched:
+            try:
+                # Only UDPServer batches (its engine makes Datagrams), so this engine is one of those.
+                worker = _BatchWorker(cast("_DatagramEngine[Datagram]", self), core)
+            except (OSError, RuntimeError) as exc:  # pragma: no cover - out of memory for the buffers
+                _log.warning("%s: batched receive unavailable (%s); one datagram per call", core, exc)
+            else:
+                worker.run()
+                return
+        self._serve_plain(core)
 
-        Safe to call more than once, from any thread, including from a handler.
-        """
-        with self._lock:
-            first = not self._stopping
-            self._stopping = True
-        flush = self._flushers.get(threading.get_ident())
-        if flush is not None:  # called from a handler: send the replies its batch has queued, before shutdown
-            flush()
-        self._done.set()
-        if first:
-            self._wake()
-        deadline = time.monotonic() + timeout
-        current = threading.current_thread()
-        for thread in self._threads:
-            if thread is not current:
-                thread.join(max(0.0, deadline - time.monotonic()))
-        alive = [t.name for t in self._threads if t.is_alive() and t is not current]
-        if alive:
-            _log.warning(
-                "UDP server %s: %d worker(s) still busy in the handler after stop()", self._endpoint, len(alive)
-            )
-        with self._io_lock:
-            self._sock.close()
-
-    def _wake(self) -> None:
-        # shutdown() wakes every thread blocked in recvfrom on Linux (the kernel's
-        # "wake up other listeners" path; it still reports ENOTCONN for an unconnected
-        # socket). Where it does not, one empty datagram per worker to the server's own
-        # address does: workers check the stop flag before looking at any datagram.
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        if _SHUTDOWN_WAKES:
-            return
-        target = self._endpoint  # pragma: no cover - non-Linux fallback
-        if target.address.is_unspecified:  # pragma: no cover
-            loop = "127.0.0.1" if target.version == 4 else "::1"
-            target = Endpoint(loop, target.port)
-        try:  # pragma: no cover
-            with socket.socket(family_of(target), socket.SOCK_DGRAM) as waker:
-                for _ in self._threads:
-                    waker.sendto(b"", target.sockaddr)
-        except OSError:  # pragma: no cover
-            pass
-
-    def _serve(self) -> None:
-        """One worker: batched system calls where Linux offers them, else one datagram per call."""
-        if self._batched:
-            self._serve_batched()
-        else:
-            self._serve_plain()
-
-    def _receive_failed(self, exc: OSError) -> bool:
+    def receive_failed(self, core: ServerCore, exc: OSError) -> bool:
         """After a failed receive: True if the worker should stop (the server is stopping)."""
-        if self._stopping or self._sock.fileno() < 0:
+        if self._stopping or core.sock.fileno() < 0:
             return True
-        _log.error("UDP server %s: receive failed: %s", self._endpoint, exc)
+        _log.error("%s: receive failed: %s", core, exc)
         time.sleep(0.01)  # do not spin if the error persists
         return False
 
-    def _handler_failed(self, sockaddr: _SockAddr) -> None:
-        _log.exception("UDP server %s: handler failed for a datagram from %s", self._endpoint, _sender(sockaddr))
+    def oversized(self, core: ServerCore, size: int, sockaddr: _SockAddr) -> None:
+        """Log a datagram that was larger than ``max_datagram`` (it was dropped)."""
+        _log.warning("%s: %s", core, _oversized_received(size, self.max_datagram, self.describe(sockaddr)))
 
-    def _serve_plain(self) -> None:
+    def _serve_plain(self, core: ServerCore) -> None:
         """The portable loop: one recvfrom per datagram, replies sent at once. A hot path."""
-        sock = self._sock
+        sock = core.sock
         recvfrom = sock.recvfrom
         sendto = sock.sendto
-        handler = self._handler
-        max_datagram = self._max_datagram
+        handler = self.handler
+        max_datagram = self.max_datagram
         size = max_datagram + 1  # one spare byte detects an oversized datagram
         flags = _TRUNC_FLAGS
-        new = _new
+        datagram = self.make_datagram
+        make_reply = self.make_reply
+        unnamed = self.unnamed_senders
         replies: dict[_SockAddr, Reply] = {}  # one reply callable per recent sender
         while True:
             try:
@@ -981,163 +1050,200 @@ class UDPServer:
                 # Windows always): about a past datagram, not this socket. Carry on.
                 continue
             except OSError as exc:
-                if self._receive_failed(exc):
+                if self.receive_failed(core, exc):
                     return
                 continue
-            if self._stopping or sockaddr is None:  # stop(), or shut down (no sender, no data)
+            if self._stopping or (sockaddr is None and not unnamed):  # stop(), or shut down (no data)
                 return
             if len(data) > max_datagram:
-                self._oversized(len(data), sockaddr)
+                self.oversized(core, len(data), sockaddr)
                 continue
             reply = replies.get(sockaddr)
             if reply is None:
                 if len(replies) >= _REPLY_CACHE:
                     replies.clear()
-                reply = replies[sockaddr] = _direct_reply(sendto, sockaddr)
-            datagram = new(Datagram)  # _datagram() inlined: this loop is the server's hot path
-            datagram._data = data
-            datagram._sockaddr = sockaddr
-            datagram._sender = None
+                reply = replies[sockaddr] = make_reply(sendto, sockaddr)
             try:
-                handler(datagram, reply)
+                handler(datagram(data, sockaddr), reply)
             except Exception:
-                self._handler_failed(sockaddr)
+                _log.exception("%s: handler failed for a datagram from %s", core, self.describe(sockaddr))
 
-    def _oversized(self, size: int, sockaddr: _SockAddr) -> None:
-        _log.warning(
-            "UDP server %s: %s", self._endpoint, _oversized_received(size, self._max_datagram, _sender(sockaddr))
-        )
+    # --- stopping -------------------------------------------------------------------
 
-    def _serve_batched(self) -> None:
-        """The Linux loop: recvmmsg fills up to _BATCH buffers; replies are queued and sent by sendmmsg.
+    def stop_requested(self, core: ServerCore) -> None:
+        """Send the replies a calling handler's batch queued, then wake every blocked receive."""
+        self._stopping = True
+        flush = self.flushers.get(threading.get_ident())
+        if flush is not None:  # called from a handler: its batch's replies go out before the shutdown
+            flush()
+        # shutdown() wakes every thread blocked in recvfrom on Linux (the kernel's "wake
+        # up other listeners" path; it still reports ENOTCONN for an unconnected socket).
+        # Where it does not, one empty datagram per worker to the server's own address
+        # does: workers check the stop flag before looking at any datagram.
+        try:
+            core.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if _SHUTDOWN_WAKES:
+            return
+        target = local_endpoint(core.sock) if core.sock.fileno() >= 0 else None  # pragma: no cover - not Linux
+        if target is None:  # pragma: no cover
+            return
+        if target.address.is_unspecified:  # pragma: no cover
+            target = Endpoint("127.0.0.1" if target.version == 4 else "::1", target.port)
+        try:  # pragma: no cover
+            with socket.socket(family_of(target), socket.SOCK_DGRAM) as waker:
+                for _ in range(self.workers):
+                    waker.sendto(b"", target.sockaddr)
+        except OSError:  # pragma: no cover
+            pass
 
-        The queue is flushed after every batch, before the worker can block again, so a
-        reply waits at most for the rest of its batch to be handled. reply() called from
-        another thread, or after the handler returned, sends at once as in the plain loop.
-        """
+    def finish(self, core: ServerCore, deadline: float, hard_deadline: float) -> None:
+        """Join the workers (busy handlers get until the hard deadline); warn about any still running."""
+        current = threading.current_thread()
+        for thread in self.threads:
+            if thread is not current:
+                thread.join(max(0.0, hard_deadline - time.monotonic()))
+        alive = [t for t in self.threads if t.is_alive() and t is not current]
+        if alive:
+            _log.warning("%s: %d worker(s) still busy in the handler after stop()", core, len(alive))
+        if not core.on_loop_thread():
+            core.close_socket()  # else the serving loop closes it as it returns
+
+
+class _BatchWorker:
+    """The Linux worker: recvmmsg fills up to _BATCH buffers; replies are queued and sent by sendmmsg.
+
+    The queue is flushed after every batch, before the worker can block again, so a reply
+    waits at most for the rest of its batch to be handled. ``reply()`` called from another
+    thread, or after the handler returned, sends at once as in the plain loop.
+    """
+
+    def __init__(self, engine: _DatagramEngine[Datagram], core: ServerCore) -> None:
         from ._io import mmsg as _mmsg
 
-        sock = self._sock
-        fd = sock.fileno()
-        sendto = sock.sendto
-        handler = self._handler
-        max_datagram = self._max_datagram
+        self._engine = engine
+        self._core = core
+        self._decode = _mmsg.decode_sockaddr
+        self._receiver = _mmsg.Receiver(_BATCH, engine.max_datagram + 1)  # MSG_TRUNC reports any larger size
+        self._sender = _mmsg.Sender(_BATCH, _SEND_AREA)
+        self._sock = core.sock
+        self._fd = core.sock.fileno()
+        self._pending: list[tuple[bytes, bytes]] = []
+        self._batching = 0  # the worker's thread id while it runs handlers, whose replies are then queued
+        # raw sender address -> (tuple form, reply callable), for recent senders
+        self._entries: dict[bytes, tuple[_SockAddr, Reply]] = {}
+
+    def run(self) -> None:
+        """Receive batches until the server stops; the flusher is registered for stop() from a handler."""
+        me = threading.get_ident()
+        flushers = self._engine.flushers
+        flushers[me] = self.flush
         try:
-            receiver = _mmsg.Receiver(_BATCH, max_datagram + 1)  # MSG_TRUNC reports any larger size
-            sender = _mmsg.Sender(_BATCH, _SEND_AREA)
-        except (OSError, RuntimeError) as exc:  # pragma: no cover - out of memory for the buffers
-            _log.warning("UDP server %s: batched receive unavailable (%s); one datagram per call", self._endpoint, exc)
-            self._serve_plain()
-            return
+            self._loop(me)
+        finally:
+            flushers.pop(me, None)
+
+    def _loop(self, me: int) -> None:
+        receiver = self._receiver
         receive = receiver.receive
-        payloads = receiver.data
-        names = receiver.names
-        u32 = receiver.u32
         slots = list(
             zip(receiver.offsets, receiver.len_index, receiver.name_offsets, receiver.namelen_index, strict=True)
         )
-        decode = _mmsg.decode_sockaddr
-        new = _new
-        small = MAX_UDP_PAYLOAD_IPV4
-        get_ident = threading.get_ident
-        me = get_ident()
-        batching = [0]  # the worker's thread id while it runs handlers, whose replies are then queued
-        pending: list[tuple[bytes, bytes]] = []
-        queue = pending.append
-        io_lock = self._io_lock
-        endpoint = self._endpoint
-        stopped = self._done.is_set  # set by stop() together with _stopping
-
-        def make_reply(raw: bytes, to: _SockAddr) -> Reply:
-            direct = _direct_reply(sendto, to)
-
-            def reply(data: BytesLike) -> None:
-                if batching[0] != get_ident():
-                    direct(data)  # from another thread, or after the handler returned: at once
+        engine = self._engine
+        stopping = engine.stopping
+        fd = self._fd
+        while not stopping():
+            try:
+                got = receive(fd)
+            except (ConnectionRefusedError, ConnectionResetError):
+                continue  # an ICMP error about an earlier reply, as in the plain loop
+            except OSError as exc:
+                if engine.receive_failed(self._core, exc):
                     return
-                if type(data) is not bytes:
-                    _check_size(data, _limit_for(_sender(to).address), _sender(to))  # also refuses non-buffers
-                    data = bytes(data)  # a copy: the caller may reuse its buffer before the batch is sent
-                elif len(data) > small:
-                    _check_size(data, _limit_for(_sender(to).address), _sender(to))
-                queue((data, raw))
-                if len(pending) >= _BATCH:  # a handler replying many times: send as we go
-                    flush()
+                continue
+            self._batching = me
+            try:
+                if not self._handle(slots[:got]):
+                    return
+            finally:
+                self._batching = 0
+                if self._pending:
+                    self.flush()
 
-            return reply
+    def _handle(self, slots: list[tuple[int, int, int, int]]) -> bool:
+        """Run the handler for each datagram of a batch; False once the server is stopping."""
+        receiver = self._receiver
+        payloads = receiver.data
+        names = receiver.names
+        u32 = receiver.u32
+        entries = self._entries
+        engine = self._engine
+        stopping = engine.stopping
+        handler = engine.handler
+        max_datagram = engine.max_datagram
+        datagram = _datagram
+        for offset, len_at, name_at, namelen_at in slots:
+            if stopping():  # stop() ran, maybe from the last handler: leave the rest
+                return False
+            namelen = u32[namelen_at]
+            if not namelen:  # shut down: no sender, no data
+                return False
+            raw = names[name_at : name_at + namelen]
+            entry = entries.get(raw)
+            if entry is None:
+                entry = self._new_sender(raw)
+            sockaddr, reply = entry
+            size = u32[len_at]
+            if size > max_datagram:
+                engine.oversized(self._core, size, sockaddr)
+                continue
+            try:
+                handler(datagram(payloads[offset : offset + size], sockaddr), reply)
+            except Exception:
+                _log.exception("%s: handler failed for a datagram from %s", self._core, _sender(sockaddr))
+        return True
 
-        def failed(_data: bytes, raw: bytes, exc: OSError) -> None:
-            if self._stopping:
-                return  # shut down for sending by stop(): EPIPE, as a reply after stop() gets
-            error = _translate(exc, "send to", _sender(decode(raw)))
-            _log.error("UDP server %s: reply not sent: %s", endpoint, error)
+    def _new_sender(self, raw: bytes) -> tuple[_SockAddr, Reply]:
+        entries = self._entries
+        if len(entries) >= _REPLY_CACHE:
+            entries.clear()
+        to: _SockAddr = self._decode(raw)
+        entry = entries[raw] = (to, self._make_reply(raw, to))
+        return entry
 
-        def flush() -> None:
-            with io_lock:
-                if pending and sock.fileno() >= 0:  # stop() closes under io_lock
-                    sender.send(fd, pending, failed)
-            pending.clear()
+    def _make_reply(self, raw: bytes, to: _SockAddr) -> Reply:
+        """The reply callable for one sender: queued while this worker's batch runs, else sent at once."""
+        direct = _direct_reply(self._sock.sendto, to)
+        get_ident = threading.get_ident
+        queue = self._pending.append
+        small = MAX_UDP_PAYLOAD_IPV4
 
-        entries: dict[bytes, tuple[_SockAddr, Reply]] = {}  # raw sender address -> tuple form, reply
-        self._flushers[me] = flush
-        try:
-            while not self._stopping:
-                try:
-                    got = receive(fd)
-                except (ConnectionRefusedError, ConnectionResetError):
-                    continue  # an ICMP error about an earlier reply, as in _serve_plain
-                except OSError as exc:
-                    if self._receive_failed(exc):
-                        return
-                    continue
-                batching[0] = me
-                try:
-                    for offset, len_at, name_at, namelen_at in slots[:got]:
-                        if stopped():  # stop() ran, maybe from the last handler: leave the rest
-                            return
-                        namelen = u32[namelen_at]
-                        if not namelen:  # shut down: no sender, no data
-                            return
-                        raw = names[name_at : name_at + namelen]
-                        entry = entries.get(raw)
-                        if entry is None:
-                            if len(entries) >= _REPLY_CACHE:
-                                entries.clear()
-                            to = decode(raw)
-                            entry = entries[raw] = (to, make_reply(raw, to))
-                        sockaddr, reply = entry
-                        size = u32[len_at]
-                        if size > max_datagram:
-                            self._oversized(size, sockaddr)
-                            continue
-                        datagram = new(Datagram)
-                        datagram._data = payloads[offset : offset + size]
-                        datagram._sockaddr = sockaddr
-                        datagram._sender = None
-                        try:
-                            handler(datagram, reply)
-                        except Exception:
-                            self._handler_failed(sockaddr)
-                finally:
-                    batching[0] = 0
-                    if pending:
-                        flush()
-        finally:
-            self._flushers.pop(me, None)
+        def reply(data: BytesLike) -> None:
+            if self._batching != get_ident():
+                direct(data)  # from another thread, or after the handler returned: at once
+                return
+            if type(data) is not bytes:
+                _check_size(data, _limit_for(_sender(to).address), _sender(to))  # also refuses non-buffers
+                data = bytes(data)  # a copy: the caller may reuse its buffer before the batch is sent
+            elif len(data) > small:
+                _check_size(data, _limit_for(_sender(to).address), _sender(to))
+            queue((data, raw))
+            if len(self._pending) >= _BATCH:  # a handler replying many times: send as we go
+                self.flush()
 
-    def __enter__(self) -> UDPServer:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        return reply
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _send_failed(self, _data: bytes, raw: bytes, exc: OSError) -> None:
+        if self._engine.stopping():
+            return  # shut down for sending by stop(): EPIPE, as a reply after stop() gets
+        error = _translate(exc, "send to", _sender(self._decode(raw)))
+        _log.error("%s: reply not sent: %s", self._core, error)
 
-    def __repr__(self) -> str:
-        state = "serving" if self.serving else ("stopped" if self._stopping else "not started")
-        return f"<UDPServer {self._endpoint} {state} workers={self._workers}>"
+    def flush(self) -> None:
+        """Send the queued replies with sendmmsg (not after the socket was closed)."""
+        pending = self._pending
+        with self._core.io_lock:
+            if pending and self._sock.fileno() >= 0:
+                self._sender.send(self._fd, pending, self._send_failed)
+        pending.clear()

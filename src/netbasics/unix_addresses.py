@@ -92,15 +92,17 @@ class UnixAddress:
         object.__setattr__(self, "_text", path)
 
     @classmethod
-    def from_sockaddr(cls, sockaddr: str | bytes) -> UnixAddress:
+    def from_sockaddr(cls, sockaddr: str | bytes | None) -> UnixAddress:
         """Build from what the socket module returns for an ``AF_UNIX`` address.
 
         That is a path (``str``), an abstract name (``bytes`` with a leading NUL), or
-        ``''`` for an unbound socket (unnamed).
+        ``''`` or ``None`` for an unbound socket (unnamed).
 
         >>> UnixAddress.from_sockaddr(b"\\x00app"), UnixAddress.from_sockaddr("").is_unnamed
         (UnixAddress('app', abstract=True), True)
         """
+        if sockaddr is None:  # recvfrom() from an unbound sender
+            return _make(_KIND_UNNAMED, "")
         if isinstance(sockaddr, bytes):
             if sockaddr.startswith(b"\0"):
                 name = sockaddr[1:]

@@ -26,33 +26,28 @@ The same guarantees as the threaded server, kept by the loop itself:
   close", so that a reset cannot destroy replies in flight), and whatever is left at
   the deadline is then closed.
 
-Only the loop thread touches connections; other threads talk to it through the
-server's ``_stopping`` flag and its wake-up pipe.
+Only the loop thread touches connections; other threads talk to it through the server
+core (its stopping flag and wake-up pipe). It serves any listening stream socket (TCP or
+Unix-domain): ``describe_peer`` turns the address ``accept`` gives into what ``respond``
+receives as ``peer``.
 """
 
 from __future__ import annotations
 
-import logging
-import os
+import copy
 import selectors
 import socket
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, Union
+from typing import Final, Union
 
 from ..endpoints import Endpoint
 from ..errors import FrameTooLarge, quote
-from ..framing import Framer, LengthPrefixFramer, LineFramer
-from .sockets import AcceptBackoff
-
-if TYPE_CHECKING:
-    from ..tcp import TCPServer
+from ..framing import Framer
+from .server_core import ServerCore, logger
 
 __all__ = ["MessageLoop", "Responder"]
-
-logger = logging.getLogger("netbasics")
 
 #: ``respond(message, peer)``: the reply to send back, or ``None`` for no reply.
 Responder = Callable[[bytes, Endpoint], Union[bytes, None]]
@@ -75,7 +70,7 @@ class _Conn:
 
     __slots__ = ("closing", "deadline", "events", "framer", "out", "peer", "sock")
 
-    def __init__(self, sock: socket.socket, peer: Endpoint, framer: Framer, deadline: float) -> None:
+    def __init__(self, sock: socket.socket, peer: object, framer: Framer, deadline: float) -> None:
         self.sock = sock
         self.peer = peer
         self.framer = framer
@@ -86,86 +81,116 @@ class _Conn:
 
 
 def _fresh_framer(framer: Framer) -> Framer:
-    """A framer configured like ``framer``, with nothing buffered (one per connection)."""
-    if isinstance(framer, LineFramer):
-        return LineFramer(framer.delimiter, framer.max_size)
-    return LengthPrefixFramer(framer.header_size, framer.max_size)
+    """A framer configured like ``framer``, with nothing buffered (one per connection).
+
+    Any framer works: a deep copy has its own buffers, whatever the class keeps them in,
+    and ``reset()`` drops a partial message the prototype may have held.
+    """
+    fresh = copy.deepcopy(framer)
+    fresh.reset()
+    return fresh
+
+
+def _inet_peer(address: object) -> object:
+    """The ``peer`` given to ``respond`` on TCP: the client's :class:`Endpoint`."""
+    assert isinstance(address, tuple)
+    return Endpoint.from_sockaddr(address)
 
 
 class MessageLoop:
-    """The message-mode engine of one :class:`~netbasics.TCPServer`.
+    """The message-mode engine of one server: ``respond(message, peer)`` for every message.
 
-    Made by ``TCPServer.for_messages`` before the server binds (so bad arguments leak no
-    socket); :meth:`run` is the server's serve loop and :meth:`stop` its ``stop()``.
+    Made before the server binds (so bad arguments leak no socket); the server core
+    calls :meth:`run` on its serving thread and :meth:`stop_requested`/:meth:`finish`
+    from ``stop()``. ``describe_peer`` turns an accepted address into the ``peer``
+    argument (an :class:`Endpoint` on TCP); ``nodelay`` sets ``TCP_NODELAY`` on each
+    accepted socket (TCP only).
     """
 
-    def __init__(self, respond: Responder, framer: Framer) -> None:
+    def __init__(
+        self,
+        respond: Callable[[bytes, Endpoint], Union[bytes, None]],
+        framer: Framer,
+        max_connections: int,
+        idle_timeout: float | None,
+        *,
+        describe_peer: Callable[[object], object] = _inet_peer,
+        nodelay: bool = True,
+    ) -> None:
         if not callable(respond):
             raise TypeError(f"respond must be callable, got {quote(respond)}")
-        if not isinstance(framer, (LineFramer, LengthPrefixFramer)):
-            raise TypeError(f"framer must be a LineFramer or a LengthPrefixFramer, got {quote(framer)}")
-        self._respond = respond
+        missing = [name for name in ("feed", "encode", "reset") if not callable(getattr(framer, name, None))]
+        if missing or not hasattr(framer, "partial"):
+            raise TypeError(
+                f"framer must have feed(), encode(), reset() and partial (see netbasics.Framer), got {quote(framer)}"
+            )
+        self._respond: Callable[[bytes, object], Union[bytes, None]] = respond  # type: ignore[assignment]
         self._framer = framer
-        self._thread: threading.Thread | None = None
-        self._deadline = 0.0  # the grace deadline of stop(), set before _stopping
+        self._max = max_connections
+        self._idle_timeout = idle_timeout
+        self._describe_peer = describe_peer
+        self._nodelay = nodelay
+        self._active = 0
+        self._sel: selectors.BaseSelector | None = None
+        self._conns: set[_Conn] = set()
+        self._deadlines: OrderedDict[_Conn, None] | None = None
+        self._listening = False
+        self._listener: socket.socket | None = None
+        self._core: ServerCore | None = None
+        self._now = 0.0  # the loop's clock reading for the connections being accepted
         #: The most output bytes ever buffered for one connection (for tests of backpressure).
         self.peak_buffered = 0
 
-    # --- called from other threads -------------------------------------------------
+    @property
+    def active(self) -> int:
+        """Connections open right now."""
+        return self._active
 
-    def stop(self, server: TCPServer, deadline: float, hard_deadline: float) -> None:
-        """``server.stop()`` in message mode: signal the loop, then wait for it until ``hard_deadline``."""
-        with server._lock:
-            self._deadline = min(self._deadline, deadline) if server._stopping else deadline
-            server._stopping = True
-            server._cond.notify_all()
-        server._wake()
-        loop_thread = self._thread
-        if loop_thread is threading.current_thread():
-            pass  # stop() from respond(): the loop shuts down once respond() returns
-        elif server._serving:
-            if server._accept_thread is not None:
-                server._accept_thread.join(max(0.0, hard_deadline - _monotonic()))
-            else:
-                server._loop_done.wait(max(0.0, hard_deadline - _monotonic()))
-            if not server._loop_done.is_set():
-                logger.warning("%s: respond() still running after stop(); connections close when it returns", server)
-        else:
-            server._close_listener()
-        if not server._serving or server._loop_done.is_set():
-            server._close_fds()  # else serve_forever() closes them as it returns
+    # --- called by stop() -----------------------------------------------------------
+
+    def stop_requested(self, core: ServerCore) -> None:
+        """Nothing to do: the loop sees ``core.stopping`` once the core's wake-up pipe wakes it."""
+
+    def finish(self, core: ServerCore, deadline: float, hard_deadline: float) -> None:
+        """The loop drains and closes connections itself (until ``core.deadline``); report if it is stuck."""
+        if core.on_loop_thread():
+            return  # stop() from respond(): the loop shuts down once respond() returns
+        if self._sel is not None:  # still running after the core waited for it
+            logger.warning("%s: respond() still running after stop(); connections close when it returns", core)
 
     # --- the loop ------------------------------------------------------------------
 
-    def run(self, server: TCPServer) -> None:
-        """Serve until the server is stopping, then shut down (called by ``serve_forever``)."""
-        self._thread = threading.current_thread()
-        sel = selectors.DefaultSelector()
-        conns: set[_Conn] = set()
+    def run(self, core: ServerCore) -> None:
+        """Serve until the server is stopping, then shut down (the core's serving loop)."""
+        sel = self._sel = selectors.DefaultSelector()
+        self._listener = core.sock
+        self._core = core
+        self._deadlines = OrderedDict() if self._idle_timeout is not None else None
         try:
-            self._serve(server, sel, conns)
+            self._serve(core, sel)
         finally:
-            for conn in list(conns):
+            for conn in list(self._conns):
                 if conn.out:
-                    logger.info("%s: closing connection from %s at shutdown", server, conn.peer)
-                self._close(server, sel, conns, None, conn)
+                    logger.info("%s: closing connection from %s at shutdown", core, conn.peer)
+                self._close(conn)
             sel.close()
+            self._sel = None
 
-    def _serve(self, server: TCPServer, sel: selectors.BaseSelector, conns: set[_Conn]) -> None:
-        listener = server._listener
-        wake_r = server._wake_r
-        idle = server._idle_timeout or 0.0
-        limit = server._max
+    def _serve(self, core: ServerCore, sel: selectors.BaseSelector) -> None:
+        listener = core.sock
+        wake_r = core.wake_r
+        idle = self._idle_timeout or 0.0
+        limit = self._max
+        conns = self._conns
+        deadlines = self._deadlines
         respond = self._respond
-        prototype = self._framer
-        deadlines: OrderedDict[_Conn, None] | None = OrderedDict() if server._idle_timeout is not None else None
         sel.register(listener, _READ, None)
         sel.register(wake_r, _READ, wake_r)
-        listening = True
-        backoff = AcceptBackoff(server, logger)
+        self._listening = True
+        backoff = core.backoff
         resume_at = 0.0  # when accepting starts again after running out of descriptors
         select = sel.select
-        while not server._stopping:
+        while not core.stopping:
             timeout: float | None = None
             if deadlines:
                 timeout = max(0.0, next(iter(deadlines)).deadline - _monotonic())
@@ -180,67 +205,58 @@ class MessageLoop:
                     if not conn.events:
                         continue  # closed earlier in this batch
                     if mask & _WRITE:
-                        self._flush(server, sel, conns, deadlines, conn)
+                        self._flush(core, conn)
                     if mask & _READ and conn.events & _READ:
-                        self._receive(server, sel, conns, deadlines, conn, respond, now, idle)
+                        self._receive(core, conn, respond, now, idle)
                 elif conn is None:
                     # The listener: accept what fits under max_connections.
-                    free = limit - len(conns)
-                    while free > 0:
-                        try:
-                            sock, addr = listener.accept()
-                        except (BlockingIOError, InterruptedError):
-                            break
-                        except OSError as exc:
-                            if backoff.failed(exc):
-                                resume_at = now + backoff.delay
-                                sel.unregister(listener)
-                                listening = False
-                            break
-                        backoff.succeeded()
-                        self._add(server, sel, conns, deadlines, sock, addr, prototype, now, idle)
-                        free -= 1
-                    if listening and len(conns) >= limit:
-                        sel.unregister(listener)  # at capacity: new clients wait in the backlog
-                        listening = False
+                    self._now = now
+                    if core.accept(limit - len(conns), self._add):
+                        resume_at = now + backoff.delay
+                        self._pause_listening()
+                    if len(conns) >= limit:
+                        self._pause_listening()  # at capacity: new clients wait in the backlog
                 else:
-                    try:
-                        os.read(wake_r, 512)
-                    except OSError:  # pragma: no cover - the pipe is ours and readable
-                        pass
+                    core.drain_wake()
             if deadlines:
                 while deadlines:
                     conn = next(iter(deadlines))
                     if conn.deadline > now:
                         break
-                    logger.debug(
-                        "%s: connection from %s ended: no complete message within %g s", server, conn.peer, idle
-                    )
-                    self._close(server, sel, conns, deadlines, conn)
+                    logger.debug("%s: connection from %s ended: no complete message within %g s", core, conn.peer, idle)
+                    self._close(conn)
             if resume_at and now >= resume_at:
                 resume_at = 0.0
-            if not listening and not resume_at and len(conns) < limit and not server._stopping:
+            if not self._listening and not resume_at and len(conns) < limit and not core.stopping:
                 sel.register(listener, _READ, None)
-                listening = True
-        # Shutting down: no new clients, nothing more read; replies already made may drain.
-        if listening:
-            sel.unregister(listener)
-        server._close_listener()
+                self._listening = True
+        self._shut_down(core, sel)
+
+    def _pause_listening(self) -> None:
+        if self._listening and self._sel is not None and self._listener is not None:
+            self._sel.unregister(self._listener)
+            self._listening = False
+
+    def _shut_down(self, core: ServerCore, sel: selectors.BaseSelector) -> None:
+        """No new clients, nothing more read; replies already made may drain until the grace deadline."""
+        self._pause_listening()
+        core.close_socket()
+        conns = self._conns
         for conn in list(conns):
             conn.closing = True
             if conn.out:
-                self._set_events(sel, conn, _WRITE)
+                self._set_events(conn, _WRITE)
             else:
-                self._linger(server, sel, conns, deadlines, conn)
+                self._linger(core, conn)
         while conns:
-            remaining = self._deadline - _monotonic()
+            remaining = core.deadline - _monotonic()
             if remaining <= 0:
                 break
-            for key, mask in select(remaining):
+            for key, mask in sel.select(remaining):
                 conn = key.data
                 if conn.__class__ is _Conn:
                     if mask & _WRITE and conn.events & _WRITE:
-                        self._flush(server, sel, conns, deadlines, conn)
+                        self._flush(core, conn)
                     elif mask & _READ and conn.events & _READ:
                         # Lingering: discard what the client still sends until it closes.
                         try:
@@ -250,52 +266,37 @@ class MessageLoop:
                         except OSError:
                             more = b""
                         if not more:
-                            self._close(server, sel, conns, deadlines, conn)
-                elif conn is wake_r:
-                    try:
-                        os.read(wake_r, 512)
-                    except OSError:  # pragma: no cover
-                        pass
+                            self._close(conn)
+                elif conn is not None:
+                    core.drain_wake()
         # What is left is closed by run(), with a log record each.
 
     # --- per connection ------------------------------------------------------------
 
-    def _add(
-        self,
-        server: TCPServer,
-        sel: selectors.BaseSelector,
-        conns: set[_Conn],
-        deadlines: OrderedDict[_Conn, None] | None,
-        sock: socket.socket,
-        addr: tuple[object, ...],
-        prototype: Framer,
-        now: float,
-        idle: float,
-    ) -> None:
+    def _add(self, sock: socket.socket, address: object) -> None:
+        assert self._sel is not None
         try:
             sock.setblocking(False)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            peer = Endpoint.from_sockaddr(addr)
-            conn = _Conn(sock, peer, _fresh_framer(prototype), now + idle)
-            sel.register(sock, _READ, conn)
+            if self._nodelay:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            peer = self._describe_peer(address)
+            conn = _Conn(sock, peer, _fresh_framer(self._framer), self._now + (self._idle_timeout or 0.0))
+            self._sel.register(sock, _READ, conn)
         except (OSError, ValueError) as exc:
             # The client may already have reset; a stray sockaddr form is no reason to crash.
             sock.close()
-            logger.debug("%s: closed connection from %r at once: %s", server, addr, exc)
+            logger.debug("%s: closed connection from %r at once: %s", self._core, address, exc)
             return
-        conns.add(conn)
-        server._active = len(conns)
-        if deadlines is not None:
-            deadlines[conn] = None
+        self._conns.add(conn)
+        self._active = len(self._conns)
+        if self._deadlines is not None:
+            self._deadlines[conn] = None
 
     def _receive(
         self,
-        server: TCPServer,
-        sel: selectors.BaseSelector,
-        conns: set[_Conn],
-        deadlines: OrderedDict[_Conn, None] | None,
+        core: ServerCore,
         conn: _Conn,
-        respond: Responder,
+        respond: Callable[[bytes, object], Union[bytes, None]],
         now: float,
         idle: float,
     ) -> None:
@@ -304,28 +305,29 @@ class MessageLoop:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            logger.debug("%s: connection from %s ended: %s", server, conn.peer, exc)
-            self._close(server, sel, conns, deadlines, conn)
+            logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
+            self._close(conn)
             return
         if not data:
-            if conn.framer.buffered:
-                logger.debug("%s: connection from %s closed in the middle of a message", server, conn.peer)
+            if conn.framer.partial:
+                logger.debug("%s: connection from %s closed in the middle of a message", core, conn.peer)
             if conn.out:
                 # Half-closed by the client (e.g. nc after its input ends): send the replies first.
                 conn.closing = True
-                self._set_events(sel, conn, _WRITE)
+                self._set_events(conn, _WRITE)
             else:
-                self._close(server, sel, conns, deadlines, conn)
+                self._close(conn)
             return
         framer = conn.framer
         try:
             messages = framer.feed(data)
         except FrameTooLarge as exc:
-            logger.warning("%s: closed connection from %s: %s", server, conn.peer, exc)
-            self._close(server, sel, conns, deadlines, conn)
+            logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
+            self._close(conn)
             return
         if not messages:
             return
+        deadlines = self._deadlines
         if deadlines is not None:
             conn.deadline = now + idle
             deadlines.move_to_end(conn)
@@ -347,8 +349,8 @@ class MessageLoop:
                     return
                 out = b"".join(replies)
         except Exception:
-            logger.exception("%s: respond() failed for connection from %s", server, peer)
-            self._close(server, sel, conns, deadlines, conn)
+            logger.exception("%s: respond() failed for connection from %s", core, peer)
+            self._close(conn)
             return
         if not conn.events:
             return  # closed while respond() ran
@@ -360,56 +362,42 @@ class MessageLoop:
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:
-                logger.debug("%s: connection from %s ended: %s", server, peer, exc)
-                self._close(server, sel, conns, deadlines, conn)
+                logger.debug("%s: connection from %s ended: %s", core, peer, exc)
+                self._close(conn)
                 return
             if sent == len(out):
                 return
             conn.out += memoryview(out)[sent:]
-            self._set_events(sel, conn, _READ | _WRITE)
+            self._set_events(conn, _READ | _WRITE)
         size = len(conn.out)
         if size > self.peak_buffered:
             self.peak_buffered = size
         if size >= _HIGH_WATER:
-            self._set_events(sel, conn, _WRITE)  # backpressure: read no more until it drains
+            self._set_events(conn, _WRITE)  # backpressure: read no more until it drains
 
-    def _flush(
-        self,
-        server: TCPServer,
-        sel: selectors.BaseSelector,
-        conns: set[_Conn],
-        deadlines: OrderedDict[_Conn, None] | None,
-        conn: _Conn,
-    ) -> None:
+    def _flush(self, core: ServerCore, conn: _Conn) -> None:
         out = conn.out
         try:
             sent = conn.sock.send(out, _SEND_FLAGS)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            logger.debug("%s: connection from %s ended: %s", server, conn.peer, exc)
-            self._close(server, sel, conns, deadlines, conn)
+            logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
+            self._close(conn)
             return
         del out[:sent]
         if conn.closing:
             if not out:
-                if server._stopping:
-                    self._linger(server, sel, conns, deadlines, conn)
+                if core.stopping:
+                    self._linger(core, conn)
                 else:
-                    self._close(server, sel, conns, deadlines, conn)
+                    self._close(conn)
         elif not out:
-            self._set_events(sel, conn, _READ)
+            self._set_events(conn, _READ)
         elif len(out) < _LOW_WATER and not conn.events & _READ:
-            self._set_events(sel, conn, _READ | _WRITE)
+            self._set_events(conn, _READ | _WRITE)
 
-    def _linger(
-        self,
-        server: TCPServer,
-        sel: selectors.BaseSelector,
-        conn_set: set[_Conn],
-        deadlines: OrderedDict[_Conn, None] | None,
-        conn: _Conn,
-    ) -> None:
+    def _linger(self, core: ServerCore, conn: _Conn) -> None:
         """At shutdown, end the stream after the last reply; close once the client stops sending.
 
         Closing a socket with unread input (or receiving input after the close) makes the
@@ -426,33 +414,28 @@ class MessageLoop:
         except OSError:
             more = b""
         if more:
-            self._set_events(sel, conn, _READ)
+            self._set_events(conn, _READ)
         else:
-            logger.debug("%s: closing connection from %s at shutdown", server, conn.peer)
-            self._close(server, sel, conn_set, deadlines, conn)
+            logger.debug("%s: closing connection from %s at shutdown", core, conn.peer)
+            self._close(conn)
 
-    @staticmethod
-    def _set_events(sel: selectors.BaseSelector, conn: _Conn, events: int) -> None:
+    def _set_events(self, conn: _Conn, events: int) -> None:
         if events != conn.events:
-            sel.modify(conn.sock, events, conn)
+            assert self._sel is not None
+            self._sel.modify(conn.sock, events, conn)
             conn.events = events
 
-    @staticmethod
-    def _close(
-        server: TCPServer,
-        sel: selectors.BaseSelector,
-        conns: set[_Conn],
-        deadlines: OrderedDict[_Conn, None] | None,
-        conn: _Conn,
-    ) -> None:
+    def _close(self, conn: _Conn) -> None:
+        conns = self._conns
         if conn not in conns:
             return
         conns.discard(conn)
-        server._active = len(conns)
-        if deadlines is not None:
-            deadlines.pop(conn, None)
+        self._active = len(conns)
+        if self._deadlines is not None:
+            self._deadlines.pop(conn, None)
         try:
-            sel.unregister(conn.sock)
+            assert self._sel is not None
+            self._sel.unregister(conn.sock)
         except (KeyError, ValueError):  # pragma: no cover - registered until here
             pass
         conn.sock.close()

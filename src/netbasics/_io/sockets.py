@@ -9,19 +9,26 @@ into a netbasics error in exactly one function, :func:`translate_os_error`, chai
 
 from __future__ import annotations
 
+import enum
 import errno
 import logging
 import socket
 import struct
-from typing import Final
+from typing import Final, Union
 
 from ..endpoints import Endpoint
-from ..errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, NetTimeoutError, ResolveError
+from ..errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, NetTimeoutError, ResolveError, quote
 
 __all__ = [
     "DEFAULT_BACKLOG",
+    "DEFAULT_TIMEOUT",
+    "FOREVER",
+    "MIN_WAIT",
     "AcceptBackoff",
+    "DefaultTimeout",
+    "Timeout",
     "bind_socket",
+    "check_timeout",
     "connect_failure",
     "family_number",
     "family_of",
@@ -63,6 +70,40 @@ DEFAULT_BACKLOG: Final = 4096
 # struct timeval for SO_RCVTIMEO/SO_SNDTIMEO: (time_t seconds, suseconds_t microseconds),
 # two native longs on Linux and the BSDs (macOS pads a 32-bit tv_usec to the same size).
 _TIMEVAL: Final = struct.Struct("@ll")
+
+#: The shortest kernel timeout (1 µs); an SO_RCVTIMEO of 0 would mean "wait forever".
+MIN_WAIT: Final = 1e-6
+#: Timeouts above this (about 31 years) mean "no timeout" (a timeval cannot hold inf).
+FOREVER: Final = 1e9
+
+
+class DefaultTimeout(enum.Enum):
+    """Marker for "use the connection's default timeout"."""
+
+    TIMEOUT = "the connection's default timeout"
+
+
+#: The default of every per-call ``timeout=`` of a connection: its own default timeout.
+DEFAULT_TIMEOUT: Final = DefaultTimeout.TIMEOUT
+#: A per-call timeout: seconds, ``None`` for no limit, or omitted for the connection's default.
+Timeout = Union[float, None, DefaultTimeout]
+
+
+def check_timeout(timeout: object, what: str = "timeout") -> float | None:
+    """``timeout`` as float seconds, or ``None`` for no limit; the one check of every timeout argument.
+
+    A wrong type (text, a bool) is a ``TypeError``, a negative or NaN value a ``ValueError``;
+    values above :data:`FOREVER` (``inf`` included) mean no limit.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"{what} must be seconds (int or float) or None, got {quote(timeout)}")
+    if timeout != timeout or timeout < 0:
+        raise ValueError(f"{what} must be >= 0 seconds, got {timeout!r}")
+    if timeout > FOREVER:
+        return None
+    return float(timeout)
 
 
 def family_number(family: int | None) -> int | None:

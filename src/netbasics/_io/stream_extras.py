@@ -9,37 +9,27 @@ already read, and bytes read ahead for the file stay in the connection for its n
 
 from __future__ import annotations
 
-import enum
 import errno
 import io
 import os
 import socket
 import time
-from typing import TYPE_CHECKING, Final, Literal, Union, overload
+from typing import TYPE_CHECKING, Final, Literal, overload
 
 from ..errors import ConnectionClosed, NetTimeoutError, quote
 from ..unix_addresses import PeerCredentials
+from .sockets import DEFAULT_TIMEOUT, MIN_WAIT, Timeout
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 from .unix_sockets import peer_credentials
 
-
-class _Default(enum.Enum):
-    """Marker for "use the connection's default timeout"."""
-
-    TIMEOUT = "the connection's default timeout"
-
-
-_DEFAULT: Final = _Default.TIMEOUT
-#: A per-call timeout: seconds, ``None`` for no limit, or omitted for the connection's default.
-Timeout = Union[float, None, _Default]
+_DEFAULT: Final = DEFAULT_TIMEOUT
 
 __all__ = ["StreamExtras"]
 
 _CHUNK: Final = 65536
-# The shortest kernel timeout (1 µs); SO_RCVTIMEO of 0 would mean "wait forever".
-_MIN_WAIT: Final = 1e-6
+_MIN_WAIT: Final = MIN_WAIT
 # Bytes os.sendfile is asked for per call: the deadline is re-armed between calls, since
 # the kernel's send timeout bounds each internal step of a call, not the whole call.
 _SENDFILE_CHUNK: Final = 8 * 1024 * 1024
@@ -80,7 +70,7 @@ class StreamExtras:
         _closed: bool
 
         def _recv_once(self, size: int, timeout: float | None, start: float, first: bool = True) -> bytes: ...
-        def _resolve_timeout(self, timeout: float | None) -> float | None: ...
+        def _resolve_timeout(self, timeout: Timeout) -> float | None: ...
         def _set_rcvtimeo(self, seconds: float) -> None: ...
         def _set_sndtimeo(self, seconds: float) -> None: ...
         def _error(self, exc: OSError, operation: str, timeout: float | None) -> BaseException: ...
@@ -121,7 +111,7 @@ class StreamExtras:
             view[:k] = buf[:k]
             del buf[:k]
             return k
-        t = self._call_timeout(timeout)
+        t = self._resolve_timeout(timeout)
         self._arm_recv(t, 0.0, True)
         try:
             return self._sock.recv_into(view, n)
@@ -145,7 +135,7 @@ class StreamExtras:
             del buf[:got]
         if got == n:
             return
-        t = self._call_timeout(timeout)
+        t = self._resolve_timeout(timeout)
         start = 0.0 if t is None else _monotonic()
         first = True
         sock = self._sock
@@ -188,7 +178,7 @@ class StreamExtras:
             raise ValueError(f"offset must be an int >= 0, got {quote(offset)}")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
             raise ValueError(f"count must be None or an int >= 0, got {quote(count)}")
-        t = self._call_timeout(timeout)
+        t = self._resolve_timeout(timeout)
         start = _monotonic()
         fd = _fileno(file)
         total = 0
@@ -348,9 +338,6 @@ class StreamExtras:
         return io.TextIOWrapper(raw, encoding=encoding or "utf-8", errors=errors, newline=newline)
 
     # --- helpers --------------------------------------------------------------------
-
-    def _call_timeout(self, timeout: Timeout) -> float | None:
-        return self._timeout if timeout is _DEFAULT else self._resolve_timeout(timeout)
 
     def _arm_recv(self, timeout: float | None, start: float, first: bool) -> None:
         """Set SO_RCVTIMEO for one read of a call whose deadline is ``start + timeout`` (as ``_recv_once`` does)."""

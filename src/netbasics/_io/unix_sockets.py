@@ -40,6 +40,7 @@ __all__ = [
     "connect_unix_socket",
     "peer_credentials",
     "remove_socket_file",
+    "unix_name",
 ]
 
 #: (st_dev, st_ino) of the socket file a server created.
@@ -280,6 +281,11 @@ def _connect_error(exc: OSError, address: UnixAddress, timeout: float | None) ->
     err = ConnectError(f"connect to {address} failed: {reason}")
     err.errno = exc.errno
     return err
+
+
+def unix_name(sock: socket.socket, peer: bool = False) -> UnixAddress:
+    """The address an ``AF_UNIX`` socket is bound to (``peer=True``: the address of its peer)."""
+    return UnixAddress.from_sockaddr(sock.getpeername() if peer else sock.getsockname())
 
 
 def peer_credentials(sock: socket.socket) -> PeerCredentials:

@@ -1,0 +1,620 @@
+"""Stream connections: :class:`StreamConnection` and the TCP client :func:`connect_tcp`.
+
+A :class:`StreamConnection` wraps any connected stream socket (TCP, or a Unix-domain
+stream socket) with deadlines, exact reads, delimited reads and framing. It is what
+:func:`connect_tcp` returns and what a server hands its handler.
+
+Blocking and typed. Every blocking call has a timeout: the connection's default
+(``timeout=`` when it is made) or the ``timeout=`` of the call, a deadline for the whole
+call (``recv_exactly(1000, timeout=2)`` returns 1000 bytes within 2 s or raises, however
+slowly they trickle in). Timeouts are enforced by the kernel (``SO_RCVTIMEO``/
+``SO_SNDTIMEO`` on a blocking socket), which costs no system call per read, unlike Python
+socket timeouts (a ``poll()`` before each ``recv``).
+
+Errors are netbasics errors, translated from ``OSError`` in one place
+(``translate_os_error``): :class:`ConnectError` and :class:`NetTimeoutError` when
+connecting, :class:`ConnectionClosed` (with ``.partial``) when the peer goes away,
+:class:`NetTimeoutError` when a deadline passes, :class:`FrameTooLarge` when a message is
+over its limit.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import time
+from collections import deque
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Final, Union
+
+from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
+from ._io.sockets import (
+    DEFAULT_TIMEOUT,
+    MIN_WAIT,
+    Timeout,
+    check_timeout,
+    local_endpoint,
+    remote_endpoint,
+    set_io_timeout,
+    set_keepalive,
+    translate_os_error,
+)
+from ._io.stream_extras import StreamExtras
+from ._io.unix_sockets import unix_name
+from .addresses import IPv4Address, IPv6Address
+from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
+from .errors import ConnectError, ConnectionClosed, EndpointError, FrameTooLarge, NetTimeoutError, quote
+from .framing import Framer
+from .resolver import resolve
+from .safety import DestinationPolicy, check_destination, resolve_safe
+from .unix_addresses import UnixAddress
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "StreamConnection",
+    "Timeout",
+    "connect_tcp",
+    "port_open",
+]
+
+#: Seconds ``connect_tcp()`` waits for the whole Happy Eyeballs race by default.
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+#: Bytes asked of the kernel per read.
+_CHUNK: Final = 65536
+# MSG_NOSIGNAL: a send to a reset peer fails with EPIPE instead of killing the process
+# with SIGPIPE (Python ignores SIGPIPE, but an embedding application may not).
+_SEND_FLAGS: Final = getattr(socket, "MSG_NOSIGNAL", 0)
+_SO_RCVTIMEO: Final = socket.SO_RCVTIMEO
+_SO_SNDTIMEO: Final = socket.SO_SNDTIMEO
+_monotonic = time.monotonic
+_INET: Final = (socket.AF_INET, socket.AF_INET6)
+_MIN_WAIT: Final = MIN_WAIT
+
+
+_DEFAULT: Final = DEFAULT_TIMEOUT
+SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
+
+
+def _stream_closed(what: str, partial: bytes = b"") -> ConnectionClosed:
+    return ConnectionClosed(what, partial=partial)
+
+
+class StreamConnection(StreamExtras):
+    """A connected byte stream (TCP or Unix-domain) with deadlines, exact reads, delimited reads and framing.
+
+    Made by :func:`connect_tcp` or handed to a :class:`TCPServer` handler; wrapping a
+    connected ``socket.socket`` yourself also works. A context manager: leaving the
+    block closes it.
+
+    * ``timeout`` is the default for every call, in seconds (``None``: no limit); each
+      call also takes its own ``timeout=``. A timeout is a deadline for the whole call
+      and raises :class:`NetTimeoutError`; data already received stays buffered.
+    * ``TCP_NODELAY`` is on unless ``nodelay=False``: small messages leave at once.
+    * ``keepalive=True`` (or seconds of idleness before probing) turns on TCP keepalive.
+
+    When the peer closes mid-message, ``recv_exactly``, ``recv_until``, ``recv_message``
+    and the iterators raise :class:`ConnectionClosed` with the bytes received so far in
+    ``.partial``; plain :meth:`recv` returns ``b""`` at the end of the stream.
+
+    One thread may read while another writes; two threads must not read (or write) at
+    the same time.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_buf",
+        "_closed",
+        "_framer",
+        "_local",
+        "_messages",
+        "_peer",
+        "_rcvtimeo",
+        "_remote",
+        "_sndtimeo",
+        "_sock",
+        "_timeout",
+    )
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        timeout: float | None = None,
+        nodelay: bool = True,
+        keepalive: bool | float = False,
+        remote: Endpoint | None = None,
+    ) -> None:
+        if sock.type != socket.SOCK_STREAM:
+            raise ValueError(f"StreamConnection needs a SOCK_STREAM socket, got {sock.type!r}")
+        if sock.gettimeout() is not None:
+            sock.settimeout(None)  # timeouts are SO_RCVTIMEO/SO_SNDTIMEO, see the module docs
+        self._sock = sock
+        self._timeout = check_timeout(timeout)
+        self._buf = bytearray()
+        self._closed = False
+        self._rcvtimeo = 0.0
+        self._sndtimeo = 0.0
+        self._local: Endpoint | UnixAddress | None = None
+        self._remote: Endpoint | UnixAddress | None = remote
+        self._peer: tuple[object, ...] | None = None
+        self._framer: Framer | None = None
+        self._messages: deque[bytes] = deque()
+        try:
+            # TCP options only on TCP: the class also wraps Unix-domain stream sockets.
+            tcp = sock.family in _INET
+            if nodelay and tcp:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if keepalive is not False and tcp:
+                idle = 60.0 if keepalive is True else float(keepalive)
+                set_keepalive(sock, idle=idle)
+        except OSError as exc:
+            raise translate_os_error(exc, "setsockopt", self._remote) from exc
+
+    @classmethod
+    def _accepted(cls, sock: socket.socket, peer: object, timeout: float | None) -> StreamConnection:
+        """A connection for a socket a server accepted from ``peer`` (the address ``accept()`` gave)."""
+        sock.setblocking(True)  # BSDs hand out accepted sockets non-blocking like the listener
+        conn = cls(sock, timeout=timeout)
+        if isinstance(peer, tuple):  # an IP peer; a Unix-domain peer's address is text
+            conn._peer = peer
+        return conn
+
+    # --- properties -----------------------------------------------------------------
+
+    @property
+    def socket(self) -> socket.socket:
+        """The underlying socket, for options this class does not cover. Do not read from it directly."""
+        return self._sock
+
+    @property
+    def local(self) -> Endpoint | UnixAddress:
+        """The local endpoint (address and port this side uses); a :class:`UnixAddress` on a Unix-domain connection."""
+        if self._local is None:
+            try:
+                self._local = local_endpoint(self._sock) if self._sock.family in _INET else unix_name(self._sock)
+            except OSError as exc:
+                raise self._error(exc, "getsockname", None) from exc
+        return self._local
+
+    @property
+    def remote(self) -> Endpoint | UnixAddress:
+        """The peer's endpoint; a :class:`UnixAddress` on a Unix-domain connection (unnamed for most clients)."""
+        if self._remote is None:
+            if self._peer is not None:
+                self._remote = Endpoint.from_sockaddr(self._peer)
+            else:
+                try:
+                    sock = self._sock
+                    self._remote = remote_endpoint(sock) if sock.family in _INET else unix_name(sock, peer=True)
+                except OSError as exc:
+                    raise self._error(exc, "getpeername", None) from exc
+        return self._remote
+
+    @property
+    def timeout(self) -> float | None:
+        """The default timeout of every call, in seconds; ``None`` for no limit. Settable."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout = check_timeout(value)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    def fileno(self) -> int:
+        """The socket's file descriptor (-1 once closed), for ``select``/``selectors``."""
+        return self._sock.fileno()
+
+    # --- errors and timeouts ----------------------------------------------------------
+
+    def _where(self) -> object:
+        try:
+            remote = self.remote
+            if isinstance(remote, UnixAddress) and remote.is_unnamed:
+                return f"the peer on {self.local}"  # a Unix client that did not bind: name the server's side
+            return remote
+        except Exception:
+            return "peer"
+
+    def _error(self, exc: OSError, operation: str, timeout: float | None) -> BaseException:
+        if self._closed or exc.errno == errno.EBADF:
+            return ConnectionClosed(f"{operation}: the connection was closed on this side")
+        target = self._where() if operation not in ("getsockname", "getpeername") else None
+        return translate_os_error(exc, operation, target, timeout)
+
+    def _timed_out(self, operation: str, timeout: float) -> NetTimeoutError:
+        return NetTimeoutError(f"{operation} {self._where()}: timed out after {timeout:g} s")
+
+    def _set_rcvtimeo(self, seconds: float) -> None:
+        try:
+            set_io_timeout(self._sock, _SO_RCVTIMEO, seconds)
+        except OSError as exc:
+            raise self._error(exc, "setsockopt", None) from exc
+        self._rcvtimeo = seconds
+
+    def _set_sndtimeo(self, seconds: float) -> None:
+        try:
+            set_io_timeout(self._sock, _SO_SNDTIMEO, seconds)
+        except OSError as exc:
+            raise self._error(exc, "setsockopt", None) from exc
+        self._sndtimeo = seconds
+
+    def _recv_once(self, size: int, timeout: float | None, start: float, first: bool = True) -> bytes:
+        """One ``recv`` that respects the deadline ``start + timeout`` of the whole call."""
+        if timeout is None:
+            if self._rcvtimeo:
+                self._set_rcvtimeo(0.0)
+        else:
+            # The first read of a call gets the whole timeout, which is what SO_RCVTIMEO
+            # already holds in the common case: no system call. Later reads get the rest.
+            want = timeout if first else timeout - (_monotonic() - start)
+            if want <= 0:
+                if not first:
+                    raise self._timed_out("recv from", timeout)
+                want = _MIN_WAIT  # timeout=0: take only what has already arrived
+            if want != self._rcvtimeo:
+                self._set_rcvtimeo(want)
+        try:
+            return self._sock.recv(size)
+        except OSError as exc:
+            # timeout=0 waited the 1 µs SO_RCVTIMEO minimum: that EAGAIN is a timeout too.
+            raise self._error(exc, "recv from", timeout if timeout != 0 else _MIN_WAIT) from exc
+
+    def _resolve_timeout(self, timeout: Timeout) -> float | None:
+        if timeout is _DEFAULT:
+            return self._timeout
+        return check_timeout(timeout)
+
+    # --- reading --------------------------------------------------------------------
+
+    def recv(self, max_bytes: int = _CHUNK, *, timeout: Timeout = _DEFAULT) -> bytes:
+        """Up to ``max_bytes`` bytes, as soon as any are available; ``b""`` at the end of the stream.
+
+        Raises :class:`NetTimeoutError` if nothing arrives in time, :class:`ConnectionClosed`
+        if the peer reset the connection.
+        """
+        buf = self._buf
+        if buf:
+            data = bytes(buf[:max_bytes])
+            del buf[:max_bytes]
+            return data
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
+        return self._recv_once(max_bytes, self._timeout if timeout is _DEFAULT else check_timeout(timeout), 0.0)
+
+    def recv_exactly(self, n: int, *, timeout: Timeout = _DEFAULT) -> bytes:
+        """Exactly ``n`` bytes.
+
+        Raises :class:`ConnectionClosed` (``.partial`` holds what arrived) if the stream
+        ends first, :class:`NetTimeoutError` if the deadline passes first (what arrived
+        stays buffered for the next read).
+        """
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        buf = self._buf
+        if len(buf) >= n:
+            data = bytes(buf[:n])
+            del buf[:n]
+            return data
+        t = self._resolve_timeout(timeout)
+        start = 0.0 if t is None else _monotonic()
+        first = True
+        while True:
+            chunk = self._recv_once(max(n - len(buf), _CHUNK), t, start, first)
+            first = False
+            if not chunk:
+                partial = bytes(buf)
+                buf.clear()
+                raise _stream_closed(
+                    f"recv_exactly: {self._where()} closed the connection after {len(partial)} of {n} bytes", partial
+                )
+            if not buf and len(chunk) == n:
+                return chunk
+            buf += chunk
+            if len(buf) >= n:
+                data = bytes(buf[:n])
+                del buf[:n]
+                return data
+
+    def _recv_until(self, delimiter: bytes, max_size: int, t: float | None, eof_ok: bool) -> bytes | None:
+        if not delimiter:
+            raise ValueError("delimiter must not be empty")
+        buf = self._buf
+        dlen = len(delimiter)
+        limit = max_size + dlen
+        scan = 0
+        start = 0.0 if t is None else _monotonic()
+        first = True
+        while True:
+            end = buf.find(delimiter, scan, limit)
+            if end >= 0:
+                end += dlen
+                data = bytes(buf[:end])
+                del buf[:end]
+                return data
+            if len(buf) >= limit:
+                size = len(buf)
+                buf.clear()
+                raise FrameTooLarge(
+                    f"no delimiter {delimiter!r} within max_size={max_size} bytes from {self._where()} "
+                    f"({size} bytes buffered)"
+                )
+            scan = max(0, len(buf) - dlen + 1)
+            chunk = self._recv_once(_CHUNK, t, start, first)
+            first = False
+            if not chunk:
+                if eof_ok and not buf:
+                    return None
+                partial = bytes(buf)
+                buf.clear()
+                raise _stream_closed(
+                    f"{self._where()} closed the connection before delimiter {delimiter!r} "
+                    f"({len(partial)} bytes of an unfinished message)",
+                    partial,
+                )
+            buf += chunk
+
+    def recv_until(self, delimiter: bytes = b"\n", *, max_size: int = _CHUNK, timeout: Timeout = _DEFAULT) -> bytes:
+        """Bytes up to and including ``delimiter``.
+
+        Raises :class:`FrameTooLarge` when ``max_size`` bytes (delimiter not counted)
+        arrive without it, :class:`ConnectionClosed` (``.partial`` holds what arrived) when
+        the stream ends first, :class:`NetTimeoutError` when the deadline passes.
+        """
+        data = self._recv_until(delimiter, max_size, self._resolve_timeout(timeout), False)
+        assert data is not None
+        return data
+
+    def lines(
+        self, delimiter: bytes = b"\n", *, max_size: int = _CHUNK, timeout: Timeout = _DEFAULT
+    ) -> Iterator[bytes]:
+        """Iterate over lines, without their delimiter, until the peer closes the stream.
+
+        ``timeout`` applies to each line. A last line without a delimiter raises
+        :class:`ConnectionClosed` with it in ``.partial``. Iterating over the connection
+        itself is ``lines()``.
+        """
+        t = self._resolve_timeout(timeout)
+        dlen = len(delimiter)
+        while True:
+            line = self._recv_until(delimiter, max_size, t, True)
+            if line is None:
+                return
+            yield line[:-dlen]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.lines()
+
+    def _use_framer(self, framer: Framer) -> None:
+        if framer is not self._framer:
+            if self._messages or (self._framer is not None and self._framer.buffered):
+                raise ValueError("messages of another framer are still buffered on this connection")
+            self._framer = framer
+        if self._buf:
+            data = bytes(self._buf)
+            self._buf.clear()
+            self._messages.extend(framer.feed(data))
+
+    def _recv_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
+        self._use_framer(framer)
+        messages = self._messages
+        start = 0.0 if t is None or messages else _monotonic()
+        first = True
+        while not messages:
+            chunk = self._recv_once(_CHUNK, t, start, first)
+            first = False
+            if not chunk:
+                partial = framer.partial
+                if eof_ok and not partial:
+                    return None
+                framer.reset()
+                raise _stream_closed(
+                    f"{self._where()} closed the connection"
+                    + (f" in the middle of a message ({len(partial)} bytes)" if partial else ""),
+                    partial,
+                )
+            messages.extend(framer.feed(chunk))
+        return messages.popleft()
+
+    def recv_message(self, framer: Framer, *, timeout: Timeout = _DEFAULT) -> bytes:
+        """The next message according to ``framer`` (a :class:`LineFramer` or :class:`LengthPrefixFramer`).
+
+        Use the same framer object for every message of a connection: it keeps the
+        bytes of a message not yet complete. Raises :class:`FrameTooLarge` as soon as a
+        message is known to exceed the framer's ``max_size``, :class:`ConnectionClosed`
+        when the stream ends (``.partial`` holds an unfinished message).
+        """
+        message = self._recv_message(framer, self._resolve_timeout(timeout), False)
+        assert message is not None
+        return message
+
+    def messages(self, framer: Framer, *, timeout: Timeout = _DEFAULT) -> Iterator[bytes]:
+        """Iterate over messages according to ``framer`` until the peer closes the stream cleanly."""
+        t = self._resolve_timeout(timeout)
+        while True:
+            message = self._recv_message(framer, t, True)
+            if message is None:
+                return
+            yield message
+
+    # --- writing --------------------------------------------------------------------
+
+    def send_all(self, data: bytes | bytearray | memoryview, *, timeout: Timeout = _DEFAULT) -> None:
+        """Send every byte of ``data``, or raise.
+
+        Raises :class:`ConnectionClosed` if the peer reset the connection (never
+        SIGPIPE), :class:`NetTimeoutError` if the deadline passes first; then an unknown
+        part of ``data`` was sent.
+        """
+        t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
+        start = 0.0
+        if t is None:
+            if self._sndtimeo:
+                self._set_sndtimeo(0.0)
+        else:
+            start = _monotonic()
+            want = t or _MIN_WAIT  # timeout=0: only what fits in the send buffer now
+            if want != self._sndtimeo:
+                self._set_sndtimeo(want)
+        sock = self._sock
+        try:
+            sent = sock.send(data, _SEND_FLAGS)
+            total = data.nbytes if isinstance(data, memoryview) else len(data)
+            if sent == total:
+                return
+            view = memoryview(data).cast("B")
+            while sent < total:
+                if t is not None:
+                    remaining = t - (_monotonic() - start)
+                    if remaining <= 0:
+                        raise self._timed_out("send to", t)
+                    self._set_sndtimeo(remaining)
+                sent += sock.send(view[sent:], _SEND_FLAGS)
+        except OSError as exc:
+            raise self._error(exc, "send to", t if t != 0 else _MIN_WAIT) from exc
+
+    def send_message(self, message: bytes, framer: Framer, *, timeout: Timeout = _DEFAULT) -> None:
+        """Encode ``message`` with ``framer`` and send it; :class:`FrameTooLarge` above its ``max_size``."""
+        self.send_all(framer.encode(message), timeout=timeout)
+
+    # --- closing --------------------------------------------------------------------
+
+    def shutdown_write(self) -> None:
+        """Half-close: tell the peer no more data will come (it reads ``b""``); reading still works."""
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError as exc:
+            raise self._error(exc, "shutdown", None) from exc
+
+    def _abort(self) -> None:
+        """Shut the stream down both ways, waking any thread blocked in a read or write on it."""
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed or reset: nothing is blocked on it
+
+    def close(self) -> None:
+        """Close the connection (idempotent). Buffered, unread data is dropped."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self._sock.close()
+            except OSError:
+                pass  # close() reports a pending error of a dead connection; nothing to do
+
+    def __enter__(self) -> StreamConnection:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return "<StreamConnection closed>"
+        try:
+            return f"<StreamConnection {self.local} -> {self.remote}>"
+        except Exception:
+            return "<StreamConnection>"
+
+
+# --- clients ------------------------------------------------------------------------
+
+
+def _source_endpoint(source: SourceLike) -> Endpoint:
+    if isinstance(source, (IPv4Address, IPv6Address)):
+        return Endpoint(source, 0)
+    if isinstance(source, str) and not source.startswith("[") and source.count(":") != 1:
+        try:
+            return Endpoint(source, 0)  # a bare address: any port
+        except EndpointError:
+            pass
+    parsed = parse_endpoint(source)
+    if isinstance(parsed, HostPort):
+        raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
+    return parsed
+
+
+def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[object, list[Endpoint]]:
+    parsed = parse_endpoint(target)
+    if isinstance(parsed, Endpoint):
+        if policy is not None:
+            check_destination(parsed, policy=policy)
+        return parsed, [parsed]
+    if policy is not None:
+        # Resolve once and check every answer; the race below then uses exactly these
+        # endpoints, so a DNS answer that changes after the check is never used.
+        return parsed, resolve_safe(parsed, policy=policy)
+    return parsed, resolve(parsed)
+
+
+def connect_tcp(
+    target: EndpointLike,
+    *,
+    timeout: float | None = None,
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    source: SourceLike | None = None,
+    nodelay: bool = True,
+    keepalive: bool | float = False,
+    attempt_delay: float = ATTEMPT_DELAY,
+    policy: DestinationPolicy | None = None,
+) -> StreamConnection:
+    """Open a TCP connection to ``target``: an :class:`Endpoint`, ``(host, port)`` or ``"host:port"``.
+
+    A name is resolved (``localhost`` without DNS) and its addresses raced with Happy
+    Eyeballs (RFC 8305): families interleaved, a new attempt every ``attempt_delay``
+    seconds (250 ms) or as soon as one fails, the first to answer wins and the others
+    are closed. ``connect_timeout`` bounds the whole race; ``timeout`` becomes the
+    connection's default per-call timeout. ``source`` binds the local side (an address,
+    or an endpoint to fix the port too); only addresses of its family are tried.
+
+    With a ``policy`` (:class:`DestinationPolicy`), the destination is checked before any
+    packet is sent: a name is resolved once, refused if any answer is unsafe, and only
+    the checked addresses are connected to, which closes the DNS-rebinding window.
+    :class:`UnsafeDestination` is raised for a refused destination.
+
+    Raises :class:`ConnectError` (refused, unreachable) or :class:`NetTimeoutError`,
+    naming every address tried; :class:`ResolveError` if the name does not resolve;
+    :class:`EndpointError` for bad text.
+
+    >>> from netbasics import TCPServer, connect_tcp
+    >>> with TCPServer("127.0.0.1:0", lambda conn: conn.send_all(conn.recv())) as server:
+    ...     with connect_tcp(server.endpoint, timeout=5) as conn:
+    ...         conn.send_all(b"ping")
+    ...         conn.recv()
+    b'ping'
+    """
+    connect_timeout = check_timeout(connect_timeout)
+    shown, endpoints = _targets(target, policy)
+    src = None if source is None else _source_endpoint(source)
+    sock = open_tcp_socket(endpoints, target=shown, timeout=connect_timeout, source=src, delay=attempt_delay)
+    try:
+        return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def port_open(target: EndpointLike, timeout: float = 1.0) -> bool:
+    """True if something accepts TCP connections at ``target`` within ``timeout`` seconds (like ``nc -z``).
+
+    Refused, unreachable and timed-out connects give ``False``; a name that does not
+    resolve raises :class:`ResolveError` and bad text :class:`EndpointError`, since
+    those are mistakes rather than answers.
+
+    >>> from netbasics import TCPServer, port_open
+    >>> with TCPServer("127.0.0.1:0", lambda conn: None) as server:
+    ...     port_open(server.endpoint)
+    True
+    """
+    try:
+        conn = connect_tcp(target, connect_timeout=timeout)
+    except (ConnectError, NetTimeoutError):
+        return False
+    conn.close()
+    return True

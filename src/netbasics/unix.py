@@ -1,0 +1,669 @@
+"""Unix domain sockets: stream connections and datagrams between processes on one machine.
+
+The same API as TCP and UDP with a :class:`~netbasics.UnixAddress` where those take an
+IP endpoint: :func:`connect_unix` returns a :class:`~netbasics.StreamConnection` (deadlines,
+exact reads, framing, file objects, peer credentials); :func:`open_unix_datagram` a
+:class:`UnixDatagramSocket`.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from collections.abc import Callable, Collection
+from types import TracebackType
+from typing import Final, Union, cast
+
+from ._io.message_loop import MessageLoop
+from ._io.server_core import ServerCore, logger
+from ._io.sockets import DEFAULT_BACKLOG, translate_os_error
+from ._io.sockets import check_timeout as _check_timeout
+from ._io.threaded import ConnectionHandler, ThreadedEngine
+from ._io.unix_sockets import FileIdentity, bind_unix, connect_unix_socket, peer_credentials, remove_socket_file
+from .errors import ConnectError, DatagramTooLarge, EndpointError, NetbasicsError, quote
+from .framing import Framer
+from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
+from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, _check_max_connections, _StreamServer
+from .udp import Reply, _check_int, _DatagramEngine, _DatagramServer
+from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
+
+__all__ = [
+    "DEFAULT_MAX_UNIX_DATAGRAM",
+    "UnixDatagram",
+    "UnixDatagramHandler",
+    "UnixDatagramServer",
+    "UnixDatagramSocket",
+    "UnixResponder",
+    "UnixServer",
+    "connect_unix",
+    "open_unix_datagram",
+]
+
+#: Bytes a Unix datagram receive takes by default. Unix datagrams can be larger than
+#: UDP's (up to the socket's send buffer, about 200 KiB on Linux); raise ``max_bytes``
+#: for those.
+DEFAULT_MAX_UNIX_DATAGRAM: Final = 65536
+# The largest max_bytes accepted: well above any default socket buffer.
+_MAX_RECEIVE: Final = 16 * 1024 * 1024
+_AUTOBIND: Final = sys.platform.startswith("linux")
+BytesLike = Union[bytes, bytearray, memoryview]
+
+
+def connect_unix(
+    target: UnixAddressLike,
+    *,
+    timeout: float | None = None,
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+) -> StreamConnection:
+    """Connect to the Unix stream socket at ``target`` (``"unix:/run/app.sock"``, ``"unix:@name"``, a path object).
+
+    Returns the same :class:`StreamConnection` as :func:`connect_tcp`: ``timeout`` is its
+    default per-call timeout, and :attr:`~StreamConnection.peer_credentials` tells who
+    the server runs as. ``connect_timeout`` bounds the connect (it waits only when the
+    server's listen backlog is full).
+
+    Raises :class:`ConnectError` naming the address and why: no such socket file,
+    connection refused (a stale file: nobody listens), permission denied;
+    :class:`NetTimeoutError` if the backlog stays full; :class:`EndpointError` for bad text.
+
+    >>> import tempfile
+    >>> from netbasics import UnixServer, connect_unix
+    >>> path = tempfile.mkdtemp(dir="/tmp") + "/echo.sock"
+    >>> with UnixServer(f"unix:{path}", lambda conn: conn.send_all(conn.recv())):
+    ...     with connect_unix(f"unix:{path}", timeout=5) as conn:
+    ...         conn.send_all(b"ping")
+    ...         conn.recv()
+    b'ping'
+    """
+    address = parse_unix_address(target)
+    sock = connect_unix_socket(address, socket.SOCK_STREAM, _check_timeout(connect_timeout))
+    try:
+        return StreamConnection(sock, timeout=timeout, nodelay=False)
+    except BaseException:
+        sock.close()
+        raise
+
+
+# --- datagrams ------------------------------------------------------------------------
+
+
+class UnixDatagram:
+    """One received Unix datagram: its bytes (:attr:`data`) and who sent it (:attr:`sender`).
+
+    Immutable and hashable, like :class:`~netbasics.Datagram` for UDP. The sender is
+    unnamed (:attr:`UnixAddress.is_unnamed`) when it sent from an unbound socket: then
+    nothing can be sent back.
+
+    >>> d = UnixDatagram(b"ping", UnixAddress("/run/client.sock"))
+    >>> d
+    UnixDatagram(b'ping', UnixAddress('/run/client.sock'))
+    >>> d.data, str(d.sender), len(d)
+    (b'ping', 'unix:/run/client.sock', 4)
+    """
+
+    __slots__ = ("_data", "_sender")
+    _data: bytes
+    _sender: UnixAddress
+
+    def __init__(self, data: bytes, sender: UnixAddress) -> None:
+        if not isinstance(data, bytes):
+            raise TypeError(f"data must be bytes, got {type(data).__name__}")
+        if not isinstance(sender, UnixAddress):
+            raise TypeError(f"sender must be a UnixAddress, got {type(sender).__name__}")
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_sender", sender)
+
+    @property
+    def data(self) -> bytes:
+        """The payload."""
+        return self._data
+
+    @property
+    def sender(self) -> UnixAddress:
+        """The address the datagram came from (unnamed for an unbound sender)."""
+        return self._sender
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, UnixDatagram):
+            return self._data == other._data and self._sender == other._sender
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._data, self._sender))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("UnixDatagram is immutable")
+
+    def __repr__(self) -> str:
+        return f"UnixDatagram({self._data!r}, {self._sender!r})"
+
+    def __reduce__(self) -> tuple[type[UnixDatagram], tuple[bytes, UnixAddress]]:
+        return (UnixDatagram, (self._data, self._sender))
+
+
+def _unix_datagram(data: bytes, sockaddr: str | bytes) -> UnixDatagram:
+    obj = object.__new__(UnixDatagram)
+    object.__setattr__(obj, "_data", data)
+    object.__setattr__(obj, "_sender", UnixAddress.from_sockaddr(sockaddr))
+    return obj
+
+
+def _check_max_bytes(max_bytes: object) -> int:
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1 <= max_bytes <= _MAX_RECEIVE:
+        raise ValueError(f"max_bytes must be an int from 1 to {_MAX_RECEIVE}, got {quote(max_bytes)}")
+    return max_bytes
+
+
+def _send_error(exc: OSError, target: object, timeout: float | None, operation: str = "send to") -> BaseException:
+    if exc.errno == errno.EMSGSIZE:
+        return DatagramTooLarge(f"{operation} {target}: datagram larger than the socket's send buffer")
+    if exc.errno == errno.ENOENT:
+        err = ConnectError(f"{operation} {target}: no such socket file")
+    elif exc.errno == errno.ECONNREFUSED:
+        err = ConnectError(f"{operation} {target}: connection refused (no socket is bound there)")
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        err = ConnectError(f"{operation} {target}: permission denied")
+    elif exc.errno == errno.EPROTOTYPE:
+        err = ConnectError(f"{operation} {target}: the socket there is a stream socket, not a datagram one")
+    else:
+        return translate_os_error(exc, operation, target, timeout)
+    err.errno = exc.errno
+    return err
+
+
+class UnixDatagramSocket:
+    """A Unix datagram socket with typed addresses and translated errors; open one with :func:`open_unix_datagram`.
+
+    ``send_to(data, target)`` and ``recv_from()`` work on any socket; ``send(data)`` and
+    ``recv()`` need one opened with ``connect=``. Unix datagrams are reliable and ordered
+    between two sockets (the kernel blocks a sender whose receiver is full, rather than
+    dropping), but like UDP they keep message boundaries. A context manager; a socket
+    file this socket bound is removed on :meth:`close`.
+    """
+
+    __slots__ = ("_identity", "_peer", "_private_dir", "_sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        if sock.family != socket.AF_UNIX or sock.type != socket.SOCK_DGRAM:
+            raise ValueError(f"UnixDatagramSocket needs an AF_UNIX SOCK_DGRAM socket, got {sock!r}")
+        self._sock = sock
+        self._identity: FileIdentity | None = None
+        self._private_dir: str | None = None
+        try:
+            self._peer: UnixAddress | None = UnixAddress.from_sockaddr(sock.getpeername())
+        except OSError:
+            self._peer = None
+
+    @property
+    def local(self) -> UnixAddress:
+        """The address this socket is bound to (unnamed if unbound)."""
+        try:
+            return UnixAddress.from_sockaddr(self._sock.getsockname())
+        except OSError as exc:
+            raise translate_os_error(exc, "getsockname") from exc
+
+    @property
+    def peer(self) -> UnixAddress | None:
+        """The connected peer, or ``None``."""
+        return self._peer
+
+    @property
+    def socket(self) -> socket.socket:
+        """The underlying ``socket.socket``, for options netbasics does not cover."""
+        return self._sock
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._sock.fileno() < 0
+
+    def fileno(self) -> int:
+        """The file descriptor (-1 once closed)."""
+        return self._sock.fileno()
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds a send or receive may block, or ``None`` for no limit. Settable."""
+        return self._sock.gettimeout()
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._sock.settimeout(_check_timeout(value))
+
+    def send_to(self, data: BytesLike, target: UnixAddressLike) -> None:
+        """Send ``data`` as one datagram to the socket bound at ``target``.
+
+        Raises :class:`ConnectError` when no socket is bound there (no such file, or a
+        stale one), :class:`DatagramTooLarge` when ``data`` exceeds the send buffer, and
+        :class:`NetTimeoutError` when the receiver's queue stays full past the timeout.
+        """
+        address = parse_unix_address(target)
+        if address.is_unnamed:
+            raise EndpointError("cannot send to an unnamed Unix address: the sender did not bind one")
+        try:
+            self._sock.sendto(data, address.sockaddr)
+        except OSError as exc:
+            raise _send_error(exc, address, self._sock.gettimeout()) from exc
+
+    def send(self, data: BytesLike) -> None:
+        """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
+        if self._peer is None:
+            raise EndpointError("send() needs a connected socket: use send_to() or open_unix_datagram(connect=...)")
+        try:
+            self._sock.send(data)
+        except OSError as exc:
+            raise _send_error(exc, self._peer, self._sock.gettimeout()) from exc
+
+    def recv_from(self, max_bytes: int = DEFAULT_MAX_UNIX_DATAGRAM) -> UnixDatagram:
+        """Wait for the next datagram and return it with its sender.
+
+        A datagram larger than ``max_bytes`` raises :class:`DatagramTooLarge` (it is
+        discarded, never cut); :class:`NetTimeoutError` after the timeout.
+        """
+        size = _check_max_bytes(max_bytes) + 1  # one spare byte: filling it means it did not fit
+        try:
+            data, sockaddr = self._sock.recvfrom(size)
+        except OSError as exc:
+            raise translate_os_error(exc, "receive on", self._where(), self._sock.gettimeout()) from exc
+        if len(data) > max_bytes:
+            raise DatagramTooLarge(
+                f"datagram from {UnixAddress.from_sockaddr(sockaddr)} is larger than max_bytes={max_bytes}; "
+                "it was discarded"
+            )
+        return _unix_datagram(data, sockaddr)
+
+    def recv(self, max_bytes: int = DEFAULT_MAX_UNIX_DATAGRAM) -> bytes:
+        """Wait for the next datagram and return its bytes; see :meth:`recv_from`."""
+        return self.recv_from(max_bytes).data
+
+    def _where(self) -> str:
+        try:
+            return str(self.local)
+        except (OSError, NetbasicsError):
+            return "a closed Unix datagram socket"
+
+    def close(self) -> None:
+        """Close the socket (idempotent) and remove the socket file it bound, if still its own."""
+        path = None
+        if self._identity is not None:
+            try:
+                path = self.local.path
+            except (OSError, NetbasicsError):
+                path = None
+        self._sock.close()
+        if path is not None:
+            remove_socket_file(path, self._identity)
+            self._identity = None
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
+
+    def __enter__(self) -> UnixDatagramSocket:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<UnixDatagramSocket closed>"
+        peer = f" -> {self._peer}" if self._peer is not None else ""
+        return f"<UnixDatagramSocket {self._where()}{peer}>"
+
+
+def open_unix_datagram(
+    *,
+    bind: UnixAddressLike | None = None,
+    connect: UnixAddressLike | None = None,
+    timeout: float | None = None,
+    mode: int | None = None,
+    autobind: bool = True,
+) -> UnixDatagramSocket:
+    """Open a Unix datagram socket, bound to ``bind`` and/or connected to ``connect``.
+
+    A datagram socket needs an address of its own to get replies. Without ``bind`` it
+    gets one automatically (``autobind=True``): on Linux a kernel-chosen abstract name
+    (autobind), elsewhere a socket file in a private temporary directory removed on
+    :meth:`~UnixDatagramSocket.close`. ``autobind=False`` leaves it unbound (send only).
+
+    ``bind`` replaces a stale socket file and refuses a live one or a file that is not
+    a socket (:class:`BindError`); ``mode`` sets the file's permissions (see
+    :class:`UnixServer`). ``timeout`` is seconds a send or receive may block.
+
+    >>> import tempfile
+    >>> from netbasics import open_unix_datagram
+    >>> path = tempfile.mkdtemp(dir="/tmp") + "/d.sock"
+    >>> with open_unix_datagram(bind=f"unix:{path}", timeout=5) as server:
+    ...     with open_unix_datagram(connect=f"unix:{path}", timeout=5) as client:
+    ...         client.send(b"hi")
+    ...         d = server.recv_from()
+    ...         server.send_to(d.data.upper(), d.sender)
+    ...         client.recv()
+    b'HI'
+    """
+    t = _check_timeout(timeout)
+    identity: FileIdentity | None = None
+    private_dir: str | None = None
+    if bind is not None:
+        sock, identity = bind_unix(parse_unix_address(bind), socket.SOCK_DGRAM, mode=mode)
+    else:
+        if mode is not None:
+            raise ValueError("mode= needs bind=: an automatic address has no file to set it on")
+        try:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        except OSError as exc:
+            raise translate_os_error(exc, "socket") from exc
+    try:
+        if bind is None and autobind:
+            if _AUTOBIND:
+                sock.bind("")  # Linux autobind: an abstract name of five hex digits
+            else:  # pragma: no cover - Linux
+                private_dir = tempfile.mkdtemp(prefix="nb", dir="/tmp")
+                sock.bind(os.path.join(private_dir, "c"))
+        sock.settimeout(t)
+        if connect is not None:
+            target = parse_unix_address(connect)
+            try:
+                sock.connect(target.sockaddr)
+            except OSError as exc:
+                raise _send_error(exc, target, t, "connect to") from exc
+        result = UnixDatagramSocket(sock)
+    except BaseException:
+        sock.close()
+        if private_dir is not None:  # pragma: no cover - Linux
+            shutil.rmtree(private_dir, ignore_errors=True)
+        raise
+    result._identity = identity
+    result._private_dir = private_dir
+    return result
+
+
+# --- servers ----------------------------------------------------------------------------
+
+#: ``respond(message, peer)`` of :meth:`UnixServer.for_messages`: the reply, or ``None``.
+UnixResponder = Callable[[bytes, UnixAddress], Union[bytes, None]]
+#: ``handler(datagram, reply)`` of a :class:`UnixDatagramServer`.
+UnixDatagramHandler = Callable[[UnixDatagram, Reply], None]
+
+
+def _check_uids(allowed_uids: object) -> frozenset[int] | None:
+    if allowed_uids is None:
+        return None
+    if isinstance(allowed_uids, (str, bytes)) or not isinstance(allowed_uids, Collection):
+        raise TypeError(f"allowed_uids must be a collection of ints (user ids) or None, got {quote(allowed_uids)}")
+    uids = frozenset(allowed_uids)
+    for uid in uids:
+        if isinstance(uid, bool) or not isinstance(uid, int):
+            raise TypeError(f"allowed_uids must hold ints (user ids), got {quote(uid)}")
+        if uid < 0:
+            raise ValueError(f"a user id is >= 0, got {uid} in allowed_uids")
+    if not uids:
+        raise ValueError("allowed_uids is empty: every client would be refused (None allows everyone)")
+    if not hasattr(socket, "SO_PEERCRED"):  # pragma: no cover - Linux
+        raise NotImplementedError(f"allowed_uids needs peer credentials, which netbasics cannot read on {sys.platform}")
+    return uids
+
+
+def _uid_gate(core: ServerCore, allowed: frozenset[int]) -> Callable[[socket.socket, object], bool]:
+    """The core's ``admit`` for ``allowed_uids``: refuse other users before any handler runs, with one log line."""
+
+    def admit(sock: socket.socket, address: object) -> bool:
+        try:
+            creds = peer_credentials(sock)
+        except OSError as exc:
+            logger.warning("%s: refused a connection: cannot read its peer credentials (%s)", core, exc)
+            return False
+        if creds.uid in allowed:
+            return True
+        logger.warning(
+            "%s: refused a connection from pid %s (uid %d, gid %d): uid not in allowed_uids",
+            core,
+            creds.pid,
+            creds.uid,
+            creds.gid,
+        )
+        return False
+
+    return admit
+
+
+def _own_file(core: ServerCore, address: UnixAddress, identity: FileIdentity | None) -> None:
+    """Remove the server's socket file when its socket is closed, if it is still the one it created."""
+    if identity is None or address.path is None:
+        return  # abstract: the name goes with the socket
+    # Absolute now: a relative path must mean the same file whatever the working directory at stop.
+    core.on_close = functools.partial(remove_socket_file, os.path.abspath(address.path), identity)
+
+
+class UnixServer(_StreamServer):
+    """A threaded server on a Unix stream socket: :class:`TCPServer` with a path (or abstract name) for an endpoint.
+
+    ``bind`` is ``"unix:/run/app.sock"``, ``"unix:@name"`` (Linux abstract), a
+    ``pathlib.Path`` or a :class:`UnixAddress`. ``handler(conn)`` gets the same
+    :class:`StreamConnection` as on TCP, plus :attr:`~StreamConnection.peer_credentials`;
+    ``max_connections``, ``idle_timeout``, ``backlog``, ``name``, the lifecycle
+    (``start``, ``serve_forever``, ``stop`` with its phases, the context manager) and
+    the logging are :class:`TCPServer`'s. :meth:`for_messages` is message mode.
+
+    What a server on a path gets right:
+
+    * **Stale files**: a socket file nobody listens on (left by a crashed process) is
+      replaced; a path where a server listens gives :class:`BindError` "already in
+      use"; a path that is not a socket (a regular file, a directory) is never deleted.
+    * ``mode`` (e.g. ``0o660``) sets the socket file's permissions, exactly (the umask
+      does not apply) and with no moment in which the file is reachable with wider
+      ones: it is bound in a private directory, given its mode, then linked into place.
+      Connecting needs write permission on the file.
+    * On stop the file is removed, but only if it is still the one this server created
+      (another process may have put its own there since).
+    * ``allowed_uids``: peers whose user id (``SO_PEERCRED``) is not in it are refused
+      as soon as they are accepted, before any handler runs, with one warning on the
+      ``netbasics`` logger and no traceback.
+
+    >>> import tempfile
+    >>> from netbasics import UnixServer, connect_unix
+    >>> path = tempfile.mkdtemp(dir="/tmp") + "/app.sock"
+    >>> def whoami(conn):
+    ...     conn.send_all(b"uid %d\\n" % conn.peer_credentials.uid)
+    >>> with UnixServer(f"unix:{path}", whoami, mode=0o600) as server:
+    ...     with connect_unix(server.endpoint, timeout=5) as conn:
+    ...         conn.recv_until(b"\\n").startswith(b"uid ")
+    True
+    """
+
+    __slots__ = ("_address",)
+
+    def __init__(
+        self,
+        bind: UnixAddressLike,
+        handler: ConnectionHandler,
+        *,
+        mode: int | None = None,
+        allowed_uids: Collection[int] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+        backlog: int = DEFAULT_BACKLOG,
+        name: str | None = None,
+    ) -> None:
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, got {quote(handler)}")
+        engine = ThreadedEngine(
+            handler, _check_max_connections(max_connections), _check_timeout(idle_timeout, "idle_timeout")
+        )
+        self._bind(engine, bind, mode, allowed_uids, backlog, name)
+
+    def _bind(
+        self,
+        engine: ThreadedEngine | MessageLoop,
+        bind: UnixAddressLike,
+        mode: int | None,
+        allowed_uids: Collection[int] | None,
+        backlog: int,
+        name: str | None,
+    ) -> None:
+        address = parse_unix_address(bind)
+        allowed = _check_uids(allowed_uids)
+        listener, identity = bind_unix(address, socket.SOCK_STREAM, mode=mode, backlog=backlog)
+        try:
+            listener.setblocking(False)
+            core = ServerCore(listener, engine, kind="UnixServer", label=str(address), name=name)
+        except BaseException:
+            listener.close()
+            if address.path is not None:
+                remove_socket_file(address.path, identity)
+            raise
+        _own_file(core, address, identity)
+        if allowed is not None:
+            core.admit = _uid_gate(core, allowed)
+        self._core = core
+        self._engine = engine
+        self._address = address
+
+    @classmethod
+    def for_messages(
+        cls,
+        bind: UnixAddressLike,
+        respond: UnixResponder,
+        *,
+        framer: Framer,
+        mode: int | None = None,
+        allowed_uids: Collection[int] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+        backlog: int = DEFAULT_BACKLOG,
+        name: str | None = None,
+    ) -> UnixServer:
+        """A message-mode server on a Unix socket: :meth:`TCPServer.for_messages` with a path.
+
+        ``respond(message, peer)`` answers each message decoded by ``framer``, on one
+        event-loop thread; ``peer`` is the client's :class:`UnixAddress` (unnamed unless
+        the client bound one). ``mode`` and ``allowed_uids`` as for :class:`UnixServer`.
+
+        >>> import tempfile
+        >>> from netbasics import LineFramer, UnixServer, connect_unix
+        >>> path = tempfile.mkdtemp(dir="/tmp") + "/shout.sock"
+        >>> with UnixServer.for_messages(f"unix:{path}", lambda m, peer: m.upper(), framer=LineFramer()):
+        ...     with connect_unix(f"unix:{path}", timeout=5) as conn:
+        ...         conn.send_all(b"hello\\n")
+        ...         conn.recv_until(b"\\n")
+        b'HELLO\\n'
+        """
+        engine = MessageLoop(  # checks its arguments before a socket exists
+            cast("Callable[[bytes, object], Union[bytes, None]]", respond),
+            framer,
+            _check_max_connections(max_connections),
+            _check_timeout(idle_timeout, "idle_timeout"),
+            describe_peer=UnixAddress.from_sockaddr,  # type: ignore[arg-type]
+            nodelay=False,
+        )
+        server = cls.__new__(cls)
+        server._bind(engine, bind, mode, allowed_uids, backlog, name)
+        return server
+
+    @property
+    def endpoint(self) -> UnixAddress:
+        """The address the server listens on."""
+        return self._address
+
+    def __repr__(self) -> str:
+        return f"<UnixServer {self._address} {self._core.state}, {self._engine.active} connections>"
+
+
+def _unix_reply(sendto: Callable[[BytesLike, str | bytes], int], to: str | bytes | None) -> Reply:
+    """The ``reply`` of a Unix datagram: send to the sender's address, errors translated."""
+
+    def reply(data: BytesLike) -> None:
+        if to is None or to == "":
+            raise EndpointError("cannot reply: the sender is unnamed (it sent from an unbound socket)")
+        try:
+            sendto(data, to)
+        except OSError as exc:
+            raise _send_error(exc, UnixAddress.from_sockaddr(to), None) from exc
+
+    return reply
+
+
+class UnixDatagramServer(_DatagramServer[UnixDatagram]):
+    """A datagram server on a Unix socket: :class:`UDPServer` with a path (or abstract name) for an endpoint.
+
+    ``handler(datagram, reply)`` runs for every datagram, a :class:`UnixDatagram`;
+    ``reply(data)`` sends back to its sender (which needs an address of its own:
+    :func:`open_unix_datagram` binds one automatically; a reply to an unnamed sender
+    raises :class:`EndpointError`). ``workers``, ``name``, the lifecycle and the logging
+    are :class:`UDPServer`'s; ``max_datagram`` is the receive size (64 KiB by default:
+    Unix datagrams may be larger than UDP's, so raise it for those); a larger datagram
+    is logged and dropped, never cut. ``bind`` and ``mode``, stale files and cleanup
+    on stop are as for :class:`UnixServer`.
+
+    >>> import tempfile
+    >>> from netbasics import UnixDatagramServer, open_unix_datagram
+    >>> path = tempfile.mkdtemp(dir="/tmp") + "/dgram.sock"
+    >>> def shout(datagram, reply):
+    ...     reply(datagram.data.upper())
+    >>> with UnixDatagramServer(f"unix:{path}", shout) as server:
+    ...     with open_unix_datagram(connect=server.endpoint, timeout=5) as client:
+    ...         client.send(b"hello")
+    ...         client.recv()
+    b'HELLO'
+    """
+
+    __slots__ = ("_address",)
+
+    def __init__(
+        self,
+        bind: UnixAddressLike,
+        handler: UnixDatagramHandler,
+        *,
+        mode: int | None = None,
+        workers: int = 1,
+        max_datagram: int = DEFAULT_MAX_UNIX_DATAGRAM,
+        name: str | None = None,
+    ) -> None:
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, got {quote(handler)}")
+        _check_int(workers, "workers", 1, 1024)
+        _check_int(max_datagram, "max_datagram", 1, _MAX_RECEIVE)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a str or None, got {quote(name)}")
+        address = parse_unix_address(bind)
+        engine: _DatagramEngine[UnixDatagram] = _DatagramEngine(
+            handler,
+            workers,
+            max_datagram,
+            batched=False,  # the batched receive decodes IP socket addresses only
+            datagram=_unix_datagram,  # type: ignore[arg-type]
+            reply=_unix_reply,  # type: ignore[arg-type]
+            describe=UnixAddress.from_sockaddr,  # type: ignore[arg-type]
+            unnamed_senders=True,
+        )
+        sock, identity = bind_unix(address, socket.SOCK_DGRAM, mode=mode)
+        try:
+            core = ServerCore(sock, engine, kind="UnixDatagramServer", label=str(address), name=name)
+        except BaseException:
+            sock.close()
+            if address.path is not None:
+                remove_socket_file(address.path, identity)
+            raise
+        _own_file(core, address, identity)
+        self._core = core
+        self._engine = engine
+        self._sock = sock
+        self._address = address
+
+    @property
+    def endpoint(self) -> UnixAddress:
+        """The address the server is bound to."""
+        return self._address
+
+    def __repr__(self) -> str:
+        return f"<UnixDatagramServer {self._address} {self._core.state}, workers={self._engine.workers}>"
