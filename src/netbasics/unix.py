@@ -73,12 +73,14 @@ def connect_unix(
 
     >>> import tempfile
     >>> from netbasics import UnixServer, connect_unix
-    >>> path = tempfile.mkdtemp(dir="/tmp") + "/echo.sock"
+    >>> tmp = tempfile.TemporaryDirectory(dir="/tmp")  # socket paths must be short
+    >>> path = f"{tmp.name}/echo.sock"
     >>> with UnixServer(f"unix:{path}", lambda conn: conn.send_all(conn.recv())):
     ...     with connect_unix(f"unix:{path}", timeout=5) as conn:
     ...         conn.send_all(b"ping")
     ...         conn.recv()
     b'ping'
+    >>> tmp.cleanup()
     """
     address = parse_unix_address(target)
     sock = connect_unix_socket(address, socket.SOCK_STREAM, _check_timeout(connect_timeout))
@@ -342,7 +344,8 @@ def open_unix_datagram(
 
     >>> import tempfile
     >>> from netbasics import open_unix_datagram
-    >>> path = tempfile.mkdtemp(dir="/tmp") + "/d.sock"
+    >>> tmp = tempfile.TemporaryDirectory(dir="/tmp")  # socket paths must be short
+    >>> path = f"{tmp.name}/d.sock"
     >>> with open_unix_datagram(bind=f"unix:{path}", timeout=5) as server:
     ...     with open_unix_datagram(connect=f"unix:{path}", timeout=5) as client:
     ...         client.send(b"hi")
@@ -350,6 +353,7 @@ def open_unix_datagram(
     ...         server.send_to(d.data.upper(), d.sender)
     ...         client.recv()
     b'HI'
+    >>> tmp.cleanup()
     """
     t = _check_timeout(timeout)
     identity: FileIdentity | None = None
@@ -472,13 +476,15 @@ class UnixServer(_StreamServer):
 
     >>> import tempfile
     >>> from netbasics import UnixServer, connect_unix
-    >>> path = tempfile.mkdtemp(dir="/tmp") + "/app.sock"
+    >>> tmp = tempfile.TemporaryDirectory(dir="/tmp")  # socket paths must be short
+    >>> path = f"{tmp.name}/app.sock"
     >>> def whoami(conn):
     ...     conn.send_all(b"uid %d\\n" % conn.peer_credentials.uid)
     >>> with UnixServer(f"unix:{path}", whoami, mode=0o600) as server:
     ...     with connect_unix(server.endpoint, timeout=5) as conn:
     ...         conn.recv_until(b"\\n").startswith(b"uid ")
     True
+    >>> tmp.cleanup()
     """
 
     __slots__ = ("_address",)
@@ -551,12 +557,14 @@ class UnixServer(_StreamServer):
 
         >>> import tempfile
         >>> from netbasics import LineFramer, UnixServer, connect_unix
-        >>> path = tempfile.mkdtemp(dir="/tmp") + "/shout.sock"
+        >>> tmp = tempfile.TemporaryDirectory(dir="/tmp")  # socket paths must be short
+        >>> path = f"{tmp.name}/shout.sock"
         >>> with UnixServer.for_messages(f"unix:{path}", lambda m, peer: m.upper(), framer=LineFramer()):
         ...     with connect_unix(f"unix:{path}", timeout=5) as conn:
         ...         conn.send_all(b"hello\\n")
         ...         conn.recv_until(b"\\n")
         b'HELLO\\n'
+        >>> tmp.cleanup()
         """
         engine = MessageLoop(  # checks its arguments before a socket exists
             cast("Callable[[bytes, object], Union[bytes, None]]", respond),
@@ -607,7 +615,8 @@ class UnixDatagramServer(_DatagramServer[UnixDatagram]):
 
     >>> import tempfile
     >>> from netbasics import UnixDatagramServer, open_unix_datagram
-    >>> path = tempfile.mkdtemp(dir="/tmp") + "/dgram.sock"
+    >>> tmp = tempfile.TemporaryDirectory(dir="/tmp")  # socket paths must be short
+    >>> path = f"{tmp.name}/dgram.sock"
     >>> def shout(datagram, reply):
     ...     reply(datagram.data.upper())
     >>> with UnixDatagramServer(f"unix:{path}", shout) as server:
@@ -615,6 +624,7 @@ class UnixDatagramServer(_DatagramServer[UnixDatagram]):
     ...         client.send(b"hello")
     ...         client.recv()
     b'HELLO'
+    >>> tmp.cleanup()
     """
 
     __slots__ = ("_address",)
