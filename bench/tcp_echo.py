@@ -282,7 +282,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per run (default 3)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported (default 3)")
-    parser.add_argument("--idle", type=int, default=1000, help="idle connections for the memory figure")
+    parser.add_argument(
+        "--idle", type=int, default=1000, help="idle connections for the memory figure (0: no memory figure)"
+    )
     args = parser.parse_args()
     if shutil.which("gcc") is None:
         sys.exit("bench/tcp_echo.py needs gcc to build its load generator")
@@ -302,9 +304,10 @@ def main() -> None:
                         figure = run_load(load, servers[kind][1], conns, size, args.seconds)
                         samples[kind][label].append(figure)
                         print(f"run {run + 1} {kind:13} {label:32} {figure:10.0f}", file=sys.stderr)
-            for kind in KINDS:
-                proc, port = servers[kind]
-                memory[kind] = idle_memory(port, proc.pid, args.idle)
+            if args.idle > 0:
+                for kind in KINDS:
+                    proc, port = servers[kind]
+                    memory[kind] = idle_memory(port, proc.pid, args.idle)
         finally:
             for proc, _ in servers.values():
                 proc.terminate()
@@ -322,10 +325,11 @@ def main() -> None:
             f"| {label} | {nb:,.0f} | {msg:,.0f} | {ss:,.0f} | {aio:,.0f} "
             f"| {nb / ss:.2f}x | {msg / ss:.2f}x | {msg / aio:.2f}x |"
         )
-    row = " | ".join(
-        f"{memory[k][1] / 1024:.1f} MiB (+{(memory[k][1] - memory[k][0]) / args.idle:.1f} KiB/conn)" for k in KINDS
-    )
-    print(f"| RSS with {args.idle} idle connections | {row} | | | |")
+    if memory:  # --idle 0 skips the memory figure
+        row = " | ".join(
+            f"{memory[k][1] / 1024:.1f} MiB (+{(memory[k][1] - memory[k][0]) / args.idle:.1f} KiB/conn)" for k in KINDS
+        )
+        print(f"| RSS with {args.idle} idle connections | {row} | | | |")
 
 
 if __name__ == "__main__":

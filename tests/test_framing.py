@@ -130,9 +130,9 @@ def test_line_encode() -> None:
         framer.encode(b"a\nb")
 
 
-@pytest.mark.parametrize("delimiter", [b"", "x", None])
-def test_line_bad_delimiter(delimiter: object) -> None:
-    with pytest.raises(ValueError, match="delimiter"):
+@pytest.mark.parametrize(("delimiter", "error"), [(b"", ValueError), ("x", TypeError), (None, TypeError)])
+def test_line_bad_delimiter(delimiter: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="delimiter"):
         LineFramer(delimiter)  # type: ignore[arg-type]
 
 
@@ -211,3 +211,12 @@ def test_length_defaults_and_limits() -> None:
     with pytest.raises(FrameTooLarge):
         LengthPrefixFramer(1).encode(b"x" * 256)
     assert repr(LengthPrefixFramer(2, 9)) == "LengthPrefixFramer(header_size=2, max_size=9)"
+
+
+def test_line_good_messages_come_before_the_oversized_one() -> None:
+    framer = LineFramer(max_size=4)
+    assert framer.feed(b"1234\n12345\n") == [b"1234"]  # the good line is not lost
+    assert framer.partial == b""
+    with pytest.raises(FrameTooLarge, match="max_size=4"):
+        framer.feed(b"")
+    assert framer.feed(b"ok\n") == [b"ok"]

@@ -132,6 +132,10 @@ def test_recv_exactly_and_buffering(pair: tuple[StreamConnection, socket.socket]
         conn.recv_exactly(-1)
     with pytest.raises(ValueError, match="max_bytes"):
         conn.recv(0)
+    with pytest.raises(TypeError, match="n must be an int, got '4'"):
+        conn.recv_exactly("4")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"max_bytes must be an int, got 1\.5"):
+        conn.recv(1.5)  # type: ignore[arg-type]
 
 
 def test_recv_exactly_peer_closes_mid_message(pair: tuple[StreamConnection, socket.socket]) -> None:
@@ -609,6 +613,12 @@ def test_server_bad_arguments() -> None:
         TCPServer("127.0.0.1:0", "nope")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_connections"):
         TCPServer("127.0.0.1:0", echo, max_connections=0)
+    with pytest.raises(TypeError, match=r"max_connections must be an int, got 2\.0"):
+        TCPServer("127.0.0.1:0", echo, max_connections=2.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="idle_timeout"):
+        TCPServer("127.0.0.1:0", echo, idle_timeout="60")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="name must be"):
+        TCPServer("127.0.0.1:0", echo, name=1)  # type: ignore[arg-type]
     with pytest.raises(EndpointError):
         TCPServer("127.0.0.1", echo)
     with TCPServer("127.0.0.1:0", echo) as server, pytest.raises(BindError):

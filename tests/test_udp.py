@@ -145,10 +145,15 @@ def test_send_and_recv_need_a_connected_socket(closed_v4: UDPSocket) -> None:
         closed_v4.recv()
 
 
-@pytest.mark.parametrize("max_bytes", [0, -1, 65536, True, 1.5])
-def test_recv_max_bytes_range(closed_v4: UDPSocket, max_bytes: object) -> None:
-    with pytest.raises(ValueError, match="max_bytes"):
+@pytest.mark.parametrize(
+    ("max_bytes", "error"),
+    [(0, ValueError), (-1, ValueError), (65536, ValueError), (True, TypeError), (1.5, TypeError), ("100", TypeError)],
+)
+def test_recv_max_bytes_range(closed_v4: UDPSocket, max_bytes: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="max_bytes") as info:
         closed_v4.recv_from(max_bytes)  # type: ignore[arg-type]
+    assert type(info.value) is error  # a programmer's error: the plain builtin, not a NetbasicsError
+    assert repr(max_bytes) in str(info.value)
 
 
 # -- open() arguments ---------------------------------------------------------------------
@@ -179,6 +184,8 @@ def _serving(server: UDPServer) -> bool:
 def test_open_timeout_and_settimeout() -> None:
     with pytest.raises(ValueError, match="timeout"):
         netbasics.open_udp(timeout=-1)
+    with pytest.raises(TypeError, match="timeout"):
+        netbasics.open_udp(timeout="1")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="timeout"):
         netbasics.open_udp(timeout=float("nan"))
     with netbasics.open_udp(timeout=0.25) as sock:
@@ -218,20 +225,24 @@ def test_repr_and_close_idempotent() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"timeout": 0}, "timeout"),
-        ({"timeout": -1.0}, "timeout"),
-        ({"retries": -1}, "retries"),
-        ({"retries": 1.5}, "retries"),
-        ({"retries": True}, "retries"),
-        ({"backoff": 0.5}, "backoff"),
-        ({"backoff": float("nan")}, "backoff"),
+        ({"timeout": 0}, ValueError, "timeout"),
+        ({"timeout": -1.0}, ValueError, "timeout"),
+        ({"timeout": "1"}, TypeError, "timeout"),
+        ({"retries": -1}, ValueError, "retries"),
+        ({"retries": 1.5}, TypeError, "retries"),
+        ({"retries": True}, TypeError, "retries"),
+        ({"backoff": 0.5}, ValueError, "backoff"),
+        ({"backoff": float("nan")}, ValueError, "backoff"),
+        ({"backoff": None}, TypeError, "backoff"),
+        ({"family": "4"}, TypeError, "family"),
     ],
 )
-def test_request_argument_checks(kwargs: dict[str, float], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_request_argument_checks(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message) as info:
         netbasics.udp_request("127.0.0.1:9", b"x", **kwargs)  # type: ignore[arg-type]
+    assert type(info.value) is error
 
 
 def test_request_oversized_before_any_socket() -> None:
@@ -307,8 +318,8 @@ def test_multicast_options(family: int) -> None:
         assert sock.multicast_ttl == 0
         sock.multicast_ttl = 255
         assert sock.multicast_ttl == 255
-        for bad in (-1, 256, True, 1.0):
-            with pytest.raises(ValueError, match="multicast TTL"):
+        for bad, error in ((-1, ValueError), (256, ValueError), (True, TypeError), (1.0, TypeError)):
+            with pytest.raises(error, match="multicast TTL"):
                 sock.multicast_ttl = bad  # type: ignore[assignment]
         assert sock.multicast_loopback is True
         sock.multicast_loopback = False
@@ -408,10 +419,10 @@ def test_receive_buffer_option() -> None:
     with netbasics.open_udp(family=4, receive_buffer=1 << 18) as sock:
         # Linux doubles the value for bookkeeping; others keep it. Either way, at least it.
         assert sock.socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= 1 << 17
-    for bad in (0, -1, True, 1.5, 2**31):
-        with pytest.raises(ValueError, match="receive_buffer"):
+    for bad, error in ((0, ValueError), (-1, ValueError), (True, TypeError), (1.5, TypeError), (2**31, ValueError)):
+        with pytest.raises(error, match="receive_buffer"):
             netbasics.open_udp(family=4, receive_buffer=bad)  # type: ignore[arg-type]
-        with pytest.raises(ValueError, match="receive_buffer"):
+        with pytest.raises(error, match="receive_buffer"):
             UDPServer("127.0.0.1:0", _noop, receive_buffer=bad)  # type: ignore[arg-type]
 
 

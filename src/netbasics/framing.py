@@ -4,6 +4,10 @@ A TCP stream has no message boundaries; a framer restores them. Framers never to
 socket: any transport (a :class:`~netbasics.StreamConnection`, a file, an asyncio protocol,
 a test) feeds them bytes with :meth:`feed` and writes what :meth:`encode` returns.
 
+:class:`Framer` is the protocol every framer follows; :class:`LineFramer` and
+:class:`LengthPrefixFramer` are two ready-made ones, and a plain class of your own with
+the same four members works everywhere a framer is taken.
+
 Both framers bound their memory. A message longer than ``max_size`` raises
 :class:`~netbasics.FrameTooLarge` as soon as that is known and before the excess is
 buffered: a length prefix announcing 4 GiB is refused when its header arrives, a line
@@ -14,7 +18,7 @@ drop the connection, or call :meth:`reset` if the transport can resynchronise.
 
 from __future__ import annotations
 
-from typing import Final, Union
+from typing import Final, Protocol, Union
 
 from .errors import FrameTooLarge, quote
 
@@ -27,6 +31,71 @@ DEFAULT_MAX_LINE: Final = 65536
 #: Default largest length-prefixed message: 16 MiB (never more than the header can say).
 DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
 _HEADER_SIZES: Final = (1, 2, 4, 8)
+
+
+class Framer(Protocol):
+    """What turns a byte stream into messages and back: the protocol every framer follows.
+
+    A framer is a plain object with four members; subclass nothing.
+    :class:`~netbasics.StreamConnection` (``recv_message``, ``messages``,
+    ``send_message``) and ``TCPServer.for_messages`` take any object that has them, and
+    the server gives each connection its own deep copy (so keep the state of a
+    half-received message in ordinary attributes).
+
+    * ``feed(data)`` takes the next bytes of the stream and returns every message they
+      complete, in order (often none); it raises :class:`~netbasics.FrameTooLarge` when
+      a message is too large, before buffering it, so that a peer cannot grow memory.
+    * ``encode(message)`` returns the bytes that carry ``message`` on the stream;
+      ``feed(encode(m))`` gives back ``[m]``.
+    * ``partial`` is the bytes of the message not yet complete, as they came on the
+      stream (what a peer that closes now leaves unfinished).
+    * ``reset()`` drops that partial message.
+
+    >>> class Netstrings:
+    ...     "Netstrings: b'5:hello,' carries b'hello'."
+    ...     def __init__(self):
+    ...         self.buffer = b""
+    ...     def feed(self, data):
+    ...         self.buffer += data
+    ...         out = []
+    ...         while b":" in self.buffer:
+    ...             head, _, rest = self.buffer.partition(b":")
+    ...             size = int(head)
+    ...             if len(rest) <= size:
+    ...                 break
+    ...             out.append(rest[:size])
+    ...             self.buffer = rest[size + 1 :]
+    ...         return out
+    ...     def encode(self, message):
+    ...         return b"%d:%s," % (len(message), message)
+    ...     @property
+    ...     def partial(self):
+    ...         return self.buffer
+    ...     def reset(self):
+    ...         self.buffer = b""
+    >>> framer: Framer = Netstrings()
+    >>> framer.feed(framer.encode(b"hi") + b"3:ab")
+    [b'hi']
+    >>> framer.partial
+    b'3:ab'
+    """
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add the next bytes of the stream; return every message they complete, in order."""
+        ...
+
+    def encode(self, message: bytes) -> bytes:
+        """The bytes that carry ``message`` on the stream."""
+        ...
+
+    @property
+    def partial(self) -> bytes:
+        """The bytes of the message not yet complete, as received."""
+        ...
+
+    def reset(self) -> None:
+        """Drop the message not yet complete."""
+        ...
 
 
 def _check_max(max_size: object) -> int:
@@ -56,14 +125,19 @@ class LineFramer:
     netbasics.FrameTooLarge: line longer than max_size=4 bytes (8 bytes and no delimiter b'\\n' yet)
     """
 
-    __slots__ = ("_buf", "_delimiter", "_max_size")
+    __slots__ = ("_buf", "_delimiter", "_max_size", "_overflow")
 
     def __init__(self, delimiter: bytes = b"\n", max_size: int = DEFAULT_MAX_LINE) -> None:
-        if not isinstance(delimiter, bytes) or not delimiter:
-            raise ValueError(f"delimiter must be non-empty bytes, got {quote(delimiter)}")
+        if not isinstance(delimiter, bytes):
+            raise TypeError(f"delimiter must be bytes, got {quote(delimiter)}")
+        if not delimiter:
+            raise ValueError(f"delimiter must not be empty, got {quote(delimiter)}")
         self._delimiter = delimiter
         self._max_size = _check_max(max_size)
         self._buf = bytearray()
+        # The size of an oversized line found after complete ones in the same feed():
+        # those are returned first, and the next feed() raises FrameTooLarge.
+        self._overflow = 0
 
     @property
     def delimiter(self) -> bytes:
@@ -88,14 +162,20 @@ class LineFramer:
     def reset(self) -> None:
         """Drop any partial message."""
         self._buf.clear()
+        self._overflow = 0
 
     def feed(self, data: _Bytes) -> list[bytes]:
         """Add ``data`` and return every message it completes, in order (possibly none).
 
         Raises :class:`FrameTooLarge` when a message exceeds ``max_size``; the bytes of
-        that message are not kept. Each byte is scanned once, so a peer trickling a
-        long line one byte at a time costs linear, not quadratic, time.
+        that message are not kept. When ``data`` completes some messages before an
+        oversized one, they are returned and the next call raises (with any ``data``,
+        ``b""`` too), so that no good message is lost. Each byte is scanned once, so a
+        peer trickling a long line one byte at a time costs linear, not quadratic, time.
         """
+        if self._overflow:
+            size, self._overflow = self._overflow, 0
+            raise FrameTooLarge(self._too_long(size))
         delim = self._delimiter
         dlen = len(delim)
         limit = self._max_size
@@ -130,6 +210,9 @@ class LineFramer:
         rest = len(data) - pos
         if rest:
             if rest > limit + dlen - 1:
+                if out:
+                    self._overflow = rest
+                    return out
                 raise FrameTooLarge(self._too_long(rest))
             buf += data[pos:]
         return out
@@ -277,7 +360,3 @@ class LengthPrefixFramer:
 
     def __repr__(self) -> str:
         return f"LengthPrefixFramer(header_size={self._header_size}, max_size={self._max_size})"
-
-
-#: Either framer: what :meth:`StreamConnection.send_message` and ``recv_message`` accept.
-Framer = Union[LineFramer, LengthPrefixFramer]

@@ -44,8 +44,8 @@ from ._io.stream_extras import StreamExtras
 from ._io.unix_sockets import unix_name
 from .addresses import IPv4Address, IPv6Address
 from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
-from .errors import ConnectError, ConnectionClosed, EndpointError, FrameTooLarge, NetTimeoutError, quote
-from .framing import Framer
+from .errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
+from .framing import Framer, LineFramer
 from .resolver import resolve
 from .safety import DestinationPolicy, check_destination, resolve_safe
 from .unix_addresses import UnixAddress
@@ -65,6 +65,8 @@ _CHUNK: Final = 65536
 # MSG_NOSIGNAL: a send to a reset peer fails with EPIPE instead of killing the process
 # with SIGPIPE (Python ignores SIGPIPE, but an embedding application may not).
 _SEND_FLAGS: Final = getattr(socket, "MSG_NOSIGNAL", 0)
+# The first send of send_all(): it never blocks (so it needs no deadline set up).
+_SEND_NOW: Final = _SEND_FLAGS | getattr(socket, "MSG_DONTWAIT", 0)
 _SO_RCVTIMEO: Final = socket.SO_RCVTIMEO
 _SO_SNDTIMEO: Final = socket.SO_SNDTIMEO
 _monotonic = time.monotonic
@@ -74,6 +76,20 @@ _MIN_WAIT: Final = MIN_WAIT
 
 _DEFAULT: Final = DEFAULT_TIMEOUT
 SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
+
+
+def _rcv_value(timeout: float | None) -> float:
+    """The ``SO_RCVTIMEO`` a read with ``timeout`` needs: 0 means no limit, so 0 s becomes 1 µs."""
+    if timeout is None:
+        return 0.0
+    return timeout or _MIN_WAIT
+
+
+def _check_count(value: object, what: str, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, got {quote(value)}")
+    if value < low:
+        raise ValueError(f"{what} must be >= {low}, got {value}")
 
 
 def _stream_closed(what: str, partial: bytes = b"") -> ConnectionClosed:
@@ -105,7 +121,9 @@ class StreamConnection(StreamExtras):
         "__weakref__",
         "_buf",
         "_closed",
+        "_default_rcv",
         "_framer",
+        "_line_framer",
         "_local",
         "_messages",
         "_peer",
@@ -125,6 +143,8 @@ class StreamConnection(StreamExtras):
         keepalive: bool | float = False,
         remote: Endpoint | None = None,
     ) -> None:
+        if not isinstance(sock, socket.socket):
+            raise TypeError(f"StreamConnection needs a socket.socket, got {type(sock).__name__}")
         if sock.type != socket.SOCK_STREAM:
             raise ValueError(f"StreamConnection needs a SOCK_STREAM socket, got {sock.type!r}")
         if sock.gettimeout() is not None:
@@ -138,7 +158,13 @@ class StreamConnection(StreamExtras):
         self._local: Endpoint | UnixAddress | None = None
         self._remote: Endpoint | UnixAddress | None = remote
         self._peer: tuple[object, ...] | None = None
+        # SO_RCVTIMEO as the default timeout needs it: reads with the default timeout
+        # skip every check while the socket already holds it (the common case).
+        self._default_rcv = _rcv_value(self._timeout)
+        # The framer whose messages (and partial message) are buffered, if any: bytes
+        # received go either to _buf (plain reads) or to this framer, never both.
         self._framer: Framer | None = None
+        self._line_framer: LineFramer | None = None  # recv_until() and lines()
         self._messages: deque[bytes] = deque()
         try:
             # TCP options only on TCP: the class also wraps Unix-domain stream sockets.
@@ -199,6 +225,7 @@ class StreamConnection(StreamExtras):
     @timeout.setter
     def timeout(self, value: float | None) -> None:
         self._timeout = check_timeout(value)
+        self._default_rcv = _rcv_value(self._timeout)
 
     @property
     def closed(self) -> bool:
@@ -243,31 +270,59 @@ class StreamConnection(StreamExtras):
             raise self._error(exc, "setsockopt", None) from exc
         self._sndtimeo = seconds
 
-    def _recv_once(self, size: int, timeout: float | None, start: float, first: bool = True) -> bytes:
-        """One ``recv`` that respects the deadline ``start + timeout`` of the whole call."""
-        if timeout is None:
-            if self._rcvtimeo:
-                self._set_rcvtimeo(0.0)
-        else:
-            # The first read of a call gets the whole timeout, which is what SO_RCVTIMEO
-            # already holds in the common case: no system call. Later reads get the rest.
-            want = timeout if first else timeout - (_monotonic() - start)
-            if want <= 0:
-                if not first:
-                    raise self._timed_out("recv from", timeout)
-                want = _MIN_WAIT  # timeout=0: take only what has already arrived
-            if want != self._rcvtimeo:
-                self._set_rcvtimeo(want)
+    def _recv_first(self, size: int, timeout: float | None) -> bytes:
+        """The first ``recv`` of a call: it may take the whole timeout.
+
+        That is what ``SO_RCVTIMEO`` already holds in the common case (the same timeout
+        as the last call): no system call besides the ``recv``.
+        """
+        want = _rcv_value(timeout)
+        if want != self._rcvtimeo:
+            self._set_rcvtimeo(want)
         try:
             return self._sock.recv(size)
         except OSError as exc:
             # timeout=0 waited the 1 µs SO_RCVTIMEO minimum: that EAGAIN is a timeout too.
-            raise self._error(exc, "recv from", timeout if timeout != 0 else _MIN_WAIT) from exc
+            raise self._error(exc, "recv from", want or None) from exc
+
+    def _recv_more(self, size: int, timeout: float | None, start: float) -> bytes:
+        """A later ``recv`` of a call: what is left of the deadline ``start + timeout``."""
+        if timeout is None:
+            if self._rcvtimeo:
+                self._set_rcvtimeo(0.0)
+        else:
+            want = timeout - (_monotonic() - start)
+            if want <= 0:
+                raise self._timed_out("recv from", timeout)
+            self._set_rcvtimeo(want)
+        try:
+            return self._sock.recv(size)
+        except OSError as exc:
+            raise self._error(exc, "recv from", timeout) from exc
 
     def _resolve_timeout(self, timeout: Timeout) -> float | None:
         if timeout is _DEFAULT:
             return self._timeout
         return check_timeout(timeout)
+
+    def _unframe(self) -> None:
+        """Give the bytes a framer holds back to the plain buffer (before a plain read).
+
+        Messages not yet returned are re-encoded with the framer, ahead of its partial
+        message: for :class:`LineFramer` (so for ``recv_until``) and
+        :class:`LengthPrefixFramer` these are exactly the bytes that were received.
+        """
+        framer = self._framer
+        self._framer = None
+        if framer is None:
+            return
+        messages = self._messages
+        partial = framer.partial
+        if messages or partial:
+            pending = b"".join([framer.encode(message) for message in messages]) + partial
+            messages.clear()
+            framer.reset()
+            self._buf[:0] = pending
 
     # --- reading --------------------------------------------------------------------
 
@@ -277,14 +332,30 @@ class StreamConnection(StreamExtras):
         Raises :class:`NetTimeoutError` if nothing arrives in time, :class:`ConnectionClosed`
         if the peer reset the connection.
         """
+        if (
+            timeout is _DEFAULT
+            and self._rcvtimeo == self._default_rcv
+            and not self._buf
+            and self._framer is None
+            and max_bytes.__class__ is int
+            and max_bytes > 0
+        ):
+            # The fast path: the kernel already enforces the default deadline, nothing is
+            # buffered. Each check spared here is time held under the GIL per message.
+            try:
+                return self._sock.recv(max_bytes)
+            except OSError as exc:
+                raise self._error(exc, "recv from", self._default_rcv or None) from exc
+        _check_count(max_bytes, "max_bytes", 1)
+        t = self._resolve_timeout(timeout)
+        if self._framer is not None:
+            self._unframe()
         buf = self._buf
         if buf:
             data = bytes(buf[:max_bytes])
             del buf[:max_bytes]
             return data
-        if max_bytes < 1:
-            raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
-        return self._recv_once(max_bytes, self._timeout if timeout is _DEFAULT else check_timeout(timeout), 0.0)
+        return self._recv_first(max_bytes, t)
 
     def recv_exactly(self, n: int, *, timeout: Timeout = _DEFAULT) -> bytes:
         """Exactly ``n`` bytes.
@@ -293,19 +364,18 @@ class StreamConnection(StreamExtras):
         ends first, :class:`NetTimeoutError` if the deadline passes first (what arrived
         stays buffered for the next read).
         """
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
+        _check_count(n, "n", 0)
+        t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
+        if self._framer is not None:
+            self._unframe()
         buf = self._buf
         if len(buf) >= n:
             data = bytes(buf[:n])
             del buf[:n]
             return data
-        t = self._resolve_timeout(timeout)
         start = 0.0 if t is None else _monotonic()
-        first = True
+        chunk = self._recv_first(max(n - len(buf), _CHUNK), t)
         while True:
-            chunk = self._recv_once(max(n - len(buf), _CHUNK), t, start, first)
-            first = False
             if not chunk:
                 partial = bytes(buf)
                 buf.clear()
@@ -319,55 +389,26 @@ class StreamConnection(StreamExtras):
                 data = bytes(buf[:n])
                 del buf[:n]
                 return data
+            chunk = self._recv_more(max(n - len(buf), _CHUNK), t, start)
 
-    def _recv_until(self, delimiter: bytes, max_size: int, t: float | None, eof_ok: bool) -> bytes | None:
-        if not delimiter:
-            raise ValueError("delimiter must not be empty")
-        buf = self._buf
-        dlen = len(delimiter)
-        limit = max_size + dlen
-        scan = 0
-        start = 0.0 if t is None else _monotonic()
-        first = True
-        while True:
-            end = buf.find(delimiter, scan, limit)
-            if end >= 0:
-                end += dlen
-                data = bytes(buf[:end])
-                del buf[:end]
-                return data
-            if len(buf) >= limit:
-                size = len(buf)
-                buf.clear()
-                raise FrameTooLarge(
-                    f"no delimiter {delimiter!r} within max_size={max_size} bytes from {self._where()} "
-                    f"({size} bytes buffered)"
-                )
-            scan = max(0, len(buf) - dlen + 1)
-            chunk = self._recv_once(_CHUNK, t, start, first)
-            first = False
-            if not chunk:
-                if eof_ok and not buf:
-                    return None
-                partial = bytes(buf)
-                buf.clear()
-                raise _stream_closed(
-                    f"{self._where()} closed the connection before delimiter {delimiter!r} "
-                    f"({len(partial)} bytes of an unfinished message)",
-                    partial,
-                )
-            buf += chunk
+    def _lines_framer(self, delimiter: bytes, max_size: int) -> LineFramer:
+        framer = self._line_framer
+        if framer is None or framer.delimiter != delimiter or framer.max_size != max_size:
+            framer = self._line_framer = LineFramer(delimiter, max_size)
+        return framer
 
     def recv_until(self, delimiter: bytes = b"\n", *, max_size: int = _CHUNK, timeout: Timeout = _DEFAULT) -> bytes:
         """Bytes up to and including ``delimiter``.
 
         Raises :class:`FrameTooLarge` when ``max_size`` bytes (delimiter not counted)
         arrive without it, :class:`ConnectionClosed` (``.partial`` holds what arrived) when
-        the stream ends first, :class:`NetTimeoutError` when the deadline passes.
+        the stream ends first, :class:`NetTimeoutError` when the deadline passes. The
+        lines are split by a :class:`LineFramer`, with its limits and errors.
         """
-        data = self._recv_until(delimiter, max_size, self._resolve_timeout(timeout), False)
-        assert data is not None
-        return data
+        framer = self._lines_framer(delimiter, max_size)
+        line = self._next_message(framer, self._timeout if timeout is _DEFAULT else check_timeout(timeout), False)
+        assert line is not None
+        return line + delimiter
 
     def lines(
         self, delimiter: bytes = b"\n", *, max_size: int = _CHUNK, timeout: Timeout = _DEFAULT
@@ -376,67 +417,95 @@ class StreamConnection(StreamExtras):
 
         ``timeout`` applies to each line. A last line without a delimiter raises
         :class:`ConnectionClosed` with it in ``.partial``. Iterating over the connection
-        itself is ``lines()``.
+        itself is ``lines()``. The same as ``messages(LineFramer(delimiter, max_size))``.
         """
+        framer = self._lines_framer(delimiter, max_size)
         t = self._resolve_timeout(timeout)
-        dlen = len(delimiter)
+        next_message = self._next_message
         while True:
-            line = self._recv_until(delimiter, max_size, t, True)
+            line = next_message(framer, t, True)
             if line is None:
                 return
-            yield line[:-dlen]
+            yield line
 
     def __iter__(self) -> Iterator[bytes]:
         return self.lines()
 
     def _use_framer(self, framer: Framer) -> None:
-        if framer is not self._framer:
-            if self._messages or (self._framer is not None and self._framer.buffered):
-                raise ValueError("messages of another framer are still buffered on this connection")
-            self._framer = framer
+        """Make ``framer`` the connection's framer, feeding it the bytes plain reads left buffered."""
+        old = self._framer
+        if old is not None:
+            if self._messages or old.partial:
+                if old is not self._line_framer:
+                    raise ValueError("messages of another framer are still buffered on this connection")
+                self._unframe()  # what recv_until() left: exactly the bytes received
+            self._framer = None
         if self._buf:
             data = bytes(self._buf)
             self._buf.clear()
             self._messages.extend(framer.feed(data))
+        self._framer = framer
 
-    def _recv_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
-        self._use_framer(framer)
+    def _next_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
+        """The next message of ``framer``; ``None`` at a clean end of the stream if ``eof_ok``."""
+        if framer is not self._framer:
+            self._use_framer(framer)
         messages = self._messages
-        start = 0.0 if t is None or messages else _monotonic()
-        first = True
-        while not messages:
-            chunk = self._recv_once(_CHUNK, t, start, first)
-            first = False
+        if messages:
+            return messages.popleft()
+        if framer.__class__ is LineFramer and framer._overflow:
+            framer.feed(b"")  # an oversized line followed the lines already returned: raise now
+        start = 0.0 if t is None else _monotonic()
+        # The first read takes the whole timeout: with the default one, what SO_RCVTIMEO
+        # already holds, so the common case is this one recv and one feed.
+        want = self._default_rcv if t is self._timeout else _rcv_value(t)
+        if want != self._rcvtimeo:
+            self._set_rcvtimeo(want)
+        try:
+            chunk = self._sock.recv(_CHUNK)
+        except OSError as exc:
+            raise self._error(exc, "recv from", want or None) from exc
+        while True:
             if not chunk:
-                partial = framer.partial
-                if eof_ok and not partial:
-                    return None
-                framer.reset()
-                raise _stream_closed(
-                    f"{self._where()} closed the connection"
-                    + (f" in the middle of a message ({len(partial)} bytes)" if partial else ""),
-                    partial,
-                )
-            messages.extend(framer.feed(chunk))
-        return messages.popleft()
+                self._ended(framer, eof_ok)
+                return None
+            got = framer.feed(chunk)
+            if got:
+                if len(got) == 1:
+                    return got[0]
+                messages.extend(got)
+                return messages.popleft()
+            chunk = self._recv_more(_CHUNK, t, start)
+
+    def _ended(self, framer: Framer, eof_ok: bool) -> None:
+        partial = framer.partial
+        if eof_ok and not partial:
+            return
+        framer.reset()
+        if framer is self._line_framer:
+            what = f"before delimiter {self._line_framer.delimiter!r} ({len(partial)} bytes of an unfinished message)"
+        else:
+            what = f"in the middle of a message ({len(partial)} bytes)" if partial else "at a message boundary"
+        raise _stream_closed(f"{self._where()} closed the connection {what}", partial)
 
     def recv_message(self, framer: Framer, *, timeout: Timeout = _DEFAULT) -> bytes:
-        """The next message according to ``framer`` (a :class:`LineFramer` or :class:`LengthPrefixFramer`).
+        """The next message according to ``framer`` (any :class:`Framer`).
 
         Use the same framer object for every message of a connection: it keeps the
         bytes of a message not yet complete. Raises :class:`FrameTooLarge` as soon as a
         message is known to exceed the framer's ``max_size``, :class:`ConnectionClosed`
         when the stream ends (``.partial`` holds an unfinished message).
         """
-        message = self._recv_message(framer, self._resolve_timeout(timeout), False)
+        message = self._next_message(framer, self._timeout if timeout is _DEFAULT else check_timeout(timeout), False)
         assert message is not None
         return message
 
     def messages(self, framer: Framer, *, timeout: Timeout = _DEFAULT) -> Iterator[bytes]:
         """Iterate over messages according to ``framer`` until the peer closes the stream cleanly."""
         t = self._resolve_timeout(timeout)
+        next_message = self._next_message
         while True:
-            message = self._recv_message(framer, t, True)
+            message = next_message(framer, t, True)
             if message is None:
                 return
             yield message
@@ -450,7 +519,29 @@ class StreamConnection(StreamExtras):
         SIGPIPE), :class:`NetTimeoutError` if the deadline passes first; then an unknown
         part of ``data`` was sent.
         """
-        t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
+        if timeout is _DEFAULT:
+            # The fast path: one send that does not block (no clock, no socket option);
+            # what the kernel does not take at once goes through the timed loop below.
+            try:
+                sent = self._sock.send(data, _SEND_NOW)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                raise self._error(exc, "send to", self._timeout) from exc
+            if sent == len(data) and data.__class__ is not memoryview:
+                return
+            t = self._timeout
+        else:
+            t = check_timeout(timeout)
+            sent = 0
+        self._send_rest(data, sent, t)
+
+    def _send_rest(self, data: bytes | bytearray | memoryview, sent: int, t: float | None) -> None:
+        """Send ``data[sent:]``, blocking, within ``t`` seconds from now."""
+        view = memoryview(data).cast("B")
+        total = view.nbytes
+        if sent >= total:
+            return
         start = 0.0
         if t is None:
             if self._sndtimeo:
@@ -462,11 +553,7 @@ class StreamConnection(StreamExtras):
                 self._set_sndtimeo(want)
         sock = self._sock
         try:
-            sent = sock.send(data, _SEND_FLAGS)
-            total = data.nbytes if isinstance(data, memoryview) else len(data)
-            if sent == total:
-                return
-            view = memoryview(data).cast("B")
+            sent += sock.send(view[sent:], _SEND_FLAGS)
             while sent < total:
                 if t is not None:
                     remaining = t - (_monotonic() - start)
@@ -478,7 +565,7 @@ class StreamConnection(StreamExtras):
             raise self._error(exc, "send to", t if t != 0 else _MIN_WAIT) from exc
 
     def send_message(self, message: bytes, framer: Framer, *, timeout: Timeout = _DEFAULT) -> None:
-        """Encode ``message`` with ``framer`` and send it; :class:`FrameTooLarge` above its ``max_size``."""
+        """Encode ``message`` with ``framer`` and send it; :class:`FrameTooLarge` above its limit."""
         self.send_all(framer.encode(message), timeout=timeout)
 
     # --- closing --------------------------------------------------------------------

@@ -40,7 +40,17 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final, Generic, TypeVar, Union, cast
 
 from ._io.server_core import ServerCore
-from ._io.sockets import bind_socket, family_number, family_of, local_endpoint, remote_endpoint, translate_os_error
+from ._io.sockets import (
+    bind_socket,
+    check_int,
+    check_number,
+    check_timeout,
+    family_number,
+    family_of,
+    local_endpoint,
+    remote_endpoint,
+    translate_os_error,
+)
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
 from .errors import (
@@ -260,9 +270,7 @@ def _datagram(data: bytes, sockaddr: _SockAddr) -> Datagram:
 
 
 def _check_receive_buffer(size: object) -> int:
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 2**31 - 1:
-        raise ValueError(f"receive_buffer must be a positive int (bytes), got {quote(size)}")
-    return size
+    return check_int(size, "receive_buffer (bytes)", 1, 2**31 - 1)
 
 
 def _set_receive_buffer(sock: socket.socket, size: int) -> None:
@@ -273,10 +281,10 @@ def _set_receive_buffer(sock: socket.socket, size: int) -> None:
 
 
 def _interface_index(interface: int | str) -> int:
-    if isinstance(interface, bool) or (isinstance(interface, int) and interface < 0):
-        raise ValueError(f"bad interface index {quote(interface)}")
+    if isinstance(interface, bool) or not isinstance(interface, (int, str)):
+        raise TypeError(f"interface must be an index, a name or an IPv4 address, got {quote(interface)}")
     if isinstance(interface, int):
-        return interface
+        return check_int(interface, "interface index", 0)
     try:
         return socket.if_nametoindex(interface)
     except OSError:
@@ -317,6 +325,8 @@ class UDPSocket:
     __slots__ = ("_broadcast", "_family", "_peer", "_sock")
 
     def __init__(self, sock: socket.socket, *, broadcast: bool = False) -> None:
+        if not isinstance(sock, socket.socket):
+            raise TypeError(f"UDPSocket needs a socket.socket, got {type(sock).__name__}")
         if sock.type != socket.SOCK_DGRAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
             raise ValueError(f"UDPSocket needs an AF_INET or AF_INET6 SOCK_DGRAM socket, got {sock!r}")
         self._sock = sock
@@ -379,9 +389,7 @@ class UDPSocket:
 
     def settimeout(self, timeout: float | None) -> None:
         """Set :attr:`timeout`; ``None`` blocks without limit, ``0`` never blocks."""
-        if timeout is not None and not timeout >= 0:
-            raise ValueError(f"timeout must be None or >= 0 seconds, got {timeout!r}")
-        self._sock.settimeout(timeout)
+        self._sock.settimeout(check_timeout(timeout))
 
     def _where(self) -> str:
         """The local endpoint for error messages, without raising."""
@@ -447,8 +455,7 @@ class UDPSocket:
     # -- receiving ----------------------------------------------------------------------
 
     def _recv(self, max_bytes: int) -> tuple[bytes, _SockAddr]:
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1 <= max_bytes <= DEFAULT_MAX_DATAGRAM:
-            raise ValueError(f"max_bytes must be an int from 1 to {DEFAULT_MAX_DATAGRAM}, got {quote(max_bytes)}")
+        check_int(max_bytes, "max_bytes", 1, DEFAULT_MAX_DATAGRAM)
         # One spare byte: a datagram that fills it did not fit in max_bytes.
         size = max_bytes + 1
         buf = bytearray(size)
@@ -532,8 +539,7 @@ class UDPSocket:
 
     @multicast_ttl.setter
     def multicast_ttl(self, ttl: int) -> None:
-        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 <= ttl <= 255:
-            raise ValueError(f"multicast TTL must be an int from 0 to 255, got {quote(ttl)}")
+        check_int(ttl, "multicast TTL", 0, 255)
         if self._family == 4:
             self._setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl, "set multicast TTL")
         else:
@@ -631,8 +637,7 @@ def open_udp(
     b'hi'
     """
     want = family_number(family)
-    if timeout is not None and not timeout >= 0:
-        raise ValueError(f"timeout must be None or >= 0 seconds, got {timeout!r}")
+    timeout = check_timeout(timeout)
     bind_ep = None if bind is None else _endpoint_for(bind, want, "bind")
     if bind_ep is not None:
         want = bind_ep.version
@@ -690,11 +695,10 @@ def udp_request(
     :class:`~netbasics.ConnectError` is raised instead. A reply larger than
     ``max_bytes`` raises :class:`~netbasics.DatagramTooLarge`.
     """
-    if not timeout > 0:
+    if not check_number(timeout, "timeout") > 0:
         raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries must be an int >= 0, got {quote(retries)}")
-    if not backoff >= 1:
+    check_int(retries, "retries", 0)
+    if not check_number(backoff, "backoff") >= 1:
         raise ValueError(f"backoff must be >= 1, got {backoff!r}")
     peer = _endpoint_for(target, family_number(family), "target")
     _check_size(data, _limit_for(peer.address), peer)
@@ -893,8 +897,8 @@ class UDPServer(_DatagramServer[Datagram]):
     ) -> None:
         if not callable(handler):
             raise TypeError(f"handler must be callable, got {quote(handler)}")
-        _check_int(workers, "workers", 1, 1024)
-        _check_int(max_datagram, "max_datagram", 1, DEFAULT_MAX_DATAGRAM)
+        check_int(workers, "workers", 1, 1024)
+        check_int(max_datagram, "max_datagram", 1, DEFAULT_MAX_DATAGRAM)
         if receive_buffer is not None:
             _check_receive_buffer(receive_buffer)
         if name is not None and not isinstance(name, str):
@@ -932,14 +936,6 @@ class UDPServer(_DatagramServer[Datagram]):
 
     def __repr__(self) -> str:
         return f"<UDPServer {self._endpoint} {self._core.state}, workers={self._engine.workers}>"
-
-
-def _check_int(value: object, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, got {quote(value)}")
-    if not low <= value <= high:
-        raise ValueError(f"{what} must be an int from {low} to {high}, got {value!r}")
-    return value
 
 
 class _DatagramEngine(Generic[_D]):

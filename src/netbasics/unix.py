@@ -21,7 +21,7 @@ from typing import Final, Union, cast
 
 from ._io.message_loop import MessageLoop
 from ._io.server_core import ServerCore, logger
-from ._io.sockets import DEFAULT_BACKLOG, translate_os_error
+from ._io.sockets import DEFAULT_BACKLOG, check_int, translate_os_error
 from ._io.sockets import check_timeout as _check_timeout
 from ._io.threaded import ConnectionHandler, ThreadedEngine
 from ._io.unix_sockets import FileIdentity, bind_unix, connect_unix_socket, peer_credentials, remove_socket_file
@@ -29,7 +29,7 @@ from .errors import ConnectError, DatagramTooLarge, EndpointError, NetbasicsErro
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, _check_max_connections, _StreamServer
-from .udp import Reply, _check_int, _DatagramEngine, _DatagramServer
+from .udp import Reply, _DatagramEngine, _DatagramServer
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -641,8 +641,8 @@ class UnixDatagramServer(_DatagramServer[UnixDatagram]):
     ) -> None:
         if not callable(handler):
             raise TypeError(f"handler must be callable, got {quote(handler)}")
-        _check_int(workers, "workers", 1, 1024)
-        _check_int(max_datagram, "max_datagram", 1, _MAX_RECEIVE)
+        check_int(workers, "workers", 1, 1024)
+        check_int(max_datagram, "max_datagram", 1, _MAX_RECEIVE)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {quote(name)}")
         address = parse_unix_address(bind)

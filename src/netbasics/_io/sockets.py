@@ -28,6 +28,8 @@ __all__ = [
     "DefaultTimeout",
     "Timeout",
     "bind_socket",
+    "check_int",
+    "check_number",
     "check_timeout",
     "connect_failure",
     "family_number",
@@ -106,8 +108,29 @@ def check_timeout(timeout: object, what: str = "timeout") -> float | None:
     return float(timeout)
 
 
+def check_int(value: object, what: str, low: int, high: int | None = None) -> int:
+    """``value`` if it is an int from ``low`` to ``high``; ``TypeError`` for another type, ``ValueError`` outside."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, got {quote(value)}")
+    if value < low or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"from {low} to {high}"
+        raise ValueError(f"{what} must be an int {bounds}, got {value!r}")
+    return value
+
+
+def check_number(value: object, what: str) -> float:
+    """``value`` as a float if it is an int or float (not a bool); ``TypeError`` otherwise. NaN is a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number, got {quote(value)}")
+    if value != value:
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    return float(value)
+
+
 def family_number(family: int | None) -> int | None:
     """4, 6 or None (either family) from ``family`` given as 4/6, ``AF_INET``/``AF_INET6``, ``AF_UNSPEC`` or None."""
+    if family is not None and (isinstance(family, bool) or not isinstance(family, int)):
+        raise TypeError(f"family must be None, 4, 6, AF_INET or AF_INET6, got {quote(family)}")
     if family is None or family == socket.AF_UNSPEC:
         return None
     if family in (4, socket.AF_INET):

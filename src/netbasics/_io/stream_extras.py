@@ -69,7 +69,11 @@ class StreamExtras:
         _sndtimeo: float
         _closed: bool
 
-        def _recv_once(self, size: int, timeout: float | None, start: float, first: bool = True) -> bytes: ...
+        _framer: object
+
+        def _recv_first(self, size: int, timeout: float | None) -> bytes: ...
+        def _recv_more(self, size: int, timeout: float | None, start: float) -> bytes: ...
+        def _unframe(self) -> None: ...
         def _resolve_timeout(self, timeout: Timeout) -> float | None: ...
         def _set_rcvtimeo(self, seconds: float) -> None: ...
         def _set_sndtimeo(self, seconds: float) -> None: ...
@@ -105,6 +109,8 @@ class StreamExtras:
         n = _count(nbytes, len(view))
         if not n:
             return 0
+        if self._framer is not None:
+            self._unframe()  # bytes a framer holds (recv_until's read-ahead) come first
         buf = self._buf
         if buf:
             k = min(n, len(buf))
@@ -128,6 +134,8 @@ class StreamExtras:
         """
         view = _writable(buffer)
         n = len(view)
+        if self._framer is not None:
+            self._unframe()
         buf = self._buf
         got = min(n, len(buf))
         if got:
@@ -340,22 +348,33 @@ class StreamExtras:
     # --- helpers --------------------------------------------------------------------
 
     def _arm_recv(self, timeout: float | None, start: float, first: bool) -> None:
-        """Set SO_RCVTIMEO for one read of a call whose deadline is ``start + timeout`` (as ``_recv_once`` does)."""
+        """Set SO_RCVTIMEO for one read of a call whose deadline is ``start + timeout``.
+
+        The rules of the connection's own reads: the first read of a call may take the
+        whole timeout (usually already set: no system call), later ones what is left.
+        """
         if timeout is None:
-            if self._rcvtimeo:
-                self._set_rcvtimeo(0.0)
-            return
-        want = timeout if first else timeout - (_monotonic() - start)
-        if want <= 0:
-            if not first:
+            want = 0.0  # SO_RCVTIMEO 0: no limit
+        elif first:
+            want = timeout or _MIN_WAIT  # timeout=0: take only what has already arrived
+        else:
+            want = timeout - (_monotonic() - start)
+            if want <= 0:
                 raise self._timed_out("recv from", timeout)
-            want = _MIN_WAIT  # timeout=0: take only what has already arrived
         if want != self._rcvtimeo:
             self._set_rcvtimeo(want)
 
+    def _plain_buffer(self) -> bytearray:
+        """The connection's buffer, with any bytes a framer held back (``recv_until``'s read-ahead) put first."""
+        if self._framer is not None:
+            self._unframe()
+        return self._buf
+
     def _fill(self, timeout: float | None, start: float, first: bool) -> bool:
         """Read once more into the connection's buffer; False at the end of the stream."""
-        chunk = self._recv_once(_CHUNK, timeout, start, first)
+        if self._framer is not None:
+            self._unframe()
+        chunk = self._recv_first(_CHUNK, timeout) if first else self._recv_more(_CHUNK, timeout, start)
         if not chunk:
             return False
         self._buf += chunk
@@ -402,7 +421,7 @@ class _ConnectionFile(io.BufferedIOBase):
         """Up to ``size`` bytes, fewer only at the end of the stream; all until the end when ``size`` < 0."""
         self._check_read()
         conn = self._conn
-        buf = conn._buf
+        buf = conn._plain_buffer()
         t, start = self._deadline()
         first = True
         want = -1 if size is None or size < 0 else size
@@ -419,7 +438,7 @@ class _ConnectionFile(io.BufferedIOBase):
         """What is buffered, or else the result of one read from the socket."""
         self._check_read()
         conn = self._conn
-        buf = conn._buf
+        buf = conn._plain_buffer()
         if not buf:
             t, start = self._deadline()
             if not conn._fill(t, start, True):
@@ -442,7 +461,7 @@ class _ConnectionFile(io.BufferedIOBase):
         """One line with its ``\\n``; the rest of the stream if it ends without one; at most ``size`` bytes."""
         self._check_read()
         conn = self._conn
-        buf = conn._buf
+        buf = conn._plain_buffer()
         limit = -1 if size is None or size < 0 else size
         t, start = self._deadline()
         first = True

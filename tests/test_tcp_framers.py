@@ -1,0 +1,135 @@
+"""A user-defined framer (netstrings, a plain class) through the client and both server modes, on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import netbasics
+from netbasics import ConnectionClosed, Endpoint, Framer, FrameTooLarge, StreamConnection, TCPServer
+
+
+class Netstrings:
+    """Netstrings (``b"5:hello,"``), written against the Framer protocol only: subclasses nothing."""
+
+    def __init__(self, max_size: int = 1 << 20) -> None:
+        self.max_size = max_size
+        self.buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self.buffer += data
+        out: list[bytes] = []
+        while True:
+            colon = self.buffer.find(b":", 0, 12)
+            if colon < 0:
+                if len(self.buffer) >= 12:
+                    raise FrameTooLarge(f"netstring length prefix too long: {bytes(self.buffer[:12])!r}")
+                return out
+            size = int(self.buffer[:colon])
+            if size > self.max_size:
+                raise FrameTooLarge(f"netstring of {size} bytes, more than max_size={self.max_size}")
+            end = colon + 1 + size
+            if len(self.buffer) <= end:
+                return out
+            if self.buffer[end] != ord(","):
+                raise ValueError("netstring does not end with a comma")
+            out.append(bytes(self.buffer[colon + 1 : end]))
+            del self.buffer[: end + 1]
+
+    def encode(self, message: bytes) -> bytes:
+        return b"%d:%s," % (len(message), message)
+
+    @property
+    def partial(self) -> bytes:
+        return bytes(self.buffer)
+
+    def reset(self) -> None:
+        self.buffer.clear()
+
+
+def test_netstrings_is_a_framer() -> None:
+    framer: Framer = Netstrings()  # mypy checks the protocol here
+    assert framer.feed(b"5:hello,0:,3:ab") == [b"hello", b""]
+    assert framer.partial == b"3:ab"
+
+
+MESSAGES = [b"hello", b"", b"with: colons, and commas,", b"x" * 200_000]
+
+
+def handler_echo(conn: StreamConnection) -> None:
+    framer = Netstrings()
+    for message in conn.messages(framer):
+        conn.send_message(message[::-1], framer)
+
+
+def respond_echo(message: bytes, peer: Endpoint) -> bytes:
+    return message[::-1]
+
+
+@pytest.fixture(params=["threaded", "messages"])
+def server(request: pytest.FixtureRequest) -> Iterator[TCPServer]:
+    if request.param == "threaded":
+        made = TCPServer("127.0.0.1:0", handler_echo, idle_timeout=10)
+    else:
+        made = TCPServer.for_messages("127.0.0.1:0", respond_echo, framer=Netstrings(), idle_timeout=10)
+    with made:
+        yield made
+
+
+def test_user_framer_through_server_and_client(server: TCPServer) -> None:
+    framer = Netstrings()
+    with netbasics.connect_tcp(server.endpoint, timeout=10) as conn:
+        for message in MESSAGES:
+            conn.send_message(message, framer)
+            assert conn.recv_message(framer) == message[::-1]
+        # Several messages in one write, and one message cut across writes.
+        conn.send_all(framer.encode(b"one") + framer.encode(b"two") + b"5:thr")
+        conn.send_all(b"ee,")
+        assert [conn.recv_message(framer) for _ in range(3)] == [b"eno", b"owt", b"eerht"]
+        conn.shutdown_write()
+        assert list(conn.messages(framer)) == []
+
+
+def test_each_connection_gets_its_own_user_framer(server: TCPServer) -> None:
+    framer = Netstrings()
+    with (
+        netbasics.connect_tcp(server.endpoint, timeout=10) as a,
+        netbasics.connect_tcp(server.endpoint, timeout=10) as b,
+    ):
+        a.send_all(b"7:first ")
+        b.send_all(framer.encode(b"b"))
+        assert b.recv_message(framer) == b"b"
+        a.send_all(b"a,")
+        assert a.recv_message(framer) == b"a tsrif"
+
+
+def test_user_framer_errors_reach_the_client() -> None:
+    with (
+        TCPServer("127.0.0.1:0", lambda conn: conn.send_all(b"9:abc")) as server,
+        netbasics.connect_tcp(server.endpoint, timeout=10) as conn,
+    ):
+        with pytest.raises(ConnectionClosed, match="middle of a message") as info:
+            conn.recv_message(Netstrings())
+        assert info.value.partial == b"9:abc"
+    with (
+        TCPServer("127.0.0.1:0", lambda conn: conn.send_all(b"99:")) as server,
+        netbasics.connect_tcp(server.endpoint, timeout=10) as conn,
+        pytest.raises(FrameTooLarge, match="max_size=10"),
+    ):
+        conn.recv_message(Netstrings(max_size=10))
+
+
+def test_plain_reads_after_a_framer_get_the_buffered_bytes() -> None:
+    with (
+        TCPServer("127.0.0.1:0", lambda conn: conn.send_all(b"first\nsecond\nrest")) as server,
+        netbasics.connect_tcp(server.endpoint, timeout=10) as conn,
+    ):
+        assert conn.recv_until(b"\n") == b"first\n"
+        assert conn.recv_exactly(7) == b"second\n"  # buffered by the line framer, given back
+        assert conn.recv_exactly(4) == b"rest"
+
+
+def test_bad_framer_is_refused_before_binding() -> None:
+    with pytest.raises(TypeError, match="framer must have"):
+        TCPServer.for_messages("127.0.0.1:0", respond_echo, framer=object())  # type: ignore[arg-type]
