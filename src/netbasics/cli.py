@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
+from . import _cli_unix
 from ._classify import AddressInfo, classify
 from .addresses import is_valid_address, parse_address
 from .endpoints import Endpoint, HostPort
@@ -26,6 +27,7 @@ from .safety import DestinationPolicy, destination_verdict, resolve_safe
 from .tcp import StreamConnection, TCPServer, connect_tcp
 from .udp import Datagram, UDPServer, udp_request
 from .udp import DatagramHandler as UDPHandler
+from .unix import UnixDatagramServer, UnixServer
 
 __all__ = ["main"]
 
@@ -285,7 +287,8 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
         started = time.monotonic()
         record: dict[str, object] = {"target": text}
         try:
-            with connect_tcp(text, connect_timeout=args.timeout) as conn:
+            connect = _cli_unix.connect if _cli_unix.is_unix(text) else connect_tcp  # unix: targets too
+            with connect(text, connect_timeout=args.timeout) as conn:
                 elapsed = time.monotonic() - started
                 record.update(open=True, address=str(conn.remote), ms=round(elapsed * 1000, 3))
                 line = f"{text}: open ({conn.remote}) in {elapsed * 1000:.1f} ms"
@@ -330,8 +333,13 @@ def _serve_handlers(mode: str, lock: threading.Lock) -> tuple[Callable[[StreamCo
 
 def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     tcp_handler, udp_handler = _serve_handlers(args.mode, threading.Lock())
-    server: TCPServer | UDPServer
-    if args.protocol == "tcp":
+    server: TCPServer | UDPServer | UnixServer | UnixDatagramServer
+    if _cli_unix.is_unix(args.bind):  # tcp: a Unix stream socket, udp: a Unix datagram socket
+        if args.protocol == "tcp":
+            server = _cli_unix.stream_server(args.bind, tcp_handler, args.idle_timeout)
+        else:
+            server = _cli_unix.datagram_server(args.bind, udp_handler)
+    elif args.protocol == "tcp":
         server = TCPServer(args.bind, tcp_handler, idle_timeout=args.idle_timeout)
     else:
         server = UDPServer(args.bind, udp_handler)
@@ -362,11 +370,15 @@ def _read_payload(args: argparse.Namespace, stdin: TextIO) -> bytes:
 def _cmd_send(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     payload = _read_payload(args, stdin)
     sink = out.buffer if hasattr(out, "buffer") else None
-    if args.protocol == "udp":
+    unix = _cli_unix.is_unix(args.target)  # tcp: a Unix stream socket, udp: a Unix datagram socket
+    if args.protocol == "udp" and unix:
+        reply = _cli_unix.request(args.target, payload, timeout=args.timeout, retries=args.retries)
+    elif args.protocol == "udp":
         reply = udp_request(args.target, payload, timeout=args.timeout, retries=args.retries).data
     else:
         chunks: list[bytes] = []
-        with connect_tcp(args.target, connect_timeout=args.timeout, timeout=args.timeout) as conn:
+        connect = _cli_unix.connect if unix else connect_tcp
+        with connect(args.target, connect_timeout=args.timeout, timeout=args.timeout) as conn:
             conn.send_all(payload)
             conn.shutdown_write()
             try:
@@ -464,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Try a TCP connection to each HOST:PORT and report open or closed with the time "
         "taken. Exit 0 only if all are open.",
     )
-    p.add_argument("targets", nargs="+", metavar="HOST:PORT", help="a target, or - for stdin")
+    p.add_argument("targets", nargs="+", metavar="HOST:PORT", help="a target (or unix:PATH), or - for stdin")
     p.add_argument("--timeout", type=float, default=3.0, metavar="S", help="connect timeout in seconds (3)")
     p.add_argument("--json", action="store_true", help="print one JSON object per line")
     p.set_defaults(func=_cmd_probe)
@@ -476,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
         "The first line printed is the bound endpoint.",
     )
     p.add_argument("protocol", choices=["tcp", "udp"])
-    p.add_argument("--bind", default="127.0.0.1:0", metavar="ENDPOINT", help="address:port to bind")
+    p.add_argument("--bind", default="127.0.0.1:0", metavar="ENDPOINT", help="address:port (or unix:PATH) to bind")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--echo", dest="mode", action="store_const", const="echo", help="send back what arrives")
     mode.add_argument("--discard", dest="mode", action="store_const", const="discard", help="read and drop")
@@ -492,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
         "retrying on silence.",
     )
     p.add_argument("protocol", choices=["tcp", "udp"])
-    p.add_argument("target", metavar="HOST:PORT")
+    p.add_argument("target", metavar="HOST:PORT", help="where to send (or unix:PATH, unix:@NAME)")
     p.add_argument("data", nargs="?", default=None, metavar="DATA", help="text to send, or - for stdin")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds to wait (5)")
     p.add_argument("--retries", type=int, default=2, metavar="N", help="UDP: resend this many times (2)")
