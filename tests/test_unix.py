@@ -558,3 +558,25 @@ def test_unix_datagram_value() -> None:
         UnixDatagram("x", UnixAddress("/a"))  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         UnixDatagram(b"x", "/a")  # type: ignore[arg-type]
+
+
+def test_connect_timeout_when_the_backlog_is_full(sockdir: Path) -> None:
+    path = sockdir / "full.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(0)  # never accepts
+    waiting: list[socket.socket] = []
+    try:
+        while True:  # fill the backlog
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.setblocking(False)
+            waiting.append(client)
+            try:
+                client.connect(str(path))
+            except BlockingIOError:
+                break
+        with pytest.raises(NetTimeoutError, match=r"timed out after 0\.05 s"):
+            connect_unix(unix(path), connect_timeout=0.05)
+    finally:
+        for sock in [listener, *waiting]:
+            sock.close()

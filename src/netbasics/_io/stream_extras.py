@@ -449,8 +449,9 @@ class _ConnectionFile(io.BufferedIOBase):
         return data
 
     def readinto(self, b: Buffer) -> int:
-        data = self.read(len(memoryview(b)))
-        memoryview(b).cast("B")[: len(data)] = data
+        view = memoryview(b).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
     def readinto1(self, b: Buffer) -> int:
@@ -522,6 +523,14 @@ class _ConnectionFile(io.BufferedIOBase):
             super().close()
             if self._close_connection:
                 self._conn.close()
+
+    def __del__(self) -> None:
+        # Dropped without close(): flush like any file, but a finalizer has nobody to
+        # report a broken connection to.
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def detach(self) -> io.RawIOBase:
         raise io.UnsupportedOperation("a connection file has no raw stream to detach")

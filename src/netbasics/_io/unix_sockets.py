@@ -32,7 +32,7 @@ from typing import Final
 
 from ..errors import BindError, ConnectError, quote
 from ..unix_addresses import SUN_PATH_SIZE, PeerCredentials, UnixAddress
-from .sockets import translate_os_error
+from .sockets import MIN_WAIT, set_io_timeout, translate_os_error
 
 __all__ = [
     "FileIdentity",
@@ -254,9 +254,14 @@ def connect_unix_socket(address: UnixAddress, kind: socket.SocketKind, timeout: 
     except OSError as exc:
         raise translate_os_error(exc, "connect", address) from exc
     try:
-        sock.settimeout(timeout)
+        # A Unix connect waits only while the server's backlog is full, and it waits up
+        # to SO_SNDTIMEO. A Python socket timeout would not help: on a non-blocking
+        # socket that connect fails at once with EAGAIN instead of waiting.
+        if timeout is not None and kind == socket.SOCK_STREAM:
+            set_io_timeout(sock, socket.SO_SNDTIMEO, timeout or MIN_WAIT)
         sock.connect(address.sockaddr)
-        sock.settimeout(None)
+        if timeout is not None and kind == socket.SOCK_STREAM:
+            set_io_timeout(sock, socket.SO_SNDTIMEO, 0.0)  # the connection sets its own
     except OSError as exc:
         sock.close()
         raise _connect_error(exc, address, timeout) from exc
