@@ -580,3 +580,14 @@ def test_connect_timeout_when_the_backlog_is_full(sockdir: Path) -> None:
     finally:
         for sock in [listener, *waiting]:
             sock.close()
+
+
+def test_datagram_server_workers_stop_promptly(sockdir: Path, baseline: None) -> None:
+    with (
+        UnixDatagramServer(unix(sockdir / "w.sock"), lambda d, reply: reply(d.data), workers=3) as server,
+        open_unix_datagram(connect=server.endpoint, timeout=5) as client,
+    ):
+        for i in range(10):
+            client.send(b"%d" % i)
+            assert client.recv() == b"%d" % i
+    # the context exit joined every worker: baseline checks that no thread is left

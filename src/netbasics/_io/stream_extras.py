@@ -200,14 +200,19 @@ class StreamExtras:
         return total
 
     def _arm_send(self, timeout: float | None, start: float) -> None:
+        """Set SO_SNDTIMEO to what is left of the deadline ``start + timeout`` of a send_file call."""
         if timeout is None:
             if self._sndtimeo:
                 self._set_sndtimeo(0.0)
             return
-        remaining = timeout - (_monotonic() - start)
-        if remaining <= 0:
-            raise self._timed_out("send to", timeout)
-        self._set_sndtimeo(remaining)
+        if timeout == 0:
+            want = _MIN_WAIT  # as send_all: only what fits in the send buffer now
+        else:
+            want = timeout - (_monotonic() - start)
+            if want <= 0:
+                raise self._timed_out("send to", timeout)
+        if want != self._sndtimeo:
+            self._set_sndtimeo(want)
 
     def _sendfile(
         self, fd: int, offset: int, count: int | None, timeout: float | None, start: float
@@ -247,8 +252,8 @@ class StreamExtras:
             n = readinto(view[:want])
             if not n:
                 break
-            remaining: float | None = None
-            if timeout is not None:
+            remaining: float | None = timeout  # None (no limit) or 0 (what fits now) as they are
+            if timeout:
                 remaining = timeout - (_monotonic() - start)
                 if remaining <= 0:
                     raise self._timed_out("send to", timeout)
