@@ -16,8 +16,8 @@ that reads with ``recv_into`` into a 1 MiB buffer and counts the bytes. Methods:
   without sendfile does.
 
 The file is read once before timing, so every method reads it from the page cache.
-Runs are interleaved (method after method, run after run) and each figure is the median
-of ``--runs``: GiB/s of file sent, timed from the first byte sent until the receiver
+Runs are interleaved (method after method, each run starting with the next method) and
+each figure is the median of ``--runs``: GiB/s of file sent, timed from the first byte sent until the receiver
 reports the last byte received.
 """
 
@@ -122,9 +122,11 @@ def main() -> None:
         assert receiver.stdout is not None
         port = int(receiver.stdout.readline())
         samples: dict[str, list[float]] = {name: [] for name in METHODS}
+        labels = list(METHODS)
         for run in range(args.runs):
-            for label, method in METHODS.items():
-                figure = one_run(port, path, method)
+            # Each run starts with the next method, so no method is always first or last.
+            for label in labels[run % len(labels) :] + labels[: run % len(labels)]:
+                figure = one_run(port, path, METHODS[label])
                 samples[label].append(figure)
                 print(f"run {run + 1} {label:16} {figure:6.2f} GiB/s", file=sys.stderr)
     finally:
