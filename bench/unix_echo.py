@@ -25,8 +25,8 @@ with 1 and 50 connections and 1 KiB messages; MB/s (echoed payload, one directio
 connections and 256 KiB messages.
 
 Each figure is the median of ``--runs`` runs of ``--seconds`` seconds (after a warm-up of
-a fifth of that); runs are interleaved server after server, so background load affects
-all alike. Compare within one run.
+a fifth of that); runs are interleaved server after server (each run starting with the
+next server), so background load affects all alike. Compare within one run.
 """
 
 from __future__ import annotations
@@ -250,7 +250,8 @@ def main() -> None:
         try:
             for run in range(args.runs):
                 for label, conns, size in SCENARIOS:
-                    for kind in KINDS:
+                    # Each run starts with the next server, so none is always first.
+                    for kind in KINDS[run % len(KINDS) :] + KINDS[: run % len(KINDS)]:
                         figure = run_load(load, servers[kind][1], conns, size, args.seconds)
                         samples[kind][label].append(figure)
                         print(f"run {run + 1} {kind:14} {label:32} {figure:10.0f}", file=sys.stderr)
