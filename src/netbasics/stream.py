@@ -364,8 +364,14 @@ class StreamConnection:
         ends first, :class:`NetTimeoutError` if the deadline passes first (what arrived
         stays buffered for the next read).
         """
-        _check_count(n, "n", 0)
-        t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
+        if n.__class__ is not int or n < 0:
+            _check_count(n, "n", 0)
+        if timeout is _DEFAULT:
+            t = self._timeout
+            want = self._default_rcv
+        else:
+            t = check_timeout(timeout)
+            want = _rcv_value(t)
         if self._framer is not None:
             self._unframe()
         buf = self._buf
@@ -374,7 +380,13 @@ class StreamConnection:
             del buf[:n]
             return data
         start = 0.0 if t is None else _monotonic()
-        chunk = self._recv_first(max(n - len(buf), _CHUNK), t)
+        # The first read may take the whole timeout: usually what SO_RCVTIMEO holds already.
+        if want != self._rcvtimeo:
+            self._set_rcvtimeo(want)
+        try:
+            chunk = self._sock.recv(max(n - len(buf), _CHUNK))
+        except OSError as exc:
+            raise self._error(exc, "recv from", want or None) from exc
         while True:
             if not chunk:
                 partial = bytes(buf)
