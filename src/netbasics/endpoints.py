@@ -11,9 +11,13 @@ import re
 from typing import Final, Union
 
 from ._parse import parse_ipv4_int, parse_ipv6_int
-from .addresses import Address, IPv4Address, IPv6Address, _v4, _v6, parse_address
+from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .errors import AddressError, EndpointError, PortError, quote
 from .ports import validate_port
+
+# The addresses' shared constructors (no checks), under the short names used below.
+_v4 = IPv4Address._from_int
+_v6 = IPv6Address._from_int
 
 __all__ = ["Endpoint", "EndpointLike", "HostPort", "parse_endpoint"]
 
