@@ -59,8 +59,6 @@ from .ports import Service as Service
 from .ports import find_service as find_service
 from .ports import parse_port as parse_port
 from .ports import port_category as port_category
-from .ports import service_name as service_name
-from .ports import service_port as service_port
 from .ports import services_for_port as services_for_port
 from .ports import validate_port as validate_port
 from .resolver import resolve as resolve
@@ -154,8 +152,6 @@ __all__ = [
     "port_open",
     "resolve",
     "resolve_safe",
-    "service_name",
-    "service_port",
     "services_for_port",
     "summarize_range",
     "udp_request",
