@@ -29,6 +29,7 @@ from .endpoints import Endpoint as Endpoint
 from .endpoints import EndpointLike as EndpointLike
 from .endpoints import HostPort as HostPort
 from .endpoints import parse_endpoint as parse_endpoint
+from .endpoints import parse_host_port as parse_host_port
 from .errors import AddressError as AddressError
 from .errors import BindError as BindError
 from .errors import CIDRError as CIDRError
@@ -144,6 +145,7 @@ __all__ = [
     "open_udp",
     "parse_address",
     "parse_endpoint",
+    "parse_host_port",
     "parse_ipv4",
     "parse_ipv6",
     "parse_network",
