@@ -53,6 +53,7 @@ from .networks import Network as Network
 from .networks import collapse as collapse
 from .networks import exclude as exclude
 from .networks import parse_network as parse_network
+from .networks import parse_range as parse_range
 from .networks import summarize_range as summarize_range
 from .ports import SERVICES_DATE as SERVICES_DATE
 from .ports import PortCategory as PortCategory
@@ -150,6 +151,7 @@ __all__ = [
     "parse_ipv6",
     "parse_network",
     "parse_port",
+    "parse_range",
     "port_category",
     "port_open",
     "resolve",

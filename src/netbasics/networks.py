@@ -50,6 +50,7 @@ __all__ = [
     "collapse",
     "exclude",
     "parse_network",
+    "parse_range",
     "summarize_range",
 ]
 
@@ -889,7 +890,8 @@ class AddressRange:
     ``addr in r`` tests membership; iterating yields the fewest CIDR networks covering
     the range (never every address). The size is :attr:`num_addresses`; there is no
     ``len()``, because iteration counts networks, not addresses, and an IPv6 range can
-    hold more addresses than ``len()`` can return. :meth:`parse` reads ``first-last``.
+    hold more addresses than ``len()`` can return. :func:`parse_range` reads the text
+    form ``first-last``.
 
     >>> r = AddressRange("10.0.0.1", "10.0.0.9")
     >>> r.num_addresses, "10.0.0.5" in r, [str(n) for n in r]
@@ -906,23 +908,6 @@ class AddressRange:
         _set(self, "_version", version)
         _set(self, "_first", lo)
         _set(self, "_last", hi)
-
-    @classmethod
-    def parse(cls, text: str) -> AddressRange:
-        """Parse ``first-last`` text, e.g. ``"10.0.0.1-10.0.0.9"`` (no spaces).
-
-        >>> AddressRange.parse("2001:db8::1-2001:db8::ff")
-        AddressRange('2001:db8::1', '2001:db8::ff')
-        """
-        if not isinstance(text, str):
-            raise TypeError(f"AddressRange.parse needs str, got {type(text).__name__}")
-        first, sep, last = text.partition("-")
-        if not sep:
-            raise CIDRError(f"a range needs 'first-last', got {quote(text)}")
-        try:
-            return cls(first, last)
-        except CIDRError as exc:
-            raise CIDRError(f"bad range {quote(text)}: {exc}") from None
 
     @property
     def version(self) -> int:
@@ -984,3 +969,27 @@ class AddressRange:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError("AddressRange is immutable")
+
+
+def parse_range(text: str) -> AddressRange:
+    """Parse ``first-last`` text, e.g. ``"10.0.0.1-10.0.0.9"`` (no spaces), into an :class:`AddressRange`.
+
+    Both ends are addresses of one family with ``first <= last``. Raises
+    :class:`CIDRError` naming the input, and :class:`TypeError` for a non-``str``.
+
+    >>> parse_range("2001:db8::1-2001:db8::ff")
+    AddressRange('2001:db8::1', '2001:db8::ff')
+    >>> str(parse_range("10.0.0.9-10.0.0.1"))
+    Traceback (most recent call last):
+    ...
+    netbasics.CIDRError: bad range '10.0.0.9-10.0.0.1': range end '10.0.0.1' is before its start '10.0.0.9'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_range needs str, got {type(text).__name__} {quote(text)}")
+    first, sep, last = text.partition("-")
+    if not sep:
+        raise CIDRError(f"a range needs 'first-last', got {quote(text)}")
+    try:
+        return AddressRange(first, last)
+    except CIDRError as exc:
+        raise CIDRError(f"bad range {quote(text)}: {exc}") from None

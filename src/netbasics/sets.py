@@ -38,6 +38,7 @@ from .networks import (
     _merge_spans,
     _parse_parts,
     parse_network,
+    parse_range,
 )
 
 __all__ = ["AddressSet"]
@@ -89,7 +90,7 @@ class _Builder:
         except CIDRError:
             if "-" not in text:
                 raise
-            self.add_range(AddressRange.parse(text))
+            self.add_range(parse_range(text))
             return
         if version == 4:
             self.keys4.append(ip << 8 | (32 - plen))
