@@ -76,7 +76,7 @@ def _check_int(value: object, maximum: int, kind: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{kind} needs an int, got {type(value).__name__}")
     if not 0 <= value <= maximum:
-        raise AddressError(f"{value} is out of range for {kind} (0 to {maximum})")
+        raise AddressError(f"{quote(value)} is out of range for {kind} (0 to {maximum})")
     return value
 
 
@@ -674,7 +674,7 @@ def parse_address(
             return _v4(value)
         if V4_MAX < value <= V6_MAX:
             return _v6(value, None)
-        raise AddressError(f"{value} is out of range for an IP address (0 to 2**128 - 1)")
+        raise AddressError(f"{quote(value)} is out of range for an IP address (0 to 2**128 - 1)")
     if isinstance(value, (bytes, bytearray, memoryview)):
         if isinstance(value, memoryview):
             value = value.tobytes()  # its len() counts items, not bytes

@@ -9,6 +9,8 @@ the standard library, and ``except NetbasicsError`` catches everything from here
 
 from __future__ import annotations
 
+import reprlib
+
 __all__ = [
     "AddressError",
     "BindError",
@@ -26,16 +28,57 @@ __all__ = [
 ]
 
 # Inputs are quoted in messages; a megabyte of garbage should not become a megabyte of
-# exception text, so quotes are cut to this many characters.
+# exception text, so quotes are cut to about this many characters.
 _QUOTE_LIMIT = 60
+# An int wider than this many bits is shown by its size: its decimal text would be longer
+# than the limit, and past 4300 digits str() raises instead (sys.int_max_str_digits).
+_INT_BITS_SHOWN = 190
 
 
 def quote(value: object) -> str:
-    """Return ``repr(value)`` cut to a readable length, for use in error messages."""
-    text = repr(value)
+    """Return ``repr(value)`` cut to a readable length, for use in error messages; never raises.
+
+    Text and bytes longer than the limit keep their start and say their length; an int
+    too wide to print is shown as its bit length; an object whose ``repr()`` raises is
+    shown by its type. So a message quoting any input stays a few hundred characters.
+
+    >>> quote("x" * 1000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (1000 chars)"
+    >>> quote(10**5000)
+    '<16610-bit int>'
+    """
+    if isinstance(value, int) and value.bit_length() > _INT_BITS_SHOWN:
+        return f"<{'-' if value < 0 else ''}{value.bit_length()}-bit {type(value).__name__}>"
+    if isinstance(value, bytearray):
+        value = bytes(value)
+    if isinstance(value, (str, bytes)):
+        # Quote only the head: repr() of a huge input would copy all of it first.
+        text = repr(value[:_QUOTE_LIMIT])
+        if len(value) > _QUOTE_LIMIT or len(text) > _QUOTE_LIMIT:
+            unit = "chars" if isinstance(value, str) else "bytes"
+            return f"{text[: _QUOTE_LIMIT - 4]}...{text[-1]} ({len(value)} {unit})"
+        return text
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a repr that raises (a list holding a huge int) must not mask the error
+        return f"<{type(value).__name__} object>"
     if len(text) > _QUOTE_LIMIT:
-        text = text[: _QUOTE_LIMIT - 5] + "...'" + f" ({len(str(value))} chars)"
+        text = f"{text[: _QUOTE_LIMIT - 3]}..."
     return text
+
+
+class _Repr(reprlib.Repr):
+    """reprlib's bounded repr of containers, with ints and strings quoted as above."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        return quote(x) if x.bit_length() > _INT_BITS_SHOWN else int.__repr__(x)
+
+    def repr_str(self, x: str, level: int) -> str:
+        return quote(x)
+
+
+_REPR = _Repr()
+_REPR.maxother = _QUOTE_LIMIT
 
 
 class NetbasicsError(Exception):

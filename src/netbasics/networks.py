@@ -34,6 +34,7 @@ __all__ = [
     "collapse",
     "exclude",
     "parse_network",
+    "parse_range",
     "summarize_range",
 ]
 
@@ -273,17 +274,18 @@ class _BaseNetwork(Generic[_A]):
         return self._ip >> host == o._ip >> host
 
     def _new_length(self, prefixlen_diff: int, new_prefix: int | None, sign: int) -> int:
+        # Arguments, not data: a bad one is the caller's bug, so plain ValueError/TypeError.
         if new_prefix is not None:
             if prefixlen_diff != 1:
-                raise CIDRError("give prefixlen_diff or new_prefix, not both")
-            return _check_length(new_prefix, self._BITS)
-        _check_length(prefixlen_diff, self._BITS)
+                raise ValueError("give prefixlen_diff or new_prefix, not both")
+            return _check_length_argument("new_prefix", new_prefix, self._BITS)
+        _check_length_argument("prefixlen_diff", prefixlen_diff, self._BITS)
         return self._plen + sign * prefixlen_diff
 
     def subnets(self, prefixlen_diff: int = 1, new_prefix: int | None = None) -> Iterator[Self]:
         """The subnets of this network, lazily, in order: one level down or at ``new_prefix``.
 
-        Raises :class:`CIDRError` at once (not on first use) if the new prefix length
+        Raises :class:`ValueError` at once (not on first use) if the new prefix length
         is shorter than this one's or longer than the family allows.
 
         >>> [str(n) for n in IPv4Network("10.0.0.0/24").subnets(new_prefix=26)]
@@ -291,9 +293,9 @@ class _BaseNetwork(Generic[_A]):
         """
         new = self._new_length(prefixlen_diff, new_prefix, 1)
         if new < self._plen:
-            raise CIDRError(f"new prefix /{new} is shorter than {self}")
+            raise ValueError(f"new prefix /{new} is shorter than {self}")
         if new > self._BITS:
-            raise CIDRError(f"new prefix /{new} is longer than /{self._BITS} for {self}")
+            raise ValueError(f"new prefix /{new} is longer than /{self._BITS} for {self}")
         step = 1 << (self._BITS - new)
         fast = self._fast
         return (fast(ip, new) for ip in range(self._ip, int(self.last) + 1, step))
@@ -310,9 +312,9 @@ class _BaseNetwork(Generic[_A]):
             return self
         new = self._new_length(prefixlen_diff, new_prefix, -1)
         if new > self._plen:
-            raise CIDRError(f"new prefix /{new} is longer than {self}")
+            raise ValueError(f"new prefix /{new} is longer than {self}")
         if new < 0:
-            raise CIDRError(f"prefix length would be negative: {self} less {prefixlen_diff} bits")
+            raise ValueError(f"prefix length would be negative: {self} less {prefixlen_diff} bits")
         host = self._BITS - new
         return self._fast(self._ip >> host << host, new)
 
@@ -533,7 +535,15 @@ def _check_length(value: object, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"a prefix length must be an int, got {type(value).__name__}")
     if not 0 <= value <= maximum:
-        raise CIDRError(f"prefix length {value} is out of range (0 to {maximum})")
+        raise CIDRError(f"prefix length {quote(value)} is out of range (0 to {maximum})")
+    return value
+
+
+def _check_length_argument(name: str, value: object, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {quote(value)}")
+    if not 0 <= value <= maximum:
+        raise ValueError(f"{name} must be 0 to {maximum}, got {quote(value)}")
     return value
 
 
@@ -559,7 +569,7 @@ def _network_parts(value: object, strict: bool, int_version: int) -> tuple[int, 
     if isinstance(value, int) and not isinstance(value, bool):
         bits = 32 if int_version == 4 else 128
         if not 0 <= value < 1 << bits:
-            raise CIDRError(f"{value} is out of range for an IPv{int_version} address")
+            raise CIDRError(f"{quote(value)} is out of range for an IPv{int_version} address")
         return int_version, value, bits
     if isinstance(value, tuple) and len(value) == 2:
         addr, length = value
@@ -717,7 +727,8 @@ class AddressRange:
     ``addr in r`` tests membership; iterating yields the fewest CIDR networks covering
     the range (never every address). The size is :attr:`num_addresses`; there is no
     ``len()``, because iteration counts networks, not addresses, and an IPv6 range can
-    hold more addresses than ``len()`` can return. :meth:`parse` reads ``first-last``.
+    hold more addresses than ``len()`` can return. :func:`parse_range` reads the text
+    form ``first-last``.
 
     >>> r = AddressRange("10.0.0.1", "10.0.0.9")
     >>> r.num_addresses, "10.0.0.5" in r, [str(n) for n in r]
@@ -749,23 +760,6 @@ class AddressRange:
     def _span(self) -> tuple[int, int, int]:
         """``(version, first, end)``: the range as a half-open interval of ints."""
         return self._version, self._first, self._last + 1
-
-    @classmethod
-    def parse(cls, text: str) -> AddressRange:
-        """Parse ``first-last`` text, e.g. ``"10.0.0.1-10.0.0.9"`` (no spaces).
-
-        >>> AddressRange.parse("2001:db8::1-2001:db8::ff")
-        AddressRange('2001:db8::1', '2001:db8::ff')
-        """
-        if not isinstance(text, str):
-            raise TypeError(f"AddressRange.parse needs str, got {type(text).__name__}")
-        first, sep, last = text.partition("-")
-        if not sep:
-            raise CIDRError(f"a range needs 'first-last', got {quote(text)}")
-        try:
-            return cls(first, last)
-        except CIDRError as exc:
-            raise CIDRError(f"bad range {quote(text)}: {exc}") from None
 
     @property
     def version(self) -> int:
@@ -827,3 +821,27 @@ class AddressRange:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError("AddressRange is immutable")
+
+
+def parse_range(text: str) -> AddressRange:
+    """Parse ``first-last`` text, e.g. ``"10.0.0.1-10.0.0.9"`` (no spaces), into an :class:`AddressRange`.
+
+    Both ends are addresses of one family with ``first <= last``. Raises
+    :class:`CIDRError` naming the input, and :class:`TypeError` for a non-``str``.
+
+    >>> parse_range("2001:db8::1-2001:db8::ff")
+    AddressRange('2001:db8::1', '2001:db8::ff')
+    >>> str(parse_range("10.0.0.9-10.0.0.1"))
+    Traceback (most recent call last):
+    ...
+    netbasics.CIDRError: bad range '10.0.0.9-10.0.0.1': range end '10.0.0.1' is before its start '10.0.0.9'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_range needs str, got {type(text).__name__} {quote(text)}")
+    first, sep, last = text.partition("-")
+    if not sep:
+        raise CIDRError(f"a range needs 'first-last', got {quote(text)}")
+    try:
+        return AddressRange(first, last)
+    except CIDRError as exc:
+        raise CIDRError(f"bad range {quote(text)}: {exc}") from None

@@ -84,7 +84,7 @@ class DestinationPolicy:
     >>> policy = DestinationPolicy(allow_loopback=True, allowed_ports={80, 443})
     >>> is_safe_destination("127.0.0.1", policy=policy)
     True
-    >>> is_safe_destination(Endpoint.parse("127.0.0.1:22"), policy=policy)
+    >>> is_safe_destination(Endpoint("127.0.0.1", 22), policy=policy)
     False
     """
 

@@ -25,7 +25,7 @@ from ._core import parse_network_text as _parse_parts
 from ._parse import parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address
 from .errors import AddressError, CIDRError
-from .networks import AddressRange, IPv4Network, IPv6Network, Network, parse_network
+from .networks import AddressRange, IPv4Network, IPv6Network, Network, parse_network, parse_range
 
 __all__ = ["AddressSet"]
 
@@ -76,7 +76,7 @@ class _Builder:
         except CIDRError:
             if "-" not in text:
                 raise
-            self.add_range(AddressRange.parse(text))
+            self.add_range(parse_range(text))
             return
         if version == 4:
             self.keys4.append(ip << 8 | (32 - plen))

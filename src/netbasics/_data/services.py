@@ -14,7 +14,7 @@ them to run the tool.
 Shape of the data. One row per service and port: ``(name, port, protocols, aliases,
 description)``, with ``protocols`` and ``aliases`` as space-separated words. Rows are
 sorted by port; where the registry gives one port and protocol to several names, the
-first row is the primary name (the one :func:`netbasics.service_name` returns). The two
+first row is the primary name (listed first by :func:`netbasics.services_for_port`). The two
 ranges the registry assigns as a block (x11 6000-6063, ircu 6665-6669) are one row per
 port.
 
