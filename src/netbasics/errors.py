@@ -67,6 +67,22 @@ def quote(value: object) -> str:
     return text
 
 
+# An error that wraps another (a bad address inside a network) quotes its own input and
+# then gives the inner reason, cut to this length: nesting cannot add up past a few
+# hundred characters.
+_REASON_LIMIT = 160
+
+
+def reason_of(exc: BaseException) -> str:
+    """Return the message of ``exc`` cut to a bounded length, for wrapping in another error.
+
+    >>> reason_of(ValueError("x" * 500))[-10:]
+    'xxxxxx ...'
+    """
+    text = str(exc)
+    return text if len(text) <= _REASON_LIMIT else f"{text[: _REASON_LIMIT - 4]} ..."
+
+
 class _Repr(reprlib.Repr):
     """reprlib's bounded repr of containers, with ints and strings quoted as above."""
 

@@ -37,7 +37,7 @@ from ._data.registry import (
 )
 from ._parse import format_ipv4, format_ipv6, parse_ipv4_int, parse_ipv6_int
 from .addresses import _MAPPED_PREFIX, _V4_MAX, Address, IPv4Address, IPv6Address, _v4, _v6, parse_address
-from .errors import AddressError, CIDRError, quote
+from .errors import AddressError, CIDRError, quote, reason_of
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -85,7 +85,7 @@ def _parse_parts(text: str, strict: bool) -> tuple[int, int, int]:
         try:
             ip = parse_ipv6_int(addr)[0]
         except AddressError as exc:
-            raise CIDRError(f"bad address in network {quote(text)}: {exc}") from None
+            raise CIDRError(f"bad address in network {quote(text)}: {reason_of(exc)}") from None
         if not sep:
             return 6, ip, 128
         plen = _PLEN6.get(length)
@@ -99,7 +99,7 @@ def _parse_parts(text: str, strict: bool) -> tuple[int, int, int]:
         except AddressError as exc:
             if not text:
                 raise CIDRError("empty string is not a network") from None
-            raise CIDRError(f"bad address in network {quote(text)}: {exc}") from None
+            raise CIDRError(f"bad address in network {quote(text)}: {reason_of(exc)}") from None
         if not sep:
             return 4, ip, 32
         plen = _PLEN4.get(length)
@@ -122,7 +122,7 @@ def _mask_length(text: str, length: str) -> int:
     try:
         mask = parse_ipv4_int(length)
     except AddressError as exc:
-        raise CIDRError(f"bad netmask in {quote(text)}: {exc}") from None
+        raise CIDRError(f"bad netmask in {quote(text)}: {reason_of(exc)}") from None
     # A mask that is both (0.0.0.0, 255.255.255.255) is read as a netmask, as stdlib does.
     plen = _NETMASK4.get(mask)
     if plen is None:
@@ -154,7 +154,7 @@ def _address_int(value: object, what: str) -> tuple[int, int]:
         try:
             addr = parse_address(value)
         except AddressError as exc:
-            raise CIDRError(f"bad {what} address: {exc}") from None
+            raise CIDRError(f"bad {what} address: {reason_of(exc)}") from None
     else:
         raise TypeError(f"{what} must be an address or address text, got {type(value).__name__}")
     if addr.zone is not None:
@@ -1001,4 +1001,4 @@ def parse_range(text: str) -> AddressRange:
     try:
         return AddressRange(first, last)
     except CIDRError as exc:
-        raise CIDRError(f"bad range {quote(text)}: {exc}") from None
+        raise CIDRError(f"bad range {quote(text)}: {reason_of(exc)}") from None

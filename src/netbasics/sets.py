@@ -22,7 +22,7 @@ from typing import Union
 
 from ._parse import parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address
-from .errors import AddressError, CIDRError
+from .errors import AddressError, CIDRError, reason_of
 from .networks import (
     _DIFFERENCE,
     _INTERSECTION,
@@ -214,7 +214,7 @@ class AddressSet:
         except CIDRError as exc:
             # The name is not bad input: give it whole, unlike quoted text.
             where = f"line {lineno}" if name is None else f"line {lineno} of {name!r}"
-            raise CIDRError(f"{where}: {exc}") from None
+            raise CIDRError(f"{where}: {reason_of(exc)}") from None
         return builder.build()
 
     @classmethod
