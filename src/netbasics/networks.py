@@ -156,7 +156,7 @@ def _address_int(value: object, what: str) -> tuple[int, int]:
         except AddressError as exc:
             raise CIDRError(f"bad {what} address: {reason_of(exc)}") from None
     else:
-        raise TypeError(f"{what} must be an address or address text, got {type(value).__name__}")
+        raise TypeError(f"{what} must be an address or address text, got {type(value).__name__} {quote(value)}")
     if addr.zone is not None:
         raise CIDRError(f"zones are not allowed in ranges: {quote(str(addr))}")
     return addr.version, int(addr)
@@ -415,7 +415,7 @@ class _BaseNetwork(Generic[_A]):
             if isinstance(item, (_BaseNetwork, ipaddress.IPv4Network, ipaddress.IPv6Network)):
                 raise TypeError("'in <network>' takes an address; use subnet_of() for a network")
             if not isinstance(item, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
-                raise TypeError(f"'in <network>' takes an address, not {type(item).__name__}")
+                raise TypeError(f"'in <network>' takes an address, not {type(item).__name__} {quote(item)}")
             item = parse_address(item)
         if item.__class__ is not self._ADDRESS:
             return False
@@ -705,7 +705,7 @@ def _net6(ip: int, plen: int) -> IPv6Network:
 
 def _check_length(value: object, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"a prefix length must be an int, got {type(value).__name__}")
+        raise TypeError(f"a prefix length must be an int, got {type(value).__name__} {quote(value)}")
     if not 0 <= value <= maximum:
         raise CIDRError(f"prefix length {quote(value)} is out of range (0 to {maximum})")
     return value
@@ -762,7 +762,7 @@ def _network_parts(value: object, strict: bool, int_version: int) -> tuple[int, 
                 raise CIDRError(f"{quote(value)} has host bits set; did you mean {quote(fixed)}?")
             ip = masked
         return version, ip, plen
-    raise TypeError(f"cannot build a network from {type(value).__name__}")
+    raise TypeError(f"cannot build a network from {type(value).__name__} {quote(value)}")
 
 
 def parse_network(value: _NetworkLike, *, strict: bool = True) -> Network:
@@ -952,7 +952,7 @@ class AddressRange:
         """``address in range``; an address of the other family is never in it, zones are ignored."""
         if not isinstance(item, (IPv4Address, IPv6Address)):
             if not isinstance(item, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
-                raise TypeError(f"'in <range>' takes an address, not {type(item).__name__}")
+                raise TypeError(f"'in <range>' takes an address, not {type(item).__name__} {quote(item)}")
             item = parse_address(item)
         return item.version == self._version and self._first <= int(item) <= self._last
 

@@ -22,7 +22,7 @@ from typing import Union
 
 from ._parse import parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address
-from .errors import AddressError, CIDRError, reason_of
+from .errors import AddressError, CIDRError, quote, reason_of
 from .networks import (
     _DIFFERENCE,
     _INTERSECTION,
@@ -115,7 +115,7 @@ class _Builder:
             try:
                 net = parse_network(item)  # type: ignore[arg-type]
             except TypeError:
-                raise TypeError(f"cannot add {type(item).__name__} to an AddressSet") from None
+                raise TypeError(f"cannot add {type(item).__name__} {quote(item)} to an AddressSet") from None
             if net.version == 4:
                 self.keys4.append(net._ip << 8 | (32 - net._plen))
             else:
@@ -257,7 +257,9 @@ class AddressSet:
             item, (str, IPv4Network, IPv6Network, AddressRange, ipaddress.IPv4Network, ipaddress.IPv6Network)
         ):
             return self._covers(AddressSet(item))
-        raise TypeError(f"'in <AddressSet>' takes an address, network, range or set, not {type(item).__name__}")
+        raise TypeError(
+            f"'in <AddressSet>' takes an address, network, range or set, not {type(item).__name__} {quote(item)}"
+        )
 
     def _covers(self, other: AddressSet) -> bool:
         return not _combine(other._v4, self._v4, _DIFFERENCE) and not _combine(other._v6, self._v6, _DIFFERENCE)
