@@ -53,7 +53,7 @@ def quote(value: object) -> str:
     shown by its type. So a message quoting any input stays a few hundred characters.
 
     >>> quote("x" * 1000)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (1000 chars)"
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (1000 chars)"
     >>> quote(10**5000)
     '<16610-bit int>'
     """
