@@ -124,6 +124,7 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., object], tuple[type[Exception], ...]
     "collapse": (lambda v: netbasics.collapse([v]), DATA),
     "exclude": (lambda v: netbasics.exclude("10.0.0.0/8", v), DATA),
     "AddressSet": (lambda v: AddressSet([v]), DATA),
+    "AddressSet.from_lines": (lambda v: AddressSet.from_lines([v]), DATA),
     "validate_port": (netbasics.validate_port, DATA),
     "parse_port": (netbasics.parse_port, DATA),
     "port_category": (netbasics.port_category, DATA),

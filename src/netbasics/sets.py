@@ -205,7 +205,9 @@ class AddressSet:
         add_text = builder.add_text
         lineno = 0
         try:
-            for lineno, line in enumerate(lines, 1):  # noqa: B007 - lineno is used after the loop on error
+            for lineno, line in enumerate(lines, 1):
+                if not isinstance(line, str):
+                    raise TypeError(f"line {lineno} is {type(line).__name__} {quote(line)}, not str")
                 if "#" in line:
                     line = line[: line.index("#")]
                 text = line.strip()
