@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Final
 
 from ._parse import format_ipv4, format_ipv6, parse_ipv4_int, parse_ipv6_int
-from .errors import AddressError, CIDRError, quote
+from .errors import AddressError, CIDRError, quote, reason_of
 
 __all__ = [
     "DIFFERENCE",
@@ -72,7 +72,7 @@ def parse_network_text(text: str, strict: bool) -> tuple[int, int, int]:
         try:
             ip = parse_ipv6_int(addr)[0]
         except AddressError as exc:
-            raise CIDRError(f"bad address in network {quote(text)}: {exc}") from None
+            raise CIDRError(f"bad address in network {quote(text)}: {reason_of(exc)}") from None
         if not sep:
             return 6, ip, 128
         plen = _PLEN6.get(length)
@@ -86,7 +86,7 @@ def parse_network_text(text: str, strict: bool) -> tuple[int, int, int]:
         except AddressError as exc:
             if not text:
                 raise CIDRError("empty string is not a network") from None
-            raise CIDRError(f"bad address in network {quote(text)}: {exc}") from None
+            raise CIDRError(f"bad address in network {quote(text)}: {reason_of(exc)}") from None
         if not sep:
             return 4, ip, 32
         plen = _PLEN4.get(length)
@@ -109,7 +109,7 @@ def _mask_length(text: str, length: str) -> int:
     try:
         mask = parse_ipv4_int(length)
     except AddressError as exc:
-        raise CIDRError(f"bad netmask in {quote(text)}: {exc}") from None
+        raise CIDRError(f"bad netmask in {quote(text)}: {reason_of(exc)}") from None
     # A mask that is both (0.0.0.0, 255.255.255.255) is read as a netmask, as stdlib does.
     plen = _NETMASK4.get(mask)
     if plen is None:

@@ -74,7 +74,7 @@ _V6_CATEGORY_8 = IPV6_MAPPED_TABLE.by_top_byte(_V6_CATEGORY)
 
 def _check_int(value: object, maximum: int, kind: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{kind} needs an int, got {type(value).__name__}")
+        raise TypeError(f"{kind} needs an int, got {type(value).__name__} {quote(value)}")
     if not 0 <= value <= maximum:
         raise AddressError(f"{quote(value)} is out of range for {kind} (0 to {maximum})")
     return value
@@ -198,7 +198,7 @@ class IPv4Address(_BaseAddress):
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> IPv4Address:
         """Build from 4 bytes in network order (``packed``)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__} {quote(data)}")
         if isinstance(data, memoryview):
             data = data.tobytes()  # its len() counts items, not bytes
         if len(data) != 4:
@@ -388,7 +388,7 @@ class IPv6Address(_BaseAddress):
     def from_bytes(cls, data: bytes | bytearray | memoryview, zone: str | None = None) -> IPv6Address:
         """Build from 16 bytes in network order (``packed``), with an optional zone."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__} {quote(data)}")
         if isinstance(data, memoryview):
             data = data.tobytes()  # its len() counts items, not bytes
         if len(data) != 16:
@@ -567,7 +567,7 @@ def _v6(ip: int, zone: str | None) -> IPv6Address:
 
 def _check_zone(zone: object) -> str:
     if not isinstance(zone, str):
-        raise TypeError(f"zone must be str, got {type(zone).__name__}")
+        raise TypeError(f"zone must be str, got {type(zone).__name__} {quote(zone)}")
     # Reuse the text parser's zone rules so both ways of giving a zone agree.
     return parse_ipv6_int("::%" + zone)[1] or ""
 
@@ -583,7 +583,7 @@ def parse_ipv4(text: str) -> IPv4Address:
     IPv4Address('192.0.2.1')
     """
     if not isinstance(text, str):
-        raise TypeError(f"parse_ipv4 needs str, got {type(text).__name__}")
+        raise TypeError(f"parse_ipv4 needs str, got {type(text).__name__} {quote(text)}")
     return _v4(parse_ipv4_int(text))
 
 
@@ -597,7 +597,7 @@ def parse_ipv6(text: str) -> IPv6Address:
     IPv6Address('fe80::1%eth0')
     """
     if not isinstance(text, str):
-        raise TypeError(f"parse_ipv6 needs str, got {type(text).__name__}")
+        raise TypeError(f"parse_ipv6 needs str, got {type(text).__name__} {quote(text)}")
     ip, zone = parse_ipv6_int(text)
     return _v6(ip, zone)
 
@@ -689,7 +689,7 @@ def parse_address(
         zone = value.scope_id
         # stdlib allows any zone text but '%'; hold it to the rules our parser applies.
         return _v6(int(value), None if zone is None else _check_zone(zone))
-    raise TypeError(f"cannot build an IP address from {type(value).__name__}")
+    raise TypeError(f"cannot build an IP address from {type(value).__name__} {quote(value)}")
 
 
 def is_valid_address(text: object) -> bool:

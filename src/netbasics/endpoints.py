@@ -14,7 +14,7 @@ from typing import Final, Union
 
 from ._parse import parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
-from .errors import AddressError, EndpointError, PortError, quote
+from .errors import AddressError, EndpointError, PortError, quote, reason_of
 from .ports import validate_port
 
 # The addresses' shared constructors (no checks), under the short names used below.
@@ -28,6 +28,7 @@ __all__ = ["Endpoint", "EndpointLike", "HostPort", "parse_endpoint", "parse_host
 # names (``_sip._tcp``) and many internal hosts use them. At most 253 characters.
 _LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 _MAX_HOST: Final = 253
+_MAX_SCOPE_ID: Final = 2**32 - 1
 # One part of a legacy inet_aton() address: decimal, octal (leading 0) or hex (0x...).
 _ATON_PART: Final = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 
@@ -36,7 +37,7 @@ def _port(value: object, text: object) -> int:
     try:
         return validate_port(value)
     except PortError as exc:
-        raise EndpointError(f"bad port in {quote(text)}: {exc}") from None
+        raise EndpointError(f"bad port in {quote(text)}: {reason_of(exc)}") from None
 
 
 def _split_host_port(text: str) -> tuple[str, str, bool]:
@@ -98,7 +99,7 @@ class Endpoint:
         try:
             addr = parse_address(address)
         except AddressError as exc:
-            raise EndpointError(f"bad address in endpoint: {exc}") from None
+            raise EndpointError(f"bad address in endpoint: {reason_of(exc)}") from None
         object.__setattr__(self, "_address", addr)
         object.__setattr__(self, "_port", _port(port, port))
 
@@ -120,11 +121,14 @@ class Endpoint:
         try:
             addr = parse_address(host)
         except AddressError as exc:
-            raise EndpointError(f"bad address in socket address {quote(sockaddr)}: {exc}") from None
+            raise EndpointError(f"bad address in socket address {quote(sockaddr)}: {reason_of(exc)}") from None
         if len(sockaddr) == 4 and isinstance(addr, IPv6Address) and addr.zone is None:
             scope = sockaddr[3]
             if isinstance(scope, int) and scope:
-                addr = _v6(int(addr), str(scope))
+                # A scope id is an unsigned 32-bit interface index (RFC 3493 section 3.3).
+                if not 0 < scope <= _MAX_SCOPE_ID:
+                    raise EndpointError(f"scope id {quote(scope)} out of range in socket address {quote(sockaddr)}")
+                addr = _v6(int(addr), str(int(scope)))
         return _endpoint(addr, _port(port, sockaddr))
 
     @property
@@ -233,7 +237,7 @@ def parse_endpoint(text: str) -> Endpoint:
             raise EndpointError(
                 f"{quote(host)} in {quote(text)} is a host name, not an IP address (parse_host_port() takes names)"
             ) from None
-        raise EndpointError(f"bad address in endpoint {quote(text)}: {exc}") from None
+        raise EndpointError(f"bad address in endpoint {quote(text)}: {reason_of(exc)}") from None
     return _endpoint(addr, _port(port_text, text))
 
 
@@ -271,7 +275,9 @@ def _check_host(host: str, text: object) -> str:
         try:
             parse_ipv4_int(name)
         except AddressError as exc:
-            raise EndpointError(f"{quote(text)} is neither a host name nor a valid IPv4 address: {exc}") from None
+            raise EndpointError(
+                f"{quote(text)} is neither a host name nor a valid IPv4 address: {reason_of(exc)}"
+            ) from None
     return host.lower()
 
 
@@ -396,7 +402,7 @@ def parse_host_port(text: str) -> HostPort:
         try:
             ip, zone = parse_ipv6_int(host)
         except AddressError as exc:
-            raise EndpointError(f"bad address in {quote(text)}: {exc}") from None
+            raise EndpointError(f"bad address in {quote(text)}: {reason_of(exc)}") from None
         return HostPort(str(_v6(ip, zone)), _port(port_text, text))
     return HostPort(host, _port(port_text, text))
 

@@ -1,10 +1,20 @@
-"""The exceptions netbasics raises.
+"""The exceptions netbasics raises, and the rule for which one.
 
-Every error derives from :class:`NetbasicsError`, and each specific error also derives
-from the builtin exception a caller already catches: bad input is a :class:`ValueError`,
-a timeout is a :class:`TimeoutError`, a failed or broken connection is a
-:class:`ConnectionError`. So ``except ValueError`` keeps working for code written against
-the standard library, and ``except NetbasicsError`` catches everything from here.
+Bad data (text or values that are no valid address, network, range, port or endpoint)
+and network failures raise a :class:`NetbasicsError` subclass that also derives from
+the builtin a caller already catches: bad input is a :class:`ValueError`, a timeout a
+:class:`TimeoutError`, a failed or broken connection a :class:`ConnectionError`, other
+socket failures an :class:`OSError`. So ``except ValueError`` keeps working for code
+written against the standard library, and ``except NetbasicsError`` catches every
+rejected input and network failure.
+
+A bad call is not bad data: an argument of the wrong type raises a plain
+:class:`TypeError`, a setting with a wrong value (``timeout=0``,
+``LineFramer(delimiter=b"")``) a plain :class:`ValueError`. Neither is a
+:class:`NetbasicsError`: they point at a bug in the calling code.
+
+Every message names the bad value through :func:`quote`, which cuts it short, so no
+message grows with its input.
 """
 
 from __future__ import annotations
@@ -43,7 +53,7 @@ def quote(value: object) -> str:
     shown by its type. So a message quoting any input stays a few hundred characters.
 
     >>> quote("x" * 1000)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (1000 chars)"
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (1000 chars)"
     >>> quote(10**5000)
     '<16610-bit int>'
     """
@@ -67,6 +77,22 @@ def quote(value: object) -> str:
     return text
 
 
+# An error that wraps another (a bad address inside a network) quotes its own input and
+# then gives the inner reason, cut to this length: nesting cannot add up past a few
+# hundred characters.
+_REASON_LIMIT = 160
+
+
+def reason_of(exc: BaseException) -> str:
+    """Return the message of ``exc`` cut to a bounded length, for wrapping in another error.
+
+    >>> reason_of(ValueError("x" * 500))[-10:]
+    'xxxxxx ...'
+    """
+    text = str(exc)
+    return text if len(text) <= _REASON_LIMIT else f"{text[: _REASON_LIMIT - 4]} ..."
+
+
 class _Repr(reprlib.Repr):
     """reprlib's bounded repr of containers, with ints and strings quoted as above."""
 
@@ -82,7 +108,11 @@ _REPR.maxother = _QUOTE_LIMIT
 
 
 class NetbasicsError(Exception):
-    """Base class of every exception raised by netbasics."""
+    """Base class of the errors about data and I/O that netbasics raises.
+
+    Bad calls (a wrong argument type or setting) raise plain ``TypeError`` and
+    ``ValueError`` instead, which this does not catch.
+    """
 
 
 class AddressError(NetbasicsError, ValueError):

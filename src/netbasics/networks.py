@@ -21,7 +21,7 @@ from ._core import parse_network_text as _parse_parts
 from ._data.registry import IPV4_TABLE, IPV6_TABLE, AddressCategory, RegistryEntry
 from ._parse import format_ipv4, format_ipv6
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
-from .errors import AddressError, CIDRError, quote
+from .errors import AddressError, CIDRError, quote, reason_of
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -60,9 +60,9 @@ def _address_int(value: object, what: str) -> tuple[int, int]:
         try:
             addr = parse_address(value)
         except AddressError as exc:
-            raise CIDRError(f"bad {what} address: {exc}") from None
+            raise CIDRError(f"bad {what} address: {reason_of(exc)}") from None
     else:
-        raise TypeError(f"{what} must be an address or address text, got {type(value).__name__}")
+        raise TypeError(f"{what} must be an address or address text, got {type(value).__name__} {quote(value)}")
     if addr.zone is not None:
         raise CIDRError(f"zones are not allowed in ranges: {quote(str(addr))}")
     return addr.version, int(addr)
@@ -243,7 +243,7 @@ class _BaseNetwork(Generic[_A]):
             if isinstance(item, (_BaseNetwork, ipaddress.IPv4Network, ipaddress.IPv6Network)):
                 raise TypeError("'in <network>' takes an address; use subnet_of() for a network")
             if not isinstance(item, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
-                raise TypeError(f"'in <network>' takes an address, not {type(item).__name__}")
+                raise TypeError(f"'in <network>' takes an address, not {type(item).__name__} {quote(item)}")
             item = parse_address(item)
         if item.__class__ is not self._ADDRESS:
             return False
@@ -533,7 +533,7 @@ def _net6(ip: int, plen: int) -> IPv6Network:
 
 def _check_length(value: object, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"a prefix length must be an int, got {type(value).__name__}")
+        raise TypeError(f"a prefix length must be an int, got {type(value).__name__} {quote(value)}")
     if not 0 <= value <= maximum:
         raise CIDRError(f"prefix length {quote(value)} is out of range (0 to {maximum})")
     return value
@@ -590,7 +590,7 @@ def _network_parts(value: object, strict: bool, int_version: int) -> tuple[int, 
                 raise CIDRError(f"{quote(value)} has host bits set; did you mean {quote(fixed)}?")
             ip = masked
         return version, ip, plen
-    raise TypeError(f"cannot build a network from {type(value).__name__}")
+    raise TypeError(f"cannot build a network from {type(value).__name__} {quote(value)}")
 
 
 def parse_network(value: _NetworkLike, *, strict: bool = True) -> Network:
@@ -795,7 +795,7 @@ class AddressRange:
         """``address in range``; an address of the other family is never in it, zones are ignored."""
         if not isinstance(item, (IPv4Address, IPv6Address)):
             if not isinstance(item, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
-                raise TypeError(f"'in <range>' takes an address, not {type(item).__name__}")
+                raise TypeError(f"'in <range>' takes an address, not {type(item).__name__} {quote(item)}")
             item = parse_address(item)
         return item.version == self._version and self._first <= int(item) <= self._last
 
@@ -844,4 +844,4 @@ def parse_range(text: str) -> AddressRange:
     try:
         return AddressRange(first, last)
     except CIDRError as exc:
-        raise CIDRError(f"bad range {quote(text)}: {exc}") from None
+        raise CIDRError(f"bad range {quote(text)}: {reason_of(exc)}") from None

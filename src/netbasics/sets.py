@@ -24,7 +24,7 @@ from ._core import DIFFERENCE, INTERSECTION, SYMMETRIC_DIFFERENCE, UNION, combin
 from ._core import parse_network_text as _parse_parts
 from ._parse import parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address
-from .errors import AddressError, CIDRError
+from .errors import AddressError, CIDRError, quote, reason_of
 from .networks import AddressRange, IPv4Network, IPv6Network, Network, parse_network, parse_range
 
 __all__ = ["AddressSet"]
@@ -101,7 +101,7 @@ class _Builder:
             try:
                 net = parse_network(item)  # type: ignore[arg-type]
             except TypeError:
-                raise TypeError(f"cannot add {type(item).__name__} to an AddressSet") from None
+                raise TypeError(f"cannot add {type(item).__name__} {quote(item)} to an AddressSet") from None
             (self.keys4 if net.version == 4 else self.keys6).append(net._prefix_key())
 
     def build(self) -> AddressSet:
@@ -188,7 +188,9 @@ class AddressSet:
         add_text = builder.add_text
         lineno = 0
         try:
-            for lineno, line in enumerate(lines, 1):  # noqa: B007 - lineno is used after the loop on error
+            for lineno, line in enumerate(lines, 1):
+                if not isinstance(line, str):
+                    raise TypeError(f"line {lineno} is {type(line).__name__} {quote(line)}, not str")
                 if "#" in line:
                     line = line[: line.index("#")]
                 text = line.strip()
@@ -197,7 +199,7 @@ class AddressSet:
         except CIDRError as exc:
             # The name is not bad input: give it whole, unlike quoted text.
             where = f"line {lineno}" if name is None else f"line {lineno} of {name!r}"
-            raise CIDRError(f"{where}: {exc}") from None
+            raise CIDRError(f"{where}: {reason_of(exc)}") from None
         return builder.build()
 
     @classmethod
@@ -240,7 +242,9 @@ class AddressSet:
             item, (str, IPv4Network, IPv6Network, AddressRange, ipaddress.IPv4Network, ipaddress.IPv6Network)
         ):
             return self._covers(AddressSet(item))
-        raise TypeError(f"'in <AddressSet>' takes an address, network, range or set, not {type(item).__name__}")
+        raise TypeError(
+            f"'in <AddressSet>' takes an address, network, range or set, not {type(item).__name__} {quote(item)}"
+        )
 
     def _covers(self, other: AddressSet) -> bool:
         return not combine(other._v4, self._v4, DIFFERENCE) and not combine(other._v6, self._v6, DIFFERENCE)

@@ -648,6 +648,7 @@ def port_open(target: EndpointLike, timeout: float = 1.0) -> bool:
 
 # --- servers ------------------------------------------------------------------------
 
+#: A :class:`TCPServer` handler: ``handler(conn)`` serves one connection in a worker thread.
 ConnectionHandler = Callable[[StreamConnection], object]
 _Job = Union[tuple[socket.socket, tuple[object, ...]], None]
 
