@@ -18,7 +18,7 @@ from typing import TextIO
 
 from ._classify import AddressInfo, classify
 from .addresses import is_valid_address, parse_address
-from .endpoints import Endpoint, HostPort
+from .endpoints import HostPort, parse_endpoint, parse_host_port
 from .errors import ConnectError, EndpointError, NetbasicsError, NetTimeoutError, PortError, UnsafeDestination
 from .networks import IPv4Network, Network, collapse, parse_network, summarize_range
 from .ports import find_service, port_category, services_for_port, validate_port
@@ -120,13 +120,13 @@ def _check_one(text: str, policy: DestinationPolicy) -> tuple[bool, str, list[st
         verdict = destination_verdict(addr, policy=policy)
         return verdict is None, (verdict or "").partition(": ")[2], [str(addr)]
     try:
-        endpoint = Endpoint.parse(text)
+        endpoint = parse_endpoint(text)
     except EndpointError:
         pass
     else:
         verdict = destination_verdict(endpoint, policy=policy)
         return verdict is None, (verdict or "").partition(": ")[2], [str(endpoint.address)]
-    target = HostPort.parse(text) if ":" in text else HostPort(text, 0)
+    target = parse_host_port(text) if ":" in text else HostPort(text, 0)
     try:
         endpoints = resolve_safe(target, policy=policy)
     except UnsafeDestination as exc:

@@ -100,9 +100,9 @@ class Framer(Protocol):
 
 def _check_max(max_size: object) -> int:
     if isinstance(max_size, bool) or not isinstance(max_size, int):
-        raise TypeError(f"max_size must be an int, got {type(max_size).__name__}")
+        raise TypeError(f"max_size must be an int, got {type(max_size).__name__} {quote(max_size)}")
     if max_size < 0:
-        raise ValueError(f"max_size must be >= 0, got {max_size}")
+        raise ValueError(f"max_size must be >= 0, got {quote(max_size)}")
     return max_size
 
 
@@ -129,9 +129,9 @@ class LineFramer:
 
     def __init__(self, delimiter: bytes = b"\n", max_size: int = DEFAULT_MAX_LINE) -> None:
         if not isinstance(delimiter, bytes):
-            raise TypeError(f"delimiter must be bytes, got {quote(delimiter)}")
+            raise TypeError(f"delimiter must be bytes, got {type(delimiter).__name__} {quote(delimiter)}")
         if not delimiter:
-            raise ValueError(f"delimiter must not be empty, got {quote(delimiter)}")
+            raise ValueError("delimiter must be non-empty bytes, got b''")
         self._delimiter = delimiter
         self._max_size = _check_max(max_size)
         self._buf = bytearray()
@@ -262,14 +262,16 @@ class LengthPrefixFramer:
 
     def __init__(self, header_size: int = 4, max_size: int | None = None) -> None:
         if isinstance(header_size, bool) or not isinstance(header_size, int):
-            raise TypeError(f"header_size must be an int, got {quote(header_size)}")
+            raise TypeError(f"header_size must be an int, got {type(header_size).__name__} {quote(header_size)}")
         if header_size not in _HEADER_SIZES:
             raise ValueError(f"header_size must be one of {_HEADER_SIZES}, got {quote(header_size)}")
         capacity = (1 << (8 * header_size)) - 1
         if max_size is None:
             max_size = min(DEFAULT_MAX_MESSAGE, capacity)
         elif _check_max(max_size) > capacity:
-            raise ValueError(f"max_size={max_size} does not fit a {header_size}-byte header (at most {capacity})")
+            raise ValueError(
+                f"max_size={quote(max_size)} does not fit a {header_size}-byte header (at most {capacity})"
+            )
         self._header_size = header_size
         self._max_size = max_size
         self._head = bytearray()  # a header not yet complete

@@ -40,7 +40,7 @@ from ._io.sockets import (
     translate_os_error,
 )
 from .addresses import IPv4Address, IPv6Address
-from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
+from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
 from .framing import Framer, LineFramer
 from .resolver import resolve
@@ -633,14 +633,14 @@ def _source_endpoint(source: SourceLike) -> Endpoint:
             return Endpoint(source, 0)  # a bare address: any port
         except EndpointError:
             pass
-    parsed = parse_endpoint(source)
+    parsed = coerce_target(source)
     if isinstance(parsed, HostPort):
         raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
     return parsed
 
 
 def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[object, list[Endpoint]]:
-    parsed = parse_endpoint(target)
+    parsed = coerce_target(target)
     if isinstance(parsed, Endpoint):
         if policy is not None:
             check_destination(parsed, policy=policy)

@@ -16,7 +16,7 @@ from ._io.message_loop import MessageLoop, Responder
 from ._io.server_core import ServerCore
 from ._io.sockets import DEFAULT_BACKLOG, check_timeout, listen_socket, local_endpoint
 from ._io.threaded import ConnectionHandler, ThreadedEngine
-from .endpoints import Endpoint, EndpointLike, parse_endpoint
+from .endpoints import Endpoint, EndpointLike, coerce_target
 from .errors import quote
 from .framing import Framer
 from .resolver import resolve
@@ -117,7 +117,7 @@ class TCPServer:
         reuse_port: bool,
         name: str | None,
     ) -> None:
-        parsed = parse_endpoint(bind)
+        parsed = coerce_target(bind)
         endpoint = parsed if isinstance(parsed, Endpoint) else resolve(parsed)[0]
         listener = listen_socket(endpoint, backlog=backlog, reuse_address=reuse_address, reuse_port=reuse_port)
         try:

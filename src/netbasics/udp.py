@@ -52,7 +52,7 @@ from ._io.sockets import (
     translate_os_error,
 )
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
-from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
+from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import (
     AddressError,
     ConnectError,
@@ -125,7 +125,7 @@ def _endpoint_for(target: EndpointLike, family: int | None, what: str) -> Endpoi
     if type(target) is Endpoint:
         ep = target
     else:
-        parsed = parse_endpoint(target)
+        parsed = coerce_target(target)
         if isinstance(parsed, HostPort):
             return resolve(parsed, family=family)[0]
         ep = parsed
@@ -421,7 +421,7 @@ class UDPSocket:
         if type(target) is Endpoint:
             ep = target
         else:
-            parsed = parse_endpoint(target)
+            parsed = coerce_target(target)
             # A name resolves to this socket's family; a literal of the other family is
             # sent IPv4-mapped (or refused) by _sockaddr_for.
             ep = resolve(parsed, family=self._family)[0] if isinstance(parsed, HostPort) else parsed
