@@ -32,7 +32,8 @@ Scenarios:
 Each figure is the median of ``--runs`` runs of ``--seconds`` seconds (after a warm-up of
 a fifth of that); the runs of the servers are interleaved, one after the other,
 so background load on the machine affects all of them alike. The output is a Markdown table with the ratios of both netbasics servers to
-socketserver and of message mode to asyncio. Numbers on a shared or busy machine vary; compare within one run.
+socketserver and of message mode to asyncio, each the median of the ratios measured within one run. Numbers on a
+shared or busy machine vary; compare within one run.
 """
 
 from __future__ import annotations
@@ -300,7 +301,10 @@ def main() -> None:
             # the machine spreads evenly over the three servers.
             for run in range(args.runs):
                 for label, conns, size in SCENARIOS:
-                    for kind in KINDS:
+                    # Rotate the order each run, so that no server always runs first (or
+                    # right after the same neighbour) when the machine's load drifts.
+                    order = KINDS[run % len(KINDS) :] + KINDS[: run % len(KINDS)]
+                    for kind in order:
                         figure = run_load(load, servers[kind][1], conns, size, args.seconds)
                         samples[kind][label].append(figure)
                         print(f"run {run + 1} {kind:13} {label:32} {figure:10.0f}", file=sys.stderr)
@@ -313,6 +317,11 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(10)
         results = {kind: {label: statistics.median(v) for label, v in by.items()} for kind, by in samples.items()}
+
+    def ratio(kind: str, anchor: str, label: str) -> float:
+        """The median of the per-run ratios: each run's pair was measured moments apart."""
+        return statistics.median(a / b for a, b in zip(samples[kind][label], samples[anchor][label], strict=True))
+
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, medians of {args.runs} x {args.seconds:g} s\n")
     print(
         "| scenario | TCPServer | for_messages | socketserver | asyncio "
@@ -323,13 +332,16 @@ def main() -> None:
         nb, msg, ss, aio = (results[kind][label] for kind in KINDS)
         print(
             f"| {label} | {nb:,.0f} | {msg:,.0f} | {ss:,.0f} | {aio:,.0f} "
-            f"| {nb / ss:.2f}x | {msg / ss:.2f}x | {msg / aio:.2f}x |"
+            f"| {ratio('netbasics', 'socketserver', label):.2f}x "
+            f"| {ratio('messages', 'socketserver', label):.2f}x "
+            f"| {ratio('messages', 'asyncio', label):.2f}x |"
         )
     if memory:  # --idle 0 skips the memory figure
         row = " | ".join(
             f"{memory[k][1] / 1024:.1f} MiB (+{(memory[k][1] - memory[k][0]) / args.idle:.1f} KiB/conn)" for k in KINDS
         )
         print(f"| RSS with {args.idle} idle connections | {row} | | | |")
+    print("\nRatios are medians of the per-run ratios (each pair measured in the same run).")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 import netbasics
-from netbasics import Endpoint, TCPServer, UDPServer
+from netbasics import Endpoint, TCPServer, UDPServer, parse_endpoint
 from netbasics.cli import main
 
 
@@ -299,7 +299,7 @@ def _serving(*argv: str) -> Iterator[tuple[subprocess.Popen[bytes], Endpoint]]:
         line = proc.stdout.readline().decode()
         protocol, endpoint = line.split()[2:4]
         assert line.startswith(f"listening on {protocol} ")
-        yield proc, Endpoint.parse(endpoint)
+        yield proc, parse_endpoint(endpoint)
     finally:
         proc.kill()
         proc.wait()

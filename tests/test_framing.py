@@ -132,8 +132,9 @@ def test_line_encode() -> None:
 
 @pytest.mark.parametrize(("delimiter", "error"), [(b"", ValueError), ("x", TypeError), (None, TypeError)])
 def test_line_bad_delimiter(delimiter: object, error: type[Exception]) -> None:
-    with pytest.raises(error, match="delimiter"):
+    with pytest.raises(error, match="delimiter") as info:
         LineFramer(delimiter)  # type: ignore[arg-type]
+    assert type(info.value) is error  # a bad argument: the plain builtin, no NetbasicsError
 
 
 @pytest.mark.parametrize(("max_size", "error"), [(-1, ValueError), (1.5, TypeError), (True, TypeError)])

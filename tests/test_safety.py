@@ -13,7 +13,6 @@ from netbasics import (
     AddressError,
     AddressSet,
     DestinationPolicy,
-    Endpoint,
     EndpointError,
     IPv4Address,
     IPv6Address,
@@ -23,6 +22,7 @@ from netbasics import (
     check_destination,
     is_safe_destination,
     parse_address,
+    parse_endpoint,
     resolve_safe,
 )
 from netbasics import resolver as resolver_module
@@ -189,14 +189,14 @@ def test_policy_allow_and_deny_lists() -> None:
 
 def test_policy_ports() -> None:
     policy = DestinationPolicy(allowed_ports=[80, 443], denied_ports=[443])
-    assert is_safe_destination(Endpoint.parse("8.8.8.8:80"), policy=policy)
+    assert is_safe_destination(parse_endpoint("8.8.8.8:80"), policy=policy)
     with pytest.raises(UnsafeDestination, match="port 22 is not allowed by policy"):
-        check_destination(Endpoint.parse("8.8.8.8:22"), policy=policy)
+        check_destination(parse_endpoint("8.8.8.8:22"), policy=policy)
     with pytest.raises(UnsafeDestination, match="port 443 is denied"):
-        check_destination(Endpoint.parse("[2606:4700::1]:443"), policy=policy)
+        check_destination(parse_endpoint("[2606:4700::1]:443"), policy=policy)
     # an unsafe address is refused for its address, whatever the port
     with pytest.raises(UnsafeDestination, match="loopback"):
-        check_destination(Endpoint.parse("127.0.0.1:80"), policy=policy)
+        check_destination(parse_endpoint("127.0.0.1:80"), policy=policy)
     with pytest.raises(ValueError, match="65536"):
         DestinationPolicy(allowed_ports=[65536])
 
@@ -323,7 +323,7 @@ def test_resolve_safe_one_bad_answer_refuses_the_name(
 def test_resolve_safe_policy_and_ports(fake_dns: dict[str, list[str]]) -> None:
     fake_dns["internal.test"] = ["10.0.0.5"]
     policy = DestinationPolicy(allow_private=True, allowed_ports=[443])
-    assert resolve_safe("internal.test", 443, policy=policy) == [Endpoint.parse("10.0.0.5:443")]
+    assert resolve_safe("internal.test", 443, policy=policy) == [parse_endpoint("10.0.0.5:443")]
     with pytest.raises(UnsafeDestination, match="port 8080 is not allowed"):
         resolve_safe("internal.test", 8080, policy=policy)
 

@@ -17,7 +17,7 @@ from .udp import Datagram, Reply
 from .unix import UnixDatagramHandler, UnixDatagramServer, UnixServer, connect_unix, open_unix_datagram
 from .unix_addresses import is_unix_target
 
-__all__ = ["connect", "datagram_server", "is_unix", "request", "stream_server"]
+__all__ = ["connect_stream", "datagram_request", "datagram_server", "is_unix", "stream_server"]
 
 
 def is_unix(endpoint: object) -> bool:
@@ -37,12 +37,12 @@ def datagram_server(bind: str, handler: Callable[[Datagram, Reply], None]) -> Un
     return UnixDatagramServer(bind, cast(UnixDatagramHandler, handler))
 
 
-def connect(target: str, *, connect_timeout: float | None, timeout: float | None = None) -> StreamConnection:
+def connect_stream(target: str, *, connect_timeout: float | None, timeout: float | None = None) -> StreamConnection:
     """``probe``/``send tcp`` to a ``unix:`` target."""
     return connect_unix(target, connect_timeout=connect_timeout, timeout=timeout)
 
 
-def request(target: str, payload: bytes, *, timeout: float, retries: int) -> bytes:
+def datagram_request(target: str, payload: bytes, *, timeout: float, retries: int) -> bytes:
     """``send udp unix:...``: one datagram, the first reply; resent on silence, waiting twice as long each time.
 
     The socket gets an address of its own automatically, so the reply can come back.

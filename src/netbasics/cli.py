@@ -19,7 +19,7 @@ from typing import TextIO
 from . import _cli_unix
 from ._classify import AddressInfo, classify
 from .addresses import is_valid_address, parse_address
-from .endpoints import Endpoint, HostPort
+from .endpoints import HostPort, parse_endpoint, parse_host_port
 from .errors import ConnectError, EndpointError, NetbasicsError, NetTimeoutError, PortError, UnsafeDestination
 from .networks import IPv4Network, Network, collapse, parse_network, summarize_range
 from .ports import find_service, port_category, services_for_port, validate_port
@@ -122,13 +122,13 @@ def _check_one(text: str, policy: DestinationPolicy) -> tuple[bool, str, list[st
         verdict = destination_verdict(addr, policy=policy)
         return verdict is None, (verdict or "").partition(": ")[2], [str(addr)]
     try:
-        endpoint = Endpoint.parse(text)
+        endpoint = parse_endpoint(text)
     except EndpointError:
         pass
     else:
         verdict = destination_verdict(endpoint, policy=policy)
         return verdict is None, (verdict or "").partition(": ")[2], [str(endpoint.address)]
-    target = HostPort.parse(text) if ":" in text else HostPort(text, 0)
+    target = parse_host_port(text) if ":" in text else HostPort(text, 0)
     try:
         endpoints = resolve_safe(target, policy=policy)
     except UnsafeDestination as exc:
@@ -287,7 +287,7 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
         started = time.monotonic()
         record: dict[str, object] = {"target": text}
         try:
-            connect = _cli_unix.connect if _cli_unix.is_unix(text) else connect_tcp  # unix: targets too
+            connect = _cli_unix.connect_stream if _cli_unix.is_unix(text) else connect_tcp  # unix: targets too
             with connect(text, connect_timeout=args.timeout) as conn:
                 elapsed = time.monotonic() - started
                 record.update(open=True, address=str(conn.remote), ms=round(elapsed * 1000, 3))
@@ -372,12 +372,12 @@ def _cmd_send(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     sink = out.buffer if hasattr(out, "buffer") else None
     unix = _cli_unix.is_unix(args.target)  # tcp: a Unix stream socket, udp: a Unix datagram socket
     if args.protocol == "udp" and unix:
-        reply = _cli_unix.request(args.target, payload, timeout=args.timeout, retries=args.retries)
+        reply = _cli_unix.datagram_request(args.target, payload, timeout=args.timeout, retries=args.retries)
     elif args.protocol == "udp":
         reply = udp_request(args.target, payload, timeout=args.timeout, retries=args.retries).data
     else:
         chunks: list[bytes] = []
-        connect = _cli_unix.connect if unix else connect_tcp
+        connect = _cli_unix.connect_stream if unix else connect_tcp
         with connect(args.target, connect_timeout=args.timeout, timeout=args.timeout) as conn:
             conn.send_all(payload)
             conn.shutdown_write()

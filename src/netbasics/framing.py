@@ -100,9 +100,9 @@ class Framer(Protocol):
 
 def _check_max(max_size: object) -> int:
     if isinstance(max_size, bool) or not isinstance(max_size, int):
-        raise TypeError(f"max_size must be an int, got {type(max_size).__name__}")
+        raise TypeError(f"max_size must be an int, got {type(max_size).__name__} {quote(max_size)}")
     if max_size < 0:
-        raise ValueError(f"max_size must be >= 0, got {max_size}")
+        raise ValueError(f"max_size must be >= 0, got {quote(max_size)}")
     return max_size
 
 
@@ -129,9 +129,9 @@ class LineFramer:
 
     def __init__(self, delimiter: bytes = b"\n", max_size: int = DEFAULT_MAX_LINE) -> None:
         if not isinstance(delimiter, bytes):
-            raise TypeError(f"delimiter must be bytes, got {quote(delimiter)}")
+            raise TypeError(f"delimiter must be bytes, got {type(delimiter).__name__} {quote(delimiter)}")
         if not delimiter:
-            raise ValueError(f"delimiter must not be empty, got {quote(delimiter)}")
+            raise ValueError("delimiter must be non-empty bytes, got b''")
         self._delimiter = delimiter
         self._max_size = _check_max(max_size)
         self._buf = bytearray()
@@ -258,20 +258,29 @@ class LengthPrefixFramer:
     netbasics.FrameTooLarge: header announces 4294967295 bytes, more than max_size=16777216
     """
 
-    __slots__ = ("_buf", "_header_size", "_max_size", "_need")
+    __slots__ = ("_have", "_head", "_header_size", "_last", "_max_size", "_need", "_parts")
 
     def __init__(self, header_size: int = 4, max_size: int | None = None) -> None:
+        if isinstance(header_size, bool) or not isinstance(header_size, int):
+            raise TypeError(f"header_size must be an int, got {type(header_size).__name__} {quote(header_size)}")
         if header_size not in _HEADER_SIZES:
             raise ValueError(f"header_size must be one of {_HEADER_SIZES}, got {quote(header_size)}")
         capacity = (1 << (8 * header_size)) - 1
         if max_size is None:
             max_size = min(DEFAULT_MAX_MESSAGE, capacity)
         elif _check_max(max_size) > capacity:
-            raise ValueError(f"max_size={max_size} does not fit a {header_size}-byte header (at most {capacity})")
+            raise ValueError(
+                f"max_size={quote(max_size)} does not fit a {header_size}-byte header (at most {capacity})"
+            )
         self._header_size = header_size
         self._max_size = max_size
-        self._buf = bytearray()
+        self._head = bytearray()  # a header not yet complete
+        # The body of a message not yet complete, as the pieces received: joined once
+        # when it completes, so a large message is copied once, not once per piece.
+        self._parts: list[bytes] = []
+        self._have = 0  # bytes in _parts
         self._need = -1  # body length once its header is read; -1 while reading a header
+        self._last = 0  # the body length of the last header read
 
     @property
     def header_size(self) -> int:
@@ -286,18 +295,20 @@ class LengthPrefixFramer:
     @property
     def buffered(self) -> int:
         """Bytes held of a header or body not yet complete."""
-        return len(self._buf)
+        return len(self._head) + self._have
 
     @property
     def partial(self) -> bytes:
         """The bytes of the message not yet complete, header included."""
         if self._need < 0:
-            return bytes(self._buf)
-        return self._need.to_bytes(self._header_size, "big") + self._buf
+            return bytes(self._head)
+        return self._need.to_bytes(self._header_size, "big") + b"".join(self._parts)
 
     def reset(self) -> None:
         """Drop any partial header or message."""
-        self._buf = bytearray()
+        self._head.clear()
+        self._parts.clear()
+        self._have = 0
         self._need = -1
 
     def _length(self, header: _Bytes) -> int:
@@ -311,45 +322,74 @@ class LengthPrefixFramer:
         """Add ``data`` and return every message it completes, in order (possibly none).
 
         Raises :class:`FrameTooLarge` as soon as a header announces more than ``max_size``.
+        A message that arrives in pieces is copied once, when its last piece comes.
         """
         if data.__class__ is not bytes:
             data = bytes(data)
+        assert isinstance(data, bytes)
         out: list[bytes] = []
         hsize = self._header_size
-        buf = self._buf
+        parts = self._parts
         need = self._need
         pos = 0
         end = len(data)
         while pos < end:
             if need < 0:
-                if not buf and end - pos >= hsize:
+                head = self._head
+                if not head and end - pos >= hsize:
                     need = self._length(data[pos : pos + hsize])
                     pos += hsize
                 else:
-                    take = min(hsize - len(buf), end - pos)
-                    buf += data[pos : pos + take]
+                    take = min(hsize - len(head), end - pos)
+                    head += data[pos : pos + take]
                     pos += take
-                    if len(buf) < hsize:
+                    if len(head) < hsize:
                         break
-                    need = self._length(buf)
-                    buf.clear()
+                    need = self._length(head)
+                    head.clear()
+                self._last = need
                 if need == 0:
                     out.append(b"")
                     need = -1
-            elif not buf and end - pos >= need:
+            elif not parts and end - pos >= need:
                 out.append(data[pos : pos + need])
                 pos += need
                 need = -1
             else:
-                take = min(need - len(buf), end - pos)
-                buf += data[pos : pos + take]
+                take = min(need - self._have, end - pos)
+                parts.append(data[pos : pos + take])  # the whole of data when it is all body: no copy
+                self._have += take
                 pos += take
-                if len(buf) == need:
-                    out.append(bytes(buf))
-                    buf.clear()
+                if self._have == need:
+                    out.append(b"".join(parts))
+                    parts.clear()
+                    self._have = 0
                     need = -1
         self._need = need
         return out
+
+    def _read_size(self, default: int, most: int) -> int:
+        """How many bytes a transport should ask for next: the rest of a large body, else ``default``.
+
+        Reading the body of a large message in one piece (up to ``most`` bytes) lets
+        ``feed`` return that piece as the message, without joining pieces.
+        """
+        need = self._need
+        if need < 0:
+            # After a large message, read the next header alone: then its body can be
+            # read in one piece too. Small messages are read many at a time.
+            return self._header_size - len(self._head) if self._last > default else default
+        rest = need - self._have
+        if rest <= default:
+            return default
+        return rest if rest < most else most
+
+    def _header(self, message: _Bytes) -> bytes:
+        """The header alone, for a transport that sends ``message`` after it without copying it."""
+        size = len(message) if isinstance(message, (bytes, bytearray)) else memoryview(message).nbytes
+        if size > self._max_size:
+            raise FrameTooLarge(f"message of {size} bytes is longer than max_size={self._max_size}")
+        return size.to_bytes(self._header_size, "big")
 
     def encode(self, message: _Bytes) -> bytes:
         """The header for ``message`` followed by it; :class:`FrameTooLarge` above ``max_size``."""

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import Final, Union
 
 from ._classify import registry_entry
+from ._core import V4_MAX
 from ._data.registry import AddressCategory
-from .addresses import _V4_MAX, Address, IPv4Address, IPv6Address, _v4, parse_address
+from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, HostPort
 from .errors import UnsafeDestination
 from .ports import validate_port
@@ -46,7 +47,8 @@ __all__ = [
     "resolve_safe",
 ]
 
-_M32: Final = _V4_MAX
+_M32: Final = V4_MAX
+_v4 = IPv4Address._from_int  # the shared constructor (no checks): every value is masked to 32 bits
 _NAT64_WKP: Final = 0x0064FF9B << 64  # 64:ff9b::/96, bits above the low 32
 _NAT64_LOCAL: Final = 0x0064FF9B0001  # 64:ff9b:1::/48, the top 48 bits
 _TEREDO: Final = 0x20010000  # 2001::/32, the top 32 bits
@@ -82,7 +84,7 @@ class DestinationPolicy:
     >>> policy = DestinationPolicy(allow_loopback=True, allowed_ports={80, 443})
     >>> is_safe_destination("127.0.0.1", policy=policy)
     True
-    >>> is_safe_destination(Endpoint.parse("127.0.0.1:22"), policy=policy)
+    >>> is_safe_destination(Endpoint("127.0.0.1", 22), policy=policy)
     False
     """
 

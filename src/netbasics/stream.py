@@ -43,7 +43,7 @@ from ._io.sockets import (
 from ._io.stream_extras import StreamExtras
 from ._io.unix_sockets import unix_name
 from .addresses import IPv4Address, IPv6Address
-from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
+from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
 from .framing import Framer, LineFramer
 from .resolver import resolve
@@ -364,8 +364,14 @@ class StreamConnection(StreamExtras):
         ends first, :class:`NetTimeoutError` if the deadline passes first (what arrived
         stays buffered for the next read).
         """
-        _check_count(n, "n", 0)
-        t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
+        if n.__class__ is not int or n < 0:
+            _check_count(n, "n", 0)
+        if timeout is _DEFAULT:
+            t = self._timeout
+            want = self._default_rcv
+        else:
+            t = check_timeout(timeout)
+            want = _rcv_value(t)
         if self._framer is not None:
             self._unframe()
         buf = self._buf
@@ -374,7 +380,13 @@ class StreamConnection(StreamExtras):
             del buf[:n]
             return data
         start = 0.0 if t is None else _monotonic()
-        chunk = self._recv_first(max(n - len(buf), _CHUNK), t)
+        # The first read may take the whole timeout: usually what SO_RCVTIMEO holds already.
+        if want != self._rcvtimeo:
+            self._set_rcvtimeo(want)
+        try:
+            chunk = self._sock.recv(max(n - len(buf), _CHUNK))
+        except OSError as exc:
+            raise self._error(exc, "recv from", want or None) from exc
         while True:
             if not chunk:
                 partial = bytes(buf)
@@ -621,14 +633,14 @@ def _source_endpoint(source: SourceLike) -> Endpoint:
             return Endpoint(source, 0)  # a bare address: any port
         except EndpointError:
             pass
-    parsed = parse_endpoint(source)
+    parsed = coerce_target(source)
     if isinstance(parsed, HostPort):
         raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
     return parsed
 
 
 def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[object, list[Endpoint]]:
-    parsed = parse_endpoint(target)
+    parsed = coerce_target(target)
     if isinstance(parsed, Endpoint):
         if policy is not None:
             check_destination(parsed, policy=policy)

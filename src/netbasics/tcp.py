@@ -9,20 +9,20 @@ Clients and the connection class live in :mod:`netbasics.stream`.
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING, Final, Union
 
 from ._io.message_loop import MessageLoop, Responder
 from ._io.server_core import ServerCore
+from ._io.servers import StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, check_timeout, listen_socket, local_endpoint
 from ._io.threaded import ConnectionHandler, ThreadedEngine
-from .endpoints import Endpoint, EndpointLike, parse_endpoint
+from .endpoints import Endpoint, EndpointLike, coerce_target
 from .errors import quote
 from .framing import Framer
 from .resolver import resolve
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 # The client side moved to netbasics.stream; these names stay reachable here for callers
 # inside the package that import them from the TCP module.
@@ -52,74 +52,7 @@ def _check_max_connections(max_connections: object) -> int:
     return max_connections
 
 
-class _StreamServer:
-    """What every stream server (:class:`TCPServer`, ``UnixServer``) shares: the lifecycle around its core and engine.
-
-    A subclass binds its kind of listening socket and builds ``_core`` and ``_engine``;
-    everything else (``start``, ``serve_forever``, ``stop``, the context manager,
-    ``name``, ``serving``, ``active_connections``) is the same whatever the endpoint.
-    """
-
-    __slots__ = ("_core", "_engine")
-
-    _core: ServerCore
-    _engine: Union[ThreadedEngine, MessageLoop]
-
-    @property
-    def name(self) -> str:
-        """The server's name: its thread names and the prefix of its log records."""
-        return self._core.name
-
-    @property
-    def active_connections(self) -> int:
-        """Connections being handled right now."""
-        return self._engine.active
-
-    @property
-    def serving(self) -> bool:
-        """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
-        return self._core.serving
-
-    # --- running --------------------------------------------------------------------
-
-    def serve_forever(self) -> None:
-        """Accept and handle connections until :meth:`stop` (blocking the calling thread).
-
-        If the loop ends with an exception (e.g. ``KeyboardInterrupt``), the server is
-        stopped at once and the exception propagates. ``RuntimeError`` if the server is
-        already running or was stopped.
-        """
-        self._core.serve_forever()
-
-    def start(self) -> Self:
-        """Run :meth:`serve_forever` in a background thread; returns the server, already accepting."""
-        self._core.start()
-        return self
-
-    def __enter__(self) -> Self:
-        if not self._core.serving and self._core.state == "ready":
-            self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def stop(self, timeout: float | None = 5.0) -> None:
-        """Stop: refuse new connections now, give handlers ``timeout`` seconds, then cut the rest.
-
-        Phases: the listening socket is closed at once (new clients are refused);
-        running handlers get up to ``timeout`` seconds to finish; connections still open
-        are then shut down both ways, which ends any read or write blocked on them, and
-        closed; every worker thread is joined. Returns within ``timeout`` + 0.1 s even
-        with idle clients connected. Safe to call more than once, from any thread,
-        including from inside a handler (that handler's own connection is left to it).
-        """
-        self._core.stop(timeout)
-
-
-class TCPServer(_StreamServer):
+class TCPServer(StreamServerBase):
     """A threaded TCP server that survives bad clients and stops promptly.
 
     ``bind`` is an endpoint, ``(host, port)`` or text: port 0 picks a free port (see
@@ -185,7 +118,7 @@ class TCPServer(_StreamServer):
         reuse_port: bool,
         name: str | None,
     ) -> None:
-        parsed = parse_endpoint(bind)
+        parsed = coerce_target(bind)
         endpoint = parsed if isinstance(parsed, Endpoint) else resolve(parsed)[0]
         listener = listen_socket(endpoint, backlog=backlog, reuse_address=reuse_address, reuse_port=reuse_port)
         try:

@@ -40,6 +40,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final, Generic, TypeVar, Union, cast
 
 from ._io.server_core import ServerCore
+from ._io.servers import DatagramServerBase
 from ._io.sockets import (
     bind_socket,
     check_int,
@@ -52,7 +53,7 @@ from ._io.sockets import (
     translate_os_error,
 )
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
-from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
+from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import (
     AddressError,
     ConnectError,
@@ -66,7 +67,7 @@ from .errors import (
 from .resolver import resolve
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 __all__ = [
     "MAX_UDP_PAYLOAD_IPV4",
@@ -130,7 +131,7 @@ def _endpoint_for(target: EndpointLike, family: int | None, what: str) -> Endpoi
     if type(target) is Endpoint:
         ep = target
     else:
-        parsed = parse_endpoint(target)
+        parsed = coerce_target(target)
         if isinstance(parsed, HostPort):
             return resolve(parsed, family=family)[0]
         ep = parsed
@@ -426,7 +427,7 @@ class UDPSocket:
         if type(target) is Endpoint:
             ep = target
         else:
-            parsed = parse_endpoint(target)
+            parsed = coerce_target(target)
             # A name resolves to this socket's family; a literal of the other family is
             # sent IPv4-mapped (or refused) by _sockaddr_for.
             ep = resolve(parsed, family=self._family)[0] if isinstance(parsed, HostPort) else parsed
@@ -781,60 +782,7 @@ def _direct_reply(sendto: Callable[[BytesLike, _SockAddr], int], to: _SockAddr) 
     return reply
 
 
-class _DatagramServer(Generic[_D]):
-    """What every datagram server (:class:`UDPServer`, ``UnixDatagramServer``) shares: the lifecycle around its core.
-
-    A subclass binds its kind of datagram socket and builds ``_core`` and ``_engine``
-    (a :class:`_DatagramEngine`); ``start``, ``serve_forever``, ``stop``, the context
-    manager, ``name`` and ``serving`` are the same whatever the endpoint.
-    """
-
-    __slots__ = ("_core", "_engine", "_sock")
-
-    _core: ServerCore
-    _engine: _DatagramEngine[_D]
-    _sock: socket.socket
-
-    @property
-    def name(self) -> str:
-        """The server's name: its thread names and the prefix of its log records."""
-        return self._core.name
-
-    @property
-    def serving(self) -> bool:
-        """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
-        return self._core.serving
-
-    def start(self) -> Self:
-        """Serve in ``workers`` background (daemon) threads; returns the server at once, its socket already bound."""
-        self._core.start()
-        self._engine.started.wait()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve on the calling thread (plus ``workers - 1`` others) until :meth:`stop` or Ctrl-C; then stop."""
-        self._core.serve_forever()
-
-    def stop(self, timeout: float | None = 5.0) -> None:
-        """Stop: wake every worker, give busy handlers ``timeout`` seconds, join them and close the socket.
-
-        Returns within ``timeout`` + 0.1 s. Safe to call more than once, from any thread,
-        including from a handler (its batch's queued replies are sent first).
-        """
-        self._core.stop(timeout)
-
-    def __enter__(self) -> Self:
-        if self._core.state == "ready":
-            self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-
-class UDPServer(_DatagramServer[Datagram]):
+class UDPServer(DatagramServerBase):
     """A threaded UDP server: ``handler(datagram, reply)`` runs for every datagram received.
 
     ``bind`` is the local endpoint (port 0 picks a free one; read it from
@@ -884,6 +832,8 @@ class UDPServer(_DatagramServer[Datagram]):
 
     __slots__ = ("_endpoint",)
 
+    _engine: DatagramEngine[Datagram]
+
     def __init__(
         self,
         bind: EndpointLike,
@@ -906,7 +856,7 @@ class UDPServer(_DatagramServer[Datagram]):
         ep = _endpoint_for(bind, family_number(family), "bind")
         # Batches only with one worker: with more, a datagram taken into one worker's batch
         # would wait behind a blocking handler while the other workers sit idle.
-        engine = _DatagramEngine(
+        engine = DatagramEngine(
             handler, workers, max_datagram, batched=workers == 1 and _batching_available(), datagram=_datagram
         )
         sock = bind_socket(ep, socket.SOCK_DGRAM, reuse_address=False)
@@ -938,7 +888,7 @@ class UDPServer(_DatagramServer[Datagram]):
         return f"<UDPServer {self._endpoint} {self._core.state}, workers={self._engine.workers}>"
 
 
-class _DatagramEngine(Generic[_D]):
+class DatagramEngine(Generic[_D]):
     """The serving engine of a :class:`UDPServer`: ``workers`` threads receive and run the handler.
 
     The server core's serving thread is worker 0; :meth:`run` starts the others. Each
@@ -1003,7 +953,7 @@ class _DatagramEngine(Generic[_D]):
         if self.batched:
             try:
                 # Only UDPServer batches (its engine makes Datagrams), so this engine is one of those.
-                worker = _BatchWorker(cast("_DatagramEngine[Datagram]", self), core)
+                worker = _BatchWorker(cast("DatagramEngine[Datagram]", self), core)
             except (OSError, RuntimeError) as exc:  # pragma: no cover - out of memory for the buffers
                 _log.warning("%s: batched receive unavailable (%s); one datagram per call", core, exc)
             else:
@@ -1115,7 +1065,7 @@ class _BatchWorker:
     thread, or after the handler returned, sends at once as in the plain loop.
     """
 
-    def __init__(self, engine: _DatagramEngine[Datagram], core: ServerCore) -> None:
+    def __init__(self, engine: DatagramEngine[Datagram], core: ServerCore) -> None:
         from ._io import mmsg as _mmsg
 
         self._engine = engine

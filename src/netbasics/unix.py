@@ -21,6 +21,7 @@ from typing import Final, Union, cast
 
 from ._io.message_loop import MessageLoop
 from ._io.server_core import ServerCore, logger
+from ._io.servers import DatagramServerBase, StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, check_int, translate_os_error
 from ._io.sockets import check_timeout as _check_timeout
 from ._io.threaded import ConnectionHandler, ThreadedEngine
@@ -28,8 +29,8 @@ from ._io.unix_sockets import FileIdentity, bind_unix, connect_unix_socket, peer
 from .errors import ConnectError, DatagramTooLarge, EndpointError, NetbasicsError, quote
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
-from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, _check_max_connections, _StreamServer
-from .udp import Reply, _DatagramEngine, _DatagramServer
+from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
+from .udp import DatagramEngine, Reply
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -449,7 +450,7 @@ def _own_file(core: ServerCore, address: UnixAddress, identity: FileIdentity | N
     core.on_close = functools.partial(remove_socket_file, os.path.abspath(address.path), identity)
 
 
-class UnixServer(_StreamServer):
+class UnixServer(StreamServerBase):
     """A threaded server on a Unix stream socket: :class:`TCPServer` with a path (or abstract name) for an endpoint.
 
     ``bind`` is ``"unix:/run/app.sock"``, ``"unix:@name"`` (Linux abstract), a
@@ -504,7 +505,7 @@ class UnixServer(_StreamServer):
         if not callable(handler):
             raise TypeError(f"handler must be callable, got {quote(handler)}")
         engine = ThreadedEngine(
-            handler, _check_max_connections(max_connections), _check_timeout(idle_timeout, "idle_timeout")
+            handler, check_int(max_connections, "max_connections", 1), _check_timeout(idle_timeout, "idle_timeout")
         )
         self._bind(engine, bind, mode, allowed_uids, backlog, name)
 
@@ -569,7 +570,7 @@ class UnixServer(_StreamServer):
         engine = MessageLoop(  # checks its arguments before a socket exists
             cast("Callable[[bytes, object], Union[bytes, None]]", respond),
             framer,
-            _check_max_connections(max_connections),
+            check_int(max_connections, "max_connections", 1),
             _check_timeout(idle_timeout, "idle_timeout"),
             describe_peer=UnixAddress.from_sockaddr,  # type: ignore[arg-type]
             nodelay=False,
@@ -601,7 +602,7 @@ def _unix_reply(sendto: Callable[[BytesLike, str | bytes], int], to: str | bytes
     return reply
 
 
-class UnixDatagramServer(_DatagramServer[UnixDatagram]):
+class UnixDatagramServer(DatagramServerBase):
     """A datagram server on a Unix socket: :class:`UDPServer` with a path (or abstract name) for an endpoint.
 
     ``handler(datagram, reply)`` runs for every datagram, a :class:`UnixDatagram`;
@@ -629,6 +630,8 @@ class UnixDatagramServer(_DatagramServer[UnixDatagram]):
 
     __slots__ = ("_address",)
 
+    _engine: DatagramEngine[UnixDatagram]
+
     def __init__(
         self,
         bind: UnixAddressLike,
@@ -646,7 +649,7 @@ class UnixDatagramServer(_DatagramServer[UnixDatagram]):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {quote(name)}")
         address = parse_unix_address(bind)
-        engine: _DatagramEngine[UnixDatagram] = _DatagramEngine(
+        engine: DatagramEngine[UnixDatagram] = DatagramEngine(
             handler,
             workers,
             max_datagram,

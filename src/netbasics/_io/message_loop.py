@@ -44,7 +44,7 @@ from typing import Final, Union
 
 from ..endpoints import Endpoint
 from ..errors import FrameTooLarge, quote
-from ..framing import Framer
+from ..framing import Framer, LengthPrefixFramer
 from .server_core import ServerCore, logger
 
 __all__ = ["MessageLoop", "Responder"]
@@ -54,6 +54,10 @@ Responder = Callable[[bytes, Endpoint], Union[bytes, None]]
 
 #: Bytes asked of the kernel per read.
 _CHUNK: Final = 65536
+#: The most bytes asked of the kernel at once for the body of a large message.
+_MOST: Final = 4 * 1024 * 1024
+#: Reads of one connection in a row while each fills what it asked for.
+_READS_PER_EVENT: Final = 4
 #: Output bytes buffered for one connection at which it is no longer read.
 _HIGH_WATER: Final = 256 * 1024
 #: Output bytes below which a connection paused by backpressure is read again.
@@ -300,24 +304,53 @@ class MessageLoop:
         now: float,
         idle: float,
     ) -> None:
-        try:
-            data = conn.sock.recv(_CHUNK)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
-            self._close(conn)
-            return
-        if not data:
-            if conn.framer.partial:
-                logger.debug("%s: connection from %s closed in the middle of a message", core, conn.peer)
-            if conn.out:
-                # Half-closed by the client (e.g. nc after its input ends): send the replies first.
-                conn.closing = True
-                self._set_events(conn, _WRITE)
-            else:
+        """Read what ``conn`` has sent and answer the messages it completes.
+
+        Reads again while each read fills the whole chunk (a large message arriving),
+        up to ``_READS_PER_EVENT`` times, instead of going back to the selector between
+        the pieces of one message.
+        """
+        recv = conn.sock.recv
+        framer = conn.framer
+        sized = framer.__class__ is LengthPrefixFramer
+        for _ in range(_READS_PER_EVENT):
+            size = _CHUNK
+            if sized and (framer._need >= 0 or framer._last > _CHUNK):  # type: ignore[attr-defined]
+                # The body of a large length-prefixed message is read in one piece when
+                # it has arrived: that piece is the message, not copied again.
+                size = framer._read_size(_CHUNK, _MOST)  # type: ignore[attr-defined]
+            try:
+                data = recv(size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
                 self._close(conn)
-            return
+                return
+            if not data:
+                if conn.framer.partial:
+                    logger.debug("%s: connection from %s closed in the middle of a message", core, conn.peer)
+                if conn.out:
+                    # Half-closed by the client (e.g. nc after its input ends): send the replies first.
+                    conn.closing = True
+                    self._set_events(conn, _WRITE)
+                else:
+                    self._close(conn)
+                return
+            self._answer(core, conn, data, respond, now, idle)
+            if len(data) < size or not conn.events & _READ:
+                return
+
+    def _answer(
+        self,
+        core: ServerCore,
+        conn: _Conn,
+        data: bytes,
+        respond: Callable[[bytes, object], Union[bytes, None]],
+        now: float,
+        idle: float,
+    ) -> None:
+        """Feed ``data`` to the connection's framer, call ``respond`` for each message, send the replies."""
         framer = conn.framer
         try:
             messages = framer.feed(data)
@@ -337,6 +370,10 @@ class MessageLoop:
             if len(messages) == 1:
                 reply = respond(messages[0], peer)
                 if reply is None:
+                    return
+                if len(reply) >= _CHUNK and framer.__class__ is LengthPrefixFramer and not conn.out:
+                    # A large reply leaves with its header in one sendmsg, not copied behind it.
+                    self._send_large(core, conn, framer._header(reply), reply)
                     return
                 out = encode(reply)
             else:
@@ -369,6 +406,30 @@ class MessageLoop:
                 return
             conn.out += memoryview(out)[sent:]
             self._set_events(conn, _READ | _WRITE)
+        self._buffered(conn)
+
+    def _send_large(self, core: ServerCore, conn: _Conn, header: bytes, body: bytes) -> None:
+        """Send ``header`` and ``body`` with one sendmsg; what the kernel does not take is buffered."""
+        try:
+            sent = conn.sock.sendmsg((header, body), (), _SEND_FLAGS)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as exc:
+            logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
+            self._close(conn)
+            return
+        if sent < len(header):
+            conn.out += header[sent:]
+            conn.out += body
+        elif sent < len(header) + len(body):
+            conn.out += memoryview(body)[sent - len(header) :]
+        else:
+            return
+        self._set_events(conn, _READ | _WRITE)
+        self._buffered(conn)
+
+    def _buffered(self, conn: _Conn) -> None:
+        """After replies were buffered: track the peak, and stop reading at the high-water mark."""
         size = len(conn.out)
         if size > self.peak_buffered:
             self.peak_buffered = size

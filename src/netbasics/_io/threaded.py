@@ -33,7 +33,7 @@ from .server_core import ServerCore, logger
 
 __all__ = ["ConnectionHandler", "ThreadedEngine", "peer_text"]
 
-#: A threaded server's handler: ``handler(conn)``; the connection is closed when it returns.
+#: A :class:`TCPServer` handler: ``handler(conn)`` serves one connection in a worker thread.
 ConnectionHandler = Callable[[StreamConnection], object]
 
 #: Seconds an idle worker thread waits for another connection before it exits.

@@ -1,0 +1,158 @@
+"""The public face every server shares: ``start``, ``serve_forever``, ``stop``, the context manager.
+
+:class:`StreamServerBase` (``TCPServer``, ``UnixServer``) and :class:`DatagramServerBase`
+(``UDPServer``, ``UnixDatagramServer``) hold a :class:`~netbasics._io.server_core.ServerCore`
+and an engine; a subclass binds its kind of socket and builds both, and what a user calls
+is the same whatever the endpoint. So a Unix server is the TCP or UDP server with another
+kind of socket, not a copy of it.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from .server_core import Engine, ServerCore
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["DatagramEngineLike", "DatagramServerBase", "StreamEngine", "StreamServerBase"]
+
+
+class StreamEngine(Engine, Protocol):
+    """A stream server's engine (thread per connection, or message loop): it counts its connections."""
+
+    @property
+    def active(self) -> int:
+        """Connections being handled right now."""
+
+
+class DatagramEngineLike(Engine, Protocol):
+    """A datagram server's engine: ``started`` is set once every worker thread runs."""
+
+    @property
+    def started(self) -> threading.Event:
+        """Set once every worker was started."""
+
+
+class StreamServerBase:
+    """What every stream server (:class:`TCPServer`, ``UnixServer``) shares: the lifecycle around its core and engine.
+
+    A subclass binds its kind of listening socket and builds ``_core`` and ``_engine``;
+    everything else (``start``, ``serve_forever``, ``stop``, the context manager,
+    ``name``, ``serving``, ``active_connections``) is the same whatever the endpoint.
+    """
+
+    __slots__ = ("_core", "_engine")
+
+    _core: ServerCore
+    _engine: StreamEngine
+
+    @property
+    def name(self) -> str:
+        """The server's name: its thread names and the prefix of its log records."""
+        return self._core.name
+
+    @property
+    def active_connections(self) -> int:
+        """Connections being handled right now."""
+        return self._engine.active
+
+    @property
+    def serving(self) -> bool:
+        """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
+        return self._core.serving
+
+    # --- running --------------------------------------------------------------------
+
+    def serve_forever(self) -> None:
+        """Accept and handle connections until :meth:`stop` (blocking the calling thread).
+
+        If the loop ends with an exception (e.g. ``KeyboardInterrupt``), the server is
+        stopped at once and the exception propagates. ``RuntimeError`` if the server is
+        already running or was stopped.
+        """
+        self._core.serve_forever()
+
+    def start(self) -> Self:
+        """Run :meth:`serve_forever` in a background thread; returns the server, already accepting."""
+        self._core.start()
+        return self
+
+    def __enter__(self) -> Self:
+        if not self._core.serving and self._core.state == "ready":
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop: refuse new connections now, give handlers ``timeout`` seconds, then cut the rest.
+
+        Phases: the listening socket is closed at once (new clients are refused);
+        running handlers get up to ``timeout`` seconds to finish; connections still open
+        are then shut down both ways, which ends any read or write blocked on them, and
+        closed; every worker thread is joined. Returns within ``timeout`` + 0.1 s even
+        with idle clients connected. Safe to call more than once, from any thread,
+        including from inside a handler (that handler's own connection is left to it).
+        """
+        self._core.stop(timeout)
+
+
+class DatagramServerBase:
+    """What every datagram server (:class:`UDPServer`, ``UnixDatagramServer``) shares: the lifecycle around its core.
+
+    A subclass binds its kind of datagram socket and builds ``_core`` and ``_engine``
+    (UDP's datagram engine); ``start``, ``serve_forever``, ``stop``, the context
+    manager, ``name`` and ``serving`` are the same whatever the endpoint.
+    """
+
+    __slots__ = ("_core", "_engine", "_sock")
+
+    _core: ServerCore
+    _engine: DatagramEngineLike
+    _sock: socket.socket
+
+    @property
+    def name(self) -> str:
+        """The server's name: its thread names and the prefix of its log records."""
+        return self._core.name
+
+    @property
+    def serving(self) -> bool:
+        """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
+        return self._core.serving
+
+    def start(self) -> Self:
+        """Serve in ``workers`` background (daemon) threads; returns the server at once, its socket already bound."""
+        self._core.start()
+        self._engine.started.wait()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread (plus ``workers - 1`` others) until :meth:`stop` or Ctrl-C; then stop."""
+        self._core.serve_forever()
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop: wake every worker, give busy handlers ``timeout`` seconds, join them and close the socket.
+
+        Returns within ``timeout`` + 0.1 s. Safe to call more than once, from any thread,
+        including from a handler (its batch's queued replies are sent first).
+        """
+        self._core.stop(timeout)
+
+    def __enter__(self) -> Self:
+        if self._core.state == "ready":
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
