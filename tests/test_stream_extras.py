@@ -212,6 +212,8 @@ def test_recv_into_arguments(pair: tuple[StreamConnection, StreamConnection]) ->
         right.recv_into(bytearray(4), 5)
     with pytest.raises(ValueError, match="nbytes"):
         right.recv_into(bytearray(4), -1)
+    with pytest.raises(TypeError, match="nbytes must be an int"):
+        right.recv_into(bytearray(4), "2")  # type: ignore[arg-type]
 
 
 def test_recv_exactly_into(pair: tuple[StreamConnection, StreamConnection]) -> None:
@@ -349,6 +351,8 @@ def test_send_file_arguments(pair: tuple[StreamConnection, StreamConnection], tm
         left.send_file(io.BytesIO(b""), offset=-1)
     with pytest.raises(ValueError, match="count"):
         left.send_file(io.BytesIO(b""), count=-1)
+    with pytest.raises(TypeError, match="offset must be an int"):
+        left.send_file(io.BytesIO(b""), offset=1.5)  # type: ignore[arg-type]
 
 
 # --- peer credentials ---------------------------------------------------------------

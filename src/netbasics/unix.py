@@ -160,9 +160,7 @@ def _unix_datagram(data: bytes, sockaddr: str | bytes) -> UnixDatagram:
 
 
 def _check_max_bytes(max_bytes: object) -> int:
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1 <= max_bytes <= _MAX_RECEIVE:
-        raise ValueError(f"max_bytes must be an int from 1 to {_MAX_RECEIVE}, got {quote(max_bytes)}")
-    return max_bytes
+    return check_int(max_bytes, "max_bytes", 1, _MAX_RECEIVE)
 
 
 def _send_error(exc: OSError, target: object, timeout: float | None, operation: str = "send to") -> BaseException:

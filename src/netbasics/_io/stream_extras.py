@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final, Literal, overload
 
 from ..errors import ConnectionClosed, NetTimeoutError, quote
 from ..unix_addresses import PeerCredentials
-from .sockets import DEFAULT_TIMEOUT, MIN_WAIT, Timeout
+from .sockets import DEFAULT_TIMEOUT, MIN_WAIT, Timeout, check_int
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -182,10 +182,9 @@ class StreamExtras:
         """
         if isinstance(file, io.TextIOBase):
             raise TypeError("send_file needs a file opened in binary mode, got a text file")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ValueError(f"offset must be an int >= 0, got {quote(offset)}")
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
-            raise ValueError(f"count must be None or an int >= 0, got {quote(count)}")
+        check_int(offset, "offset", 0)
+        if count is not None:
+            check_int(count, "count", 0)
         t = self._resolve_timeout(timeout)
         start = _monotonic()
         fd = _fileno(file)
@@ -552,8 +551,8 @@ def _writable(buffer: object) -> memoryview:
 
 
 def _count(nbytes: object, size: int) -> int:
-    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 0:
-        raise ValueError(f"nbytes must be an int >= 0, got {quote(nbytes)}")
+    check_int(nbytes, "nbytes", 0)
+    assert isinstance(nbytes, int)
     if nbytes > size:
         raise ValueError(f"nbytes={nbytes} is larger than the buffer ({size} bytes)")
     return nbytes or size
