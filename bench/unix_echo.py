@@ -26,7 +26,8 @@ connections and 256 KiB messages.
 
 Each figure is the median of ``--runs`` runs of ``--seconds`` seconds (after a warm-up of
 a fifth of that); runs are interleaved server after server (each run starting with the
-next server), so background load affects all alike. Compare within one run.
+next server), so background load affects all alike, and each ratio is the median of the
+ratios measured within one run. Compare within one run.
 """
 
 from __future__ import annotations
@@ -260,6 +261,12 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(10)
     results = {kind: {label: statistics.median(v) for label, v in by.items()} for kind, by in samples.items()}
+
+    def ratio(kind: str, anchor: str, label: str) -> float:
+        """The median of the per-run ratios: the two figures of a run were measured seconds apart."""
+        pairs = zip(samples[kind][label], samples[anchor][label], strict=True)
+        return statistics.median(mine / theirs for mine, theirs in pairs)
+
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, medians of {args.runs} x {args.seconds:g} s\n")
     print(
         "| scenario | " + " | ".join(HEADERS) + " | UnixServer vs ThreadingUnixStreamServer "
@@ -270,8 +277,10 @@ def main() -> None:
         unix, msgs, tcp, anchor = (results[kind][label] for kind in KINDS)
         print(
             f"| {label} | {unix:,.0f} | {msgs:,.0f} | {tcp:,.0f} | {anchor:,.0f} "
-            f"| {unix / anchor:.2f}x | {msgs / anchor:.2f}x | {unix / tcp:.2f}x |"
+            f"| {ratio('unix', 'socketserver', label):.2f}x | {ratio('unix-messages', 'socketserver', label):.2f}x "
+            f"| {ratio('unix', 'tcp', label):.2f}x |"
         )
+    print("\nFigures are medians of the runs; ratios are medians of the per-run ratios.")
 
 
 if __name__ == "__main__":
