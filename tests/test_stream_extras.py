@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netbasics import ConnectionClosed, NetTimeoutError, PeerCredentials, StreamConnection, TCPServer, connect_tcp
 
@@ -371,3 +373,46 @@ def test_peer_credentials_of_tcp_is_an_error() -> None:
         pytest.raises(ValueError, match="only for Unix domain sockets"),
     ):
         conn.peer_credentials  # noqa: B018
+
+
+# --- one buffer: any mix of reads sees every byte once, in order -----------------------
+
+_OPS = st.lists(
+    st.sampled_from(["recv", "recv_until", "recv_exactly", "recv_into", "file_readline", "file_read", "file_read1"]),
+    min_size=1,
+    max_size=30,
+)
+
+
+@given(data=st.binary(max_size=3000).map(lambda b: b.replace(b"\0", b"\n")), ops=_OPS, size=st.integers(1, 97))
+def test_any_mix_of_reads_sees_each_byte_once(data: bytes, ops: list[str], size: int) -> None:
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with StreamConnection(a, timeout=5, nodelay=False) as left, StreamConnection(b, timeout=5, nodelay=False) as right:
+        left.send_all(data)
+        left.shutdown_write()
+        f = right.makefile("rb")
+        got = bytearray()
+        for op in ops:
+            if op == "recv":
+                got += right.recv(size)
+            elif op == "recv_until":
+                try:
+                    got += right.recv_until(b"\n", max_size=10_000)
+                except ConnectionClosed as exc:
+                    got += exc.partial
+            elif op == "recv_exactly":
+                try:
+                    got += right.recv_exactly(size)
+                except ConnectionClosed as exc:
+                    got += exc.partial
+            elif op == "recv_into":
+                buf = bytearray(size)
+                got += buf[: right.recv_into(buf)]
+            elif op == "file_readline":
+                got += f.readline()
+            elif op == "file_read":
+                got += f.read(size)
+            else:
+                got += f.read1(size)
+        got += f.read()  # the rest, through the file
+        assert bytes(got) == data
