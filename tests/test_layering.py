@@ -43,6 +43,7 @@ PURE = {
     "netbasics.ports",
     "netbasics.safety",
     "netbasics.sets",
+    "netbasics.unix_addresses",
 }
 
 #: Standard-library modules that do I/O, or exist to serve it. A pure module imports none.
