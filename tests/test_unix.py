@@ -591,3 +591,15 @@ def test_datagram_server_workers_stop_promptly(sockdir: Path, baseline: None) ->
             client.send(b"%d" % i)
             assert client.recv() == b"%d" % i
     # the context exit joined every worker: baseline checks that no thread is left
+
+
+def test_datagram_client_that_never_reads_cannot_stall_the_server(sockdir: Path, baseline: None) -> None:
+    with (
+        UnixDatagramServer(unix(sockdir / "q.sock"), lambda d, reply: reply(d.data)) as server,
+        open_unix_datagram(timeout=5) as greedy,  # not connected: the kernel's queue limit applies
+        open_unix_datagram(connect=server.endpoint, timeout=5) as polite,
+    ):
+        for _ in range(200):  # far more replies than a receive queue holds (10 by default)
+            greedy.send_to(b"never read", server.endpoint)
+        polite.send(b"still there?")
+        assert polite.recv() == b"still there?"

@@ -52,6 +52,7 @@ DEFAULT_MAX_UNIX_DATAGRAM: Final = 65536
 # The largest max_bytes accepted: well above any default socket buffer.
 _MAX_RECEIVE: Final = 16 * 1024 * 1024
 _AUTOBIND: Final = sys.platform.startswith("linux")
+_DONTWAIT: Final = getattr(socket, "MSG_DONTWAIT", 0)
 BytesLike = Union[bytes, bytearray, memoryview]
 
 
@@ -586,14 +587,22 @@ class UnixServer(StreamServerBase):
         return f"<UnixServer {self._address} {self._core.state}, {self._engine.active} connections>"
 
 
-def _unix_reply(sendto: Callable[[BytesLike, str | bytes], int], to: str | bytes | None) -> Reply:
-    """The ``reply`` of a Unix datagram: send to the sender's address, errors translated."""
+def _unix_reply(sendto: Callable[[BytesLike, int, str | bytes], int], to: str | bytes | None) -> Reply:
+    """The ``reply`` of a Unix datagram: send to the sender's address, errors translated.
+
+    The send never waits. A Unix datagram to a socket whose receive queue is full blocks
+    the sender (UDP would drop it), so a client that sends requests and never reads the
+    replies would stall the server's worker for good; its reply is dropped instead, as
+    UDP drops it, with a debug record.
+    """
 
     def reply(data: BytesLike) -> None:
         if to is None or to == "":
             raise EndpointError("cannot reply: the sender is unnamed (it sent from an unbound socket)")
         try:
-            sendto(data, to)
+            sendto(data, _DONTWAIT, to)
+        except BlockingIOError:
+            logger.debug("reply to %s dropped: its receive queue is full", UnixAddress.from_sockaddr(to))
         except OSError as exc:
             raise _send_error(exc, UnixAddress.from_sockaddr(to), None) from exc
 
@@ -606,11 +615,13 @@ class UnixDatagramServer(DatagramServerBase):
     ``handler(datagram, reply)`` runs for every datagram, a :class:`UnixDatagram`;
     ``reply(data)`` sends back to its sender (which needs an address of its own:
     :func:`open_unix_datagram` binds one automatically; a reply to an unnamed sender
-    raises :class:`EndpointError`). ``workers``, ``name``, the lifecycle and the logging
-    are :class:`UDPServer`'s; ``max_datagram`` is the receive size (64 KiB by default:
-    Unix datagrams may be larger than UDP's, so raise it for those); a larger datagram
-    is logged and dropped, never cut. ``bind`` and ``mode``, stale files and cleanup
-    on stop are as for :class:`UnixServer`.
+    raises :class:`EndpointError`; a reply to a client whose receive queue is full is
+    dropped, as UDP would drop it, so a client that never reads cannot stall the server).
+    ``workers``, ``name``, the lifecycle and the logging are :class:`UDPServer`'s;
+    ``max_datagram`` is the receive size (64 KiB by default: Unix datagrams may be larger
+    than UDP's, so raise it for those); a larger datagram is logged and dropped, never
+    cut. ``bind`` and ``mode``, stale files and cleanup on stop are as for
+    :class:`UnixServer`.
 
     >>> import tempfile
     >>> from netbasics import UnixDatagramServer, open_unix_datagram
