@@ -577,6 +577,8 @@ def test_connect_timeout_when_the_backlog_is_full(sockdir: Path) -> None:
                 break
         with pytest.raises(NetTimeoutError, match=r"timed out after 0\.05 s"):
             connect_unix(unix(path), connect_timeout=0.05)
+        with pytest.raises(BindError, match="already in use"):  # busy is not stale
+            UnixServer(unix(path), echo_handler)
     finally:
         for sock in [listener, *waiting]:
             sock.close()

@@ -69,7 +69,7 @@ def _kind_name(mode: int) -> str:
 def _probe_live(path: str, kind: socket.SocketKind) -> bool:
     """True if something answers at the socket file ``path`` (a connect succeeds or is not simply refused)."""
     with socket.socket(socket.AF_UNIX, kind) as probe:
-        probe.settimeout(1.0)  # a full backlog makes a connect to a live server wait
+        probe.setblocking(False)  # never wait: a full backlog answers EAGAIN at once, and that is a live server
         try:
             probe.connect(path)
         except ConnectionRefusedError:
@@ -77,9 +77,9 @@ def _probe_live(path: str, kind: socket.SocketKind) -> bool:
         except FileNotFoundError:
             return False  # removed meanwhile: nothing to replace
         except OSError as exc:
-            # EAGAIN/timeout: a live server with a full backlog. EPROTOTYPE: a live socket
-            # of the other type. Either way, something owns this path.
-            if exc.errno in (errno.EAGAIN, errno.EPROTOTYPE) or isinstance(exc, TimeoutError):
+            # EAGAIN: a live server with a full backlog. EPROTOTYPE: a live socket of the
+            # other type. Either way, something owns this path.
+            if exc.errno in (errno.EAGAIN, errno.EPROTOTYPE):
                 return True
             raise
         return True
