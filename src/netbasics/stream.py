@@ -67,6 +67,8 @@ _CHUNK: Final = 65536
 _SEND_FLAGS: Final = getattr(socket, "MSG_NOSIGNAL", 0)
 # The first send of send_all(): it never blocks (so it needs no deadline set up).
 _SEND_NOW: Final = _SEND_FLAGS | getattr(socket, "MSG_DONTWAIT", 0)
+# The largest data send_all() first tries to send that way.
+_SEND_NOW_MAX: Final = 32768
 _SO_RCVTIMEO: Final = socket.SO_RCVTIMEO
 _SO_SNDTIMEO: Final = socket.SO_SNDTIMEO
 _monotonic = time.monotonic
@@ -531,9 +533,11 @@ class StreamConnection(StreamExtras):
         SIGPIPE), :class:`NetTimeoutError` if the deadline passes first; then an unknown
         part of ``data`` was sent.
         """
-        if timeout is _DEFAULT:
+        if timeout is _DEFAULT and len(data) <= _SEND_NOW_MAX:
             # The fast path: one send that does not block (no clock, no socket option);
             # what the kernel does not take at once goes through the timed loop below.
+            # Large data skips it: it would often find the buffer full, costing a system
+            # call, and saves nothing that matters next to copying the data.
             try:
                 sent = self._sock.send(data, _SEND_NOW)
             except BlockingIOError:
@@ -544,16 +548,12 @@ class StreamConnection(StreamExtras):
                 return
             t = self._timeout
         else:
-            t = check_timeout(timeout)
+            t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
             sent = 0
         self._send_rest(data, sent, t)
 
     def _send_rest(self, data: bytes | bytearray | memoryview, sent: int, t: float | None) -> None:
         """Send ``data[sent:]``, blocking, within ``t`` seconds from now."""
-        view = memoryview(data).cast("B")
-        total = view.nbytes
-        if sent >= total:
-            return
         start = 0.0
         if t is None:
             if self._sndtimeo:
@@ -565,7 +565,13 @@ class StreamConnection(StreamExtras):
                 self._set_sndtimeo(want)
         sock = self._sock
         try:
-            sent += sock.send(view[sent:], _SEND_FLAGS)
+            if not sent:
+                # A blocking send takes everything unless the deadline passes: usually one call.
+                sent = sock.send(data, _SEND_FLAGS)
+                if sent == len(data) and data.__class__ is not memoryview:
+                    return
+            view = memoryview(data).cast("B")
+            total = view.nbytes
             while sent < total:
                 if t is not None:
                     remaining = t - (_monotonic() - start)

@@ -72,12 +72,14 @@ _monotonic = time.monotonic
 class _Conn:
     """One client connection, owned by the loop thread."""
 
-    __slots__ = ("closing", "deadline", "events", "framer", "out", "peer", "sock")
+    __slots__ = ("closing", "deadline", "events", "framer", "out", "peer", "sized", "sock")
 
     def __init__(self, sock: socket.socket, peer: object, framer: Framer, deadline: float) -> None:
         self.sock = sock
         self.peer = peer
         self.framer = framer
+        # A LengthPrefixFramer, whose large messages are read and sent without copies.
+        self.sized = framer.__class__ is LengthPrefixFramer
         self.out = bytearray()  # encoded replies the kernel has not taken yet
         self.deadline = deadline
         self.events = _READ
@@ -304,23 +306,22 @@ class MessageLoop:
         now: float,
         idle: float,
     ) -> None:
-        """Read what ``conn`` has sent and answer the messages it completes.
+        """Read what ``conn`` has sent, answer the messages it completes, send the replies. A hot path.
 
-        Reads again while each read fills the whole chunk (a large message arriving),
-        up to ``_READS_PER_EVENT`` times, instead of going back to the selector between
-        the pieces of one message.
+        A read that fills what it asked for (a large message arriving) is followed by
+        more reads, up to ``_READS_PER_EVENT``, instead of a trip back to the selector
+        between the pieces of one message.
         """
-        recv = conn.sock.recv
         framer = conn.framer
-        sized = framer.__class__ is LengthPrefixFramer
-        for _ in range(_READS_PER_EVENT):
+        reads = _READS_PER_EVENT
+        while True:
             size = _CHUNK
-            if sized and (framer._need >= 0 or framer._last > _CHUNK):  # type: ignore[attr-defined]
+            if conn.sized and (framer._need >= 0 or framer._last > _CHUNK):  # type: ignore[attr-defined]
                 # The body of a large length-prefixed message is read in one piece when
                 # it has arrived: that piece is the message, not copied again.
                 size = framer._read_size(_CHUNK, _MOST)  # type: ignore[attr-defined]
             try:
-                data = recv(size)
+                data = conn.sock.recv(size)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -328,85 +329,85 @@ class MessageLoop:
                 self._close(conn)
                 return
             if not data:
-                if conn.framer.partial:
-                    logger.debug("%s: connection from %s closed in the middle of a message", core, conn.peer)
-                if conn.out:
-                    # Half-closed by the client (e.g. nc after its input ends): send the replies first.
-                    conn.closing = True
-                    self._set_events(conn, _WRITE)
-                else:
-                    self._close(conn)
+                self._ended(core, conn)
                 return
-            self._answer(core, conn, data, respond, now, idle)
-            if len(data) < size or not conn.events & _READ:
-                return
-
-    def _answer(
-        self,
-        core: ServerCore,
-        conn: _Conn,
-        data: bytes,
-        respond: Callable[[bytes, object], Union[bytes, None]],
-        now: float,
-        idle: float,
-    ) -> None:
-        """Feed ``data`` to the connection's framer, call ``respond`` for each message, send the replies."""
-        framer = conn.framer
-        try:
-            messages = framer.feed(data)
-        except FrameTooLarge as exc:
-            logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
-            self._close(conn)
-            return
-        if not messages:
-            return
-        deadlines = self._deadlines
-        if deadlines is not None:
-            conn.deadline = now + idle
-            deadlines.move_to_end(conn)
-        peer = conn.peer
-        encode = framer.encode
-        try:
-            if len(messages) == 1:
-                reply = respond(messages[0], peer)
-                if reply is None:
-                    return
-                if len(reply) >= _CHUNK and framer.__class__ is LengthPrefixFramer and not conn.out:
-                    # A large reply leaves with its header in one sendmsg, not copied behind it.
-                    self._send_large(core, conn, framer._header(reply), reply)
-                    return
-                out = encode(reply)
-            else:
-                replies = []
-                for message in messages:
-                    reply = respond(message, peer)
-                    if reply is not None:
-                        replies.append(encode(reply))
-                if not replies:
-                    return
-                out = b"".join(replies)
-        except Exception:
-            logger.exception("%s: respond() failed for connection from %s", core, peer)
-            self._close(conn)
-            return
-        if not conn.events:
-            return  # closed while respond() ran
-        if conn.out:
-            conn.out += out
-        else:
             try:
-                sent = conn.sock.send(out, _SEND_FLAGS)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError as exc:
-                logger.debug("%s: connection from %s ended: %s", core, peer, exc)
+                messages = framer.feed(data)
+            except FrameTooLarge as exc:
+                logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
                 self._close(conn)
                 return
-            if sent == len(out):
+            if messages:
+                deadlines = self._deadlines
+                if deadlines is not None:
+                    conn.deadline = now + idle
+                    deadlines.move_to_end(conn)
+                try:
+                    if len(messages) == 1:
+                        reply = respond(messages[0], conn.peer)
+                        if reply is None:
+                            out = None
+                        elif conn.sized and len(reply) >= _CHUNK and not conn.out and conn.events:
+                            # A large reply leaves with its header in one sendmsg, not copied behind it.
+                            self._send_large(core, conn, framer._header(reply), reply)  # type: ignore[attr-defined]
+                            out = None
+                        else:
+                            out = framer.encode(reply)
+                    else:
+                        out = self._replies(conn, framer, messages, respond)
+                except Exception:
+                    logger.exception("%s: respond() failed for connection from %s", core, conn.peer)
+                    self._close(conn)
+                    return
+                if out is not None:
+                    if not conn.events:
+                        return  # closed while respond() ran
+                    if conn.out:
+                        conn.out += out
+                        self._buffered(conn)
+                    else:
+                        try:
+                            sent = conn.sock.send(out, _SEND_FLAGS)
+                        except (BlockingIOError, InterruptedError):
+                            sent = 0
+                        except OSError as exc:
+                            logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
+                            self._close(conn)
+                            return
+                        if sent != len(out):
+                            conn.out += memoryview(out)[sent:]
+                            self._set_events(conn, _READ | _WRITE)
+                            self._buffered(conn)
+            if len(data) < size or not conn.events & _READ:
                 return
-            conn.out += memoryview(out)[sent:]
-            self._set_events(conn, _READ | _WRITE)
-        self._buffered(conn)
+            reads -= 1
+            if not reads:
+                return
+
+    def _ended(self, core: ServerCore, conn: _Conn) -> None:
+        """The client ended its stream: close, after sending the replies still buffered."""
+        if conn.framer.partial:
+            logger.debug("%s: connection from %s closed in the middle of a message", core, conn.peer)
+        if conn.out:
+            # Half-closed by the client (e.g. nc after its input ends): send the replies first.
+            conn.closing = True
+            self._set_events(conn, _WRITE)
+        else:
+            self._close(conn)
+
+    @staticmethod
+    def _replies(
+        conn: _Conn, framer: Framer, messages: list[bytes], respond: Callable[[bytes, object], Union[bytes, None]]
+    ) -> bytes | None:
+        """The encoded replies to several messages that came in one read, joined (``None``: no reply)."""
+        peer = conn.peer
+        encode = framer.encode
+        replies = []
+        for message in messages:
+            reply = respond(message, peer)
+            if reply is not None:
+                replies.append(encode(reply))
+        return b"".join(replies) if replies else None
 
     def _send_large(self, core: ServerCore, conn: _Conn, header: bytes, body: bytes) -> None:
         """Send ``header`` and ``body`` with one sendmsg; what the kernel does not take is buffered."""
