@@ -34,7 +34,6 @@ from .udp import DatagramEngine, Reply
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
-    "DEFAULT_MAX_UNIX_DATAGRAM",
     "UnixDatagram",
     "UnixDatagramHandler",
     "UnixDatagramServer",
@@ -45,10 +44,9 @@ __all__ = [
     "open_unix_datagram",
 ]
 
-#: Bytes a Unix datagram receive takes by default. Unix datagrams can be larger than
-#: UDP's (up to the socket's send buffer, about 200 KiB on Linux); raise ``max_bytes``
-#: for those.
-DEFAULT_MAX_UNIX_DATAGRAM: Final = 65536
+# Bytes a Unix datagram receive takes by default. Unix datagrams can be larger than
+# UDP's (up to the socket's send buffer, about 200 KiB on Linux); max_bytes raises it.
+_MAX_DATAGRAM: Final = 65536
 # The largest max_bytes accepted: well above any default socket buffer.
 _MAX_RECEIVE: Final = 16 * 1024 * 1024
 _AUTOBIND: Final = sys.platform.startswith("linux")
@@ -264,7 +262,7 @@ class UnixDatagramSocket:
         except OSError as exc:
             raise _send_error(exc, self._peer, self._sock.gettimeout()) from exc
 
-    def recv_from(self, max_bytes: int = DEFAULT_MAX_UNIX_DATAGRAM) -> UnixDatagram:
+    def recv_from(self, max_bytes: int = _MAX_DATAGRAM) -> UnixDatagram:
         """Wait for the next datagram and return it with its sender.
 
         A datagram larger than ``max_bytes`` raises :class:`DatagramTooLarge` (it is
@@ -282,7 +280,7 @@ class UnixDatagramSocket:
             )
         return _unix_datagram(data, sockaddr)
 
-    def recv(self, max_bytes: int = DEFAULT_MAX_UNIX_DATAGRAM) -> bytes:
+    def recv(self, max_bytes: int = _MAX_DATAGRAM) -> bytes:
         """Wait for the next datagram and return its bytes; see :meth:`recv_from`."""
         return self.recv_from(max_bytes).data
 
@@ -648,7 +646,7 @@ class UnixDatagramServer(DatagramServerBase):
         *,
         mode: int | None = None,
         workers: int = 1,
-        max_datagram: int = DEFAULT_MAX_UNIX_DATAGRAM,
+        max_datagram: int = _MAX_DATAGRAM,
         name: str | None = None,
     ) -> None:
         if not callable(handler):
