@@ -605,3 +605,18 @@ def test_datagram_client_that_never_reads_cannot_stall_the_server(sockdir: Path,
             greedy.send_to(b"never read", server.endpoint)
         polite.send(b"still there?")
         assert polite.recv() == b"still there?"
+
+
+@pytest.mark.parametrize("mode", ["threaded", "messages"])
+def test_many_connections_leave_no_threads_or_fds(sockdir: Path, mode: str, baseline: None) -> None:
+    path = unix(sockdir / "many.sock")
+    server = (
+        UnixServer(path, echo_handler)
+        if mode == "threaded"
+        else UnixServer.for_messages(path, lambda message, peer: message, framer=LineFramer())
+    )
+    with server:
+        for i in range(2000):
+            with connect_unix(path, timeout=5) as conn:
+                conn.send_all(b"%d\n" % i)
+                assert conn.recv_until(b"\n") == b"%d\n" % i
