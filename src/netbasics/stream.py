@@ -101,9 +101,12 @@ def _stream_closed(what: str, partial: bytes = b"") -> ConnectionClosed:
 class StreamConnection(StreamExtras):
     """A connected byte stream (TCP or Unix-domain) with deadlines, exact reads, delimited reads and framing.
 
-    Made by :func:`connect_tcp` or handed to a :class:`TCPServer` handler; wrapping a
-    connected ``socket.socket`` yourself also works. A context manager: leaving the
-    block closes it.
+    Made by :func:`connect_tcp` or :func:`connect_unix`, or handed to a :class:`TCPServer`
+    or :class:`UnixServer` handler; wrapping a connected ``socket.socket`` yourself also
+    works. A context manager: leaving the block closes it. Besides reads and writes it
+    hands out file objects (:meth:`makefile`), reads into your own buffers
+    (:meth:`recv_into`, :meth:`recv_exactly_into`), sends files (:meth:`send_file`) and,
+    on a Unix-domain connection, says who the peer is (:attr:`peer_credentials`).
 
     * ``timeout`` is the default for every call, in seconds (``None``: no limit); each
       call also takes its own ``timeout=``. A timeout is a deadline for the whole call
