@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -620,3 +620,17 @@ def test_many_connections_leave_no_threads_or_fds(sockdir: Path, mode: str, base
             with connect_unix(path, timeout=5) as conn:
                 conn.send_all(b"%d\n" % i)
                 assert conn.recv_until(b"\n") == b"%d\n" % i
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: netbasics.connect_tcp("unix:/tmp/x.sock"),
+        lambda: netbasics.TCPServer("unix:/tmp/x.sock", echo_handler),
+        lambda: netbasics.open_udp(connect="unix:@x"),
+        lambda: netbasics.UDPServer("unix:@x", lambda d, r: None),
+    ],
+)
+def test_ip_functions_point_unix_addresses_to_the_unix_ones(call: Callable[[], object]) -> None:
+    with pytest.raises(EndpointError, match="is a Unix socket address, not host:port: use connect_unix"):
+        call()

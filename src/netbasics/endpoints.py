@@ -42,6 +42,12 @@ def _port(value: object, text: object) -> int:
 
 def _split_host_port(text: str) -> tuple[str, str, bool]:
     """Split ``host:port`` / ``[v6]:port`` into (host, port text, bracketed)."""
+    if text.startswith("unix:"):
+        # Not a host named "unix": say where such an address goes instead of "bad port".
+        raise EndpointError(
+            f"{quote(text)} is a Unix socket address, not host:port: "
+            "use connect_unix(), UnixServer or open_unix_datagram()/UnixDatagramServer"
+        )
     if text.startswith("["):
         close = text.find("]")
         if close < 0:
