@@ -132,8 +132,8 @@ def test_check_addresses() -> None:
     assert code == 1
     assert out.splitlines() == [
         "8.8.8.8: safe",
-        "169.254.169.254: unsafe: link local (RFC 3927), not globally reachable",
-        "[::ffff:127.0.0.1]:80: unsafe: IPv4-mapped address (RFC 4291 section 2.5.5.2) embeds 127.0.0.1 "
+        "169.254.169.254: unsafe (metadata): cloud metadata service; link local (RFC 3927), not globally reachable",
+        "[::ffff:127.0.0.1]:80: unsafe (loopback): IPv4-mapped address (RFC 4291 section 2.5.5.2) embeds 127.0.0.1 "
         "(loopback, RFC 1122 section 3.2.1.3)",
     ]
     code, out, _ = run(["check", "8.8.8.8", "2606:4700::1"])
@@ -143,12 +143,15 @@ def test_check_addresses() -> None:
 def test_check_names_and_policy_flags() -> None:
     code, out, _ = run(["check", "localhost:8080"])
     assert code == 1
-    assert out.startswith("localhost:8080: unsafe: resolves to an unsafe address: 127.0.0.1: loopback")
+    assert out.startswith("localhost:8080: unsafe (loopback): resolves to 127.0.0.1: loopback")
     code, out, _ = run(["check", "--allow-loopback", "localhost:8080"])
     assert code == 0, out
     code, out, _ = run(["check", "--ports", "80,443", "8.8.8.8:22", "8.8.8.8:443"])
     assert code == 1
-    assert out.splitlines()[0] == "8.8.8.8:22: unsafe: port 22 is not allowed by policy (allowed: 80, 443)"
+    assert (
+        out.splitlines()[0]
+        == "8.8.8.8:22: unsafe (port-not-allowed): port 22 is not allowed by policy (allowed: 80, 443)"
+    )
     assert out.splitlines()[1] == "8.8.8.8:443: safe"
 
 
@@ -158,7 +161,9 @@ def test_check_json() -> None:
     assert json.loads(out) == {
         "input": "10.0.0.1",
         "safe": False,
-        "reason": "private-use (RFC 1918), not globally reachable",
+        "reason": "private",
+        "detail": "private-use (RFC 1918), not globally reachable",
+        "embedded": None,
         "addresses": ["10.0.0.1"],
     }
 

@@ -42,6 +42,7 @@ from .errors import NetTimeoutError as NetTimeoutError
 from .errors import PortError as PortError
 from .errors import ResolveError as ResolveError
 from .errors import UnsafeDestination as UnsafeDestination
+from .errors import UnsafeReason as UnsafeReason
 from .framing import Framer as Framer
 from .framing import LengthPrefixFramer as LengthPrefixFramer
 from .framing import LineFramer as LineFramer
@@ -66,9 +67,7 @@ from .ports import validate_port as validate_port
 from .resolver import resolve as resolve
 from .safety import DestinationPolicy as DestinationPolicy
 from .safety import check_destination as check_destination
-from .safety import destination_verdict as destination_verdict
 from .safety import is_safe_destination as is_safe_destination
-from .safety import resolve_safe as resolve_safe
 from .sets import AddressSet as AddressSet
 from .tcp import ConnectionHandler as ConnectionHandler
 from .tcp import StreamConnection as StreamConnection
@@ -134,11 +133,11 @@ __all__ = [
     "UDPServer",
     "UDPSocket",
     "UnsafeDestination",
+    "UnsafeReason",
     "check_destination",
     "classify",
     "collapse",
     "connect_tcp",
-    "destination_verdict",
     "exclude",
     "find_service",
     "is_safe_destination",
@@ -153,7 +152,6 @@ __all__ = [
     "port_category",
     "port_open",
     "resolve",
-    "resolve_safe",
     "service_name",
     "service_port",
     "services_for_port",

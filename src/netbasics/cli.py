@@ -19,10 +19,19 @@ from typing import TextIO
 from ._classify import AddressInfo, classify
 from .addresses import is_valid_address, parse_address
 from .endpoints import Endpoint, HostPort
-from .errors import ConnectError, EndpointError, NetbasicsError, NetTimeoutError, PortError, UnsafeDestination
+from .errors import (
+    ConnectError,
+    EndpointError,
+    NetbasicsError,
+    NetTimeoutError,
+    PortError,
+    UnsafeDestination,
+    UnsafeReason,
+)
 from .networks import IPv4Network, Network, collapse, parse_network, summarize_range
 from .ports import find_service, port_category, services_for_port, validate_port
-from .safety import DestinationPolicy, destination_verdict, resolve_safe
+from .resolver import resolve
+from .safety import DestinationPolicy, check_destination
 from .tcp import StreamConnection, TCPServer, connect_tcp
 from .udp import Datagram, UDPServer, udp_request
 from .udp import DatagramHandler as UDPHandler
@@ -113,29 +122,35 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
     return status
 
 
-def _check_one(text: str, policy: DestinationPolicy) -> tuple[bool, str, list[str]]:
-    """(safe, reason, addresses checked) for an address, endpoint, or name with optional port."""
-    if is_valid_address(text):
-        addr = parse_address(text)
-        verdict = destination_verdict(addr, policy=policy)
-        return verdict is None, (verdict or "").partition(": ")[2], [str(addr)]
+def _check_one(text: str, policy: DestinationPolicy) -> tuple[list[str], UnsafeDestination | None]:
+    """(addresses checked, verdict) for an address, endpoint, or name with optional port."""
     try:
-        endpoint = Endpoint.parse(text)
-    except EndpointError:
-        pass
-    else:
-        verdict = destination_verdict(endpoint, policy=policy)
-        return verdict is None, (verdict or "").partition(": ")[2], [str(endpoint.address)]
-    target = HostPort.parse(text) if ":" in text else HostPort(text, 0)
-    try:
-        endpoints = resolve_safe(target, policy=policy)
+        if is_valid_address(text):
+            addr = parse_address(text)
+            check_destination(addr, policy=policy)
+            return [str(addr)], None
+        try:
+            endpoint = Endpoint.parse(text)
+        except EndpointError:
+            pass
+        else:
+            check_destination(endpoint, policy=policy)
+            return [str(endpoint.address)], None
+        target = HostPort.parse(text) if ":" in text else HostPort(text, 0)
+        endpoints = resolve(target, policy=policy)
     except UnsafeDestination as exc:
-        message = str(exc)
-        # The message starts with the name; the output line already does.
-        for prefix in (f"{target.host}: ", f"{target.host} "):
-            message = message.removeprefix(prefix)
-        return False, message, []
-    return True, "", [str(e.address) for e in endpoints]
+        return ([] if exc.address is None else [str(exc.address)]), exc
+    return [str(e.address) for e in endpoints], None
+
+
+_PORT_REASONS = frozenset({UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED})
+
+
+def _unsafe_words(exc: UnsafeDestination) -> str:
+    """The verdict in words for the output line, from the exception's fields (never its text)."""
+    if exc.host is not None and exc.reason not in _PORT_REASONS:
+        return f"resolves to {exc.address}: {exc.detail}"
+    return exc.detail
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
@@ -150,18 +165,27 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     status = 0
     for where, text in _inputs(args.targets, stdin):
         try:
-            safe, reason, addresses = _check_one(text, policy)
+            addresses, verdict = _check_one(text, policy)
         except (NetbasicsError, ValueError) as exc:
             err.write(f"{PROG} check: {where}: {exc}\n")
             status = 1
             continue
-        if not safe:
+        if verdict is not None:
             status = 1
         if args.json:
-            record = {"input": text, "safe": safe, "reason": reason or None, "addresses": addresses}
+            record = {
+                "input": text,
+                "safe": verdict is None,
+                "reason": None if verdict is None else verdict.reason.value,
+                "detail": None if verdict is None else _unsafe_words(verdict),
+                "embedded": None if verdict is None or verdict.embedded is None else str(verdict.embedded),
+                "addresses": addresses,
+            }
             out.write(json.dumps(record) + "\n")
+        elif verdict is None:
+            out.write(f"{text}: safe\n")
         else:
-            out.write(f"{text}: safe\n" if safe else f"{text}: unsafe: {reason}\n")
+            out.write(f"{text}: unsafe ({verdict.reason}): {_unsafe_words(verdict)}\n")
     return status
 
 

@@ -47,7 +47,7 @@ from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
 from .errors import ConnectError, ConnectionClosed, EndpointError, FrameTooLarge, NetTimeoutError, quote
 from .framing import Framer
 from .resolver import resolve
-from .safety import DestinationPolicy, check_destination, resolve_safe
+from .safety import DestinationPolicy, check_destination
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -572,11 +572,9 @@ def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[ob
         if policy is not None:
             check_destination(parsed, policy=policy)
         return parsed, [parsed]
-    if policy is not None:
-        # Resolve once and check every answer; the race below then uses exactly these
-        # endpoints, so a DNS answer that changes after the check is never used.
-        return parsed, resolve_safe(parsed, policy=policy)
-    return parsed, resolve(parsed)
+    # With a policy, resolve once and check every answer; the race below then uses exactly
+    # these endpoints, so a DNS answer that changes after the check is never used.
+    return parsed, resolve(parsed, policy=policy)
 
 
 def connect_tcp(
