@@ -559,3 +559,21 @@ def test_serve_grace_is_short_by_default() -> None:
         assert proc.stderr.read() == (
             b"netbasics serve: stopping; waiting up to 0.5 s for 1 connection (signal again to stop now)\n"
         )
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 18])
+def test_stdin_blocks_split_lines_exactly(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """However reads cut the bytes, rows come out whole, numbered, with long lines cut and bad bytes kept."""
+    from netbasics import cli
+
+    monkeypatch.setattr(cli, "_BATCH_BYTES", block)
+    monkeypatch.setattr(cli, "_LINE_LIMIT", 100)
+    data = b"10.0.0.1\n\n::1\r\n" + b"x" * 250 + b"\n8.8.8.8\n\xff\xfe\nlast-without-newline"
+    stdin = io.TextIOWrapper(io.BufferedReader(io.BytesIO(data)))
+    rows = list(cli._rows(["-"], stdin))
+    texts = [text for _, text in rows]
+    # A line longer than the limit is cut when it spans reads (memory stays bounded).
+    assert texts[2] in ("x" * 100, "x" * 250)
+    assert texts[:2] + texts[3:] == ["10.0.0.1", "::1", "8.8.8.8", "\udcff\udcfe", "last-without-newline"]
+    assert [where for where, _ in rows][:2] == ["stdin line 1", "stdin line 3"]
+    assert rows[3][0] == "stdin line 5"

@@ -35,7 +35,7 @@ def _slow(text: str, mode: str) -> str:
     return info_line(info) if mode == "line" else info_json(text, info)
 
 
-def _no_errors(index: int, text: str) -> str | None:
+def _no_errors(index: int, text: str, pending: list[str]) -> str | None:
     raise AssertionError(f"row {index} refused: {text!r}")
 
 
@@ -74,10 +74,24 @@ def test_summary_counts_categories(texts: list[str]) -> None:
 def test_bad_rows_go_to_the_callback_in_order() -> None:
     seen: list[tuple[int, str]] = []
 
-    def bad(index: int, text: str) -> str | None:
+    def bad(index: int, text: str, pending: list[str]) -> str | None:
         seen.append((index, text))
         return json.dumps({"input": text, "error": "bad"}) if text else None
 
     out = Classifier("json", bad).run(["10.0.0.1\n", "010.0.0.1\n", "\n", "::g\n", "::1\n"], first=7)
     assert seen == [(8, "010.0.0.1"), (9, ""), (10, "::g")]
     assert [json.loads(line)["input"] for line in out] == ["10.0.0.1", "010.0.0.1", "::g", "::1"]
+
+
+def test_bad_rows_see_the_output_before_them() -> None:
+    """The callback gets the batch's output so far: the CLI writes it before the error line."""
+    flushed: list[str] = []
+
+    def bad(index: int, text: str, pending: list[str]) -> str | None:
+        flushed.extend(pending)
+        pending.clear()
+        return None
+
+    rest = Classifier("line", bad).run(["10.0.0.1", "bogus", "fe80::1%eth0", "fe80::1%", "::1"])
+    assert [line.split()[0] for line in flushed] == ["10.0.0.1", "fe80::1%eth0"]
+    assert [line.split()[0] for line in rest] == ["::1"]

@@ -53,6 +53,8 @@ _PROGRESS_EVERY = 100_000
 # Bulk input is read in batches of about this many bytes: large enough that the per-batch
 # costs vanish, small enough that memory stays constant however long the input.
 _BATCH_BYTES = 1 << 18
+# A stdin line longer than this is cut: no address, name or URL that matters is longer.
+_LINE_LIMIT = 1 << 16
 # No usage message is longer than this, whatever the command line.
 _MESSAGE_LIMIT = 300
 
@@ -207,13 +209,16 @@ def _progress_stream(err: TextIO) -> TextIO | None:
 
 
 def _batches(stdin: TextIO, progress: TextIO | None) -> Iterator[tuple[int, list[str]]]:
-    """``(number of the first line, lines)`` batches from stdin, read lazily."""
+    """``(number of the first line, lines)`` batches from stdin, read lazily.
+
+    From a real stdin the bytes are read in blocks (``read1``: whatever has arrived, so
+    a slow pipe is answered as it goes), decoded and split in one call each, which costs
+    a fraction of reading line by line. Undecodable bytes are kept as surrogates, so a
+    bad line is reported (quoted), not fatal.
+    """
     lineno = 1
     shown = 0
-    while True:
-        lines = stdin.readlines(_BATCH_BYTES)
-        if not lines:
-            break
+    for lines in _blocks(stdin):
         yield lineno, lines
         lineno += len(lines)
         if progress is not None and lineno - shown > _PROGRESS_EVERY:
@@ -223,6 +228,40 @@ def _batches(stdin: TextIO, progress: TextIO | None) -> Iterator[tuple[int, list
     if progress is not None and shown:
         progress.write("\r\x1b[K")
         progress.flush()
+
+
+def _blocks(stdin: TextIO) -> Iterator[list[str]]:
+    raw = getattr(stdin, "buffer", None)
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:
+        while lines := stdin.readlines(_BATCH_BYTES):
+            yield lines
+        return
+    pending = b""
+    skipping = False  # inside an over-long line, already reported by its first part
+    while block := read1(_BATCH_BYTES):
+        data = pending + block if pending else block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) > _LINE_LIMIT:
+                # No address is this long: pass its start on as one (bad) row and drop
+                # the rest up to the next newline, so memory stays bounded.
+                if not skipping:
+                    yield [data[:_LINE_LIMIT].decode("utf-8", "surrogateescape")]
+                skipping, pending = True, b""
+            else:
+                pending = data  # no complete line yet
+            continue
+        pending = data[cut:]
+        if skipping:
+            data = data[data.find(b"\n") + 1 :]
+            cut = len(data) - len(pending)
+            skipping = False
+            if cut == 0:
+                continue
+        yield data[: cut - 1].decode("utf-8", "surrogateescape").split("\n")
+    if pending and not skipping:
+        yield [pending.decode("utf-8", "surrogateescape")]
 
 
 def _rows(values: Iterable[str], stdin: TextIO, progress: TextIO | None = None) -> Iterator[tuple[str, str]]:
@@ -253,6 +292,7 @@ class _Report:
 
     def row_error(self, where: str, text: str, message: str) -> None:
         self.status = 1
+        self.out.flush()  # rows before this one go out first, so the two streams follow the input
         self.err.write(f"{PROG} {self.command}: {where}: {message}\n")
         if self.as_json:
             self.out.write(json.dumps({"input": text, "error": message}) + "\n")
@@ -294,7 +334,7 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
     report = _Report("classify", out, err, mode == "json")
     where = "argument"
 
-    def bad(index: int, text: str) -> str | None:
+    def bad(index: int, text: str, pending: list[str]) -> str | None:
         if where != "argument" and (not text or text.startswith("#")):
             return None  # blank lines and comments in a file
         try:
@@ -304,6 +344,11 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
         else:  # pragma: no cover - the fast path only gives up on what parse_address refuses
             message = f"{quote(text)} could not be classified"
         report.status = 1
+        if pending:
+            # Rows before this one go out first, so stdout and stderr follow the input.
+            out.write("\n".join(pending) + "\n")
+            pending.clear()
+        out.flush()
         err.write(f"{PROG} classify: {where.format(index)}: {message}\n")
         return json.dumps({"input": text, "error": message}) if mode == "json" else None
 
@@ -315,6 +360,7 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
                 done = classifier.run(lines, first)
                 if done:
                     out.write("\n".join(done) + "\n")
+                    out.flush()  # a slow pipe (tail -f) sees its answers as they come
         else:
             where = "argument"
             done = classifier.run([value])
