@@ -148,6 +148,7 @@ def _port_list(text: str) -> list[int]:
 
 
 # --- endpoints: every endpoint the command line takes is parsed here --------------------------
+# (connect targets, bind endpoints, URLs), so a new kind of endpoint is one change here.
 
 
 def _parse_target(text: str) -> Endpoint | HostPort:
@@ -183,6 +184,24 @@ def _url_hint(text: str) -> str:
         port = _scheme_port(parts.scheme)
     shown = f"[{host}]" if ":" in host else host
     return f"{shown}:{port}" if port is not None else f"{shown}:PORT"
+
+
+def _url_target(text: str) -> Endpoint | HostPort:
+    """A URL's host and port (the scheme's default port when it gives none)."""
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise EndpointError(f"bad URL {quote(text)}: {exc}") from None
+    if not host:
+        raise EndpointError(f"URL {quote(text)} has no host")
+    if port is None:
+        port = _scheme_port(parts.scheme)
+        if port is None:
+            raise EndpointError(f"URL {quote(text)} has no port and {quote(parts.scheme)} has no default port")
+    if is_valid_address(host):
+        return Endpoint(parse_address(host), port)
+    return HostPort(host, port)
 
 
 _SCHEME_PORTS = {"ws": 80, "wss": 443}
@@ -394,24 +413,6 @@ def _check_target(text: str) -> Address | Endpoint | HostPort:
             raise CIDRError(f"{quote(text)} is a network, not a destination: check one address, e.g. {net.first}")
     hp = HostPort.parse(text) if ":" in text else HostPort(text, 0)
     return hp if hp.address is None else hp.to_endpoint()
-
-
-def _url_target(text: str) -> Endpoint | HostPort:
-    """A URL's host and port (the scheme's default port when it gives none)."""
-    try:
-        parts = urlsplit(text)
-        host, port = parts.hostname, parts.port
-    except ValueError as exc:
-        raise EndpointError(f"bad URL {quote(text)}: {exc}") from None
-    if not host:
-        raise EndpointError(f"URL {quote(text)} has no host")
-    if port is None:
-        port = _scheme_port(parts.scheme)
-        if port is None:
-            raise EndpointError(f"URL {quote(text)} has no port and {quote(parts.scheme)} has no default port")
-    if is_valid_address(host):
-        return Endpoint(parse_address(host), port)
-    return HostPort(host, port)
 
 
 def _check_one(target: Address | Endpoint | HostPort, policy: DestinationPolicy) -> list[str]:
