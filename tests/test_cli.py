@@ -577,3 +577,17 @@ def test_stdin_blocks_split_lines_exactly(monkeypatch: pytest.MonkeyPatch, block
     assert texts[:2] + texts[3:] == ["10.0.0.1", "::1", "8.8.8.8", "\udcff\udcfe", "last-without-newline"]
     assert [where for where, _ in rows][:2] == ["stdin line 1", "stdin line 3"]
     assert rows[3][0] == "stdin line 5"
+
+
+def test_check_name_without_port_meets_only_the_address_rules() -> None:
+    code, out, _ = run(["check", "--ports", "443", "--allow-loopback", "localhost", "localhost:22", "localhost:443"])
+    assert code == 1
+    assert out.splitlines() == [
+        "localhost: safe",
+        "localhost:22: unsafe (port-not-allowed): port 22 is not allowed by policy (allowed: 443)",
+        "localhost:443: safe",
+    ]
+    code, out, _ = run(["check", "--json", "localhost"])
+    record = json.loads(out)
+    assert (record["safe"], record["reason"], record["addresses"][0]) == (False, "loopback", "127.0.0.1")
+    assert record["detail"].startswith("resolves to 127.0.0.1: loopback")

@@ -547,3 +547,12 @@ def test_safety_policy_does_no_io() -> None:
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not imported & {"resolver", "tcp", "udp", "socket", "_io", "_io.sockets"}, imported
+
+
+def test_broadcast_send_refusal_is_structured() -> None:
+    """The UDP layer's refusal of a broadcast send is the same structured verdict."""
+    with netbasics.open_udp() as sock, pytest.raises(UnsafeDestination) as info:
+        sock.send_to(b"x", "255.255.255.255:9")
+    exc = info.value
+    assert (exc.reason, str(exc.address), exc.port) == (UnsafeReason.BROADCAST, "255.255.255.255", 9)
+    assert str(exc) == "send to 255.255.255.255:9: broadcast address needs broadcast=True (SO_BROADCAST)"

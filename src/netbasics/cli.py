@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import NoReturn, TextIO
 from urllib.parse import urlsplit
 
@@ -398,7 +399,7 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
 # --- check ---------------------------------------------------------------------------------------
 
 
-def _check_target(text: str) -> Address | Endpoint | HostPort:
+def _check_target(text: str) -> Address | Endpoint | HostPort | str:
     """What ``check`` was given: an address, an endpoint, a name with optional port, or a URL."""
     if is_valid_address(text):
         return parse_address(text)
@@ -411,11 +412,13 @@ def _check_target(text: str) -> Address | Endpoint | HostPort:
             pass
         else:
             raise CIDRError(f"{quote(text)} is a network, not a destination: check one address, e.g. {net.first}")
-    hp = HostPort.parse(text) if ":" in text else HostPort(text, 0)
+    if ":" not in text:
+        return text  # a bare name: resolved without a port
+    hp = HostPort.parse(text)
     return hp if hp.address is None else hp.to_endpoint()
 
 
-def _check_one(target: Address | Endpoint | HostPort, policy: DestinationPolicy) -> list[str]:
+def _check_one(target: Address | Endpoint | HostPort | str, policy: DestinationPolicy) -> list[str]:
     """The addresses checked; raises :class:`UnsafeDestination` with the verdict."""
     if isinstance(target, (IPv4Address, IPv6Address)):
         check_destination(target, policy=policy)
@@ -423,6 +426,10 @@ def _check_one(target: Address | Endpoint | HostPort, policy: DestinationPolicy)
     if isinstance(target, Endpoint):
         check_destination(target, policy=policy)
         return [str(target.address)]
+    if isinstance(target, str):
+        # No port given, so only the address rules apply, as for a bare address.
+        policy = replace(policy, allowed_ports=None, denied_ports=frozenset())
+        target = HostPort(target, 0)
     return [str(e.address) for e in resolve(target, policy=policy)]
 
 
@@ -721,8 +728,14 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
             while not signals.acquire(timeout=0.2):
                 pass
             open_now = server.active_connections if isinstance(server, TCPServer) else 0
-            waiting = f"; waiting up to {args.grace:g} s for {open_now} connection{'s' * (open_now != 1)}"
-            err.write(f"{PROG} serve: stopping{waiting if open_now else ''} (signal again to stop now)\n")
+            if open_now and args.grace:
+                plural = "s" * (open_now != 1)
+                waiting = (
+                    f"; waiting up to {args.grace:g} s for {open_now} connection{plural} (signal again to stop now)"
+                )
+            else:
+                waiting = ""
+            err.write(f"{PROG} serve: stopping{waiting}\n")
             err.flush()
             stopper = threading.Thread(target=server.stop, kwargs={"timeout": args.grace}, daemon=True)
             stopper.start()
