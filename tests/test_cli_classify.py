@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,3 +96,17 @@ def test_bad_rows_see_the_output_before_them() -> None:
     rest = Classifier("line", bad).run(["10.0.0.1", "bogus", "fe80::1%eth0", "fe80::1%", "::1"])
     assert [line.split()[0] for line in flushed] == ["10.0.0.1", "fe80::1%eth0"]
     assert [line.split()[0] for line in rest] == ["::1"]
+
+
+def test_general_path_gives_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where inet_pton cannot be trusted, every row goes through parse_address, with the same output."""
+    from netbasics import _cli_classify
+
+    rows = [*EDGES[:200], "fe80::1%eth0", "::1.2.3.4", "010.0.0.1", ""]
+    seen: list[list[str]] = []
+    for fast in (True, False):
+        monkeypatch.setattr(_cli_classify, "_fast", lambda fast=fast: fast)
+        for mode in ("line", "json", "summary"):
+            classifier = Classifier(mode, lambda i, t, p: json.dumps({"input": t, "error": "bad"}))
+            seen.append([*classifier.run(rows), json.dumps(classifier.counts, sort_keys=True)])
+    assert seen[:3] == seen[3:]

@@ -18,6 +18,7 @@ import random
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
+from functools import cache
 from socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 from typing import Final
 
@@ -48,10 +49,16 @@ def _ntop_agrees() -> bool:
     return True
 
 
-# inet_pton is used only where the library itself uses it (it agrees with the library's
-# grammar on this platform); then IPv4 text it accepts is already canonical, as the
-# grammar allows one spelling per address.
-_FAST: Final = PTON and _ntop_agrees()
+@cache
+def _fast() -> bool:
+    """True when the inet_pton/inet_ntop path gives exactly the library's answers here.
+
+    inet_pton is used only where the library itself uses it (it agrees with the
+    library's grammar on this platform); then IPv4 text it accepts is already canonical,
+    as the grammar allows one spelling per address. Checked on first use, not at import,
+    so commands that never classify in bulk do not pay for it.
+    """
+    return PTON and _ntop_agrees()
 
 
 def info_line(info: AddressInfo) -> str:
@@ -147,7 +154,7 @@ class Classifier:
 
     def run(self, rows: list[str], first: int = 0) -> list[str]:
         """The output lines (without newlines) for ``rows``; ``first`` numbers them for ``bad``."""
-        if not _FAST:
+        if not _fast():
             return self._run_general(rows, first)
         if self.mode == "summary":
             return self._run_summary(rows, first)
