@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import netbasics
 from netbasics import Address, AddressCategory, AddressInfo, IPv4Address, IPv6Address, RegistryEntry, classify
-from netbasics._data.registry import IPV4_ENTRIES, IPV6_ENTRIES
+from netbasics._data.registry import IPV4_ENTRIES, IPV4_TABLE, IPV6_ENTRIES, IPV6_MAPPED_TABLE
 
 C = AddressCategory
 V4_MAX = 2**32 - 1
@@ -112,6 +112,21 @@ def test_every_top_byte_shortcut_matches_the_reference() -> None:
             IPv6Address((top << 120) | (2**120 - 1)),
         ):
             assert _hot_answers(addr) == _expected(addr), addr
+
+
+def test_every_reader_of_the_tables_agrees_at_every_cut() -> None:
+    # One source of classification: the hot properties, classify().entry and a network's
+    # .entry all read the registry's interval tables. The first address of every interval
+    # (where the answer changes) must get the reference's answer from all three.
+    starts = [(4, s) for s in IPV4_TABLE.starts] + [(6, s) for s in IPV6_MAPPED_TABLE.starts]
+    for version, start in starts:
+        addr: Address = IPv4Address(start) if version == 4 else IPv6Address(start)
+        category, reachable, entry = reference(addr)
+        assert _hot_answers(addr) == (category, reachable, category is C.PRIVATE), addr
+        assert classify(addr).entry is entry, addr
+        network = netbasics.parse_network(f"{addr}/{addr.max_prefixlen}")
+        assert network.entry is entry, addr
+        assert network.category is category, addr
 
 
 @given(addresses())

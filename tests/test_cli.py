@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 import netbasics
-from netbasics import Endpoint, TCPServer, UDPServer
+from netbasics import Endpoint, TCPServer, UDPServer, parse_endpoint
 from netbasics.cli import main
 
 
@@ -301,7 +301,7 @@ def _serving(*argv: str) -> Iterator[tuple[subprocess.Popen[bytes], Endpoint]]:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()
         # The first line is the bound endpoint and nothing else, so scripts can read it.
-        yield proc, Endpoint.parse(line.rstrip("\n"))
+        yield proc, parse_endpoint(line.rstrip("\n"))
     finally:
         proc.kill()
         proc.wait()

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netbasics import Endpoint, EndpointError, HostPort, IPv4Address, IPv6Address, parse_endpoint
+import netbasics
+from netbasics import Endpoint, EndpointError, HostPort, IPv4Address, IPv6Address, parse_endpoint, parse_host_port
+from netbasics.endpoints import coerce_target
 
 # (text, address text, port, str() of the result)
 VALID = [
@@ -38,29 +40,31 @@ INVALID = [
     ("[2001:db8::1]80", "expected ':PORT' after ']'"),
     ("[1.2.3.4]:80", "bad address"),
     ("010.0.0.1:80", "leading zero"),
-    ("localhost:80", "bad address"),
+    ("localhost:80", "'localhost' in 'localhost:80' is a host name, not an IP address"),
+    ("1.2.3.x:80", "is a host name, not an IP address"),
+    ("1.2.3.999:80", "bad address in endpoint"),
     ("", "missing ':PORT'"),
 ]
 
 
 @pytest.mark.parametrize(("text", "address", "port", "canonical"), VALID)
 def test_parse_valid(text: str, address: str, port: int, canonical: str) -> None:
-    ep = Endpoint.parse(text)
+    ep = parse_endpoint(text)
     assert str(ep.address) == address
     assert ep.port == port
     assert str(ep) == canonical
     # Invariants on every row: parse is pure and str() round trips.
-    assert Endpoint.parse(canonical) == ep
-    assert Endpoint.parse(str(ep)) == ep
+    assert parse_endpoint(canonical) == ep
+    assert parse_endpoint(str(ep)) == ep
     assert eval(repr(ep), {"Endpoint": Endpoint}) == ep
     assert parse_endpoint(text) == ep
-    assert HostPort.parse(text).to_endpoint() == ep
+    assert parse_host_port(text).to_endpoint() == ep
 
 
 @pytest.mark.parametrize(("text", "message"), INVALID)
 def test_parse_invalid(text: str, message: str) -> None:
     with pytest.raises(EndpointError, match=message.replace("[", r"\[").replace("]", r"\]")) as info:
-        Endpoint.parse(text)
+        parse_endpoint(text)
     assert isinstance(info.value, ValueError)
     if text:
         assert repr(text)[:20] in str(info.value) or text in str(info.value)
@@ -68,32 +72,32 @@ def test_parse_invalid(text: str, message: str) -> None:
 
 def test_parse_needs_str() -> None:
     with pytest.raises(TypeError):
-        Endpoint.parse(b"1.2.3.4:80")  # type: ignore[arg-type]
+        parse_endpoint(b"1.2.3.4:80")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        HostPort.parse(80)  # type: ignore[arg-type]
+        parse_host_port(80)  # type: ignore[arg-type]
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 65535))
 def test_v4_round_trip(ip: int, port: int) -> None:
     ep = Endpoint(IPv4Address(ip), port)
-    assert Endpoint.parse(str(ep)) == ep
+    assert parse_endpoint(str(ep)) == ep
     assert Endpoint.from_sockaddr(ep.sockaddr) == ep
 
 
 @given(st.integers(0, 2**128 - 1), st.integers(0, 65535), st.sampled_from([None, "eth0", "3"]))
 def test_v6_round_trip(ip: int, port: int, zone: str | None) -> None:
     ep = Endpoint(IPv6Address(ip, zone), port)
-    assert Endpoint.parse(str(ep)) == ep
-    assert HostPort.parse(str(ep)).to_endpoint() == ep
+    assert parse_endpoint(str(ep)) == ep
+    assert parse_host_port(str(ep)).to_endpoint() == ep
     assert str(ep) == f"[{ipaddress.IPv6Address(ip)}{'%' + zone if zone else ''}]:{port}"
 
 
 def test_sockaddr_forms() -> None:
-    assert Endpoint.parse("1.2.3.4:5").sockaddr == ("1.2.3.4", 5)
-    assert Endpoint.parse("[::1]:5").sockaddr == ("::1", 5, 0, 0)
+    assert parse_endpoint("1.2.3.4:5").sockaddr == ("1.2.3.4", 5)
+    assert parse_endpoint("[::1]:5").sockaddr == ("::1", 5, 0, 0)
     assert Endpoint.from_sockaddr(("::1", 5, 0, 0)) == Endpoint("::1", 5)
-    assert Endpoint.from_sockaddr(("fe80::1", 5, 0, 7)) == Endpoint.parse("[fe80::1%7]:5")
-    assert Endpoint.from_sockaddr(("fe80::1%lo", 5, 0, 1)) == Endpoint.parse("[fe80::1%lo]:5")
+    assert Endpoint.from_sockaddr(("fe80::1", 5, 0, 7)) == parse_endpoint("[fe80::1%7]:5")
+    assert Endpoint.from_sockaddr(("fe80::1%lo", 5, 0, 1)) == parse_endpoint("[fe80::1%lo]:5")
 
 
 def test_from_real_socket() -> None:
@@ -104,12 +108,15 @@ def test_from_real_socket() -> None:
         assert ep.port == sock.getsockname()[1]
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [("1.2.3.4",), ("1.2.3.4", 1, 2), (1, 2), "1.2.3.4:5", ("nope", 5), ("1.2.3.4", -1), (b"1.2.3.4", 5)],
-)
+@pytest.mark.parametrize("bad", [("1.2.3.4",), ("1.2.3.4", 1, 2), ("nope", 5), ("1.2.3.4", -1)])
 def test_from_sockaddr_rejects(bad: object) -> None:
     with pytest.raises(EndpointError):
+        Endpoint.from_sockaddr(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [(1, 2), "1.2.3.4:5", (b"1.2.3.4", 5), None, ("1.2.3.4", 80.0)])
+def test_from_sockaddr_wrong_types(bad: object) -> None:
+    with pytest.raises(TypeError):
         Endpoint.from_sockaddr(bad)  # type: ignore[arg-type]
 
 
@@ -137,8 +144,10 @@ def test_constructor_and_values() -> None:
         Endpoint("1.2.3", 80)
     with pytest.raises(EndpointError, match="bad port"):
         Endpoint("1.2.3.4", 70000)
-    with pytest.raises(EndpointError, match="bad port"):
+    with pytest.raises(TypeError, match="is a bool"):
         Endpoint("1.2.3.4", True)
+    with pytest.raises(TypeError, match="needs a port"):
+        Endpoint(IPv4Address(1))
 
 
 # --- HostPort -----------------------------------------------------------------------
@@ -159,12 +168,12 @@ def test_constructor_and_values() -> None:
     ],
 )
 def test_hostport_valid(text: str, host: str, port: int, is_literal: bool) -> None:
-    hp = HostPort.parse(text)
+    hp = parse_host_port(text)
     assert (hp.host, hp.port, hp.address is not None) == (host, port, is_literal)
-    assert HostPort.parse(str(hp)) == hp
+    assert parse_host_port(str(hp)) == hp
     assert eval(repr(hp), {"HostPort": HostPort}) == hp
     assert pickle.loads(pickle.dumps(hp)) == hp
-    assert hash(hp) == hash(HostPort.parse(str(hp)))
+    assert hash(hp) == hash(parse_host_port(str(hp)))
 
 
 @pytest.mark.parametrize(
@@ -191,7 +200,7 @@ def test_hostport_valid(text: str, host: str, port: int, is_literal: bool) -> No
 )
 def test_hostport_invalid(text: str, message: str) -> None:
     with pytest.raises(EndpointError, match=message):
-        HostPort.parse(text)
+        parse_host_port(text)
 
 
 def test_hostport_details() -> None:
@@ -211,19 +220,70 @@ def test_hostport_details() -> None:
     assert HostPort("x", 1) != ("x", 1)
 
 
-# --- parse_endpoint -----------------------------------------------------------------
+# --- one parser per type, and the package-internal target normaliser -------------------
 
 
-def test_parse_endpoint_forms() -> None:
+def test_parsers_are_functions_not_classmethods() -> None:
+    # Issue 15: module-level parse_* functions are the one way to read text.
+    assert not hasattr(Endpoint, "parse")
+    assert not hasattr(HostPort, "parse")
+    assert netbasics.parse_endpoint is parse_endpoint
+    assert netbasics.parse_host_port is parse_host_port
+    # The text constructors stay, delegating, so that repr() evaluates back.
+    assert Endpoint("[::1]:80") == parse_endpoint("[::1]:80")
+    assert HostPort("example.com:80") == parse_host_port("example.com:80")
+
+
+@pytest.mark.parametrize("value", [("127.0.0.1", 80), Endpoint("127.0.0.1", 80), HostPort("x", 1), 80, None])
+def test_parse_endpoint_takes_only_text(value: object) -> None:
+    with pytest.raises(TypeError, match="needs str"):
+        parse_endpoint(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs str"):
+        parse_host_port(value)  # type: ignore[arg-type]
+
+
+def test_coerce_target_forms() -> None:
     ep = Endpoint("127.0.0.1", 80)
-    assert parse_endpoint(ep) is ep
-    assert parse_endpoint("127.0.0.1:80") == ep
-    assert parse_endpoint(("127.0.0.1", 80)) == ep
-    assert parse_endpoint((IPv4Address("127.0.0.1"), 80)) == ep
-    assert parse_endpoint(("::1", 80, 0, 0)) == Endpoint("::1", 80)
-    assert parse_endpoint(("localhost", 80)) == HostPort("localhost", 80)
-    assert parse_endpoint(HostPort("10.0.0.1", 5)) == Endpoint("10.0.0.1", 5)
+    assert coerce_target(ep) is ep
+    assert coerce_target("127.0.0.1:80") == ep
+    assert coerce_target(("127.0.0.1", 80)) == ep
+    assert coerce_target((IPv4Address("127.0.0.1"), 80)) == ep
+    assert coerce_target(("::1", 80, 0, 0)) == Endpoint("::1", 80)
+    assert coerce_target(("localhost", 80)) == HostPort("localhost", 80)
+    assert coerce_target(HostPort("10.0.0.1", 5)) == Endpoint("10.0.0.1", 5)
     with pytest.raises(TypeError, match="expected an Endpoint"):
-        parse_endpoint(80)  # type: ignore[arg-type]
+        coerce_target(80)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        parse_endpoint(("a", 1, 2))  # type: ignore[arg-type]
+        coerce_target(("a", 1, 2))  # type: ignore[arg-type]
+
+
+# --- messages stay short whatever the input ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1:" * 500_000 + "80",  # the ambiguous-IPv6 hint used to repeat the whole host
+        "[" + "1:" * 500_000 + "]:80",
+        "a" * 1_000_000 + ":80",
+        ("a" * 63 + ".") * 3 + "a" * 250 + ":80",
+        "x." * 100 + "-bad" + ":80",
+        "1.2.3.4:" + "9" * 100_000,
+        "1.2.3.4:" + "x" * 100_000,
+    ],
+    ids=lambda t: f"{t[:12]}...{len(t)}",
+)
+def test_huge_text_gives_a_short_message(text: str) -> None:
+    for parse in (parse_endpoint, parse_host_port):
+        with pytest.raises(EndpointError) as info:
+            parse(text)
+        assert len(str(info.value)) <= 300, str(info.value)[:400]
+
+
+def test_huge_port_int() -> None:
+    with pytest.raises(EndpointError, match="out of range") as info:
+        Endpoint("1.2.3.4", 10**5000)
+    assert len(str(info.value)) <= 300
+    with pytest.raises(EndpointError) as info:
+        HostPort("example.com", -(10**5000))
+    assert len(str(info.value)) <= 300

@@ -130,10 +130,11 @@ def test_line_encode() -> None:
         framer.encode(b"a\nb")
 
 
-@pytest.mark.parametrize("delimiter", [b"", "x", None])
-def test_line_bad_delimiter(delimiter: object) -> None:
-    with pytest.raises(ValueError, match="delimiter"):
+@pytest.mark.parametrize(("delimiter", "error"), [(b"", ValueError), ("x", TypeError), (None, TypeError)])
+def test_line_bad_delimiter(delimiter: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="delimiter") as info:
         LineFramer(delimiter)  # type: ignore[arg-type]
+    assert type(info.value) is error  # a bad argument: the plain builtin, no NetbasicsError
 
 
 @pytest.mark.parametrize(("max_size", "error"), [(-1, ValueError), (1.5, TypeError), (True, TypeError)])

@@ -25,12 +25,23 @@ from netbasics import (
     parse_port,
     port_category,
     ports,
-    service_name,
-    service_port,
     services_for_port,
     validate_port,
 )
 from netbasics._data import services as _services
+
+
+def primary_name(port: int | str, protocol: str) -> str | None:
+    """The preferred name of a port: the first row services_for_port() lists, if any."""
+    rows = services_for_port(port, protocol)
+    return rows[0].name if rows else None
+
+
+def port_of(name: str, protocol: str) -> int | None:
+    """The port find_service() gives a name, or None."""
+    service = find_service(name, protocol)
+    return None if service is None else service.port
+
 
 # --- reference model ------------------------------------------------------------------
 
@@ -85,19 +96,6 @@ INVALID = [
     pytest.param(10**5000, "out of range", id="10**5000"),
     pytest.param(-(10**5000), "out of range", id="-10**5000"),
     (Color.BIG, "out of range"),
-    (True, "is a bool"),
-    (False, "is a bool"),
-    (80.0, "is a float"),
-    (float("nan"), "is a float"),
-    (float("inf"), "is a float"),
-    (None, "got NoneType"),
-    (b"80", "got bytes"),
-    (bytearray(b"80"), "got bytearray"),
-    (Decimal(80), "got Decimal"),
-    (Fraction(80), "got Fraction"),
-    (80j, "got complex"),
-    ([80], "got list"),
-    pytest.param([10**5000], "got list", id="[10**5000]"),
     ("", "empty string"),
     ("65536", "out of range"),
     ("99999", "out of range"),
@@ -123,6 +121,23 @@ INVALID = [
     ("http", "parse_port"),
 ]
 
+# Values of a type that is never a port: a TypeError, as for any other wrong type.
+WRONG_TYPE = [
+    (True, "is a bool"),
+    (False, "is a bool"),
+    (80.0, "is a float"),
+    (float("nan"), "is a float"),
+    (float("inf"), "is a float"),
+    (None, "got NoneType"),
+    (b"80", "got bytes"),
+    (bytearray(b"80"), "got bytearray"),
+    (Decimal(80), "got Decimal"),
+    (Fraction(80), "got Fraction"),
+    (80j, "got complex"),
+    ([80], "got list"),
+    pytest.param([10**5000], "got list", id="[10**5000]"),
+]
+
 
 @pytest.mark.parametrize(("value", "expected"), VALID)
 def test_validate_port_accepts(value: object, expected: int) -> None:
@@ -138,6 +153,21 @@ def test_validate_port_rejects_with_reason(value: object, reason: str) -> None:
     assert isinstance(info.value, ValueError)
     assert isinstance(info.value, netbasics.NetbasicsError)
     assert len(str(info.value)) < 200  # quoted input is truncated
+
+
+@pytest.mark.parametrize(("value", "reason"), WRONG_TYPE)
+def test_validate_port_wrong_type_is_type_error(value: object, reason: str) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: validate_port(value),
+        lambda: parse_port(value),  # type: ignore[arg-type]
+        lambda: port_category(value),  # type: ignore[arg-type]
+        lambda: services_for_port(value),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match=re.escape(reason)) as info:
+            call()
+        assert not isinstance(info.value, netbasics.NetbasicsError)
+        assert len(str(info.value)) < 200
 
 
 @pytest.mark.parametrize("text", ["080", " 80", "+80", "\u0668\u0660", "65536", "0x50"])
@@ -195,12 +225,12 @@ ANYTHING = st.one_of(
 
 
 @given(ANYTHING, st.one_of(ANYTHING, st.sampled_from(["tcp", "UDP", "sctp", "dccp", "icmp"])))
-def test_arbitrary_input_raises_only_port_error(value: object, protocol: object) -> None:
+def test_arbitrary_input_raises_only_documented_errors(value: object, protocol: object) -> None:
+    # PortError for bad port data; TypeError for a wrong type; plain ValueError only for
+    # an unknown protocol (a bad argument, not bad data).
     calls: list[Callable[[], object]] = [
         lambda: validate_port(value),
         lambda: port_category(value),  # type: ignore[arg-type]
-        lambda: service_name(value, protocol),  # type: ignore[arg-type]
-        lambda: service_port(value, protocol),  # type: ignore[arg-type]
         lambda: parse_port(value, protocol),  # type: ignore[arg-type]
         lambda: services_for_port(value, protocol),  # type: ignore[arg-type]
         lambda: find_service(value, protocol),  # type: ignore[arg-type]
@@ -210,7 +240,13 @@ def test_arbitrary_input_raises_only_port_error(value: object, protocol: object)
         try:
             call()
         except PortError:
-            pass
+            continue
+        except (TypeError, ValueError) as exc:
+            caught: Exception = exc
+        else:
+            continue
+        assert not isinstance(caught, netbasics.NetbasicsError)
+        assert isinstance(caught, TypeError) or "unknown protocol" in str(caught), caught
 
 
 # --- RFC 6335 ranges ------------------------------------------------------------------
@@ -232,7 +268,7 @@ def test_classify_port_boundaries(port: int | str, expected: PortCategory) -> No
     assert port_category(port) is expected
 
 
-@pytest.mark.parametrize("bad", [-1, 65536, True, 80.0, "080", "", None])
+@pytest.mark.parametrize("bad", [-1, 65536, "080", ""])
 def test_classify_port_validates_first(bad: object) -> None:
     with pytest.raises(PortError):
         port_category(bad)  # type: ignore[arg-type]
@@ -291,9 +327,9 @@ def test_table_rows_are_well_formed() -> None:
 
 
 def test_block_assignments_are_one_row_per_port() -> None:
-    assert [service_name(p, "udp") for p in (5999, 6000, 6063, 6064)] == ["cvsup", "x11", "x11", "ndl-ahp-svc"]
-    assert service_name(6667) == "ircu"
-    assert service_port("ircu") == 6665
+    assert [primary_name(p, "udp") for p in (5999, 6000, 6063, 6064)] == ["cvsup", "x11", "x11", "ndl-ahp-svc"]
+    assert primary_name(6667, "tcp") == "ircu"
+    assert parse_port("ircu") == 6665
 
 
 def test_table_covers_the_well_known_range() -> None:
@@ -393,19 +429,20 @@ SERVICE_TABLE = [
 
 
 @pytest.mark.parametrize(("port", "protocol", "name"), SERVICE_TABLE)
-def test_service_name_table(port: int, protocol: str, name: str) -> None:
-    assert service_name(port, protocol) == name
-    assert service_name(str(port), protocol.upper()) == name
-    assert service_port(name, protocol) == port
-    assert service_port(name.upper(), protocol) == port
+def test_preferred_name_table(port: int, protocol: str, name: str) -> None:
+    assert primary_name(port, protocol) == name
+    assert primary_name(str(port), protocol.upper()) == name
+    assert port_of(name, protocol) == port
+    assert port_of(name.upper(), protocol) == port
+    assert parse_port(name, protocol) == port
+    assert parse_port(name.upper(), protocol.upper()) == port
 
 
 @pytest.mark.parametrize(
     ("port", "protocol"),
     [(0, "tcp"), (4, "tcp"), (6379, "udp"), (22, "dccp"), (49152, "tcp"), (65535, "udp"), (143, "udp")],
 )
-def test_service_name_unassigned(port: int, protocol: str) -> None:
-    assert service_name(port, protocol) is None
+def test_unassigned_port(port: int, protocol: str) -> None:
     assert services_for_port(port, protocol) == ()
 
 
@@ -428,8 +465,9 @@ def test_service_name_unassigned(port: int, protocol: str) -> None:
         ("x11", "udp", 6000),  # a block of ports (6000-6063): the first
     ],
 )
-def test_service_port_aliases_and_case(name: str, protocol: str, port: int) -> None:
-    assert service_port(name, protocol) == port
+def test_aliases_and_case(name: str, protocol: str, port: int) -> None:
+    assert port_of(name, protocol) == port
+    assert parse_port(name, protocol) == port
 
 
 @pytest.mark.parametrize(
@@ -444,29 +482,38 @@ def test_service_port_aliases_and_case(name: str, protocol: str, port: int) -> N
         ("http ", "tcp"),
     ],
 )
-def test_service_port_unknown(name: str, protocol: str) -> None:
-    assert service_port(name, protocol) is None
+def test_unknown_name(name: str, protocol: str) -> None:
     assert find_service(name, protocol) is None
 
 
 @pytest.mark.parametrize("protocol", ["icmp", "", "tcp ", "ip", "TCP6", "\u0074cp\u0301"])
 def test_bad_protocol(protocol: str) -> None:
-    with pytest.raises(PortError, match="unknown protocol"):
-        service_name(80, protocol)
-    with pytest.raises(PortError, match="unknown protocol"):
-        service_port("http", protocol)
-    with pytest.raises(PortError, match="unknown protocol"):
-        parse_port("80", protocol)
-    with pytest.raises(PortError, match="unknown protocol"):
-        services_for_port(80, protocol)
-    with pytest.raises(PortError, match="unknown protocol"):
-        find_service("http", protocol)
+    # The protocol is the caller's choice, not data: a plain ValueError.
+    calls: list[Callable[[], object]] = [
+        lambda: parse_port("80", protocol),
+        lambda: parse_port("http", protocol),
+        lambda: services_for_port(80, protocol),
+        lambda: find_service("http", protocol),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="unknown protocol") as info:
+            call()
+        assert type(info.value) is ValueError
+
+
+@pytest.mark.parametrize("protocol", [None, 6, b"tcp"])
+def test_protocol_of_wrong_type(protocol: object) -> None:
+    with pytest.raises(TypeError, match="protocol must be a str"):
+        parse_port(80, protocol)  # type: ignore[arg-type]
+    if protocol is not None:  # None means every protocol here
+        with pytest.raises(TypeError, match="protocol must be a str"):
+            services_for_port(80, protocol)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", [None, 80, b"http", ["http"]])
-def test_service_port_needs_a_str(name: object) -> None:
-    with pytest.raises(PortError, match="service name must be a str"):
-        service_port(name)  # type: ignore[arg-type]
+def test_find_service_needs_a_str(name: object) -> None:
+    with pytest.raises(TypeError, match="service name must be a str"):
+        find_service(name)  # type: ignore[arg-type]
 
 
 def _first_rows() -> dict[tuple[int, str], str]:
@@ -489,11 +536,10 @@ def test_round_trip_for_every_row() -> None:
                 lowest[name.lower(), proto] = port
     for name, port, protocols, _a, _d in ROWS:
         for proto in protocols.split():
-            assert service_port(name, proto) == lowest[name.lower(), proto]
-            found = service_name(service_port(name, proto) or 0, proto)
-            assert found is not None
+            assert parse_port(name, proto) == lowest[name.lower(), proto]
+            assert primary_name(parse_port(name, proto), proto) is not None
             if first[port, proto] == name and lowest[name.lower(), proto] == port:
-                assert service_name(port, proto) == name
+                assert primary_name(port, proto) == name
 
 
 def test_aliases_never_shadow_primary_names() -> None:
@@ -507,7 +553,7 @@ def test_aliases_never_shadow_primary_names() -> None:
         for proto in protocols.split():
             for alias in aliases.split():
                 expected = primaries[proto].get(alias.lower(), None)
-                got = service_port(alias, proto)
+                got = port_of(alias, proto)
                 assert got == (port if expected is None else expected)
 
 
@@ -524,19 +570,15 @@ def test_index_precedence_on_a_synthetic_table() -> None:
         ("zeta", 70, "udp", "ALPHA", ""),  # alias equal to a primary of another protocol
     )
     index = ports._Index(rows, {"pref": 60})
-    assert index.by_port["tcp"] == {10: "alpha", 20: "beta", 30: "dup", 40: "dup"}
-    assert index.by_port["udp"] == {10: "gamma", 50: "pref", 60: "pref", 70: "zeta"}
     port_of = {proto: {name: rows[i][1] for name, i in names.items()} for proto, names in index.by_name.items()}
     assert port_of["tcp"] == {"alpha": 10, "gamma": 10, "beta": 20, "dup": 30}
     assert port_of["udp"] == {"gamma": 10, "pref": 60, "zeta": 70, "alpha": 70}
 
 
 @given(st.integers(0, 65535), st.sampled_from(ports.PROTOCOLS))
-def test_service_name_agrees_with_table_scan(port: int, protocol: str) -> None:
+def test_preferred_name_agrees_with_table_scan(port: int, protocol: str) -> None:
     expected = next((n for n, p, pr, _a, _d in ROWS if p == port and protocol in pr.split()), None)
-    assert service_name(port, protocol) == expected
-    listed = services_for_port(port, protocol)
-    assert (listed[0].name if listed else None) == expected
+    assert primary_name(port, protocol) == expected
 
 
 @given(st.sampled_from(ROWS))
@@ -588,7 +630,7 @@ def test_service_is_immutable() -> None:
         ("0", "tcp", 0),
     ],
 )
-def test_lookup_port(value: int | str, protocol: str, port: int) -> None:
+def test_parse_port(value: int | str, protocol: str, port: int) -> None:
     assert parse_port(value, protocol) == port
 
 
@@ -601,16 +643,21 @@ def test_lookup_port(value: int | str, protocol: str, port: int) -> None:
         ("", "empty string"),
         ("nope", "neither a port number nor a known tcp service name"),
         ("+80", "neither a port number nor a known tcp service name"),
-        (80.0, "is a float"),
-        (True, "is a bool"),
-        (None, "got NoneType"),
+        ("x" * 10_000, "(10000 chars) is neither a port number"),
     ],
 )
-def test_lookup_port_errors(value: object, reason: str) -> None:
+def test_parse_port_errors(value: object, reason: str) -> None:
     with pytest.raises(PortError, match=re.escape(reason)):
         parse_port(value)  # type: ignore[arg-type]
 
 
 @given(st.integers(0, 65535))
-def test_lookup_port_of_a_number_is_validate_port(n: int) -> None:
+def test_parse_port_of_a_number_is_validate_port(n: int) -> None:
     assert parse_port(n) == parse_port(str(n)) == n
+
+
+def test_one_way_per_question() -> None:
+    # Issue 15: the asymmetric look-ups are gone; each question has one function.
+    for name in ("service_name", "service_port", "lookup_port", "classify_port"):
+        assert not hasattr(netbasics, name)
+        assert not hasattr(ports, name)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import enum
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 
 import pytest
 
@@ -51,14 +53,126 @@ def test_name_exists_and_is_public(name: str) -> None:
     assert not name.startswith("_")
 
 
+PACKAGE_DIR = Path(netbasics.__file__).parent
+
+
+def _defining_module(name: str, module: str = "netbasics") -> tuple[str, ast.Module]:
+    """Follow ``from .x import name`` re-exports to the module that assigns ``name``."""
+    path = PACKAGE_DIR.joinpath(*module.split(".")[1:])
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    base = module if path.name == "__init__.py" else module.rpartition(".")[0]
+                    for _ in range(node.level - 1):
+                        base = base.rpartition(".")[0]
+                    target = f"{base}.{node.module}" if node.module else base
+                    return _defining_module(alias.name, target)
+    return module, tree
+
+
+def _attribute_docstring(name: str) -> str | None:
+    """The documentation of a module-level constant or type alias, from its source.
+
+    A string literal right after the assignment (what mkdocstrings shows) or ``#:``
+    comment lines right before it (what Sphinx reads); such values cannot carry
+    ``__doc__`` or ``__module__`` themselves.
+    """
+    module, tree = _defining_module(name)
+    lines = (PACKAGE_DIR.parent / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8").splitlines()
+    for i, node in enumerate(tree.body):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        if not any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            continue
+        following = tree.body[i + 1] if i + 1 < len(tree.body) else None
+        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            return str(following.value.value)
+        comments: list[str] = []
+        line = node.lineno - 2
+        while line >= 0 and lines[line].lstrip().startswith("#:"):
+            comments.insert(0, lines[line].lstrip()[2:].strip())
+            line -= 1
+        return " ".join(comments) or None
+    return None
+
+
 @pytest.mark.parametrize("name", PUBLIC)
-def test_classes_and_functions_claim_the_package(name: str) -> None:
+def test_every_public_name_is_documented_and_claims_the_package(name: str) -> None:
     obj = getattr(netbasics, name)
     if inspect.isclass(obj) or inspect.isfunction(obj):
         assert obj.__module__ == "netbasics", f"{name}.__module__ is {obj.__module__}"
         doc = inspect.getdoc(obj)
-        assert doc, f"{name} has no docstring"
-        assert doc.splitlines()[0].strip(), f"{name} docstring has no summary line"
+    else:
+        # Constants and type aliases (str, int, typing objects) have no __module__ of
+        # their own to claim; they must be assigned, and documented, in the package.
+        module, _ = _defining_module(name)
+        assert module.startswith("netbasics"), f"{name} is defined outside the package, in {module}"
+        doc = _attribute_docstring(name)
+    assert doc, f"{name} has no docstring"
+    assert doc.splitlines()[0].strip(), f"{name} docstring has no summary line"
+
+
+# Names that API 1.0 removed or renamed (issue 15): nothing was released, so no aliases.
+REMOVED = [
+    "PortRange",  # -> PortCategory
+    "classify_port",  # -> port_category
+    "NetworkError",  # -> CIDRError
+    "TCPConnection",  # -> StreamConnection
+    "lookup_port",  # -> parse_port
+    "service_name",  # -> services_for_port(port, protocol)[0].name
+    "service_port",  # -> parse_port(name) or find_service(name).port
+    "open",  # udp.open -> open_udp
+    "connect",  # tcp.connect -> connect_tcp
+    "request",  # udp.request -> udp_request
+]
+
+
+@pytest.mark.parametrize("name", REMOVED)
+def test_removed_names_are_gone(name: str) -> None:
+    assert name not in netbasics.__all__
+    assert not hasattr(netbasics, name)
+    for info in pkgutil.iter_modules(netbasics.__path__):
+        module = importlib.import_module(f"netbasics.{info.name}")
+        assert name not in getattr(module, "__all__", []), f"netbasics.{info.name} still lists {name}"
+
+
+def test_removed_attributes_are_gone() -> None:
+    # One way to parse each type: the parse_* functions, not classmethods.
+    for cls in (netbasics.Endpoint, netbasics.HostPort, netbasics.AddressRange):
+        assert not hasattr(cls, "parse"), f"{cls.__name__}.parse"
+    assert not hasattr(netbasics.AddressInfo, "globally_reachable")
+
+
+PARSERS = {
+    "parse_address": netbasics.Address,
+    "parse_ipv4": netbasics.IPv4Address,
+    "parse_ipv6": netbasics.IPv6Address,
+    "parse_network": netbasics.Network,
+    "parse_range": netbasics.AddressRange,
+    "parse_endpoint": netbasics.Endpoint,
+    "parse_host_port": netbasics.HostPort,
+    "parse_port": int,
+}
+
+
+@pytest.mark.parametrize(("name", "result"), PARSERS.items())
+def test_every_text_form_has_one_parse_function(name: str, result: object) -> None:
+    assert name in netbasics.__all__
+    hints = inspect.get_annotations(getattr(netbasics, name), eval_str=True)
+    assert hints["return"] == result, f"{name} returns {hints['return']}"
+
+
+def test_no_public_class_has_a_parse_classmethod() -> None:
+    for name in PUBLIC:
+        obj = getattr(netbasics, name)
+        if inspect.isclass(obj):
+            assert "parse" not in vars(obj), f"{name}.parse: use a module-level parse_* function"
 
 
 @pytest.mark.parametrize("name", [n for n in PUBLIC if inspect.isclass(getattr(netbasics, n))])

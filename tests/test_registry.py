@@ -1,17 +1,26 @@
 """The bundled IANA special-purpose registries, checked row by row and column by column.
 
-The expected rows below are transcribed by hand from the IANA IPv4 and IPv6
-Special-Purpose Address Registries (newest row 2025-04), independently of
-src/netbasics/_registry.py, so a typo in either shows up here. Conventions of the
-transcription: "N/A" and empty cells are ``None``; footnote markers are dropped; "§" is
-written "section"; the IPv4 record "192.0.0.170/32, 192.0.0.171/32" is one IANA record
-and two rows here. The category column is ours, not IANA's.
+The expected rows are IANA's own CSV files, kept in tests/data exactly as IANA publishes
+them (iana-ipv4-special-registry-1.csv, iana-ipv6-special-registry-1.csv: the same
+columns in the same order, footnote markers such as ``False [1]`` and ``192.0.0.0/24 [2]``,
+reference cells such as ``"[RFC8880][RFC7050], Section 2.2"``), transcribed
+independently of src/netbasics/_data/registry.py, so a typo in either shows up here.
+To check a newer registry, replace the two files with IANA's and run this module.
+
+Reading a CSV row into the package's form: "N/A" and empty cells are ``None``;
+footnote markers are dropped; references ``[RFC791], Section 3.2`` become
+``RFC 791 section 3.2``; the IPv4 record ``"192.0.0.170/32, 192.0.0.171/32"`` is one
+IANA record and two rows in the package. The category column is ours, not IANA's, and is
+checked against a rule on the row's name.
 """
 
 from __future__ import annotations
 
+import csv
 import ipaddress
 import itertools
+import re
+from pathlib import Path
 
 import pytest
 
@@ -21,200 +30,134 @@ from netbasics._data.registry import IPV4_ENTRIES, IPV4_TABLE, IPV6_ENTRIES, IPV
 C = AddressCategory
 T, F, N = True, False, None
 
+DATA = Path(__file__).resolve().parent / "data"
+IANA_COLUMNS = [
+    "Address Block",
+    "Name",
+    "RFC",
+    "Allocation Date",
+    "Termination Date",
+    "Source",
+    "Destination",
+    "Forwardable",
+    "Globally Reachable",
+    "Reserved-by-Protocol",
+]
+FLAG_COLUMNS = IANA_COLUMNS[5:]
+_FOOTNOTE = re.compile(r"\s*\[\d+\]$")
+
+
+def read_iana_csv(path: Path) -> list[dict[str, str]]:
+    """The records of an IANA registry CSV, each a dict by IANA's column names."""
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == IANA_COLUMNS, f"{path.name}: not IANA's column layout"
+        return list(reader)
+
+
+def _flag(cell: str) -> bool | None:
+    """``True``/``False``, or ``None`` for N/A and the empty cells of terminated rows."""
+    value = _FOOTNOTE.sub("", cell)
+    return {"True": True, "False": False, "N/A": None, "": None}[value]
+
+
+def _references(cell: str) -> str:
+    """IANA's ``[RFC8880][RFC7050], Section 2.2`` as the package writes it: ``RFC 8880, RFC 7050 section 2.2``."""
+    refs = re.findall(r"\[RFC ?([^\]]+)\]", cell)
+    assert refs, cell
+    text = ", ".join(f"RFC {ref}" for ref in refs)
+    section = re.search(r"Section ([\d.]+)", cell)
+    return f"{text} section {section[1]}" if section else text
+
+
+def _category(name: str) -> AddressCategory:
+    """Our category of an IANA row, by its name; everything not named here is a protocol assignment."""
+    rules = [
+        ("This network", C.THIS_NETWORK),
+        ("This host on this network", C.UNSPECIFIED),
+        ("Unspecified", C.UNSPECIFIED),
+        ("Private-Use", C.PRIVATE),
+        ("Unique-Local", C.PRIVATE),
+        ("Shared Address Space", C.SHARED),
+        ("Loopback", C.LOOPBACK),
+        ("Link Local", C.LINK_LOCAL),
+        ("Link-Local", C.LINK_LOCAL),
+        ("Documentation", C.DOCUMENTATION),
+        ("Benchmarking", C.BENCHMARKING),
+        ("Deprecated", C.RESERVED),
+        ("Reserved", C.RESERVED),
+        ("Limited Broadcast", C.BROADCAST),
+        ("IPv4-mapped", C.IPV4_MAPPED),
+        ("IPv4-IPv6 Translat.", C.TRANSLATION),
+        ("Discard-Only", C.DISCARD),
+        ("TEREDO", C.TUNNEL),
+        ("6to4", C.TUNNEL),
+        ("6a44-relay", C.TUNNEL),
+    ]
+    for start, category in rules:
+        if name.strip('"').startswith(start):
+            return category
+    return C.PROTOCOL_ASSIGNMENT
+
+
 # (prefix, name, RFC, allocated, terminated, source, destination, forwardable,
-#  globally reachable, reserved-by-protocol, category)
+#  globally reachable, reserved-by-protocol, category): IANA's columns, then ours.
 Row = tuple[
     str, str, str, str, str | None, bool | None, bool | None, bool | None, bool | None, bool | None, AddressCategory
 ]
 
-IPV4_EXPECTED: list[Row] = [
-    ("0.0.0.0/8", '"This network"', "RFC 791 section 3.2", "1981-09", N, T, F, F, F, T, C.THIS_NETWORK),
-    (
-        "0.0.0.0/32",
-        '"This host on this network"',
-        "RFC 1122 section 3.2.1.3",
-        "1981-09",
-        N,
-        T,
-        F,
-        F,
-        F,
-        T,
-        C.UNSPECIFIED,
-    ),
-    ("10.0.0.0/8", "Private-Use", "RFC 1918", "1996-02", N, T, T, T, F, F, C.PRIVATE),
-    ("100.64.0.0/10", "Shared Address Space", "RFC 6598", "2012-04", N, T, T, T, F, F, C.SHARED),
-    ("127.0.0.0/8", "Loopback", "RFC 1122 section 3.2.1.3", "1981-09", N, F, F, F, F, T, C.LOOPBACK),
-    ("169.254.0.0/16", "Link Local", "RFC 3927", "2005-05", N, T, T, F, F, T, C.LINK_LOCAL),
-    ("172.16.0.0/12", "Private-Use", "RFC 1918", "1996-02", N, T, T, T, F, F, C.PRIVATE),
-    (
-        "192.0.0.0/24",
-        "IETF Protocol Assignments",
-        "RFC 6890 section 2.1",
-        "2010-01",
-        N,
-        F,
-        F,
-        F,
-        F,
-        F,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    ("192.0.0.0/29", "IPv4 Service Continuity Prefix", "RFC 7335", "2011-06", N, T, T, T, F, F, C.PROTOCOL_ASSIGNMENT),
-    ("192.0.0.8/32", "IPv4 dummy address", "RFC 7600", "2015-03", N, T, F, F, F, F, C.PROTOCOL_ASSIGNMENT),
-    ("192.0.0.9/32", "Port Control Protocol Anycast", "RFC 7723", "2015-10", N, T, T, T, T, F, C.PROTOCOL_ASSIGNMENT),
-    (
-        "192.0.0.10/32",
-        "Traversal Using Relays around NAT Anycast",
-        "RFC 8155",
-        "2017-02",
-        N,
-        T,
-        T,
-        T,
-        T,
-        F,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    (
-        "192.0.0.170/32",
-        "NAT64/DNS64 Discovery",
-        "RFC 8880, RFC 7050 section 2.2",
-        "2013-02",
-        N,
-        F,
-        F,
-        F,
-        F,
-        T,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    (
-        "192.0.0.171/32",
-        "NAT64/DNS64 Discovery",
-        "RFC 8880, RFC 7050 section 2.2",
-        "2013-02",
-        N,
-        F,
-        F,
-        F,
-        F,
-        T,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    ("192.0.2.0/24", "Documentation (TEST-NET-1)", "RFC 5737", "2010-01", N, F, F, F, F, F, C.DOCUMENTATION),
-    ("192.31.196.0/24", "AS112-v4", "RFC 7535", "2014-12", N, T, T, T, T, F, C.PROTOCOL_ASSIGNMENT),
-    ("192.52.193.0/24", "AMT", "RFC 7450", "2014-12", N, T, T, T, T, F, C.PROTOCOL_ASSIGNMENT),
-    ("192.88.99.0/24", "Deprecated (6to4 Relay Anycast)", "RFC 7526", "2001-06", "2015-03", N, N, N, N, N, C.RESERVED),
-    ("192.88.99.2/32", "6a44-relay anycast address", "RFC 6751", "2012-10", N, T, T, T, F, F, C.TUNNEL),
-    ("192.168.0.0/16", "Private-Use", "RFC 1918", "1996-02", N, T, T, T, F, F, C.PRIVATE),
-    (
-        "192.175.48.0/24",
-        "Direct Delegation AS112 Service",
-        "RFC 7534",
-        "1996-01",
-        N,
-        T,
-        T,
-        T,
-        T,
-        F,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    ("198.18.0.0/15", "Benchmarking", "RFC 2544", "1999-03", N, T, T, T, F, F, C.BENCHMARKING),
-    ("198.51.100.0/24", "Documentation (TEST-NET-2)", "RFC 5737", "2010-01", N, F, F, F, F, F, C.DOCUMENTATION),
-    ("203.0.113.0/24", "Documentation (TEST-NET-3)", "RFC 5737", "2010-01", N, F, F, F, F, F, C.DOCUMENTATION),
-    ("240.0.0.0/4", "Reserved", "RFC 1112 section 4", "1989-08", N, F, F, F, F, T, C.RESERVED),
-    (
-        "255.255.255.255/32",
-        "Limited Broadcast",
-        "RFC 8190, RFC 919 section 7",
-        "1984-10",
-        N,
-        F,
-        T,
-        F,
-        F,
-        T,
-        C.BROADCAST,
-    ),
-]
 
-IPV6_EXPECTED: list[Row] = [
-    ("::1/128", "Loopback Address", "RFC 4291", "2006-02", N, F, F, F, F, T, C.LOOPBACK),
-    ("::/128", "Unspecified Address", "RFC 4291", "2006-02", N, T, F, F, F, T, C.UNSPECIFIED),
-    ("::ffff:0:0/96", "IPv4-mapped Address", "RFC 4291", "2006-02", N, F, F, F, F, T, C.IPV4_MAPPED),
-    ("64:ff9b::/96", "IPv4-IPv6 Translat.", "RFC 6052", "2010-10", N, T, T, T, T, F, C.TRANSLATION),
-    ("64:ff9b:1::/48", "IPv4-IPv6 Translat.", "RFC 8215", "2017-06", N, T, T, T, F, F, C.TRANSLATION),
-    ("100::/64", "Discard-Only Address Block", "RFC 6666", "2012-06", N, T, T, T, F, F, C.DISCARD),
-    ("100:0:0:1::/64", "Dummy IPv6 Prefix", "RFC 9780", "2025-04", N, T, F, F, F, F, C.PROTOCOL_ASSIGNMENT),
-    ("2001::/23", "IETF Protocol Assignments", "RFC 2928", "2000-09", N, F, F, F, F, F, C.PROTOCOL_ASSIGNMENT),
-    ("2001::/32", "TEREDO", "RFC 4380, RFC 8190", "2006-01", N, T, T, T, N, F, C.TUNNEL),
-    ("2001:1::1/128", "Port Control Protocol Anycast", "RFC 7723", "2015-10", N, T, T, T, T, F, C.PROTOCOL_ASSIGNMENT),
-    (
-        "2001:1::2/128",
-        "Traversal Using Relays around NAT Anycast",
-        "RFC 8155",
-        "2017-02",
-        N,
-        T,
-        T,
-        T,
-        T,
-        F,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    (
-        "2001:1::3/128",
-        "DNS-SD Service Registration Protocol Anycast",
-        "RFC 9665",
-        "2024-04",
-        N,
-        T,
-        T,
-        T,
-        T,
-        F,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    ("2001:2::/48", "Benchmarking", "RFC 5180, RFC Errata 1752", "2008-04", N, T, T, T, F, F, C.BENCHMARKING),
-    ("2001:3::/32", "AMT", "RFC 7450", "2014-12", N, T, T, T, T, F, C.PROTOCOL_ASSIGNMENT),
-    ("2001:4:112::/48", "AS112-v6", "RFC 7535", "2014-12", N, T, T, T, T, F, C.PROTOCOL_ASSIGNMENT),
-    ("2001:10::/28", "Deprecated (previously ORCHID)", "RFC 4843", "2007-03", "2014-03", N, N, N, N, N, C.RESERVED),
-    ("2001:20::/28", "ORCHIDv2", "RFC 7343", "2014-07", N, T, T, T, T, F, C.PROTOCOL_ASSIGNMENT),
-    (
-        "2001:30::/28",
-        "Drone Remote ID Protocol Entity Tags (DETs) Prefix",
-        "RFC 9374",
-        "2022-12",
-        N,
-        T,
-        T,
-        T,
-        T,
-        F,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    ("2001:db8::/32", "Documentation", "RFC 3849", "2004-07", N, F, F, F, F, F, C.DOCUMENTATION),
-    ("2002::/16", "6to4", "RFC 3056", "2001-02", N, T, T, T, N, F, C.TUNNEL),
-    (
-        "2620:4f:8000::/48",
-        "Direct Delegation AS112 Service",
-        "RFC 7534",
-        "2011-05",
-        N,
-        T,
-        T,
-        T,
-        T,
-        F,
-        C.PROTOCOL_ASSIGNMENT,
-    ),
-    ("3fff::/20", "Documentation", "RFC 9637", "2024-07", N, F, F, F, F, F, C.DOCUMENTATION),
-    ("5f00::/16", "Segment Routing (SRv6) SIDs", "RFC 9602", "2024-04", N, T, T, T, F, F, C.PROTOCOL_ASSIGNMENT),
-    ("fc00::/7", "Unique-Local", "RFC 4193, RFC 8190", "2005-10", N, T, T, T, F, F, C.PRIVATE),
-    ("fe80::/10", "Link-Local Unicast", "RFC 4291", "2006-02", N, T, T, F, F, T, C.LINK_LOCAL),
-]
+def expected_rows(path: Path) -> list[Row]:
+    """The package's rows that an IANA CSV file calls for, in IANA's order."""
+    rows: list[Row] = []
+    for record in read_iana_csv(path):
+        terminated = record["Termination Date"]
+        source, destination, forwardable, reachable, reserved = (_flag(record[c]) for c in FLAG_COLUMNS)
+        for block in _FOOTNOTE.sub("", record["Address Block"]).split(", "):
+            rows.append(
+                (
+                    block,
+                    record["Name"],
+                    _references(record["RFC"]),
+                    record["Allocation Date"],
+                    None if terminated == "N/A" else terminated,
+                    source,
+                    destination,
+                    forwardable,
+                    reachable,
+                    reserved,
+                    _category(record["Name"]),
+                )
+            )
+    return rows
+
+
+IPV4_CSV = DATA / "iana-ipv4-special-registry-1.csv"
+IPV6_CSV = DATA / "iana-ipv6-special-registry-1.csv"
+IPV4_EXPECTED = expected_rows(IPV4_CSV)
+IPV6_EXPECTED = expected_rows(IPV6_CSV)
+
+
+def test_csv_reading_rules() -> None:
+    # The conversions above, on IANA's awkward cells.
+    assert _references("[RFC791], Section 3.2") == "RFC 791 section 3.2"
+    assert _references("[RFC8880][RFC7050], Section 2.2") == "RFC 8880, RFC 7050 section 2.2"
+    assert _references("[RFC8190]\n        [RFC919], Section 7") == "RFC 8190, RFC 919 section 7"
+    assert _references("[RFC5180][RFC Errata 1752]") == "RFC 5180, RFC Errata 1752"
+    assert [_flag(c) for c in ("True", "False [1]", "N/A [2]", "")] == [T, F, N, N]
+    v4 = read_iana_csv(IPV4_CSV)
+    assert v4[7]["Address Block"] == "192.0.0.0/24 [2]"
+    assert v4[12]["Address Block"] == "192.0.0.170/32, 192.0.0.171/32"
+    assert [r[0] for r in IPV4_EXPECTED[7:9]] == ["192.0.0.0/24", "192.0.0.0/29"]
+
+
+def test_csv_files_hold_every_record() -> None:
+    # 25 IANA records each (newest row 2025-04), the same count the registry states.
+    assert len(read_iana_csv(IPV4_CSV)) == 25
+    assert len(read_iana_csv(IPV6_CSV)) == 25
+    dates = [r["Allocation Date"] for r in read_iana_csv(IPV4_CSV) + read_iana_csv(IPV6_CSV)]
+    assert max(dates) == REGISTRY_DATE
+
 
 # Rows from outside the two special-purpose registries: (prefix, category, registry, globally reachable).
 EXTRA_EXPECTED = [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from netbasics import Endpoint, EndpointError, HostPort, ResolveError, resolve
+from netbasics import Endpoint, EndpointError, HostPort, ResolveError, parse_endpoint, resolve
 from netbasics import resolver as resolver_module
 
 Info = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
@@ -72,7 +72,7 @@ def test_names_use_getaddrinfo_in_order_without_duplicates(monkeypatch: pytest.M
     assert resolve("example.com", 443) == [
         Endpoint("2001:db8::1", 443),
         Endpoint("192.0.2.1", 443),
-        Endpoint.parse("[fe80::1%eth0]:443"),
+        parse_endpoint("[fe80::1%eth0]:443"),
     ]
     assert fake.calls[0][:3] == ("example.com", 443, socket.AF_UNSPEC)  # type: ignore[attr-defined]
     assert resolve("example.com", 443, family=4) == [Endpoint("192.0.2.1", 443)]

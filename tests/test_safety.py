@@ -13,7 +13,6 @@ from netbasics import (
     AddressError,
     AddressSet,
     DestinationPolicy,
-    Endpoint,
     EndpointError,
     IPv4Address,
     IPv6Address,
@@ -24,6 +23,7 @@ from netbasics import (
     check_destination,
     is_safe_destination,
     parse_address,
+    parse_endpoint,
     resolve,
 )
 from netbasics import resolver as resolver_module
@@ -191,14 +191,14 @@ def test_policy_allow_and_deny_lists() -> None:
 
 def test_policy_ports() -> None:
     policy = DestinationPolicy(allowed_ports=[80, 443], denied_ports=[443])
-    assert is_safe_destination(Endpoint.parse("8.8.8.8:80"), policy=policy)
+    assert is_safe_destination(parse_endpoint("8.8.8.8:80"), policy=policy)
     with pytest.raises(UnsafeDestination, match="port 22 is not allowed by policy"):
-        check_destination(Endpoint.parse("8.8.8.8:22"), policy=policy)
+        check_destination(parse_endpoint("8.8.8.8:22"), policy=policy)
     with pytest.raises(UnsafeDestination, match="port 443 is denied"):
-        check_destination(Endpoint.parse("[2606:4700::1]:443"), policy=policy)
+        check_destination(parse_endpoint("[2606:4700::1]:443"), policy=policy)
     # an unsafe address is refused for its address, whatever the port
     with pytest.raises(UnsafeDestination, match="loopback"):
-        check_destination(Endpoint.parse("127.0.0.1:80"), policy=policy)
+        check_destination(parse_endpoint("127.0.0.1:80"), policy=policy)
     with pytest.raises(ValueError, match="65536"):
         DestinationPolicy(allowed_ports=[65536])
 
@@ -325,7 +325,7 @@ def test_resolve_policy_one_bad_answer_refuses_the_name(
 def test_resolve_policy_policy_and_ports(fake_dns: dict[str, list[str]]) -> None:
     fake_dns["internal.test"] = ["10.0.0.5"]
     policy = DestinationPolicy(allow_private=True, allowed_ports=[443])
-    assert resolve("internal.test", 443, policy=policy) == [Endpoint.parse("10.0.0.5:443")]
+    assert resolve("internal.test", 443, policy=policy) == [parse_endpoint("10.0.0.5:443")]
     with pytest.raises(UnsafeDestination, match="port 8080 is not allowed"):
         resolve("internal.test", 8080, policy=policy)
 
@@ -491,12 +491,12 @@ def test_policy_verdict_fields() -> None:
         check_destination("8.8.8.8", policy=policy)
     assert info.value.reason is UnsafeReason.DENIED
     with pytest.raises(UnsafeDestination) as info:
-        check_destination(Endpoint.parse("[2606:4700::1]:22"), policy=policy)
+        check_destination(parse_endpoint("[2606:4700::1]:22"), policy=policy)
     exc = info.value
     assert (exc.reason, exc.port, str(exc.address)) == (UnsafeReason.PORT_NOT_ALLOWED, 22, "2606:4700::1")
     assert str(exc) == "[2606:4700::1]:22: port 22 is not allowed by policy (allowed: 443)"
     with pytest.raises(UnsafeDestination) as info:
-        check_destination(Endpoint.parse("1.1.1.1:8443"), policy=policy)
+        check_destination(parse_endpoint("1.1.1.1:8443"), policy=policy)
     assert info.value.reason is UnsafeReason.PORT_DENIED
 
 
@@ -526,7 +526,7 @@ def test_verdict_survives_pickle_and_stays_short() -> None:
     import pickle
 
     with pytest.raises(UnsafeDestination) as info:
-        check_destination(Endpoint.parse("10.0.0.1:80"))
+        check_destination(parse_endpoint("10.0.0.1:80"))
     copy = pickle.loads(pickle.dumps(info.value))
     assert (copy.reason, copy.address, copy.port, str(copy)) == (
         info.value.reason,

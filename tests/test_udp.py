@@ -19,15 +19,15 @@ from hypothesis import strategies as st
 import netbasics
 from netbasics import udp
 from netbasics.addresses import IPv4Address, IPv6Address
-from netbasics.endpoints import Endpoint, EndpointLike
+from netbasics.endpoints import Endpoint, EndpointLike, parse_endpoint
 from netbasics.errors import (
     AddressError,
     ConnectError,
     DatagramTooLarge,
     EndpointError,
     NetTimeoutError,
-    UnsafeDestination,
 )
+from netbasics.safety import UnsafeDestination
 from netbasics.udp import MAX_UDP_PAYLOAD_IPV4, MAX_UDP_PAYLOAD_IPV6, Datagram, UDPServer, UDPSocket
 
 
@@ -338,8 +338,8 @@ def test_datagram_value_semantics(data: bytes, sender: Endpoint) -> None:
     assert d == Datagram(data, sender)
     assert hash(d) == hash(Datagram(bytes(data), sender))
     assert pickle.loads(pickle.dumps(d)) == d
-    # repr mirrors the constructor (Endpoint reprs its text form, which Endpoint.parse reads).
-    assert eval(repr(d), {"Datagram": Datagram, "Endpoint": Endpoint.parse}) == d
+    # repr mirrors the constructor (Endpoint reprs its text form, which Endpoint() reads).
+    assert eval(repr(d), {"Datagram": Datagram, "Endpoint": Endpoint}) == d
     # A datagram built from a socket address equals the one built from the endpoint.
     assert udp._datagram(data, sender.sockaddr) == d
 
@@ -361,7 +361,7 @@ def test_datagram_is_immutable_and_typed() -> None:
 
 def test_lazy_sender_from_v6_sockaddr_with_scope() -> None:
     d = udp._datagram(b"", ("fe80::1", 53, 0, 3))
-    assert d.sender == Endpoint.parse("[fe80::1%3]:53")
+    assert d.sender == parse_endpoint("[fe80::1%3]:53")
 
 
 # -- error translation ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from .endpoints import Endpoint as Endpoint
 from .endpoints import EndpointLike as EndpointLike
 from .endpoints import HostPort as HostPort
 from .endpoints import parse_endpoint as parse_endpoint
+from .endpoints import parse_host_port as parse_host_port
 from .errors import AddressError as AddressError
 from .errors import BindError as BindError
 from .errors import CIDRError as CIDRError
@@ -41,8 +42,6 @@ from .errors import NetbasicsError as NetbasicsError
 from .errors import NetTimeoutError as NetTimeoutError
 from .errors import PortError as PortError
 from .errors import ResolveError as ResolveError
-from .errors import UnsafeDestination as UnsafeDestination
-from .errors import UnsafeReason as UnsafeReason
 from .framing import Framer as Framer
 from .framing import LengthPrefixFramer as LengthPrefixFramer
 from .framing import LineFramer as LineFramer
@@ -53,6 +52,7 @@ from .networks import Network as Network
 from .networks import collapse as collapse
 from .networks import exclude as exclude
 from .networks import parse_network as parse_network
+from .networks import parse_range as parse_range
 from .networks import summarize_range as summarize_range
 from .ports import SERVICES_DATE as SERVICES_DATE
 from .ports import PortCategory as PortCategory
@@ -60,12 +60,12 @@ from .ports import Service as Service
 from .ports import find_service as find_service
 from .ports import parse_port as parse_port
 from .ports import port_category as port_category
-from .ports import service_name as service_name
-from .ports import service_port as service_port
 from .ports import services_for_port as services_for_port
 from .ports import validate_port as validate_port
 from .resolver import resolve as resolve
 from .safety import DestinationPolicy as DestinationPolicy
+from .safety import UnsafeDestination as UnsafeDestination
+from .safety import UnsafeReason as UnsafeReason
 from .safety import check_destination as check_destination
 from .safety import is_safe_destination as is_safe_destination
 from .sets import AddressSet as AddressSet
@@ -145,15 +145,15 @@ __all__ = [
     "open_udp",
     "parse_address",
     "parse_endpoint",
+    "parse_host_port",
     "parse_ipv4",
     "parse_ipv6",
     "parse_network",
     "parse_port",
+    "parse_range",
     "port_category",
     "port_open",
     "resolve",
-    "service_name",
-    "service_port",
     "services_for_port",
     "summarize_range",
     "udp_request",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from ._data.registry import IPV4_TABLE, IPV6_TABLE, AddressCategory, RegistryEntry
-from .addresses import Address, IPv6Address, parse_address
+from ._data.registry import IPV4_TABLE, IPV6_MAPPED_TABLE, AddressCategory, RegistryEntry
+from .addresses import Address, IPv4Address, parse_address
 
 __all__ = ["AddressInfo", "classify", "registry_entry"]
 
@@ -37,13 +37,14 @@ class AddressInfo:
 
 
 def registry_entry(address: Address) -> RegistryEntry | None:
-    """The most specific registry row covering ``address`` (IPv4-mapped unwrapped), or None."""
-    if isinstance(address, IPv6Address):
-        mapped = address.ipv4_mapped
-        if mapped is None:
-            return IPV6_TABLE.entries[IPV6_TABLE.index(int(address))]
-        address = mapped
-    return IPV4_TABLE.entries[IPV4_TABLE.index(int(address))]
+    """The most specific registry row covering ``address`` (IPv4-mapped unwrapped), or None.
+
+    Read from the same interval tables as ``address.category`` and ``address.is_global``;
+    the IPv6 table holds the IPv4 rows inside ::ffff:0:0/96, so a mapped address finds
+    its IPv4 row without being unwrapped.
+    """
+    table = IPV4_TABLE if isinstance(address, IPv4Address) else IPV6_MAPPED_TABLE
+    return table.entries[table.index(int(address))]
 
 
 def classify(

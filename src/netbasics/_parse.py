@@ -178,7 +178,9 @@ def ipv6_reason(text: str) -> str:
         try:
             pure_ipv4_int(tail)
         except AddressError as exc:
-            return f"bad IPv4 tail {quote(tail)} in {q}: {exc}"
+            # The IPv4 reason ends by quoting the tail, which this message already does.
+            reason = str(exc).removesuffix(f" in {quote(tail)}")
+            return f"bad IPv4 tail {quote(tail)} in {q}: {reason}"
         s = head + ":0:0"  # the tail stands for two groups
     for ch in s:
         if ch != ":" and ch not in _HEX_DIGITS:

@@ -3,7 +3,7 @@
 Addresses are small immutable values backed by one int (plus an optional zone for
 IPv6), like Go's ``netip.Addr``: comparison, hashing and ordering are integer
 operations, and classification is a ``bisect`` into tables built from the IANA
-registries at import time (see ``_registry``).
+registries at import time (see ``_data.registry``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from bisect import bisect_right
 
 # The C parser, for the hot path only; _parse explains when it is trusted (PTON).
 from socket import AF_INET, AF_INET6, inet_pton
-from typing import TYPE_CHECKING, Final, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Literal, Union
 
-from ._data.registry import IPV4_TABLE, IPV6_TABLE, AddressCategory
+from ._core import MAPPED_MASK, MAPPED_PREFIX, V4_MAX, V6_MAX
+from ._data.registry import IPV4_TABLE, IPV6_MAPPED_TABLE, AddressCategory
 from ._parse import (
     OCTET0,
     OCTET8,
@@ -48,73 +49,34 @@ __all__ = [
     "parse_ipv6",
 ]
 
-_V4_MAX: Final = (1 << 32) - 1
-_V6_MAX: Final = (1 << 128) - 1
-_MAPPED_PREFIX: Final = 0xFFFF << 32  # ::ffff:0:0/96, RFC 4291 section 2.5.5.2
-_MAPPED_MASK: Final = _V6_MAX ^ _V4_MAX
-
 _C = AddressCategory
 
-# Classification is a lookup of the interval an address falls in (see _registry._Table).
-# For IPv6 the intervals are merged with the IPv4 ones moved into ::ffff:0:0/96, so an
-# IPv4-mapped address lands on its IPv4 row with the same single bisect as any other.
+# Classification reads the registry's interval tables (see _data.registry): IPv6 through
+# the table that holds the IPv4 intervals inside ::ffff:0:0/96, so an IPv4-mapped address
+# lands on its IPv4 row with the same single bisect as any other. The hot properties
+# first try the top-byte caches derived from those tables: one subscript answers for
+# most addresses, and None sends the rest to the bisect (one C call on short lists).
 _V4_STARTS = IPV4_TABLE.starts
 _V4_GLOBAL = IPV4_TABLE.globals
 _V4_CATEGORY = IPV4_TABLE.categories
-_V4_PRIVATE = [c is _C.PRIVATE for c in _V4_CATEGORY]
-
-
-def _merge_mapped() -> tuple[list[int], list[bool], list[AddressCategory]]:
-    """IPv6 interval starts, with the IPv4 intervals inside ::ffff:0:0/96, and their values."""
-    mapped_end = _MAPPED_PREFIX | _V4_MAX
-    cuts = set(IPV6_TABLE.starts) | {_MAPPED_PREFIX | start for start in _V4_STARTS} | {mapped_end + 1}
-    starts: list[int] = []
-    globals_: list[bool] = []
-    categories: list[AddressCategory] = []
-    for cut in sorted(cuts):
-        if _MAPPED_PREFIX <= cut <= mapped_end:
-            table, i = IPV4_TABLE, IPV4_TABLE.index(cut & _V4_MAX)
-        else:
-            table, i = IPV6_TABLE, IPV6_TABLE.index(cut)
-        if starts and globals_[-1] is table.globals[i] and categories[-1] is table.categories[i]:
-            continue  # the same answer as the interval before: no cut needed
-        starts.append(cut)
-        globals_.append(table.globals[i])
-        categories.append(table.categories[i])
-    return starts, globals_, categories
-
-
-_V6_STARTS, _V6_GLOBAL, _V6_CATEGORY = _merge_mapped()
-_V6_PRIVATE = [c is _C.PRIVATE for c in _V6_CATEGORY]
-
-_T = TypeVar("_T")
-
-
-def _by_top_byte(values: list[_T], starts: list[int], shift: int) -> list[_T | None]:
-    """For each value of the top byte, the answer if all its addresses share it, else None."""
-    out: list[_T | None] = []
-    for top in range(256):
-        first = bisect_right(starts, top << shift) - 1
-        last = bisect_right(starts, ((top + 1) << shift) - 1) - 1
-        out.append(values[first] if first == last else None)
-    return out
-
-
-# The hot properties read these: one subscript by the top byte answers for most
-# addresses, and None sends the rest to the bisect (one C call on short lists).
-_V4_GLOBAL_8 = _by_top_byte(_V4_GLOBAL, _V4_STARTS, 24)
-_V4_PRIVATE_8 = _by_top_byte(_V4_PRIVATE, _V4_STARTS, 24)
-_V4_CATEGORY_8 = _by_top_byte(_V4_CATEGORY, _V4_STARTS, 24)
-_V6_GLOBAL_8 = _by_top_byte(_V6_GLOBAL, _V6_STARTS, 120)
-_V6_PRIVATE_8 = _by_top_byte(_V6_PRIVATE, _V6_STARTS, 120)
-_V6_CATEGORY_8 = _by_top_byte(_V6_CATEGORY, _V6_STARTS, 120)
+_V4_PRIVATE = IPV4_TABLE.privates
+_V6_STARTS = IPV6_MAPPED_TABLE.starts
+_V6_GLOBAL = IPV6_MAPPED_TABLE.globals
+_V6_CATEGORY = IPV6_MAPPED_TABLE.categories
+_V6_PRIVATE = IPV6_MAPPED_TABLE.privates
+_V4_GLOBAL_8 = IPV4_TABLE.by_top_byte(_V4_GLOBAL)
+_V4_PRIVATE_8 = IPV4_TABLE.by_top_byte(_V4_PRIVATE)
+_V4_CATEGORY_8 = IPV4_TABLE.by_top_byte(_V4_CATEGORY)
+_V6_GLOBAL_8 = IPV6_MAPPED_TABLE.by_top_byte(_V6_GLOBAL)
+_V6_PRIVATE_8 = IPV6_MAPPED_TABLE.by_top_byte(_V6_PRIVATE)
+_V6_CATEGORY_8 = IPV6_MAPPED_TABLE.by_top_byte(_V6_CATEGORY)
 
 
 def _check_int(value: object, maximum: int, kind: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{kind} needs an int, got {type(value).__name__}")
+        raise TypeError(f"{kind} needs an int, got {type(value).__name__} {quote(value)}")
     if not 0 <= value <= maximum:
-        raise AddressError(f"{value} is out of range for {kind} (0 to {maximum})")
+        raise AddressError(f"{quote(value)} is out of range for {kind} (0 to {maximum})")
     return value
 
 
@@ -219,13 +181,24 @@ class IPv4Address(_BaseAddress):
         if isinstance(value, str):
             self._ip = parse_ipv4_int(value)
         else:
-            self._ip = _check_int(value, _V4_MAX, "IPv4Address")
+            self._ip = _check_int(value, V4_MAX, "IPv4Address")
+
+    @classmethod
+    def _from_int(cls, ip: int) -> IPv4Address:
+        """Build from an int the caller knows is in range, without checks.
+
+        Internal, and shared on purpose: the other value modules (networks, endpoints,
+        safety) build addresses through this rather than by writing the private slot.
+        """
+        obj = _new(IPv4Address)
+        obj._ip = ip
+        return obj
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> IPv4Address:
         """Build from 4 bytes in network order (``packed``)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__} {quote(data)}")
         if isinstance(data, memoryview):
             data = data.tobytes()  # its len() counts items, not bytes
         if len(data) != 4:
@@ -275,7 +248,7 @@ class IPv4Address(_BaseAddress):
 
     def to_ipv6_mapped(self) -> IPv6Address:
         """This address as ``::ffff:a.b.c.d`` (RFC 4291 section 2.5.5.2)."""
-        return _v6(_MAPPED_PREFIX | self._ip, None)
+        return _v6(MAPPED_PREFIX | self._ip, None)
 
     # category, is_global and is_private are the hot properties: each is one lookup.
     @property
@@ -393,17 +366,29 @@ class IPv6Address(_BaseAddress):
                 raise AddressError(f"zone given twice for {quote(value)}")
             zone = text_zone if zone is None else zone
         else:
-            ip = _check_int(value, _V6_MAX, "IPv6Address")
+            ip = _check_int(value, V6_MAX, "IPv6Address")
         if zone is not None:
             zone = _check_zone(zone)
         self._ip = ip
         self._zone = zone
 
     @classmethod
+    def _from_int(cls, ip: int, zone: str | None = None) -> IPv6Address:
+        """Build from an int the caller knows is in range and a checked zone, without checks.
+
+        Internal, and shared on purpose: the other value modules (networks, endpoints,
+        safety) build addresses through this rather than by writing the private slots.
+        """
+        obj = _new(IPv6Address)
+        obj._ip = ip
+        obj._zone = zone
+        return obj
+
+    @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview, zone: str | None = None) -> IPv6Address:
         """Build from 16 bytes in network order (``packed``), with an optional zone."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__} {quote(data)}")
         if isinstance(data, memoryview):
             data = data.tobytes()  # its len() counts items, not bytes
         if len(data) != 16:
@@ -454,8 +439,8 @@ class IPv6Address(_BaseAddress):
     @property
     def ipv4_mapped(self) -> IPv4Address | None:
         """The IPv4 address inside ``::ffff:0:0/96`` (RFC 4291 section 2.5.5.2), or ``None``."""
-        if self._ip & _MAPPED_MASK == _MAPPED_PREFIX:
-            return _v4(self._ip & _V4_MAX)
+        if self._ip & MAPPED_MASK == MAPPED_PREFIX:
+            return _v4(self._ip & V4_MAX)
         return None
 
     @property
@@ -582,7 +567,7 @@ def _v6(ip: int, zone: str | None) -> IPv6Address:
 
 def _check_zone(zone: object) -> str:
     if not isinstance(zone, str):
-        raise TypeError(f"zone must be str, got {type(zone).__name__}")
+        raise TypeError(f"zone must be str, got {type(zone).__name__} {quote(zone)}")
     # Reuse the text parser's zone rules so both ways of giving a zone agree.
     return parse_ipv6_int("::%" + zone)[1] or ""
 
@@ -598,7 +583,7 @@ def parse_ipv4(text: str) -> IPv4Address:
     IPv4Address('192.0.2.1')
     """
     if not isinstance(text, str):
-        raise TypeError(f"parse_ipv4 needs str, got {type(text).__name__}")
+        raise TypeError(f"parse_ipv4 needs str, got {type(text).__name__} {quote(text)}")
     return _v4(parse_ipv4_int(text))
 
 
@@ -612,7 +597,7 @@ def parse_ipv6(text: str) -> IPv6Address:
     IPv6Address('fe80::1%eth0')
     """
     if not isinstance(text, str):
-        raise TypeError(f"parse_ipv6 needs str, got {type(text).__name__}")
+        raise TypeError(f"parse_ipv6 needs str, got {type(text).__name__} {quote(text)}")
     ip, zone = parse_ipv6_int(text)
     return _v6(ip, zone)
 
@@ -685,11 +670,11 @@ def parse_address(
     if isinstance(value, bool):
         raise TypeError("parse_address does not take bool")
     if isinstance(value, int):
-        if 0 <= value <= _V4_MAX:
+        if 0 <= value <= V4_MAX:
             return _v4(value)
-        if _V4_MAX < value <= _V6_MAX:
+        if V4_MAX < value <= V6_MAX:
             return _v6(value, None)
-        raise AddressError(f"{value} is out of range for an IP address (0 to 2**128 - 1)")
+        raise AddressError(f"{quote(value)} is out of range for an IP address (0 to 2**128 - 1)")
     if isinstance(value, (bytes, bytearray, memoryview)):
         if isinstance(value, memoryview):
             value = value.tobytes()  # its len() counts items, not bytes
@@ -704,7 +689,7 @@ def parse_address(
         zone = value.scope_id
         # stdlib allows any zone text but '%'; hold it to the rules our parser applies.
         return _v6(int(value), None if zone is None else _check_zone(zone))
-    raise TypeError(f"cannot build an IP address from {type(value).__name__}")
+    raise TypeError(f"cannot build an IP address from {type(value).__name__} {quote(value)}")
 
 
 def is_valid_address(text: object) -> bool:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ._cli_classify import Classifier
 from .addresses import Address, IPv4Address, IPv6Address, is_valid_address, parse_address
-from .endpoints import Endpoint, HostPort
+from .endpoints import Endpoint, HostPort, parse_endpoint, parse_host_port
 from .errors import (
     AddressError,
     CIDRError,
@@ -32,14 +32,12 @@ from .errors import (
     NetbasicsError,
     NetTimeoutError,
     PortError,
-    UnsafeDestination,
-    UnsafeReason,
     quote,
 )
 from .networks import IPv4Network, Network, collapse, parse_network, summarize_range
 from .ports import find_service, parse_port, port_category, services_for_port, validate_port
 from .resolver import resolve
-from .safety import DestinationPolicy, check_destination
+from .safety import DestinationPolicy, UnsafeDestination, UnsafeReason, check_destination
 from .sets import AddressSet
 from .tcp import StreamConnection, TCPServer, connect_tcp
 from .udp import Datagram, UDPServer, udp_request
@@ -156,7 +154,7 @@ def _parse_target(text: str) -> Endpoint | HostPort:
     """A connect target, ``address:port`` or ``host:port``: data, so errors are row errors."""
     if "://" in text:
         raise EndpointError(f"{quote(text)} is a URL; give HOST:PORT (for example {_url_hint(text)})")
-    hp = HostPort.parse(text)
+    hp = parse_host_port(text)
     return hp if hp.address is None else hp.to_endpoint()
 
 
@@ -167,7 +165,7 @@ def _bind_option(text: str) -> Endpoint:
             return Endpoint(parse_address(text), 0)
         if text.startswith("[") and text.endswith("]") and is_valid_address(text[1:-1]):
             return Endpoint(parse_address(text[1:-1]), 0)
-        return Endpoint.parse(text)
+        return parse_endpoint(text)
     except NetbasicsError as exc:
         raise argparse.ArgumentTypeError(f"{exc} (give an address, or ADDRESS:PORT)") from None
 
@@ -338,7 +336,7 @@ def _not_an_address(text: str, exc: NetbasicsError) -> str:
             return f"{q} is a network (CIDR prefix), not an address: use {PROG} net {net}"
     if ":" in text:
         try:
-            endpoint = Endpoint.parse(text)
+            endpoint = parse_endpoint(text)
         except NetbasicsError:
             pass
         else:
@@ -414,7 +412,7 @@ def _check_target(text: str) -> Address | Endpoint | HostPort | str:
             raise CIDRError(f"{quote(text)} is a network, not a destination: check one address, e.g. {net.first}")
     if ":" not in text:
         return text  # a bare name: resolved without a port
-    hp = HostPort.parse(text)
+    hp = parse_host_port(text)
     return hp if hp.address is None else hp.to_endpoint()
 
 

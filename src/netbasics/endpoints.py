@@ -1,7 +1,9 @@
 """Endpoints: an address and a port (``1.2.3.4:80``, ``[2001:db8::1]:443``) and host names.
 
-Pure values and parsing; nothing here touches a socket. Resolution of names lives in
-``resolver``, the socket plumbing in ``_sockets``.
+Pure values and parsing; nothing here touches a socket. Two parsers, one per value type:
+:func:`parse_endpoint` reads ``address:port`` text into an :class:`Endpoint` (an IP
+literal is required), :func:`parse_host_port` reads ``host:port`` text, where the host
+may also be a name, into a :class:`HostPort`. Resolution of names lives in ``resolver``.
 """
 
 from __future__ import annotations
@@ -11,17 +13,22 @@ import re
 from typing import Final, Union
 
 from ._parse import parse_ipv4_int, parse_ipv6_int
-from .addresses import Address, IPv4Address, IPv6Address, _v4, _v6, parse_address
-from .errors import AddressError, EndpointError, PortError, quote
+from .addresses import Address, IPv4Address, IPv6Address, parse_address
+from .errors import AddressError, EndpointError, PortError, quote, reason_of
 from .ports import validate_port
 
-__all__ = ["Endpoint", "EndpointLike", "HostPort", "parse_endpoint"]
+# The addresses' shared constructors (no checks), under the short names used below.
+_v4 = IPv4Address._from_int
+_v6 = IPv6Address._from_int
+
+__all__ = ["Endpoint", "EndpointLike", "HostPort", "parse_endpoint", "parse_host_port"]
 
 # RFC 1123 section 2.1 host names: labels of letters, digits and hyphens, 1-63 characters,
 # not starting or ending with a hyphen; underscores are accepted because real service
 # names (``_sip._tcp``) and many internal hosts use them. At most 253 characters.
 _LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 _MAX_HOST: Final = 253
+_MAX_SCOPE_ID: Final = 2**32 - 1
 # One part of a legacy inet_aton() address: decimal, octal (leading 0) or hex (0x...).
 _ATON_PART: Final = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 
@@ -30,7 +37,7 @@ def _port(value: object, text: object) -> int:
     try:
         return validate_port(value)
     except PortError as exc:
-        raise EndpointError(f"bad port in {quote(text)}: {exc}") from None
+        raise EndpointError(f"bad port in {quote(text)}: {reason_of(exc)}") from None
 
 
 def _split_host_port(text: str) -> tuple[str, str, bool]:
@@ -49,7 +56,8 @@ def _split_host_port(text: str) -> tuple[str, str, bool]:
     if ":" in host:
         # RFC 3986 section 3.2.2: an IPv6 literal with a port must be bracketed; without
         # brackets '2001:db8::1:80' is ambiguous (is 80 the port or the last group?).
-        raise EndpointError(f"ambiguous IPv6 endpoint {quote(text)}: write it as '[{host}]:{port}'")
+        # The hint quotes the fix, cut like any input: the host may be a megabyte long.
+        raise EndpointError(f"ambiguous IPv6 endpoint {quote(text)}: write it as {quote(f'[{host}]:{port}')}")
     if not host:
         raise EndpointError(f"missing host before ':' in {quote(text)}")
     return host, port, False
@@ -60,9 +68,11 @@ class Endpoint:
 
     Immutable, hashable and ordered (by address, then port). The IPv6 scope zone is part
     of the address (``fe80::1%eth0``). ``str()`` gives ``1.2.3.4:80`` or ``[v6]:port``
-    and round trips through :meth:`parse`.
+    and round trips through :func:`parse_endpoint`, the way to read endpoint text.
+    ``Endpoint("1.2.3.4:80")``, one string and no port, delegates to it, so that
+    ``repr()`` evaluates back.
 
-    >>> ep = Endpoint.parse("[2001:DB8::1]:443")
+    >>> ep = parse_endpoint("[2001:DB8::1]:443")
     >>> ep
     Endpoint('[2001:db8::1]:443')
     >>> ep.address, ep.port, ep.sockaddr
@@ -81,57 +91,44 @@ class Endpoint:
         if port is None:
             # Endpoint("1.2.3.4:80"): the text form, so that repr() evaluates back.
             if not isinstance(address, str):
-                raise TypeError("Endpoint() needs a port, or one 'address:port' string")
-            parsed = Endpoint.parse(address)
+                raise TypeError(f"Endpoint() needs a port, or one 'address:port' string, got {quote(address)}")
+            parsed = parse_endpoint(address)
             object.__setattr__(self, "_address", parsed._address)
             object.__setattr__(self, "_port", parsed._port)
             return
         try:
             addr = parse_address(address)
         except AddressError as exc:
-            raise EndpointError(f"bad address in endpoint: {exc}") from None
+            raise EndpointError(f"bad address in endpoint: {reason_of(exc)}") from None
         object.__setattr__(self, "_address", addr)
         object.__setattr__(self, "_port", _port(port, port))
-
-    @classmethod
-    def parse(cls, text: str) -> Endpoint:
-        """Parse ``a.b.c.d:port``, ``[v6]:port`` or ``[v6%zone]:port``.
-
-        Raises :class:`EndpointError` naming the input; an unbracketed IPv6 address with
-        a port is refused as ambiguous, with the bracketed spelling suggested.
-        """
-        if not isinstance(text, str):
-            raise TypeError(f"Endpoint.parse needs str, got {type(text).__name__}")
-        host, port_text, bracketed = _split_host_port(text)
-        try:
-            if bracketed:
-                ip, zone = parse_ipv6_int(host)
-                addr: Address = _v6(ip, zone)
-            else:
-                addr = _v4(parse_ipv4_int(host))
-        except AddressError as exc:
-            raise EndpointError(f"bad address in endpoint {quote(text)}: {exc}") from None
-        return _endpoint(addr, _port(port_text, text))
 
     @classmethod
     def from_sockaddr(cls, sockaddr: tuple[object, ...]) -> Endpoint:
         """Build from a socket-module address tuple: ``(host, port)`` or ``(host, port, flow, scope_id)``.
 
         A non-zero ``scope_id`` without a zone in the host text becomes a numeric zone.
+        Raises :class:`EndpointError` for a bad address or port, :class:`TypeError` for a
+        value that is no socket-module address at all.
         """
-        if not isinstance(sockaddr, tuple) or len(sockaddr) not in (2, 4):
+        if not isinstance(sockaddr, tuple):
+            raise TypeError(f"a socket address is a tuple, got {type(sockaddr).__name__} {quote(sockaddr)}")
+        if len(sockaddr) not in (2, 4):
             raise EndpointError(f"not an IP socket address: {quote(sockaddr)}")
         host, port = sockaddr[0], sockaddr[1]
         if not isinstance(host, str):
-            raise EndpointError(f"not an IP socket address: {quote(sockaddr)}")
+            raise TypeError(f"the host of a socket address is a str, got {type(host).__name__} {quote(host)}")
         try:
             addr = parse_address(host)
         except AddressError as exc:
-            raise EndpointError(f"bad address in socket address {quote(sockaddr)}: {exc}") from None
+            raise EndpointError(f"bad address in socket address {quote(sockaddr)}: {reason_of(exc)}") from None
         if len(sockaddr) == 4 and isinstance(addr, IPv6Address) and addr.zone is None:
             scope = sockaddr[3]
             if isinstance(scope, int) and scope:
-                addr = _v6(int(addr), str(scope))
+                # A scope id is an unsigned 32-bit interface index (RFC 3493 section 3.3).
+                if not 0 < scope <= _MAX_SCOPE_ID:
+                    raise EndpointError(f"scope id {quote(scope)} out of range in socket address {quote(sockaddr)}")
+                addr = _v6(int(addr), str(int(scope)))
         return _endpoint(addr, _port(port, sockaddr))
 
     @property
@@ -210,6 +207,48 @@ class Endpoint:
         return (Endpoint, (self._address, self._port))
 
 
+def parse_endpoint(text: str) -> Endpoint:
+    """Parse ``a.b.c.d:port``, ``[v6]:port`` or ``[v6%zone]:port`` into an :class:`Endpoint`.
+
+    The address must be an IP literal (for ``host:port`` with a name, use
+    :func:`parse_host_port`) and the port plain decimal (:func:`validate_port`). Raises
+    :class:`EndpointError` naming the input, and :class:`TypeError` for a non-``str``.
+    An unbracketed IPv6 address with a port is refused as ambiguous (RFC 3986 section
+    3.2.2), with the bracketed spelling suggested.
+
+    >>> parse_endpoint("192.0.2.1:80"), parse_endpoint("[fe80::1%eth0]:443")
+    (Endpoint('192.0.2.1:80'), Endpoint('[fe80::1%eth0]:443'))
+    >>> parse_endpoint("2001:db8::1:80")
+    Traceback (most recent call last):
+    ...
+    netbasics.EndpointError: ambiguous IPv6 endpoint '2001:db8::1:80': write it as '[2001:db8::1]:80'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_endpoint needs str, got {type(text).__name__} {quote(text)}")
+    host, port_text, bracketed = _split_host_port(text)
+    try:
+        if bracketed:
+            ip, zone = parse_ipv6_int(host)
+            addr: Address = _v6(ip, zone)
+        else:
+            addr = _v4(parse_ipv4_int(host))
+    except AddressError as exc:
+        if not bracketed and _is_host_name(host):
+            raise EndpointError(
+                f"{quote(host)} in {quote(text)} is a host name, not an IP address (parse_host_port() takes names)"
+            ) from None
+        raise EndpointError(f"bad address in endpoint {quote(text)}: {reason_of(exc)}") from None
+    return _endpoint(addr, _port(port_text, text))
+
+
+def _is_host_name(host: str) -> bool:
+    try:
+        _check_host(host, host)
+    except EndpointError:
+        return False
+    return True
+
+
 def _endpoint(address: Address, port: int) -> Endpoint:
     obj = object.__new__(Endpoint)
     object.__setattr__(obj, "_address", address)
@@ -227,7 +266,7 @@ def _check_host(host: str, text: object) -> str:
     labels = name.split(".")
     for label in labels:
         if not _LABEL.fullmatch(label):
-            raise EndpointError(f"bad host name label {label!r} in {quote(text)}")
+            raise EndpointError(f"bad host name label {quote(label)} in {quote(text)}")
     # '127.1', '2130706433', '010.0.0.1' and '0x7f.1' are not names: the system resolver
     # reads them as legacy inet_aton() addresses (127.1 is 127.0.0.1, 010 is octal), the
     # ambiguity the strict parser exists to refuse (CVE-2021-29921). RFC 1123 section 2.1
@@ -236,21 +275,25 @@ def _check_host(host: str, text: object) -> str:
         try:
             parse_ipv4_int(name)
         except AddressError as exc:
-            raise EndpointError(f"{quote(text)} is neither a host name nor a valid IPv4 address: {exc}") from None
+            raise EndpointError(
+                f"{quote(text)} is neither a host name nor a valid IPv4 address: {reason_of(exc)}"
+            ) from None
     return host.lower()
 
 
 class HostPort:
     """A host (name or IP literal) and a port, before name resolution.
 
-    ``HostPort.parse("example.com:443")``, ``"localhost:8080"``, ``"[::1]:80"`` and
-    ``"10.0.0.1:22"`` all work; :attr:`address` is set when the host is an IP literal.
-    Use :func:`netbasics.resolve` to turn a name into endpoints.
+    :func:`parse_host_port` reads the text form: ``"example.com:443"``,
+    ``"localhost:8080"``, ``"[::1]:80"`` and ``"10.0.0.1:22"`` all work;
+    :attr:`address` is set when the host is an IP literal. ``HostPort("example.com:443")``,
+    one string and no port, delegates to it, so that ``repr()`` evaluates back. Use
+    :func:`netbasics.resolve` to turn a name into endpoints.
 
-    >>> hp = HostPort.parse("Example.COM:443")
+    >>> hp = parse_host_port("Example.COM:443")
     >>> hp.host, hp.port, hp.address
     ('example.com', 443, None)
-    >>> HostPort.parse("[::1]:80").address
+    >>> parse_host_port("[::1]:80").address
     IPv6Address('::1')
     """
 
@@ -261,10 +304,10 @@ class HostPort:
 
     def __init__(self, host: str, port: int | None = None) -> None:
         if not isinstance(host, str):
-            raise TypeError(f"host must be str, got {type(host).__name__}")
+            raise TypeError(f"host must be str, got {type(host).__name__} {quote(host)}")
         if port is None:
             # HostPort("example.com:443"): the text form, so that repr() evaluates back.
-            parsed = HostPort.parse(host)
+            parsed = parse_host_port(host)
             object.__setattr__(self, "_host", parsed._host)
             object.__setattr__(self, "_port", parsed._port)
             object.__setattr__(self, "_address", parsed._address)
@@ -280,20 +323,6 @@ class HostPort:
         object.__setattr__(self, "_host", name)
         object.__setattr__(self, "_port", _port(port, port))
         object.__setattr__(self, "_address", address)
-
-    @classmethod
-    def parse(cls, text: str) -> HostPort:
-        """Parse ``host:port`` or ``[v6]:port``; raises :class:`EndpointError`."""
-        if not isinstance(text, str):
-            raise TypeError(f"HostPort.parse needs str, got {type(text).__name__}")
-        host, port_text, bracketed = _split_host_port(text)
-        if bracketed:
-            try:
-                ip, zone = parse_ipv6_int(host)
-            except AddressError as exc:
-                raise EndpointError(f"bad address in {quote(text)}: {exc}") from None
-            return cls(str(_v6(ip, zone)), _port(port_text, text))
-        return cls(host, _port(port_text, text))
 
     @property
     def host(self) -> str:
@@ -319,7 +348,7 @@ class HostPort:
     def to_endpoint(self) -> Endpoint:
         """The :class:`Endpoint` for an IP literal; raises :class:`EndpointError` for names."""
         if self._address is None:
-            raise EndpointError(f"{self._host!r} is a name; resolve it first")
+            raise EndpointError(f"{quote(self._host)} is a name; resolve it first")
         return _endpoint(self._address, self._port)
 
     def __str__(self) -> str:
@@ -353,21 +382,48 @@ EndpointLike = Union[
 ]
 
 
-def parse_endpoint(target: EndpointLike) -> Endpoint | HostPort:
+def parse_host_port(text: str) -> HostPort:
+    """Parse ``host:port`` or ``[v6]:port`` into a :class:`HostPort`; the host may be a name.
+
+    The host is a name (RFC 1123 labels, lower-cased; legacy numeric forms such as
+    ``127.1`` are refused) or an IP literal, IPv6 in brackets. The port is plain decimal
+    (:func:`validate_port`). Raises :class:`EndpointError` naming the input, and
+    :class:`TypeError` for a non-``str``. Nothing is resolved.
+
+    >>> parse_host_port("localhost:8080"), parse_host_port("[2001:DB8::1]:443")
+    (HostPort('localhost:8080'), HostPort('[2001:db8::1]:443'))
+    >>> parse_host_port("10.0.0.1:22").to_endpoint()
+    Endpoint('10.0.0.1:22')
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_host_port needs str, got {type(text).__name__} {quote(text)}")
+    host, port_text, bracketed = _split_host_port(text)
+    if bracketed:
+        try:
+            ip, zone = parse_ipv6_int(host)
+        except AddressError as exc:
+            raise EndpointError(f"bad address in {quote(text)}: {reason_of(exc)}") from None
+        return HostPort(str(_v6(ip, zone)), _port(port_text, text))
+    return HostPort(host, _port(port_text, text))
+
+
+def coerce_target(target: EndpointLike) -> Endpoint | HostPort:
     """Normalise any :data:`EndpointLike` to an :class:`Endpoint` (IP literal) or a :class:`HostPort` (name).
 
+    What the connect and bind functions do with their target; package-internal (not
+    exported), since users hold one of the two value types or parse text into one.
     A 4-tuple is taken as an IPv6 socket address ``(host, port, flowinfo, scope_id)``.
     Raises :class:`EndpointError` for bad text and :class:`TypeError` for other types.
 
-    >>> parse_endpoint(("localhost", 80))
+    >>> coerce_target(("localhost", 80))
     HostPort('localhost:80')
-    >>> parse_endpoint("10.0.0.1:22")
+    >>> coerce_target("10.0.0.1:22")
     Endpoint('10.0.0.1:22')
     """
     if isinstance(target, (Endpoint, HostPort)):
         hp = target
     elif isinstance(target, str):
-        hp = HostPort.parse(target)
+        hp = parse_host_port(target)
     elif isinstance(target, tuple) and len(target) == 2:
         host, port = target
         if isinstance(host, (IPv4Address, IPv6Address)):

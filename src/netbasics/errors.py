@@ -1,19 +1,25 @@
-"""The exceptions netbasics raises.
+"""The exceptions netbasics raises, and the rule for which one.
 
-Every error derives from :class:`NetbasicsError`, and each specific error also derives
-from the builtin exception a caller already catches: bad input is a :class:`ValueError`,
-a timeout is a :class:`TimeoutError`, a failed or broken connection is a
-:class:`ConnectionError`. So ``except ValueError`` keeps working for code written against
-the standard library, and ``except NetbasicsError`` catches everything from here.
+Bad data (text or values that are no valid address, network, range, port or endpoint)
+and network failures raise a :class:`NetbasicsError` subclass that also derives from
+the builtin a caller already catches: bad input is a :class:`ValueError`, a timeout a
+:class:`TimeoutError`, a failed or broken connection a :class:`ConnectionError`, other
+socket failures an :class:`OSError`. So ``except ValueError`` keeps working for code
+written against the standard library, and ``except NetbasicsError`` catches every
+rejected input and network failure.
+
+A bad call is not bad data: an argument of the wrong type raises a plain
+:class:`TypeError`, a setting with a wrong value (``timeout=0``,
+``LineFramer(delimiter=b"")``) a plain :class:`ValueError`. Neither is a
+:class:`NetbasicsError`: they point at a bug in the calling code.
+
+Every message names the bad value through :func:`quote`, which cuts it short, so no
+message grows with its input.
 """
 
 from __future__ import annotations
 
-import enum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .addresses import Address, IPv4Address
+import reprlib
 
 __all__ = [
     "AddressError",
@@ -28,25 +34,84 @@ __all__ = [
     "NetbasicsError",
     "PortError",
     "ResolveError",
-    "UnsafeDestination",
-    "UnsafeReason",
 ]
 
 # Inputs are quoted in messages; a megabyte of garbage should not become a megabyte of
-# exception text, so quotes are cut to this many characters.
+# exception text, so quotes are cut to about this many characters.
 _QUOTE_LIMIT = 60
+# An int wider than this many bits is shown by its size: its decimal text would be longer
+# than the limit, and past 4300 digits str() raises instead (sys.int_max_str_digits).
+_INT_BITS_SHOWN = 190
 
 
 def quote(value: object) -> str:
-    """Return ``repr(value)`` cut to a readable length, for use in error messages."""
-    text = repr(value)
+    """Return ``repr(value)`` cut to a readable length, for use in error messages; never raises.
+
+    Text and bytes longer than the limit keep their start and say their length; an int
+    too wide to print is shown as its bit length; an object whose ``repr()`` raises is
+    shown by its type. So a message quoting any input stays a few hundred characters.
+
+    >>> quote("x" * 1000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (1000 chars)"
+    >>> quote(10**5000)
+    '<16610-bit int>'
+    """
+    if isinstance(value, int) and value.bit_length() > _INT_BITS_SHOWN:
+        return f"<{'-' if value < 0 else ''}{value.bit_length()}-bit {type(value).__name__}>"
+    if isinstance(value, bytearray):
+        value = bytes(value)
+    if isinstance(value, (str, bytes)):
+        # Quote only the head: repr() of a huge input would copy all of it first.
+        text = repr(value[:_QUOTE_LIMIT])
+        if len(value) > _QUOTE_LIMIT or len(text) > _QUOTE_LIMIT:
+            unit = "chars" if isinstance(value, str) else "bytes"
+            return f"{text[: _QUOTE_LIMIT - 4]}...{text[-1]} ({len(value)} {unit})"
+        return text
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a repr that raises (a list holding a huge int) must not mask the error
+        return f"<{type(value).__name__} object>"
     if len(text) > _QUOTE_LIMIT:
-        text = text[: _QUOTE_LIMIT - 5] + "...'" + f" ({len(str(value))} chars)"
+        text = f"{text[: _QUOTE_LIMIT - 3]}..."
     return text
 
 
+# An error that wraps another (a bad address inside a network) quotes its own input and
+# then gives the inner reason, cut to this length: nesting cannot add up past a few
+# hundred characters.
+_REASON_LIMIT = 160
+
+
+def reason_of(exc: BaseException) -> str:
+    """Return the message of ``exc`` cut to a bounded length, for wrapping in another error.
+
+    >>> reason_of(ValueError("x" * 500))[-10:]
+    'xxxxxx ...'
+    """
+    text = str(exc)
+    return text if len(text) <= _REASON_LIMIT else f"{text[: _REASON_LIMIT - 4]} ..."
+
+
+class _Repr(reprlib.Repr):
+    """reprlib's bounded repr of containers, with ints and strings quoted as above."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        return quote(x) if x.bit_length() > _INT_BITS_SHOWN else int.__repr__(x)
+
+    def repr_str(self, x: str, level: int) -> str:
+        return quote(x)
+
+
+_REPR = _Repr()
+_REPR.maxother = _QUOTE_LIMIT
+
+
 class NetbasicsError(Exception):
-    """Base class of every exception raised by netbasics."""
+    """Base class of the errors about data and I/O that netbasics raises.
+
+    Bad calls (a wrong argument type or setting) raise plain ``TypeError`` and
+    ``ValueError`` instead, which this does not catch.
+    """
 
 
 class AddressError(NetbasicsError, ValueError):
@@ -82,129 +147,8 @@ class DatagramTooLarge(NetbasicsError, ValueError):
     """A datagram is larger than UDP can carry, or larger than the receive buffer."""
 
 
-class UnsafeReason(enum.Enum):
-    """The rule that made a destination unsafe: :attr:`UnsafeDestination.reason`.
-
-    Address rules name the kind of block the address (or the IPv4 address it embeds)
-    belongs to; the policy rules are ``DENIED`` (the deny list), ``PORT_DENIED`` and
-    ``PORT_NOT_ALLOWED``; ``ZONE`` is an IPv6 address with a zone; ``METADATA`` is a
-    well-known cloud metadata service address, which the policy's convenience switches
-    never open. ``NOT_GLOBAL`` covers the remaining rows the registries mark not
-    globally reachable.
-
-    >>> UnsafeReason.LINK_LOCAL.value
-    'link-local'
-    """
-
-    LOOPBACK = "loopback"
-    PRIVATE = "private"
-    SHARED = "shared"
-    LINK_LOCAL = "link-local"
-    SITE_LOCAL = "site-local"
-    METADATA = "metadata"
-    MULTICAST = "multicast"
-    BROADCAST = "broadcast"
-    UNSPECIFIED = "unspecified"
-    THIS_NETWORK = "this-network"
-    DOCUMENTATION = "documentation"
-    BENCHMARKING = "benchmarking"
-    PROTOCOL_ASSIGNMENT = "protocol-assignment"
-    TRANSLATION = "translation"
-    TUNNEL = "tunnel"
-    DISCARD = "discard"
-    RESERVED = "reserved"
-    NOT_GLOBAL = "not-global"
-    ZONE = "zone"
-    DENIED = "denied-by-policy"
-    PORT_DENIED = "port-denied"
-    PORT_NOT_ALLOWED = "port-not-allowed"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-_PORT_REASONS = frozenset({UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED})
-
-
-class UnsafeDestination(NetbasicsError, ValueError):
-    """A destination is not safe to connect to under the destination policy.
-
-    The verdict is structured, so code never has to parse the message:
-
-    * ``address``: the address checked (``None`` only when the raiser had none);
-    * ``embedded``: the IPv4 address found inside an IPv6 wrapper (IPv4-mapped, NAT64,
-      6to4, Teredo, ISATAP, ...) when that inner address is what made it unsafe, else ``None``;
-    * ``reason``: the rule, an :class:`UnsafeReason`;
-    * ``detail``: the rule in words (registry row and RFC), without the address;
-    * ``port``: the port when one was checked, else ``None``;
-    * ``host``: the name that resolved to ``address``, else ``None``.
-
-    The message is built from these fields; ``message`` replaces it when the raiser has
-    more context to give.
-
-    >>> import netbasics
-    >>> try:
-    ...     netbasics.check_destination("::ffff:10.0.0.1")
-    ... except netbasics.UnsafeDestination as exc:
-    ...     print(exc.reason, exc.address, exc.embedded)
-    private ::ffff:10.0.0.1 10.0.0.1
-    """
-
-    def __init__(
-        self,
-        address: Address | None,
-        reason: UnsafeReason,
-        detail: str,
-        *,
-        embedded: IPv4Address | None = None,
-        port: int | None = None,
-        host: str | None = None,
-        message: str | None = None,
-    ) -> None:
-        self.address = address
-        self.reason = reason
-        self.detail = detail
-        self.embedded = embedded
-        self.port = port
-        self.host = host
-        super().__init__(self._build() if message is None else message)
-
-    def _build(self) -> str:
-        subject = "" if self.address is None else str(self.address)
-        show_port = self.port is not None and (self.host is None or self.reason in _PORT_REASONS)
-        if show_port:
-            bare = subject if self.address is None or self.address.version == 4 else f"[{subject}]"
-            subject = f"{bare}:{self.port}"
-        text = f"{subject}: {self.detail}" if subject else self.detail
-        if self.host is None:
-            return text
-        if self.reason in _PORT_REASONS:
-            return f"{_quote_host(self.host)}: {text}"
-        return f"{_quote_host(self.host)} resolves to an unsafe address: {text}"
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Keyword-only fields: pickle (multiprocessing, logging handlers) must rebuild them.
-        return (
-            _rebuild_unsafe,
-            (self.address, self.reason, self.detail, self.embedded, self.port, self.host, str(self)),
-        )
-
-
-def _rebuild_unsafe(
-    address: Address | None,
-    reason: UnsafeReason,
-    detail: str,
-    embedded: IPv4Address | None,
-    port: int | None,
-    host: str | None,
-    message: str,
-) -> UnsafeDestination:
-    return UnsafeDestination(address, reason, detail, embedded=embedded, port=port, host=host, message=message)
-
-
-def _quote_host(host: str) -> str:
-    """A host name as shown in messages: as is when short, else cut like :func:`quote`."""
-    return host if len(host) <= _QUOTE_LIMIT else quote(host)
+# UnsafeDestination is defined with the policy it reports on (safety), so its fields can be
+# typed as addresses without this module importing the address core (an import cycle).
 
 
 class ResolveError(NetbasicsError, OSError):

@@ -31,9 +31,9 @@ _HEADER_SIZES: Final = (1, 2, 4, 8)
 
 def _check_max(max_size: object) -> int:
     if isinstance(max_size, bool) or not isinstance(max_size, int):
-        raise TypeError(f"max_size must be an int, got {type(max_size).__name__}")
+        raise TypeError(f"max_size must be an int, got {type(max_size).__name__} {quote(max_size)}")
     if max_size < 0:
-        raise ValueError(f"max_size must be >= 0, got {max_size}")
+        raise ValueError(f"max_size must be >= 0, got {quote(max_size)}")
     return max_size
 
 
@@ -59,8 +59,10 @@ class LineFramer:
     __slots__ = ("_buf", "_delimiter", "_max_size")
 
     def __init__(self, delimiter: bytes = b"\n", max_size: int = DEFAULT_MAX_LINE) -> None:
-        if not isinstance(delimiter, bytes) or not delimiter:
-            raise ValueError(f"delimiter must be non-empty bytes, got {quote(delimiter)}")
+        if not isinstance(delimiter, bytes):
+            raise TypeError(f"delimiter must be bytes, got {type(delimiter).__name__} {quote(delimiter)}")
+        if not delimiter:
+            raise ValueError("delimiter must be non-empty bytes, got b''")
         self._delimiter = delimiter
         self._max_size = _check_max(max_size)
         self._buf = bytearray()
@@ -178,13 +180,17 @@ class LengthPrefixFramer:
     __slots__ = ("_buf", "_header_size", "_max_size", "_need")
 
     def __init__(self, header_size: int = 4, max_size: int | None = None) -> None:
+        if isinstance(header_size, bool) or not isinstance(header_size, int):
+            raise TypeError(f"header_size must be an int, got {type(header_size).__name__} {quote(header_size)}")
         if header_size not in _HEADER_SIZES:
             raise ValueError(f"header_size must be one of {_HEADER_SIZES}, got {quote(header_size)}")
         capacity = (1 << (8 * header_size)) - 1
         if max_size is None:
             max_size = min(DEFAULT_MAX_MESSAGE, capacity)
         elif _check_max(max_size) > capacity:
-            raise ValueError(f"max_size={max_size} does not fit a {header_size}-byte header (at most {capacity})")
+            raise ValueError(
+                f"max_size={quote(max_size)} does not fit a {header_size}-byte header (at most {capacity})"
+            )
         self._header_size = header_size
         self._max_size = max_size
         self._buf = bytearray()

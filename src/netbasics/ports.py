@@ -1,9 +1,15 @@
 """Port numbers: strict validation, the RFC 6335 ranges, and IANA service names.
 
+One function per question: :func:`validate_port` (is this a port number?),
+:func:`parse_port` (a number or a service name, as typed by a user -> port),
+:func:`services_for_port` (port -> registry rows), :func:`find_service` (name -> registry
+row) and :func:`port_category` (port -> RFC 6335 range).
+
 Validation is strict in the same way as address parsing: an ``int`` in 0-65535, or a
-``str`` of plain ASCII decimal digits without sign, spaces or leading zeros. Everything
-else (``bool``, ``float`` even when whole, ``bytes``, ``None``, ``'٨٠'``, ``'0x50'``,
-``'080'``) raises :class:`PortError`, which is a :class:`ValueError`.
+``str`` of plain ASCII decimal digits without sign, spaces or leading zeros. A value of
+an accepted type that is no port (``-1``, ``'٨٠'``, ``'0x50'``, ``'080'``) raises
+:class:`PortError`, which is a :class:`ValueError`; a value of another type (``bool``,
+``float`` even when whole, ``bytes``, ``None``) raises :class:`TypeError`.
 
 Service names come from the IANA registry bundled in ``_services`` (never from
 ``/etc/services``). Its lookup dicts are built on the first service lookup, not at
@@ -26,8 +32,6 @@ __all__ = [
     "find_service",
     "parse_port",
     "port_category",
-    "service_name",
-    "service_port",
     "services_for_port",
     "validate_port",
 ]
@@ -51,18 +55,24 @@ def validate_port(value: object) -> int:
 
     Accepted: an ``int`` (or ``int`` subclass such as an ``IntEnum``; the result is a
     plain ``int``), or a ``str`` of plain ASCII decimal digits: ``"0"`` or a number
-    without leading zeros, no sign, no spaces. Rejected with a message that quotes the
-    input and says why: ``bool``, ``float`` (even ``80.0``), every other type, negative
-    numbers, numbers above 65535, ``""``, ``" 80"``, ``"+80"``, ``"0x50"``, non-ASCII
-    digits such as ``"٨٠"`` (which ``int()`` would accept) and leading zeros (``"080"``:
-    octal or decimal? The same rule as IPv4 octets).
+    without leading zeros, no sign, no spaces. :class:`PortError` (a ``ValueError``),
+    with a message that quotes the input and says why, for negative numbers, numbers
+    above 65535, ``""``, ``" 80"``, ``"+80"``, ``"0x50"``, non-ASCII digits such as
+    ``"٨٠"`` (which ``int()`` would accept) and leading zeros (``"080"``: octal or
+    decimal? The same rule as IPv4 octets). :class:`TypeError` for every other type:
+    ``bool``, ``float`` (even ``80.0``), ``bytes``, ``None``. Service names are not
+    port numbers here: :func:`parse_port` takes either.
 
     >>> validate_port("8080")
     8080
+    >>> validate_port("080")
+    Traceback (most recent call last):
+    ...
+    netbasics.PortError: port '080' has a leading zero (ambiguous: octal or decimal?)
     >>> validate_port(80.0)
     Traceback (most recent call last):
     ...
-    netbasics.PortError: port 80.0 is a float, not an int
+    TypeError: port 80.0 is a float, not an int
     """
     # Fast paths first: exact int and exact str cover nearly every call.
     if type(value) is int:
@@ -82,19 +92,24 @@ def validate_port(value: object) -> int:
         port = int(value)  # an int subclass such as IntEnum: hand back a plain int
         if 0 <= port <= MAX_PORT:
             return port
-    raise PortError(_port_reason(value))
+    raise PortError(_port_reason(_check_port_type(value)))
 
 
-def _port_reason(value: object) -> str:
-    """Say why ``value`` is not a port number (the slow path; only errors come here)."""
+def _check_port_type(value: object) -> int | str:
+    """Return ``value`` if it is an int (not bool) or a str; raise TypeError otherwise."""
     if isinstance(value, bool):
-        return f"port {value!r} is a bool, not a port number"
-    if isinstance(value, int):
-        return f"port {_quote(int(value))} is out of range (0 to {MAX_PORT})"
+        raise TypeError(f"port {value!r} is a bool, not a port number")
     if isinstance(value, float):
-        return f"port {_quote(value)} is a float, not an int"
-    if not isinstance(value, str):
-        return f"port must be an int or a str of decimal digits, got {type(value).__name__} {_quote(value)}"
+        raise TypeError(f"port {quote(value)} is a float, not an int")
+    if not isinstance(value, (int, str)):
+        raise TypeError(f"port must be an int or a str of decimal digits, got {type(value).__name__} {quote(value)}")
+    return value
+
+
+def _port_reason(value: int | str) -> str:
+    """Say why ``value`` is not a port number (the slow path; only errors come here)."""
+    if isinstance(value, int):
+        return f"port {quote(int(value))} is out of range (0 to {MAX_PORT})"
     q = quote(value)
     if not value:
         return "empty string is not a port number"
@@ -110,16 +125,6 @@ def _port_reason(value: object) -> str:
     if value[0] == "0" and len(value) > 1:
         return f"port {q} has a leading zero (ambiguous: octal or decimal?)"
     return f"port {q} is out of range (0 to {MAX_PORT})"
-
-
-def _quote(value: object) -> str:
-    """:func:`errors.quote` that cannot fail: huge ints have no repr (int_max_str_digits)."""
-    if isinstance(value, int) and value.bit_length() > 64:
-        return f"{'-' if value < 0 else ''}<{value.bit_length()}-bit integer>"
-    try:
-        return quote(value)
-    except Exception:  # a repr that raises (e.g. a list holding a huge int) must not mask the error
-        return f"<{type(value).__name__} object>"
 
 
 # --- RFC 6335 ranges --------------------------------------------------------------------
@@ -194,7 +199,8 @@ _LAST_REGISTERED: Final = 49151
 def port_category(value: int | str) -> PortCategory:
     """Return the RFC 6335 range of a port; ``value`` is checked by :func:`validate_port` first.
 
-    Raises :class:`PortError` for anything :func:`validate_port` rejects.
+    Raises what :func:`validate_port` raises: :class:`PortError` for a value that is no
+    port, :class:`TypeError` for a value of another type.
 
     >>> port_category(443), port_category("5432")
     (<PortCategory.WELL_KNOWN: 'well-known'>, <PortCategory.REGISTERED: 'registered'>)
@@ -218,7 +224,7 @@ class Service:
 
     ``protocols`` lists the transport protocols the port is assigned for (a subset of
     ``('tcp', 'udp', 'sctp', 'dccp')``, in that order); ``aliases`` are other names that
-    :func:`service_port` and :func:`find_service` accept for it; ``description`` is the
+    :func:`find_service` and :func:`parse_port` accept for it; ``description`` is the
     registry's (sometimes empty). ``str()`` gives one line for display.
 
     >>> print(find_service("https"))
@@ -242,22 +248,20 @@ _Row = tuple[str, int, str, str, str]
 class _Index:
     """Lookup tables over rows shaped like ``_services.SERVICES`` (sorted by port)."""
 
-    __slots__ = ("by_name", "by_port", "ports", "rows")
+    __slots__ = ("by_name", "ports", "rows")
 
     def __init__(self, rows: tuple[_Row, ...], preferred: dict[str, int]) -> None:
         self.rows = rows
         # Rows are sorted by port, so all rows of one port are a slice found by bisect.
         self.ports = [row[1] for row in rows]
-        # Per protocol: port -> primary name, and lower-case name or alias -> row index.
-        self.by_port: dict[str, dict[int, str]] = {p: {} for p in PROTOCOLS}
+        # Per protocol: lower-case name or alias -> row index.
         self.by_name: dict[str, dict[str, int]] = {p: {} for p in PROTOCOLS}
-        for i, (name, port, protocols, _aliases, _desc) in enumerate(rows):
+        for i, (name, _port, protocols, _aliases, _desc) in enumerate(rows):
             key = name.lower()
             for proto in protocols.split():
-                # First row wins both ways: the primary name of a port, and the lowest
-                # port of a name the registry gives to several ports (mit-ml-dev 83, 85),
-                # unless ``preferred`` picks another (http-alt: 8080, not 591).
-                self.by_port[proto].setdefault(port, name)
+                # First row wins: the lowest port of a name the registry gives to several
+                # ports (mit-ml-dev 83, 85), unless ``preferred`` picks another (http-alt:
+                # 8080, not 591).
                 self.by_name[proto].setdefault(key, i)
         for i, (name, port, protocols, _aliases, _desc) in enumerate(rows):
             if preferred.get(name) == port:
@@ -293,71 +297,51 @@ def _get_index() -> _Index:
 
 
 def _protocol(protocol: object) -> str:
-    """Return the canonical (lower-case) protocol name, or raise PortError."""
+    """Return the canonical (lower-case) protocol name; a bad one is a programmer's error."""
     if type(protocol) is str and protocol in _PROTOCOL_SET:
         return protocol
-    if isinstance(protocol, str) and protocol.isascii():
+    if not isinstance(protocol, str):
+        raise TypeError(f"protocol must be a str, got {type(protocol).__name__} {quote(protocol)}")
+    if protocol.isascii():
         lowered = protocol.lower()
         if lowered in _PROTOCOL_SET:
             return lowered
-    raise PortError(f"unknown protocol {_quote(protocol)}: expected 'tcp', 'udp', 'sctp' or 'dccp'")
+    raise ValueError(f"unknown protocol {quote(protocol)}: expected 'tcp', 'udp', 'sctp' or 'dccp'")
 
 
 def _name_key(name: object) -> str | None:
     """The lookup key of a service name: lower-cased ASCII, or None if it cannot be one."""
     if not isinstance(name, str):
-        raise PortError(f"service name must be a str, got {type(name).__name__} {_quote(name)}")
+        raise TypeError(f"service name must be a str, got {type(name).__name__} {quote(name)}")
     # Only ASCII is lowered: str.lower() maps e.g. KELVIN SIGN to 'k', and a name that
     # is not ASCII is no registry name (RFC 6335 section 5.1).
     return name.lower() if name.isascii() else None
 
 
-def service_name(port: int | str, protocol: str = "tcp") -> str | None:
-    """Return the IANA service name for a port and protocol, or ``None`` if none is assigned.
-
-    ``port`` is checked by :func:`validate_port`; ``protocol`` is ``'tcp'`` (default),
-    ``'udp'``, ``'sctp'`` or ``'dccp'``, in any case. Where the registry gives one port to
-    several names, the first registered is returned (all are in :func:`services_for_port`).
-    Raises :class:`PortError` for a bad port or protocol.
-
-    >>> service_name(443), service_name(53, "udp"), service_name(6379, "udp")
-    ('https', 'domain', None)
-    """
-    number = validate_port(port)
-    proto = _protocol(protocol)
-    return (_index or _get_index()).by_port[proto].get(number)
-
-
-def service_port(name: str, protocol: str = "tcp") -> int | None:
-    """Return the port the IANA registry assigns to a service name, or ``None``.
-
-    Names and aliases match case-insensitively (``'HTTP'``, ``'www'``). A name the
-    registry gives to several ports returns the lowest (``http-alt`` excepted: 8080, not
-    FileMaker's 591). Numeric strings are never
-    service names (RFC 6335 section 5.1 requires a letter), so ``service_port('80')``
-    is ``None``: use :func:`parse_port` to accept either. Raises :class:`PortError` for
-    a bad protocol or a name that is not a ``str``.
-
-    >>> service_port("postgres"), service_port("WWW"), service_port("ntp", "udp"), service_port("nope")
-    (5432, 80, 123, None)
-    """
-    key = _name_key(name)
-    proto = _protocol(protocol)
-    index = _index or _get_index()
-    i = index.by_name[proto].get(key) if key is not None else None
-    return None if i is None else index.rows[i][1]
+def _lookup(key: str | None, protocols: tuple[str, ...]) -> int | None:
+    """The row index a name key selects: the first of ``protocols`` that knows it wins."""
+    if key is None:
+        return None
+    by_name = (_index or _get_index()).by_name
+    for proto in protocols:
+        i = by_name[proto].get(key)
+        if i is not None:
+            return i
+    return None
 
 
 def parse_port(value: int | str, protocol: str = "tcp") -> int:
     """Return a port given as a number or as a service name; raise :class:`PortError` if neither.
 
     Digits go through :func:`validate_port` (so ``'080'`` and ``'٨٠'`` are errors, not
-    names); any other string is looked up with :func:`service_port` for ``protocol``.
-    Meant for command lines and ``host:port`` text, where ``'https'`` and ``'443'`` mean
-    the same.
+    names); any other string is a service name or alias of ``protocol`` (``'tcp'``,
+    ``'udp'``, ``'sctp'`` or ``'dccp'``), matched case-insensitively, with the port
+    :func:`find_service` gives. Meant for command lines and ``host:port`` text, where
+    ``'https'`` and ``'443'`` mean the same. A value of another type raises
+    :class:`TypeError`, an unknown protocol :class:`ValueError`.
 
-    >>> parse_port("https"), parse_port("8443"), parse_port(25)
-    (443, 8443, 25)
+    >>> parse_port("https"), parse_port("8443"), parse_port(25), parse_port("NTP", "udp")
+    (443, 8443, 25, 123)
     >>> parse_port("no-such-service")
     Traceback (most recent call last):
     ...
@@ -366,23 +350,27 @@ def parse_port(value: int | str, protocol: str = "tcp") -> int:
     proto = _protocol(protocol)
     if not isinstance(value, str) or not value or value.isdigit():
         return validate_port(value)
-    port = service_port(value, proto)
-    if port is None:
-        raise PortError(f"{_quote(value)} is neither a port number nor a known {proto} service name")
-    return port
+    i = _lookup(_name_key(value), (proto,))
+    if i is None:
+        raise PortError(f"{quote(value)} is neither a port number nor a known {proto} service name")
+    return (_index or _get_index()).rows[i][1]
 
 
 def services_for_port(port: int | str, protocol: str | None = None) -> tuple[Service, ...]:
-    """Return every registry row for a port (for one protocol, or all when ``None``).
+    """Return the registry rows for a port (for one protocol, or all when ``None``).
 
-    Rows come in registry order, so for each protocol the first row carrying it is the
-    :func:`service_name` answer. Empty when nothing is assigned. Raises
-    :class:`PortError` for a bad port or protocol.
+    Rows come in registry order, and for each protocol **the first row carrying it is
+    the preferred name** of the port: ``services_for_port(p, "udp")[0].name`` is the
+    name to show for ``p``/udp. The tuple is empty when nothing is assigned. Raises
+    what :func:`validate_port` raises for a bad port, :class:`ValueError` for an unknown
+    protocol.
 
     >>> [s.name for s in services_for_port(514)]
     ['shell', 'syslog']
     >>> services_for_port(514, "udp")
     (Service(name='syslog', port=514, protocols=('udp',), aliases=(), description=''),)
+    >>> services_for_port(6379, "udp")
+    ()
     """
     number = validate_port(port)
     proto = None if protocol is None else _protocol(protocol)
@@ -395,20 +383,20 @@ def services_for_port(port: int | str, protocol: str | None = None) -> tuple[Ser
 def find_service(name: str, protocol: str | None = None) -> Service | None:
     """Return the registry row for a service name or alias, or ``None`` if unknown.
 
-    With ``protocol=None`` (default) the first of tcp, udp, sctp, dccp that knows the
-    name answers; otherwise only that protocol. Matching is as in :func:`service_port`.
+    Names and aliases match case-insensitively (``'HTTP'``, ``'www'``). With
+    ``protocol=None`` (default) the first of tcp, udp, sctp, dccp that knows the name
+    answers; otherwise only that protocol. A name the registry gives to several ports
+    finds the lowest (``http-alt`` excepted: 8080, not FileMaker's 591). Numeric strings
+    are never service names (RFC 6335 section 5.1 requires a letter), so
+    ``find_service('80')`` is ``None``: use :func:`parse_port` to accept either. Raises
+    :class:`TypeError` for a name that is not a ``str``, :class:`ValueError` for an
+    unknown protocol.
 
     >>> s = find_service("postgres")
     >>> s.name, s.port, s.protocols, s.aliases
     ('postgresql', 5432, ('tcp', 'udp'), ('postgres',))
+    >>> find_service("WWW").port, find_service("nope")
+    (80, None)
     """
-    key = _name_key(name)
-    protos = PROTOCOLS if protocol is None else (_protocol(protocol),)
-    if key is None:
-        return None
-    index = _index or _get_index()
-    for proto in protos:
-        i = index.by_name[proto].get(key)
-        if i is not None:
-            return index.service(i)
-    return None
+    i = _lookup(_name_key(name), PROTOCOLS if protocol is None else (_protocol(protocol),))
+    return None if i is None else (_index or _get_index()).service(i)

@@ -14,8 +14,8 @@ from typing import Final
 from ._io.sockets import family_number, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address
 from .endpoints import Endpoint, HostPort
-from .errors import ResolveError, UnsafeDestination
-from .safety import DestinationPolicy, check_destination
+from .errors import ResolveError
+from .safety import DestinationPolicy, UnsafeDestination, check_destination
 
 __all__ = ["resolve"]
 

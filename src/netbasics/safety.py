@@ -25,31 +25,165 @@ the addresses that were checked.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple, Union
 
 from ._classify import registry_entry
+from ._core import V4_MAX
 from ._data.registry import AddressCategory
-from .addresses import _V4_MAX, Address, IPv4Address, IPv6Address, _v4, parse_address
+from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint
-from .errors import UnsafeDestination, UnsafeReason
+from .errors import NetbasicsError, quote
 from .ports import validate_port
 from .sets import AddressSet
 
 __all__ = [
     "DestinationPolicy",
+    "UnsafeDestination",
+    "UnsafeReason",
     "check_destination",
     "is_safe_destination",
 ]
 
-_M32: Final = _V4_MAX
+_M32: Final = V4_MAX
+_v4 = IPv4Address._from_int  # the shared constructor (no checks): every value is masked to 32 bits
 _NAT64_WKP: Final = 0x0064FF9B << 64  # 64:ff9b::/96, bits above the low 32
 _NAT64_LOCAL: Final = 0x0064FF9B0001  # 64:ff9b:1::/48, the top 48 bits
 _TEREDO: Final = 0x20010000  # 2001::/32, the top 32 bits
 _6TO4: Final = 0x2002  # 2002::/16, the top 16 bits
 _C = AddressCategory
+
+# Host names up to this long are shown as they are in messages; longer ones are cut.
+_HOST_SHOWN: Final = 60
+
+
+class UnsafeReason(enum.Enum):
+    """The rule that made a destination unsafe: :attr:`UnsafeDestination.reason`.
+
+    Address rules name the kind of block the address (or the IPv4 address it embeds)
+    belongs to; the policy rules are ``DENIED`` (the deny list), ``PORT_DENIED`` and
+    ``PORT_NOT_ALLOWED``; ``ZONE`` is an IPv6 address with a zone; ``METADATA`` is a
+    well-known cloud metadata service address, which the policy's convenience switches
+    never open. ``NOT_GLOBAL`` covers the remaining rows the registries mark not
+    globally reachable.
+
+    >>> UnsafeReason.LINK_LOCAL.value
+    'link-local'
+    """
+
+    LOOPBACK = "loopback"
+    PRIVATE = "private"
+    SHARED = "shared"
+    LINK_LOCAL = "link-local"
+    SITE_LOCAL = "site-local"
+    METADATA = "metadata"
+    MULTICAST = "multicast"
+    BROADCAST = "broadcast"
+    UNSPECIFIED = "unspecified"
+    THIS_NETWORK = "this-network"
+    DOCUMENTATION = "documentation"
+    BENCHMARKING = "benchmarking"
+    PROTOCOL_ASSIGNMENT = "protocol-assignment"
+    TRANSLATION = "translation"
+    TUNNEL = "tunnel"
+    DISCARD = "discard"
+    RESERVED = "reserved"
+    NOT_GLOBAL = "not-global"
+    ZONE = "zone"
+    DENIED = "denied-by-policy"
+    PORT_DENIED = "port-denied"
+    PORT_NOT_ALLOWED = "port-not-allowed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_PORT_REASONS = frozenset({UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED})
+
+
+class UnsafeDestination(NetbasicsError, ValueError):
+    """A destination is not safe to connect to under the destination policy.
+
+    The verdict is structured, so code never has to parse the message:
+
+    * ``address``: the address checked (``None`` only when the raiser had none);
+    * ``embedded``: the IPv4 address found inside an IPv6 wrapper (IPv4-mapped, NAT64,
+      6to4, Teredo, ISATAP, ...) when that inner address is what made it unsafe, else ``None``;
+    * ``reason``: the rule, an :class:`UnsafeReason`;
+    * ``detail``: the rule in words (registry row and RFC), without the address;
+    * ``port``: the port when one was checked, else ``None``;
+    * ``host``: the name that resolved to ``address``, else ``None``.
+
+    The message is built from these fields; ``message`` replaces it when the raiser has
+    more context to give.
+
+    >>> import netbasics
+    >>> try:
+    ...     netbasics.check_destination("::ffff:10.0.0.1")
+    ... except netbasics.UnsafeDestination as exc:
+    ...     print(exc.reason, exc.address, exc.embedded)
+    private ::ffff:10.0.0.1 10.0.0.1
+    """
+
+    def __init__(
+        self,
+        address: Address | None,
+        reason: UnsafeReason,
+        detail: str,
+        *,
+        embedded: IPv4Address | None = None,
+        port: int | None = None,
+        host: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.address = address
+        self.reason = reason
+        self.detail = detail
+        self.embedded = embedded
+        self.port = port
+        self.host = host
+        super().__init__(self._build() if message is None else message)
+
+    def _build(self) -> str:
+        subject = "" if self.address is None else str(self.address)
+        show_port = self.port is not None and (self.host is None or self.reason in _PORT_REASONS)
+        if show_port:
+            bare = subject if self.address is None or self.address.version == 4 else f"[{subject}]"
+            subject = f"{bare}:{self.port}"
+        text = f"{subject}: {self.detail}" if subject else self.detail
+        if self.host is None:
+            return text
+        if self.reason in _PORT_REASONS:
+            return f"{_quote_host(self.host)}: {text}"
+        return f"{_quote_host(self.host)} resolves to an unsafe address: {text}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only fields: pickle (multiprocessing, logging handlers) must rebuild them.
+        return (
+            _rebuild_unsafe,
+            (self.address, self.reason, self.detail, self.embedded, self.port, self.host, str(self)),
+        )
+
+
+def _rebuild_unsafe(
+    address: Address | None,
+    reason: UnsafeReason,
+    detail: str,
+    embedded: IPv4Address | None,
+    port: int | None,
+    host: str | None,
+    message: str,
+) -> UnsafeDestination:
+    return UnsafeDestination(address, reason, detail, embedded=embedded, port=port, host=host, message=message)
+
+
+def _quote_host(host: str) -> str:
+    """A host name as shown in messages: as is when short, else cut like :func:`quote`."""
+    return host if len(host) <= _HOST_SHOWN else quote(host)
+
 
 _SetInput = Union["AddressSet", Iterable[object], None]
 
@@ -80,7 +214,7 @@ class DestinationPolicy:
     >>> policy = DestinationPolicy(allow_loopback=True, allowed_ports={80, 443})
     >>> is_safe_destination("127.0.0.1", policy=policy)
     True
-    >>> is_safe_destination(Endpoint.parse("127.0.0.1:22"), policy=policy)
+    >>> is_safe_destination(Endpoint("127.0.0.1", 22), policy=policy)
     False
     """
 

@@ -20,25 +20,12 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Union
 
+from ._core import DIFFERENCE, INTERSECTION, SYMMETRIC_DIFFERENCE, UNION, combine, merge_keys, merge_spans
+from ._core import parse_network_text as _parse_parts
 from ._parse import parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address
-from .errors import AddressError, CIDRError
-from .networks import (
-    _DIFFERENCE,
-    _INTERSECTION,
-    _SYMMETRIC_DIFFERENCE,
-    _UNION,
-    AddressRange,
-    IPv4Network,
-    IPv6Network,
-    Network,
-    _bounds_networks,
-    _combine,
-    _merge_keys,
-    _merge_spans,
-    _parse_parts,
-    parse_network,
-)
+from .errors import AddressError, CIDRError, quote, reason_of
+from .networks import AddressRange, IPv4Network, IPv6Network, Network, parse_network, parse_range
 
 __all__ = ["AddressSet"]
 
@@ -89,7 +76,7 @@ class _Builder:
         except CIDRError:
             if "-" not in text:
                 raise
-            self.add_range(AddressRange.parse(text))
+            self.add_range(parse_range(text))
             return
         if version == 4:
             self.keys4.append(ip << 8 | (32 - plen))
@@ -97,8 +84,8 @@ class _Builder:
             self.keys6.append(ip << 8 | (128 - plen))
 
     def add_range(self, r: AddressRange) -> None:
-        span = (r._first, r._last + 1)
-        (self.spans4 if r._version == 4 else self.spans6).append(span)
+        version, first, end = r._span()
+        (self.spans4 if version == 4 else self.spans6).append((first, end))
 
     def add(self, item: object) -> None:
         cls = item.__class__
@@ -114,22 +101,19 @@ class _Builder:
             try:
                 net = parse_network(item)  # type: ignore[arg-type]
             except TypeError:
-                raise TypeError(f"cannot add {type(item).__name__} to an AddressSet") from None
-            if net.version == 4:
-                self.keys4.append(net._ip << 8 | (32 - net._plen))
-            else:
-                self.keys6.append(net._ip << 8 | (128 - net._plen))
+                raise TypeError(f"cannot add {type(item).__name__} {quote(item)} to an AddressSet") from None
+            (self.keys4 if net.version == 4 else self.keys6).append(net._prefix_key())
 
     def build(self) -> AddressSet:
-        v4 = _merge_keys(self.keys4)
-        v6 = _merge_keys(self.keys6)
+        v4 = merge_keys(self.keys4)
+        v6 = merge_keys(self.keys6)
         if self.spans4:
-            v4 = _combine(v4, _merge_spans(self.spans4), _UNION)
+            v4 = combine(v4, merge_spans(self.spans4), UNION)
         if self.spans6:
-            v6 = _combine(v6, _merge_spans(self.spans6), _UNION)
+            v6 = combine(v6, merge_spans(self.spans6), UNION)
         for other in self.sets:
-            v4 = _combine(v4, other._v4, _UNION)
-            v6 = _combine(v6, other._v6, _UNION)
+            v4 = combine(v4, other._v4, UNION)
+            v6 = combine(v6, other._v6, UNION)
         return AddressSet._from_bounds(v4, v6)
 
 
@@ -204,7 +188,9 @@ class AddressSet:
         add_text = builder.add_text
         lineno = 0
         try:
-            for lineno, line in enumerate(lines, 1):  # noqa: B007 - lineno is used after the loop on error
+            for lineno, line in enumerate(lines, 1):
+                if not isinstance(line, str):
+                    raise TypeError(f"line {lineno} is {type(line).__name__} {quote(line)}, not str")
                 if "#" in line:
                     line = line[: line.index("#")]
                 text = line.strip()
@@ -213,7 +199,7 @@ class AddressSet:
         except CIDRError as exc:
             # The name is not bad input: give it whole, unlike quoted text.
             where = f"line {lineno}" if name is None else f"line {lineno} of {name!r}"
-            raise CIDRError(f"{where}: {exc}") from None
+            raise CIDRError(f"{where}: {reason_of(exc)}") from None
         return builder.build()
 
     @classmethod
@@ -256,10 +242,12 @@ class AddressSet:
             item, (str, IPv4Network, IPv6Network, AddressRange, ipaddress.IPv4Network, ipaddress.IPv6Network)
         ):
             return self._covers(AddressSet(item))
-        raise TypeError(f"'in <AddressSet>' takes an address, network, range or set, not {type(item).__name__}")
+        raise TypeError(
+            f"'in <AddressSet>' takes an address, network, range or set, not {type(item).__name__} {quote(item)}"
+        )
 
     def _covers(self, other: AddressSet) -> bool:
-        return not _combine(other._v4, self._v4, _DIFFERENCE) and not _combine(other._v6, self._v6, _DIFFERENCE)
+        return not combine(other._v4, self._v4, DIFFERENCE) and not combine(other._v6, self._v6, DIFFERENCE)
 
     # --- set algebra ------------------------------------------------------------------
 
@@ -267,25 +255,25 @@ class AddressSet:
         v4, v6 = self._v4, self._v6
         for other in others:
             o = other if isinstance(other, AddressSet) else AddressSet(other)
-            v4 = _combine(v4, o._v4, table)
-            v6 = _combine(v6, o._v6, table)
+            v4 = combine(v4, o._v4, table)
+            v6 = combine(v6, o._v6, table)
         return AddressSet._from_bounds(v4, v6)
 
     def union(self, *others: Iterable[_SetItem] | _SetItem) -> AddressSet:
         """The addresses in this set or any of ``others`` (sets, or anything the constructor takes)."""
-        return self._op(others, _UNION)
+        return self._op(others, UNION)
 
     def intersection(self, *others: Iterable[_SetItem] | _SetItem) -> AddressSet:
         """The addresses in this set and in every one of ``others``."""
-        return self._op(others, _INTERSECTION)
+        return self._op(others, INTERSECTION)
 
     def difference(self, *others: Iterable[_SetItem] | _SetItem) -> AddressSet:
         """The addresses in this set and in none of ``others``."""
-        return self._op(others, _DIFFERENCE)
+        return self._op(others, DIFFERENCE)
 
     def symmetric_difference(self, other: Iterable[_SetItem] | _SetItem) -> AddressSet:
         """The addresses in exactly one of this set and ``other``."""
-        return self._op((other,), _SYMMETRIC_DIFFERENCE)
+        return self._op((other,), SYMMETRIC_DIFFERENCE)
 
     def issubset(self, other: Iterable[_SetItem] | _SetItem) -> bool:
         """True if every address of this set is in ``other``."""
@@ -299,27 +287,27 @@ class AddressSet:
 
     def isdisjoint(self, other: Iterable[_SetItem] | _SetItem) -> bool:
         """True if this set and ``other`` share no address."""
-        return not self._op((other,), _INTERSECTION)
+        return not self._op((other,), INTERSECTION)
 
     def __or__(self, other: object) -> AddressSet:
         if not isinstance(other, AddressSet):
             return NotImplemented
-        return self._op((other,), _UNION)
+        return self._op((other,), UNION)
 
     def __and__(self, other: object) -> AddressSet:
         if not isinstance(other, AddressSet):
             return NotImplemented
-        return self._op((other,), _INTERSECTION)
+        return self._op((other,), INTERSECTION)
 
     def __sub__(self, other: object) -> AddressSet:
         if not isinstance(other, AddressSet):
             return NotImplemented
-        return self._op((other,), _DIFFERENCE)
+        return self._op((other,), DIFFERENCE)
 
     def __xor__(self, other: object) -> AddressSet:
         if not isinstance(other, AddressSet):
             return NotImplemented
-        return self._op((other,), _SYMMETRIC_DIFFERENCE)
+        return self._op((other,), SYMMETRIC_DIFFERENCE)
 
     def __le__(self, other: object) -> bool:
         if not isinstance(other, AddressSet):
@@ -366,28 +354,25 @@ class AddressSet:
 
     def __iter__(self) -> Iterator[Network]:
         """The fewest networks covering the set, in order, IPv4 first; produced lazily."""
-        for version, bounds in ((4, self._v4), (6, self._v6)):
+        family: type[Network]
+        for family, bounds in ((IPv4Network, self._v4), (IPv6Network, self._v6)):
             # A chunk of intervals at a time: lazy, without a function call per network.
             for k in range(0, len(bounds), 1024):
-                yield from _bounds_networks(bounds[k : k + 1024], version)
+                yield from family._from_bounds(bounds[k : k + 1024])
 
     def to_networks(self) -> list[Network]:
         """The fewest networks covering exactly the set, sorted, IPv4 first.
 
         ``AddressSet(s.to_networks()) == s`` always holds.
         """
-        return _bounds_networks(self._v4, 4) + _bounds_networks(self._v6, 6)
+        return IPv4Network._from_bounds(self._v4) + IPv6Network._from_bounds(self._v6)
 
     def to_ranges(self) -> list[AddressRange]:
         """The set as sorted, disjoint, non-adjacent ranges, IPv4 first."""
         out: list[AddressRange] = []
         for version, bounds in ((4, self._v4), (6, self._v6)):
             for k in range(0, len(bounds), 2):
-                r = object.__new__(AddressRange)
-                _set(r, "_version", version)
-                _set(r, "_first", bounds[k])
-                _set(r, "_last", bounds[k + 1] - 1)
-                out.append(r)
+                out.append(AddressRange._from_ints(version, bounds[k], bounds[k + 1] - 1))
         return out
 
     def __repr__(self) -> str:

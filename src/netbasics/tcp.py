@@ -43,7 +43,7 @@ from ._io.sockets import (
     translate_os_error,
 )
 from .addresses import IPv4Address, IPv6Address
-from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
+from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ConnectError, ConnectionClosed, EndpointError, FrameTooLarge, NetTimeoutError, quote
 from .framing import Framer
 from .resolver import resolve
@@ -560,14 +560,14 @@ def _source_endpoint(source: SourceLike) -> Endpoint:
             return Endpoint(source, 0)  # a bare address: any port
         except EndpointError:
             pass
-    parsed = parse_endpoint(source)
+    parsed = coerce_target(source)
     if isinstance(parsed, HostPort):
         raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
     return parsed
 
 
 def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[object, list[Endpoint]]:
-    parsed = parse_endpoint(target)
+    parsed = coerce_target(target)
     if isinstance(parsed, Endpoint):
         if policy is not None:
             check_destination(parsed, policy=policy)
@@ -646,6 +646,7 @@ def port_open(target: EndpointLike, timeout: float = 1.0) -> bool:
 
 # --- servers ------------------------------------------------------------------------
 
+#: A :class:`TCPServer` handler: ``handler(conn)`` serves one connection in a worker thread.
 ConnectionHandler = Callable[[StreamConnection], object]
 _Job = Union[tuple[socket.socket, tuple[object, ...]], None]
 
@@ -705,7 +706,7 @@ class TCPServer:
         self._handler = handler
         self._max = max_connections
         self._idle_timeout = _check_timeout(idle_timeout)
-        parsed = parse_endpoint(bind)
+        parsed = coerce_target(bind)
         endpoint = parsed if isinstance(parsed, Endpoint) else resolve(parsed)[0]
         self._listener = listen_socket(endpoint, backlog=backlog, reuse_address=reuse_address, reuse_port=reuse_port)
         try:

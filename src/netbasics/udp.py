@@ -41,7 +41,7 @@ from typing import Final, Union
 
 from ._io.sockets import bind_socket, family_number, family_of, local_endpoint, remote_endpoint, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
-from .endpoints import Endpoint, EndpointLike, HostPort, parse_endpoint
+from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import (
     AddressError,
     ConnectError,
@@ -49,11 +49,10 @@ from .errors import (
     EndpointError,
     NetbasicsError,
     NetTimeoutError,
-    UnsafeDestination,
-    UnsafeReason,
     quote,
 )
 from .resolver import resolve
+from .safety import UnsafeDestination, UnsafeReason
 
 __all__ = [
     "MAX_UDP_PAYLOAD_IPV4",
@@ -115,7 +114,7 @@ def _endpoint_for(target: EndpointLike, family: int | None, what: str) -> Endpoi
     if type(target) is Endpoint:
         ep = target
     else:
-        parsed = parse_endpoint(target)
+        parsed = coerce_target(target)
         if isinstance(parsed, HostPort):
             return resolve(parsed, family=family)[0]
         ep = parsed
@@ -419,7 +418,7 @@ class UDPSocket:
         if type(target) is Endpoint:
             ep = target
         else:
-            parsed = parse_endpoint(target)
+            parsed = coerce_target(target)
             # A name resolves to this socket's family; a literal of the other family is
             # sent IPv4-mapped (or refused) by _sockaddr_for.
             ep = resolve(parsed, family=self._family)[0] if isinstance(parsed, HostPort) else parsed

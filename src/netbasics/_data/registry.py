@@ -25,10 +25,13 @@ from __future__ import annotations
 import enum
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .._parse import parse_ipv4_int, parse_ipv6_int
 
 __all__ = ["IPV4_ENTRIES", "IPV6_ENTRIES", "REGISTRY_DATE", "AddressCategory", "RegistryEntry"]
+
+_T = TypeVar("_T")
 
 #: Date of the newest row in the bundled IANA registries.
 REGISTRY_DATE = "2025-04"
@@ -198,36 +201,119 @@ def prefix_bounds(entry: RegistryEntry) -> tuple[int, int, int]:
     return first, first | ((1 << (bits - plen)) - 1), plen
 
 
+# One interval: (start, most specific row, category, globally reachable, covering rows).
+_Interval = tuple[int, "RegistryEntry | None", AddressCategory, bool, tuple[RegistryEntry, ...]]
+
+
 class _Table:
-    """Disjoint intervals ``[starts[i], starts[i+1])`` each mapped to its most specific row."""
+    """Disjoint intervals ``[starts[i], starts[i+1])`` each mapped to its most specific row.
 
-    __slots__ = ("categories", "entries", "globals", "starts")
+    The one source of classification: every answer the package gives about an address
+    or a network (``category``, ``is_global``, ``is_private``, ``classify().entry``,
+    ``Network.entry``) is read from these lists. Besides the row (``entries``) each
+    interval keeps the category, the reachability and the privacy the row gives, and
+    ``chains``: every row covering the interval, most specific first, so the most
+    specific row covering a span of intervals is found without scanning the registry.
+    """
 
-    def __init__(self, entries: tuple[RegistryEntry, ...], bits: int, default: AddressCategory) -> None:
+    __slots__ = ("categories", "chains", "entries", "globals", "privates", "shift", "starts")
+
+    def __init__(
+        self,
+        bits: int,
+        intervals: list[_Interval],
+    ) -> None:
+        # The top byte is what the per-byte caches of by_top_byte are indexed by.
+        self.shift = bits - 8
+        self.starts: list[int] = []
+        self.entries: list[RegistryEntry | None] = []
+        self.categories: list[AddressCategory] = []
+        self.globals: list[bool] = []
+        self.chains: list[tuple[RegistryEntry, ...]] = []
+        for start, entry, category, global_, chain in intervals:
+            if self.entries and self.chains[-1] == chain and self.categories[-1] is category:
+                continue  # the same answer as the interval before: no cut needed
+            self.starts.append(start)
+            self.entries.append(entry)
+            self.categories.append(category)
+            self.globals.append(global_)
+            self.chains.append(chain)
+        self.privates: list[bool] = [c is AddressCategory.PRIVATE for c in self.categories]
+
+    @classmethod
+    def from_entries(cls, entries: tuple[RegistryEntry, ...], bits: int, default: AddressCategory) -> _Table:
+        """Flatten possibly nested rows into disjoint intervals, each with its most specific row."""
         spans = [(*prefix_bounds(e), e) for e in entries]
         cuts = {0}
         for first, last, _, _ in spans:
             cuts.add(first)
             if last + 1 < (1 << bits):
                 cuts.add(last + 1)
-        self.starts: list[int] = []
-        self.entries: list[RegistryEntry | None] = []
-        for cut in sorted(cuts):
-            covering = [(plen, e) for first, last, plen, e in spans if first <= cut <= last]
-            best = max(covering, key=lambda pair: pair[0])[1] if covering else None
-            if self.entries and self.entries[-1] is best:
-                continue  # merge neighbours that resolve to the same row
-            self.starts.append(cut)
-            self.entries.append(best)
         # Outside every row: IPv4 unicast is public; IPv6 is public only inside 2000::/3,
         # which is itself a row, so the IPv6 default is reserved and not global.
         default_global = default is AddressCategory.PUBLIC
-        self.globals: list[bool] = [default_global if e is None else e.globally_reachable is True for e in self.entries]
-        self.categories: list[AddressCategory] = [default if e is None else e.category for e in self.entries]
+        intervals: list[_Interval] = []
+        for cut in sorted(cuts):
+            covering = sorted(((plen, e) for first, last, plen, e in spans if first <= cut <= last), key=_longest)
+            chain = tuple(e for _, e in covering)
+            if chain:
+                best = chain[0]
+                intervals.append((cut, best, best.category, best.globally_reachable is True, chain))
+            else:
+                intervals.append((cut, None, default, default_global, chain))
+        return cls(bits, intervals)
+
+    @classmethod
+    def with_mapped(cls, v6: _Table, v4: _Table) -> _Table:
+        """``v6`` with the intervals of ``v4`` moved into ::ffff:0:0/96 (RFC 4291 section 2.5.5.2).
+
+        An IPv4-mapped address is classified as the IPv4 address it carries, so in this
+        table it lands on its IPv4 row with the same single bisect as any other address.
+        """
+        prefix = 0xFFFF << 32
+        last = prefix | 0xFFFFFFFF
+        cuts = set(v6.starts) | {prefix | start for start in v4.starts} | {last + 1}
+        intervals: list[_Interval] = []
+        for cut in sorted(cuts):
+            table, i = (v4, v4.index(cut - prefix)) if prefix <= cut <= last else (v6, v6.index(cut))
+            intervals.append((cut, table.entries[i], table.categories[i], table.globals[i], table.chains[i]))
+        return cls(128, intervals)
 
     def index(self, value: int) -> int:
+        """The interval ``value`` falls in."""
         return bisect_right(self.starts, value) - 1
 
+    def covering(self, i: int, j: int) -> RegistryEntry | None:
+        """The most specific row covering every interval from ``i`` to ``j``.
 
-IPV4_TABLE = _Table(IPV4_ENTRIES, 32, AddressCategory.PUBLIC)
-IPV6_TABLE = _Table(IPV6_ENTRIES, 128, AddressCategory.RESERVED)
+        Rows are prefixes, so they nest or are disjoint: a row covering both ends covers
+        everything between them.
+        """
+        last = self.chains[j]
+        for entry in self.chains[i]:
+            if entry in last:
+                return entry
+        return None
+
+    def by_top_byte(self, values: list[_T]) -> list[_T | None]:
+        """For each value of the top byte, ``values[i]`` if all its addresses share it, else None.
+
+        ``values`` has one item per interval; the result is a cache in front of the bisect.
+        """
+        out: list[_T | None] = []
+        for top in range(256):
+            first = self.index(top << self.shift)
+            last = self.index(((top + 1) << self.shift) - 1)
+            # Values are bools and enum members: one distinct value means one answer.
+            answers = {values[k] for k in range(first, last + 1)}
+            out.append(values[first] if len(answers) == 1 else None)
+        return out
+
+
+def _longest(pair: tuple[int, RegistryEntry]) -> int:
+    return -pair[0]
+
+
+IPV4_TABLE = _Table.from_entries(IPV4_ENTRIES, 32, AddressCategory.PUBLIC)
+IPV6_TABLE = _Table.from_entries(IPV6_ENTRIES, 128, AddressCategory.RESERVED)
+IPV6_MAPPED_TABLE = _Table.with_mapped(IPV6_TABLE, IPV4_TABLE)

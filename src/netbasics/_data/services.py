@@ -1,31 +1,28 @@
 """The IANA service-name and port-number registry, as data (no code, no I/O).
 
-Source: the IANA "Service Name and Transport Protocol Port Number Registry"
-(https://www.iana.org/assignments/service-names-port-numbers/), as of 2024-08-25, in the
-copy Wireshark 4.0.17 ships as its ``services`` file (Debian package libwireshark-data
-4.0.17-0+deb12u3), which tracks the registry by a weekly automatic update. Every named
-assignment is here, tcp, udp, sctp and dccp: the whole well-known range and every
-registered port (IANA assigns nothing in the dynamic range, 49152-65535).
+Written by tools/gen_services.py from the registry's CSV; do not edit by hand: the tool's
+docstring says how to refresh it. Source: the IANA "Service Name and Transport Protocol
+Port Number Registry" (https://www.iana.org/assignments/service-names-port-numbers/), as
+of 2024-08-25. Every named assignment is here, tcp, udp, sctp and dccp: the whole well-known
+range and every registered port (IANA assigns nothing in the dynamic range, 49152-65535).
+
+The rows of this snapshot were read from the copy of the registry that Wireshark 4.0.17
+ships as its ``services`` file (Debian package libwireshark-data 4.0.17-0+deb12u3),
+which tracks the registry by a weekly automatic update; its CSV form was rebuilt from
+them to run the tool.
 
 Shape of the data. One row per service and port: ``(name, port, protocols, aliases,
 description)``, with ``protocols`` and ``aliases`` as space-separated words. Rows are
 sorted by port; where the registry gives one port and protocol to several names, the
-first row is the primary name (the one :func:`netbasics.service_name` returns). The two
+first row is the primary name (listed first by :func:`netbasics.services_for_port`). The two
 ranges the registry assigns as a block (x11 6000-6063, ircu 6665-6669) are one row per
 port.
 
-Differences from the raw copy, made by the one-off script that wrote this file:
-
-* Aliases. The registry's own alias entries that the copy folds away (``www`` and
-  ``www-http`` for http, ``nameserver``, ``whois++``, ``sql*net``, ``cl/1``, ``z39.50``,
-  ``914c/g``), plus the traditional names of Debian netbase 6.4 ``/etc/services`` for the
-  same port and protocol (``whois``, ``postgres``, ``imap2``, ``x11-1``, ...). A netbase
-  name is left out where it names a different service (``fsp`` on 21/udp, ``bbs`` on
-  7000/tcp, ``rptp`` on 5556, ``syslog`` on 514/tcp) or is another row's primary name.
-* 113/tcp: the registry lists ``ident`` and ``auth``; ``auth`` is primary (as on udp,
-  RFC 1413 and every services file) and ``ident`` an alias.
-* 465/tcp: ``submissions`` (RFC 8314 section 7.3) is added before ``urd``, which the
-  copy kept alone.
+Aliases are the registry's own alias entries (``www`` and ``www-http`` for http,
+``nameserver``, ``whois++``, ...) and the traditional names of Debian netbase's
+``/etc/services`` for the same port and protocol (``whois``, ``postgres``, ``imap2``,
+``x11-1``, ...); ``submissions`` (RFC 8314 section 7.3) is the primary name of 465/tcp.
+The tool's ``ALIASES`` and ``PRIMARY`` tables list them.
 
 A name the registry gives to several ports (``mit-ml-dev`` 83 and 85, ``pip`` 321 and
 1321, ...) resolves to the lowest of them, as ``getservbyname`` does with a services

@@ -51,7 +51,8 @@ def interleave(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
 
     The order within each family is kept.
 
-    >>> interleave([Endpoint.parse(t) for t in ["[::1]:1", "[::2]:1", "10.0.0.1:1", "10.0.0.2:1"]])
+    >>> from netbasics import parse_endpoint
+    >>> interleave([parse_endpoint(t) for t in ["[::1]:1", "[::2]:1", "10.0.0.1:1", "10.0.0.2:1"]])
     [Endpoint('[::1]:1'), Endpoint('10.0.0.1:1'), Endpoint('[::2]:1'), Endpoint('10.0.0.2:1')]
     """
     if not endpoints:

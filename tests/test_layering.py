@@ -1,0 +1,305 @@
+"""The package's layering, read from the source: what may import what.
+
+Every module under src/netbasics is parsed (``ast``, nothing is imported), and each
+import becomes an edge of a module graph, marked by where it sits: at module level
+(runs when the module is imported), inside a function (runs when called), or under
+``if TYPE_CHECKING:`` (never runs; for annotations only). The rules:
+
+* the pure modules (values, parsing, classification, policy, data tables) import no
+  I/O: no socket plumbing of ours, no resolver, servers or CLI, and of the standard
+  library's I/O only ``from socket import AF_INET, AF_INET6, inet_pton``, the C address
+  parser;
+* no import cycles, neither among the imports that run nor once the lazy and
+  TYPE_CHECKING ones are added (reported separately, so a failure says which kind);
+* no module imports another module's private names: what several modules share lives
+  in the shared core (``_core``) under names without a leading underscore, and no
+  module allocates another module's objects to fill their slots.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "netbasics"
+PACKAGE = "netbasics"
+
+#: Modules that must stay free of I/O. ``errors`` is here because every pure module needs it.
+PURE = {
+    "netbasics._classify",
+    "netbasics._core",
+    "netbasics._data",
+    "netbasics._data.registry",
+    "netbasics._data.services",
+    "netbasics._parse",
+    "netbasics.addresses",
+    "netbasics.endpoints",
+    "netbasics.errors",
+    "netbasics.framing",
+    "netbasics.networks",
+    "netbasics.ports",
+    "netbasics.safety",
+    "netbasics.sets",
+}
+
+#: Standard-library modules that do I/O, or exist to serve it. A pure module imports none.
+IO_STDLIB = {
+    "asyncio",
+    "concurrent",
+    "ctypes",
+    "http",
+    "mmap",
+    "multiprocessing",
+    "queue",
+    "select",
+    "selectors",
+    "signal",
+    "socket",
+    "socketserver",
+    "ssl",
+    "subprocess",
+    "threading",
+    "urllib",
+}
+
+#: The one use of ``socket`` a pure module may make: the C parser of address text.
+SOCKET_ALLOWED = {"AF_INET", "AF_INET6", "inet_pton"}
+
+#: Known exceptions, each to be deleted by the lead when the named issue is merged.
+# (frozenset of a set display, so deleting the last entry leaves an empty frozenset.)
+# Issue 14 moved resolve-then-check out of the pure policy into the I/O layer (resolver).
+KNOWN_IMPURE_EDGES: frozenset[tuple[str, str]] = frozenset()
+KNOWN_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset(
+    {
+        # issue 11 removes the tcp <-> message loop cycle (here a TYPE_CHECKING import back).
+        ("netbasics._io.message_loop", "netbasics.tcp"),
+    }
+)
+
+TOP, LAZY, TYPING = "module level", "inside a function", "under TYPE_CHECKING"
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import statement's target, as written and as resolved."""
+
+    importer: str
+    target: str  # the module imported (a package submodule or a top-level stdlib name)
+    names: tuple[str, ...]  # for 'from x import a, b': a and b; empty for 'import x'
+    where: str  # TOP, LAZY or TYPING
+    line: int
+
+
+def module_name(path: Path) -> str:
+    parts = [PACKAGE, *path.relative_to(SRC).with_suffix("").parts]
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES: dict[str, Path] = {module_name(p): p for p in sorted(SRC.rglob("*.py"))}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _resolve(importer: str, node: ast.ImportFrom) -> str:
+    """The absolute module a ``from ... import`` reads from."""
+    if node.level == 0:
+        return node.module or ""
+    is_package = MODULES[importer].name == "__init__.py"
+    base = importer.split(".")
+    if not is_package:
+        base.pop()
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def imports_of(name: str) -> list[Import]:
+    """Every import in module ``name``, each marked by where it sits."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    found: list[Import] = []
+
+    def visit(node: ast.AST, where: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = where
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and where == TOP:
+                inner = LAZY
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                for stmt in child.body:
+                    visit_one(stmt, TYPING)
+                for stmt in child.orelse:
+                    visit_one(stmt, where)
+                continue
+            visit_one(child, inner)
+
+    def visit_one(node: ast.AST, where: str) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.append(Import(name, alias.name, (), where, node.lineno))
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(name, node)
+            for alias in node.names:
+                # 'from ._io import mmsg' imports a submodule; 'from .x import y' a name of x.
+                submodule = f"{base}.{alias.name}"
+                if submodule in MODULES:
+                    found.append(Import(name, submodule, (), where, node.lineno))
+                else:
+                    found.append(Import(name, base, (alias.name,), where, node.lineno))
+        visit(node, where)
+
+    visit(tree, TOP)
+    return found
+
+
+ALL_IMPORTS: list[Import] = [imp for name in MODULES for imp in imports_of(name)]
+
+
+def _internal(imp: Import) -> bool:
+    return imp.target == PACKAGE or imp.target.startswith(PACKAGE + ".")
+
+
+def test_the_parser_sees_the_package() -> None:
+    # Guards the test itself: if module discovery or import resolution broke, every rule
+    # below would pass vacuously.
+    assert {"netbasics", "netbasics.addresses", "netbasics._io.sockets", "netbasics._data.registry"} <= set(MODULES)
+    assert set(MODULES) >= PURE, f"pure modules that no longer exist: {sorted(PURE - set(MODULES))}"
+    edges = {(i.importer, i.target, i.where) for i in ALL_IMPORTS}
+    assert ("netbasics.networks", "netbasics.addresses", TOP) in edges
+    assert ("netbasics.udp", "netbasics._io.mmsg", LAZY) in edges
+    assert ("netbasics.addresses", "typing_extensions", TYPING) in edges
+    assert all(i.target in MODULES for i in ALL_IMPORTS if _internal(i)), "an internal import did not resolve"
+
+
+@pytest.mark.parametrize("name", sorted(PURE))
+def test_pure_modules_import_no_io(name: str) -> None:
+    bad = []
+    for imp in imports_of(name):
+        if imp.where == TYPING:
+            continue  # never runs
+        top = imp.target.split(".")[0]
+        if _internal(imp):
+            if imp.target not in PURE and (name, imp.target) not in KNOWN_IMPURE_EDGES:
+                bad.append(f"line {imp.line}: imports {imp.target} ({imp.where}), which is not a pure module")
+        elif top == "socket" and imp.names and set(imp.names) <= SOCKET_ALLOWED:
+            continue  # the C address parser, no socket is made
+        elif top in IO_STDLIB:
+            bad.append(f"line {imp.line}: imports {imp.target} {list(imp.names) or ''} ({imp.where})")
+    assert not bad, f"{name} must not do I/O:\n" + "\n".join(bad)
+
+
+def test_known_exceptions_still_exist() -> None:
+    # Once an issue removes its edge, its exception must go too, or it would hide a
+    # regression later.
+    edges = {(i.importer, i.target) for i in ALL_IMPORTS}
+    assert edges >= KNOWN_IMPURE_EDGES, f"remove from KNOWN_IMPURE_EDGES: {sorted(KNOWN_IMPURE_EDGES - edges)}"
+    assert edges >= KNOWN_CYCLE_EDGES, f"remove from KNOWN_CYCLE_EDGES: {sorted(KNOWN_CYCLE_EDGES - edges)}"
+
+
+def _graph(kinds: set[str]) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {name: set() for name in MODULES}
+    for imp in ALL_IMPORTS:
+        if imp.where in kinds and _internal(imp) and (imp.importer, imp.target) not in KNOWN_CYCLE_EDGES:
+            graph[imp.importer].add(imp.target)
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each strongly connected component of more than one module (or a self-import), as a cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def connect(v: str) -> None:  # Tarjan's algorithm; the package is small, recursion is fine
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1 or v in graph[v]:
+                cycles.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            connect(v)
+    return cycles
+
+
+def test_find_cycles_finds_them() -> None:
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert find_cycles({"a": {"a"}, "b": set()}) == [["a"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_among_imports_that_run_at_import() -> None:
+    assert find_cycles(_graph({TOP})) == []
+
+
+def test_no_import_cycles_counting_lazy_imports() -> None:
+    assert find_cycles(_graph({TOP, LAZY})) == []
+
+
+def test_no_import_cycles_counting_type_checking_imports() -> None:
+    assert find_cycles(_graph({TOP, LAZY, TYPING})) == []
+
+
+def test_no_module_imports_private_names_of_another() -> None:
+    bad = [
+        f"{i.importer} line {i.line}: {name} from {i.target}"
+        for i in ALL_IMPORTS
+        if _internal(i)
+        for name in i.names
+        if name.startswith("_") and not name.startswith("__")
+    ]
+    assert not bad, "private names imported across modules (share them through _core):\n" + "\n".join(bad)
+
+
+def _classes_defined(tree: ast.Module) -> set[str]:
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+
+
+def _allocators(tree: ast.Module) -> set[str]:
+    """Names bound at module level to ``object.__new__`` (``_new = object.__new__``)."""
+    names = {"object.__new__"}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.value) == "object.__new__":
+            names.update(ast.unparse(t) for t in node.targets)
+    return names
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_objects_are_allocated_only_by_their_own_module(name: str) -> None:
+    # Allocating without __init__ means filling private slots next; only the module that
+    # defines a class may do that (others call its shared constructor, e.g. _from_int).
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    own = _classes_defined(tree) | {"cls"}
+    allocators = _allocators(tree)
+    bad = [
+        f"line {node.lineno}: {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) in allocators
+        and node.args
+        and ast.unparse(node.args[0]) not in own
+    ]
+    assert not bad, f"{name} allocates objects of another module:\n" + "\n".join(bad)
