@@ -486,12 +486,7 @@ class _BaseNetwork(Generic[_A]):
         """Every address of the network, last first, lazily."""
         return self._each(range(self._ip | ((1 << (self._BITS - self._plen)) - 1), self._ip - 1, -1))
 
-    def __getitem__(self, index: int) -> _A:
-        """The address at ``index``: ``net[0]`` is the first, ``net[-1]`` the last.
-
-        Raises :class:`IndexError` outside ``-num_addresses`` to ``num_addresses - 1``.
-        """
-        return self._addr(_offset(self, index, self._ip, 1 << (self._BITS - self._plen)))
+    # __getitem__ is defined by each family: it is the hot one.
 
     def __contains__(self, item: object) -> bool:
         """``address in network``: an address object, address text, or stdlib address.
@@ -687,6 +682,17 @@ class IPv4Network(_BaseNetwork[IPv4Address]):
     def _each(self, ints: range) -> Iterator[IPv4Address]:
         return _v4_each(ints)
 
+    def __getitem__(self, index: int) -> IPv4Address:
+        """The address at ``index``: ``net[0]`` is the first, ``net[-1]`` the last.
+
+        Raises :class:`IndexError` outside ``-num_addresses`` to ``num_addresses - 1``.
+        """
+        # The common case inline (an int in range); _offset checks and explains the rest.
+        size = 1 << (32 - self._plen)
+        if index.__class__ is int and -size <= index < size:
+            return _v4(self._ip + index if index >= 0 else self._ip + size + index)
+        return _v4(_offset(self, index, self._ip, size))
+
     @property
     def version(self) -> Literal[4]:
         """Always 4."""
@@ -747,6 +753,16 @@ class IPv6Network(_BaseNetwork[IPv6Address]):
 
     def _each(self, ints: range) -> Iterator[IPv6Address]:
         return _v6_each(ints)
+
+    def __getitem__(self, index: int) -> IPv6Address:
+        """The address at ``index``: ``net[0]`` is the first, ``net[-1]`` the last.
+
+        Raises :class:`IndexError` outside ``-num_addresses`` to ``num_addresses - 1``.
+        """
+        size = 1 << (128 - self._plen)
+        if index.__class__ is int and -size <= index < size:
+            return _v6(self._ip + index if index >= 0 else self._ip + size + index, None)
+        return _v6(_offset(self, index, self._ip, size), None)
 
     @property
     def is_site_local(self) -> bool:
