@@ -737,3 +737,12 @@ def test_network_text_forms_agree_with_stdlib(pair: tuple[int, tuple[int, int]])
     net, std = _net(version, ip, plen), _std(version, ip, plen)
     assert net.exploded == std.exploded
     assert net.compressed == std.compressed
+
+
+def test_stdlib_interface_is_read_as_its_text() -> None:
+    """A stdlib interface is an address subclass, but it has a prefix: not a silent /32."""
+    assert parse_network(ipaddress.ip_interface("10.0.0.0/8")) == IPv4Network("10.0.0.0/8")
+    assert parse_network(ipaddress.ip_interface("10.1.0.0/8"), strict=False) == IPv4Network("10.0.0.0/8")
+    with pytest.raises(CIDRError, match="host bits set"):
+        parse_network(ipaddress.ip_interface("10.1.0.0/8"))
+    assert IPv6Network(ipaddress.IPv6Interface("2001:db8::/32")) == IPv6Network("2001:db8::/32")

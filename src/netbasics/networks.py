@@ -839,6 +839,10 @@ def _network_parts(value: object, strict: bool, int_version: int) -> tuple[int, 
         return value.version, int(value), value.max_prefixlen
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
         return value.version, int(value.network_address), value.prefixlen
+    if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)):
+        # An address subclass in the stdlib, but it carries a prefix: read it as its text,
+        # so host bits follow ``strict`` as they would for "192.0.2.1/24".
+        return _parse_parts(str(value), strict)
     if isinstance(value, ipaddress.IPv6Address) and value.scope_id is not None:
         raise CIDRError(f"zones are not allowed in networks: {quote(str(value))}")
     if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
