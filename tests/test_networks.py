@@ -746,3 +746,12 @@ def test_stdlib_interface_is_read_as_its_text() -> None:
     with pytest.raises(CIDRError, match="host bits set"):
         parse_network(ipaddress.ip_interface("10.1.0.0/8"))
     assert IPv6Network(ipaddress.IPv6Interface("2001:db8::/32")) == IPv6Network("2001:db8::/32")
+
+
+def test_collapse_of_one_network_or_range_does_not_walk_its_addresses() -> None:
+    # Iterables of their addresses now; collapsing them gives the cover at once, even for ::/0.
+    assert collapse(IPv6Network("::/0")) == [IPv6Network("::/0")]
+    small = IPv4Network("192.0.2.0/29")
+    assert collapse(small) == collapse(list(small)) == [small]
+    r = AddressRange("10.0.0.1", "10.0.0.4")
+    assert collapse(r) == collapse(list(r)) == r.to_networks()

@@ -976,6 +976,12 @@ def collapse(networks: Iterable[_NetworkLike]) -> list[Network]:
     >>> [str(n) for n in collapse(["10.0.0.0/25", "10.0.0.128/25", "10.0.1.0/24", "10.0.0.7"])]
     ['10.0.0.0/23']
     """
+    if isinstance(networks, _BaseNetwork):
+        # A network is an iterable of its addresses, and collapsing them gives it back:
+        # answer at once rather than walk (maybe 2**128) addresses.
+        return [networks]  # type: ignore[list-item]
+    if isinstance(networks, AddressRange):
+        return networks.to_networks()
     keys4: list[int] = []
     keys6: list[int] = []
     _collect_keys(networks, keys4, keys6)
