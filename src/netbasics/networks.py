@@ -75,6 +75,9 @@ _PLEN6: dict[str, int] = {str(i): i for i in range(129)}
 # IPv4 masks written as addresses: contiguous netmasks and their inverse, hostmasks.
 _NETMASK4: dict[int, int] = {_V4_MAX ^ ((1 << (32 - p)) - 1): p for p in range(33)}
 _HOSTMASK4: dict[int, int] = {(1 << (32 - p)) - 1: p for p in range(33)}
+# How many addresses a network of each prefix length holds (indexing reads these).
+_SIZE4: Final = [1 << (32 - p) for p in range(33)]
+_SIZE6: Final = [1 << (128 - p) for p in range(129)]
 
 _new = object.__new__
 _set = object.__setattr__
@@ -688,10 +691,13 @@ class IPv4Network(_BaseNetwork[IPv4Address]):
         Raises :class:`IndexError` outside ``-num_addresses`` to ``num_addresses - 1``.
         """
         # The common case inline (an int in range); _offset checks and explains the rest.
-        size = 1 << (32 - self._plen)
-        if index.__class__ is int and -size <= index < size:
-            return _v4(self._ip + index if index >= 0 else self._ip + size + index)
-        return _v4(_offset(self, index, self._ip, size))
+        if type(index) is int:
+            size = _SIZE4[self._plen]  # a list subscript: no shift, no new int
+            if 0 <= index < size:
+                return _v4(self._ip + index)
+            if -size <= index < 0:
+                return _v4(self._ip + size + index)
+        return _v4(_offset(self, index, self._ip, _SIZE4[self._plen]))
 
     @property
     def version(self) -> Literal[4]:
@@ -759,10 +765,13 @@ class IPv6Network(_BaseNetwork[IPv6Address]):
 
         Raises :class:`IndexError` outside ``-num_addresses`` to ``num_addresses - 1``.
         """
-        size = 1 << (128 - self._plen)
-        if index.__class__ is int and -size <= index < size:
-            return _v6(self._ip + index if index >= 0 else self._ip + size + index, None)
-        return _v6(_offset(self, index, self._ip, size), None)
+        if type(index) is int:
+            size = _SIZE6[self._plen]
+            if 0 <= index < size:
+                return _v6(self._ip + index, None)
+            if -size <= index < 0:
+                return _v6(self._ip + size + index, None)
+        return _v6(_offset(self, index, self._ip, _SIZE6[self._plen]), None)
 
     @property
     def is_site_local(self) -> bool:
