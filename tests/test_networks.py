@@ -755,3 +755,19 @@ def test_collapse_of_one_network_or_range_does_not_walk_its_addresses() -> None:
     assert collapse(small) == collapse(list(small)) == [small]
     r = AddressRange("10.0.0.1", "10.0.0.4")
     assert collapse(r) == collapse(list(r)) == r.to_networks()
+
+
+def test_indexing_takes_integer_types() -> None:
+    import enum
+
+    class Position(enum.IntEnum):
+        THIRD = 2
+
+    class Index:
+        def __index__(self) -> int:
+            return -1
+
+    net = parse_network("192.0.2.0/30")
+    assert net[Position.THIRD] == IPv4Address("192.0.2.2")
+    assert net[Index()] == IPv4Address("192.0.2.3")  # type: ignore[index]
+    assert AddressRange("10.0.0.1", "10.0.0.3")[Position.THIRD] == IPv4Address("10.0.0.3")

@@ -23,8 +23,9 @@ Two interval algorithms are shared with :mod:`netbasics.sets`:
 from __future__ import annotations
 
 import ipaddress
+import operator
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, SupportsIndex, TypeVar, Union
 
 from ._data.registry import (
     IPV4_ENTRIES,
@@ -318,8 +319,9 @@ def _offset(container: object, index: object, first: int, size: int) -> int:
     if index.__class__ is not int:
         if isinstance(index, slice):
             raise TypeError(f"{type(container).__name__} takes an int index, not a slice: iterate it instead")
-        if isinstance(index, bool) or not isinstance(index, int):
+        if isinstance(index, bool) or not isinstance(index, SupportsIndex):
             raise TypeError(f"{type(container).__name__} index must be an int, not {type(index).__name__}")
+        index = operator.index(index)  # int subclasses and integer types such as numpy's
     position = index if index >= 0 else index + size
     if not 0 <= position < size:
         shown = str(index) if index.bit_length() <= 160 else f"(a {index.bit_length()}-bit int)"
