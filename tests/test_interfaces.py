@@ -136,6 +136,13 @@ def test_forms() -> None:
     assert parse_interface("10.0.0.1") == IPv4Interface("10.0.0.1/32")
     assert parse_interface(IPv4Address("10.0.0.1")) == IPv4Interface(IPv4Address("10.0.0.1"))
     assert IPv4Interface(167772161) == parse_interface("10.0.0.1/32")
+    # A bare int belongs to the constructor's family, as for networks (and stdlib).
+    assert IPv6Interface(5) == parse_interface("::5/128")
+    assert IPv6Interface((1, 64)) == parse_interface("::1/64")
+    assert IPv6Interface(5).to_stdlib() == ipaddress.IPv6Interface(5)
+    assert parse_interface((167772161, 8)) == parse_interface("10.0.0.1/8")
+    with pytest.raises(CIDRError, match="out of range"):
+        IPv4Interface(2**32)
     assert parse_interface(ipaddress.ip_address("10.0.0.1")) == parse_interface("10.0.0.1/32")
 
     z = parse_interface("FE80::1%eth0/64")

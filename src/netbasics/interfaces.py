@@ -43,8 +43,11 @@ def _split_text(text: str) -> tuple[Address, _Length | None]:
     return address, length if sep else None
 
 
-def _parts(value: object) -> tuple[Address, _Length | None]:
-    """``(address, prefix length or mask text, or None for a single address)`` of any input form."""
+def _parts(value: object, int_version: int) -> tuple[Address, _Length | None]:
+    """``(address, prefix length or mask text, or None for a single address)`` of any input form.
+
+    ``int_version`` is the family of an address given as a bare int, as for networks.
+    """
     if isinstance(value, str):
         return _split_text(value)
     if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)):
@@ -57,11 +60,11 @@ def _parts(value: object) -> tuple[Address, _Length | None]:
         if isinstance(address, str):
             address = _split_text(address)[0] if "/" not in address else _bad_tuple(value)
         else:
-            address = _address(address)
+            address = _address(address, int_version)
         if isinstance(length, bool) or not isinstance(length, (int, str)):
             raise TypeError(f"a prefix length must be an int or mask text, got {type(length).__name__}")
         return address, length
-    return _address(value), None
+    return _address(value, int_version), None
 
 
 def _bad_tuple(value: object) -> Address:
@@ -80,10 +83,12 @@ _ADDRESS_TYPES = (
 )
 
 
-def _address(value: object) -> Address:
+def _address(value: object, int_version: int) -> Address:
     if isinstance(value, bool) or not isinstance(value, _ADDRESS_TYPES):
         raise TypeError(f"cannot build an interface from {type(value).__name__}")
     try:
+        if isinstance(value, int):  # the family is the caller's, not a guess from the size
+            return IPv4Address(value) if int_version == 4 else IPv6Address(value)
         return parse_address(value)
     except AddressError as exc:
         raise CIDRError(f"bad address for an interface: {exc}") from None
@@ -111,7 +116,7 @@ class _BaseInterface(Generic[_A, _N]):
     def _init(self, value: object) -> None:
         if hasattr(self, "_network"):
             raise AttributeError(f"{type(self).__name__} is immutable")
-        address, length = _parts(value)
+        address, length = _parts(value, self._VERSION)
         if address.version != self._VERSION:
             raise CIDRError(f"{quote(str(value))} is an IPv{address.version} interface, not IPv{self._VERSION}")
         object.__setattr__(self, "_address", address)
@@ -403,7 +408,7 @@ def parse_interface(
         return value  # type: ignore[return-value]
     if isinstance(value, int):
         raise TypeError("parse_interface does not take an int: the family would be a guess")
-    address, length = _parts(value)
+    address, length = _parts(value, 4)
     network = _network(address, length)
     out: Interface = (
         IPv4Interface.__new__(IPv4Interface) if address.version == 4 else IPv6Interface.__new__(IPv6Interface)
