@@ -384,7 +384,12 @@ Interface = Union[IPv4Interface, IPv6Interface]
 
 
 def parse_interface(
-    value: str | Interface | Address | _StdInterface | _StdAddress | tuple[str | Address | _StdAddress, int | str],
+    value: str
+    | Interface
+    | Address
+    | _StdInterface
+    | _StdAddress
+    | tuple[int | str | Address | _StdAddress, int | str],
 ) -> Interface:
     """Build an :class:`IPv4Interface` or :class:`IPv6Interface`: an address with its network.
 
