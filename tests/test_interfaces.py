@@ -35,7 +35,13 @@ def interfaces(draw: st.DrawFn) -> tuple[int, int, int, str | None]:
     """(version, address int, prefixlen, zone): any address, any prefix, zones on IPv6."""
     if draw(st.booleans()):
         return 4, draw(st.integers(0, 2**32 - 1)), draw(st.integers(0, 32)), None
-    return 6, draw(st.integers(0, 2**128 - 1)), draw(st.integers(0, 128)), draw(zones)
+    value = draw(st.one_of(st.integers(0, 2**128 - 1), st.integers(0, 2**32 - 1).map(lambda v: 0xFFFF << 32 | v)))
+    return 6, value, draw(st.integers(0, 128)), draw(zones)
+
+
+def _mapped(version: int, ip: int) -> bool:
+    """IPv4-mapped: stdlib before 3.13 writes ::ffff:102:304, netbasics ::ffff:1.2.3.4."""
+    return version == 6 and ip >> 32 == 0xFFFF
 
 
 def _text(version: int, ip: int, plen: int, zone: str | None) -> str:
@@ -53,7 +59,8 @@ def test_round_trip_and_agree_with_stdlib(case: tuple[int, int, int, str | None]
     ours = parse_interface(text)
     std: StdInterface = ipaddress.ip_interface(text)
     assert ours.version == std.version == version
-    assert str(ours) == std.compressed  # stdlib's compressed keeps the zone
+    if not _mapped(version, ip):
+        assert str(ours) == std.compressed  # stdlib's compressed keeps the zone
     assert parse_interface(str(ours)) == ours
     assert ours.to_stdlib() == std
     assert parse_interface(std) == ours
@@ -69,7 +76,8 @@ def test_round_trip_and_agree_with_stdlib(case: tuple[int, int, int, str | None]
     assert ours.hostmask.to_stdlib() == std.hostmask
     if zone is None:  # stdlib drops the zone from these, netbasics keeps it
         assert ours.exploded == std.exploded
-        assert ours.with_prefixlen == std.with_prefixlen
+        if not _mapped(version, ip):
+            assert ours.with_prefixlen == std.with_prefixlen
         # Compared as values: a mask can look IPv4-mapped (::ffff:ffff:ffff), which stdlib
         # before 3.13 writes in hex and netbasics in dotted form (docs/differences.md).
         for mine, theirs in ((ours.with_netmask, std.with_netmask), (ours.with_hostmask, std.with_hostmask)):
