@@ -75,8 +75,8 @@ def test_round_trip_and_agree_with_stdlib(case: tuple[int, int, int, str | None]
     assert ours.netmask.to_stdlib() == std.netmask
     assert ours.hostmask.to_stdlib() == std.hostmask
     if zone is None:  # stdlib drops the zone from these, netbasics keeps it
-        assert ours.exploded == std.exploded
-        if not _mapped(version, ip):
+        if not _mapped(version, ip):  # (3.13.0 also drops the prefix from exploded here)
+            assert ours.exploded == std.exploded
             assert ours.with_prefixlen == std.with_prefixlen
         # Compared as values: a mask can look IPv4-mapped (::ffff:ffff:ffff), which stdlib
         # before 3.13 writes in hex and netbasics in dotted form (docs/differences.md).
