@@ -45,6 +45,10 @@ from .errors import ResolveError as ResolveError
 from .framing import Framer as Framer
 from .framing import LengthPrefixFramer as LengthPrefixFramer
 from .framing import LineFramer as LineFramer
+from .interfaces import Interface as Interface
+from .interfaces import IPv4Interface as IPv4Interface
+from .interfaces import IPv6Interface as IPv6Interface
+from .interfaces import parse_interface as parse_interface
 from .networks import AddressRange as AddressRange
 from .networks import IPv4Network as IPv4Network
 from .networks import IPv6Network as IPv6Network
@@ -113,9 +117,12 @@ __all__ = [
     "Framer",
     "HostPort",
     "IPv4Address",
+    "IPv4Interface",
     "IPv4Network",
     "IPv6Address",
+    "IPv6Interface",
     "IPv6Network",
+    "Interface",
     "LengthPrefixFramer",
     "LineFramer",
     "NetTimeoutError",
@@ -146,6 +153,7 @@ __all__ = [
     "parse_address",
     "parse_endpoint",
     "parse_host_port",
+    "parse_interface",
     "parse_ipv4",
     "parse_ipv6",
     "parse_network",
