@@ -52,8 +52,6 @@ _M32: Final = V4_MAX
 _v4 = IPv4Address._from_int  # the shared constructor (no checks): every value is masked to 32 bits
 _NAT64_WKP: Final = 0x0064FF9B << 64  # 64:ff9b::/96, bits above the low 32
 _NAT64_LOCAL: Final = 0x0064FF9B0001  # 64:ff9b:1::/48, the top 48 bits
-_TEREDO: Final = 0x20010000  # 2001::/32, the top 32 bits
-_6TO4: Final = 0x2002  # 2002::/16, the top 16 bits
 _C = AddressCategory
 
 # Host names up to this long are shown as they are in messages; longer ones are cut.
@@ -260,19 +258,22 @@ def _embedded(addr: IPv6Address) -> list[tuple[str, IPv4Address]]:
     ip = int(addr)
     found: list[tuple[str, IPv4Address]] = []
     high96 = ip >> 32
-    if high96 == 0xFFFF:
-        found.append(("IPv4-mapped address (RFC 4291 section 2.5.5.2)", _v4(ip & _M32)))
+    mapped = addr.ipv4_mapped
+    sixtofour = addr.sixtofour
+    teredo = addr.teredo
+    if mapped is not None:
+        found.append(("IPv4-mapped address (RFC 4291 section 2.5.5.2)", mapped))
     elif high96 == 0 and ip > 1:
         found.append(("deprecated IPv4-compatible address (RFC 4291 section 2.5.5.1)", _v4(ip & _M32)))
     elif high96 == _NAT64_WKP:
         found.append(("NAT64 address (RFC 6052)", _v4(ip & _M32)))
     elif ip >> 80 == _NAT64_LOCAL:
         found.append(("local-use NAT64 address (RFC 8215)", _v4(ip & _M32)))
-    elif ip >> 112 == _6TO4:
-        found.append(("6to4 address (RFC 3056)", _v4((ip >> 80) & _M32)))
-    elif ip >> 96 == _TEREDO:
-        found.append(("Teredo address (RFC 4380) with server", _v4((ip >> 64) & _M32)))
-        found.append(("Teredo address (RFC 4380) with client", _v4((ip & _M32) ^ _M32)))
+    elif sixtofour is not None:
+        found.append(("6to4 address (RFC 3056)", sixtofour))
+    elif teredo is not None:
+        found.append(("Teredo address (RFC 4380) with server", teredo[0]))
+        found.append(("Teredo address (RFC 4380) with client", teredo[1]))
     # RFC 5214 section 6.1: an ISATAP interface identifier is 0000:5efe or 0200:5efe
     # (the u/l bit may be set) followed by the IPv4 address, under any prefix.
     if (ip >> 32) & 0xFDFFFFFF == 0x5EFE and high96 not in (0, 0xFFFF):
