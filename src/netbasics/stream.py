@@ -44,7 +44,7 @@ from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
 from .framing import Framer, LineFramer
 from .resolver import resolve
-from .safety import DestinationPolicy, check_destination, resolve_safe
+from .safety import DestinationPolicy, check_destination
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -656,11 +656,9 @@ def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[ob
         if policy is not None:
             check_destination(parsed, policy=policy)
         return parsed, [parsed]
-    if policy is not None:
-        # Resolve once and check every answer; the race below then uses exactly these
-        # endpoints, so a DNS answer that changes after the check is never used.
-        return parsed, resolve_safe(parsed, policy=policy)
-    return parsed, resolve(parsed)
+    # With a policy, resolve once and check every answer; the race below then uses exactly
+    # these endpoints, so a DNS answer that changes after the check is never used.
+    return parsed, resolve(parsed, policy=policy)
 
 
 def connect_tcp(

@@ -60,10 +60,10 @@ from .errors import (
     EndpointError,
     NetbasicsError,
     NetTimeoutError,
-    UnsafeDestination,
     quote,
 )
 from .resolver import resolve
+from .safety import UnsafeDestination, UnsafeReason
 
 __all__ = [
     "MAX_UDP_PAYLOAD_IPV4",
@@ -174,7 +174,13 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
     if exc.errno == errno.EACCES and operation.startswith("send"):
         # Linux and the BSDs refuse a send to a broadcast address without SO_BROADCAST
         # with EACCES; nothing else on a UDP send gives it.
-        return UnsafeDestination(f"{where}: broadcast address needs broadcast=True (SO_BROADCAST): {exc.strerror}")
+        return UnsafeDestination(
+            target.address if isinstance(target, Endpoint) else None,
+            UnsafeReason.BROADCAST,
+            "broadcast address needs broadcast=True (SO_BROADCAST)",
+            port=target.port if isinstance(target, Endpoint) else None,
+            message=f"{where}: broadcast address needs broadcast=True (SO_BROADCAST): {exc.strerror}",
+        )
     if exc.errno == errno.EMSGSIZE:
         return DatagramTooLarge(f"{where}: datagram too large for the path or socket ({exc.strerror})")
     if isinstance(exc, ConnectionRefusedError):
@@ -429,7 +435,8 @@ class UDPSocket:
         limit = MAX_UDP_PAYLOAD_IPV4 if address.version == 4 else _limit_for(address)
         _check_size(data, limit, ep)
         if address.version == 4 and int(address) == _LIMITED_BROADCAST and not self._broadcast:
-            raise UnsafeDestination(f"send to {ep}: broadcast address needs broadcast=True (SO_BROADCAST)")
+            why = "broadcast address needs broadcast=True (SO_BROADCAST)"
+            raise UnsafeDestination(address, UnsafeReason.BROADCAST, why, port=ep.port, message=f"send to {ep}: {why}")
         sockaddr = self._sockaddr_for(ep)
         try:
             self._sock.sendto(data, sockaddr)
