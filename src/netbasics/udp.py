@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Final, Union
+from typing import Any, Final, Union
 
 from ._io.server_core import ServerCore
 from ._io.sockets import (
@@ -933,11 +933,27 @@ class _DatagramEngine:
     down, which ends them on Linux; elsewhere an empty datagram per worker does.
     """
 
-    def __init__(self, handler: DatagramHandler, workers: int, max_datagram: int, *, batched: bool) -> None:
+    def __init__(
+        self,
+        handler: DatagramHandler,
+        workers: int,
+        max_datagram: int,
+        *,
+        batched: bool,
+        make_datagram: Callable[[bytes, Any], Datagram] = _datagram,
+        make_reply: Callable[[Callable[[BytesLike, Any], int], Any], Reply] = _direct_reply,
+        describe_sender: Callable[[Any], object] = _sender,
+    ) -> None:
         self.handler = handler
         self.workers = workers
         self.max_datagram = max_datagram
         self.batched = batched
+        # How the plain loop turns a received (data, address) into the handler's
+        # arguments and names a sender in log records. The defaults are UDP's; a
+        # datagram server on another kind of socket (AF_UNIX) passes its own.
+        self.make_datagram = make_datagram
+        self.make_reply = make_reply
+        self.describe_sender = describe_sender
         #: Every worker thread that ran, the serving thread first.
         self.threads: list[threading.Thread] = []
         # worker thread id -> a function that sends the replies its current batch queued
@@ -985,7 +1001,7 @@ class _DatagramEngine:
 
     def oversized(self, core: ServerCore, size: int, sockaddr: _SockAddr) -> None:
         """Log a datagram that was larger than ``max_datagram`` (it was dropped)."""
-        _log.warning("%s: %s", core, _oversized_received(size, self.max_datagram, _sender(sockaddr)))
+        _log.warning("%s: %s", core, _oversized_received(size, self.max_datagram, self.describe_sender(sockaddr)))
 
     def _serve_plain(self, core: ServerCore) -> None:
         """The portable loop: one recvfrom per datagram, replies sent at once. A hot path."""
@@ -996,7 +1012,8 @@ class _DatagramEngine:
         max_datagram = self.max_datagram
         size = max_datagram + 1  # one spare byte detects an oversized datagram
         flags = _TRUNC_FLAGS
-        datagram = _datagram
+        datagram = self.make_datagram
+        make_reply = self.make_reply
         replies: dict[_SockAddr, Reply] = {}  # one reply callable per recent sender
         while True:
             try:
@@ -1020,11 +1037,11 @@ class _DatagramEngine:
             if reply is None:
                 if len(replies) >= _REPLY_CACHE:
                     replies.clear()
-                reply = replies[sockaddr] = _direct_reply(sendto, sockaddr)
+                reply = replies[sockaddr] = make_reply(sendto, sockaddr)
             try:
                 handler(datagram(data, sockaddr), reply)
             except Exception:
-                _log.exception("%s: handler failed for a datagram from %s", core, _sender(sockaddr))
+                _log.exception("%s: handler failed for a datagram from %s", core, self.describe_sender(sockaddr))
 
     # --- stopping -------------------------------------------------------------------
 
