@@ -11,6 +11,15 @@ special-purpose addresses) it times, in one process and one run:
   or to an int (the floor: ``int.from_bytes(socket.inet_pton(...))``);
 * parse + ``is_global`` + ``is_private`` (the floor does parse only).
 
+A second table times the everyday operations on objects already built, netbasics against
+stdlib in the same run (interleaved the same way), in nanoseconds per result:
+
+* ``a + 1`` for each of ``--size`` random addresses (IPv4, then IPv6);
+* iterating every address of a /16 (``10.0.0.0/16``) and of the IPv6 network of the same
+  size (``2001:db8::/112``): ``for a in net``;
+* indexing: ``net[i]`` for ``--size`` random indices, negative ones included, into
+  ``10.0.0.0/8`` and ``2001:db8::/32``.
+
 Each timing is the median of ``--repeats`` passes over the whole data set, taken
 round-robin across the five measurements of a data set so that load on the machine hits
 them alike, reported in nanoseconds per address, with the ratios stdlib/netbasics and
@@ -29,10 +38,13 @@ import socket
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sized
+from typing import Any, TypeVar
 
 import netbasics
 from netbasics._data.registry import IPV4_ENTRIES, IPV6_ENTRIES
+
+_T = TypeVar("_T", bound=Sized)
 
 # Special-purpose blocks to sample from: every registry row, multicast, and IPv4-mapped.
 _SPECIAL_PREFIXES = [e.prefix for e in IPV4_ENTRIES + IPV6_ENTRIES]
@@ -111,9 +123,7 @@ def _std_classify(texts: list[str]) -> None:
         a.is_private  # noqa: B018
 
 
-def interleaved(
-    funcs: dict[str, Callable[[list[str]], None]], texts: list[str], repeats: int
-) -> dict[str, list[float]]:
+def interleaved(funcs: dict[str, Callable[[_T], None]], texts: _T, repeats: int) -> dict[str, list[float]]:
     """Time one pass of each function in turn, ``repeats`` rounds: ns per item, per function.
 
     Taking the passes round-robin rather than all passes of one function, then all of
@@ -128,6 +138,55 @@ def interleaved(
             func(texts)
             samples[name].append((time.perf_counter_ns() - start) / len(texts))
     return samples
+
+
+def _add_one(addresses: list[Any]) -> Callable[[list[None]], None]:
+    def run(_: list[None]) -> None:
+        for a in addresses:
+            a + 1
+
+    return run
+
+
+def _iterate(network: Any) -> Callable[[list[None]], None]:
+    def run(_: list[None]) -> None:
+        for _a in network:
+            pass
+
+    return run
+
+
+def _index(network: Any, indices: list[int]) -> Callable[[list[None]], None]:
+    def run(_: list[None]) -> None:
+        for i in indices:
+            network[i]
+
+    return run
+
+
+def operations(
+    rng: random.Random, size: int
+) -> list[tuple[str, Callable[[list[None]], None], Callable[[list[None]], None], int]]:
+    """``(label, netbasics pass, stdlib pass, results per pass)`` for the second table."""
+    out: list[tuple[str, Callable[[list[None]], None], Callable[[list[None]], None], int]] = []
+    for label, texts in (("IPv4", random_ipv4(rng, size)), ("IPv6", random_ipv6(rng, size))):
+        ours = [netbasics.parse_address(t) for t in texts]
+        theirs = [ipaddress.ip_address(t) for t in texts]
+        # Keep clear of the top address, where + 1 raises in both libraries.
+        ours = [a for a in ours if int(a) < (1 << a.max_prefixlen) - 1]
+        theirs = [a for a in theirs if int(a) < (1 << a.max_prefixlen) - 1]
+        out.append((f"{label} address + 1", _add_one(ours), _add_one(theirs), len(ours)))
+    for text in ("10.0.0.0/16", "2001:db8::/112"):
+        ours_net, std_net = netbasics.parse_network(text), ipaddress.ip_network(text)
+        assert [int(a) for a in ours_net] == [int(a) for a in std_net]
+        out.append((f"iterate {text}", _iterate(ours_net), _iterate(std_net), ours_net.num_addresses))
+    for text in ("10.0.0.0/8", "2001:db8::/32"):
+        ours_net, std_net = netbasics.parse_network(text), ipaddress.ip_network(text)
+        n = ours_net.num_addresses
+        indices = [rng.randrange(-n, n) for _ in range(size)]
+        assert all(int(ours_net[i]) == int(std_net[i]) for i in indices[:1000])
+        out.append((f"index {text}", _index(ours_net, indices), _index(std_net, indices), size))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -170,6 +229,14 @@ def main(argv: list[str] | None = None) -> None:
             f"| {name} | parse + is_global + is_private | {nb_c:.0f} | {std_c:.0f} | {floor:.0f} (parse only) "
             f"| {std_c / nb_c:.1f}x | {nb_c / floor:.2f}x |"
         )
+
+    print(f"\nOperations on built objects, median of {args.repeats} passes, ns per result\n")
+    print("| operation | netbasics | stdlib | stdlib/netbasics |")
+    print("|---|---:|---:|---:|")
+    for label, ours_op, theirs_op, count in operations(rng, args.size):
+        samples = interleaved({"nb": ours_op, "std": theirs_op}, [None] * count, args.repeats)
+        nb, std = (statistics.median(samples[f]) for f in ("nb", "std"))
+        print(f"| {label} | {nb:.0f} | {std:.0f} | {std / nb:.1f}x |")
 
     print("\n| object | netbasics (bytes) | stdlib (bytes) |")
     print("|---|---:|---:|")

@@ -329,3 +329,115 @@ def test_address_alias_and_type_checks() -> None:
     assert isinstance(IPv4Address(1), (IPv4Address, IPv6Address))
     assert parse_address("::1").version == 6
     assert netbasics.Address is not None
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+@given(addresses(), st.integers(-(2**130), 2**130))
+def test_arithmetic_agrees_with_int_and_stdlib(addr: Address, offset: int) -> None:
+    maximum = V4_MAX if addr.version == 4 else V6_MAX
+    std = _stdlib_twin(addr)
+    for result, op in ((int(addr) + offset, "+"), (int(addr) - offset, "-")):
+        if 0 <= result <= maximum:
+            ours = addr + offset if op == "+" else addr - offset
+            assert type(ours) is type(addr)
+            assert int(ours) == result
+            assert ours.zone == addr.zone  # the neighbour of a link-local address is on its link
+            assert int(ours) == int(std + offset if op == "+" else std - offset)
+            if op == "+":
+                assert offset + addr == ours
+                assert ours - addr == offset  # type: ignore[operator]  # the distance; one family, mypy cannot tell
+        else:
+            with pytest.raises(AddressError, match="out of range"):
+                _ = addr + offset if op == "+" else addr - offset
+
+
+@given(addresses(), addresses())
+def test_distance_is_the_int_difference(a: Address, b: Address) -> None:
+    if a.version == b.version:
+        distance = a - b  # type: ignore[operator]  # same family, checked above
+        assert distance == int(a) - int(b)
+        assert int(b + distance) == int(a)  # b's zone is kept, so compare the values
+    else:
+        with pytest.raises(TypeError):
+            _ = a - b  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        (lambda: parse_address("255.255.255.255") + 1, "'255.255.255.255' + 1 = 4294967296 is out of range for IPv4"),
+        (lambda: parse_address("0.0.0.0") - 1, "'0.0.0.0' - 1 = -1 is out of range for IPv4 (0 to 4294967295)"),
+        (
+            lambda: 1 + parse_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            f"+ 1 = {2**128} is out of range for IPv6",
+        ),
+        (lambda: parse_address("::") - 10**5000, "'::' - (a 16610-bit int) = -(a 16610-bit int) is out of range"),
+    ],
+)
+def test_arithmetic_out_of_range_names_the_result(expression: object, message: str) -> None:
+    with pytest.raises(AddressError) as info:
+        expression()  # type: ignore[operator]
+    assert message in str(info.value)
+    assert len(str(info.value)) < 300
+
+
+def test_arithmetic_examples_and_types() -> None:
+    a = parse_address("192.0.2.1")
+    assert a + 1 == parse_address("192.0.2.2")
+    assert 1 + a == a + 1
+    assert a - 1 == parse_address("192.0.2.0")
+    assert parse_ipv4("192.0.2.255") - parse_ipv4("192.0.2.1") == 254
+    assert parse_address("fe80::1%eth0") + 1 == parse_address("fe80::2%eth0")
+    assert parse_ipv6("fe80::9%eth0") - parse_ipv6("fe80::1") == 8  # zones do not matter to a distance
+
+    class Offset(int):
+        pass
+
+    assert a + Offset(2) == parse_address("192.0.2.3")
+    for bad in (True, 1.0, "1", None, ipaddress.IPv4Address(1)):
+        with pytest.raises(TypeError):
+            _ = a + bad  # type: ignore[operator]
+        with pytest.raises(TypeError):
+            _ = a - bad  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        _ = 1 - a  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        _ = a + a  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------- embedded IPv4 (stdlib names)
+
+
+@given(v6_ints, zones)
+def test_sixtofour_teredo_scope_id_agree_with_stdlib(value: int, zone: str | None) -> None:
+    ours = IPv6Address(value, zone)
+    std = ours.to_stdlib()
+    assert ours.scope_id == std.scope_id == zone
+    assert (ours.sixtofour and ours.sixtofour.to_stdlib()) == std.sixtofour
+    teredo = ours.teredo
+    assert (teredo and (teredo[0].to_stdlib(), teredo[1].to_stdlib())) == std.teredo
+
+
+@given(st.integers(0, 2**80 - 1), v4_ints, st.integers(0, 2**64 - 1), v4_ints)
+def test_sixtofour_and_teredo_found(low: int, v4: int, teredo_low: int, server: int) -> None:
+    """Random values almost never land in 2002::/16 or 2001::/32: build ones that do."""
+    six = IPv6Address(0x2002 << 112 | v4 << 80 | low)
+    assert six.sixtofour == IPv4Address(v4)
+    assert six.sixtofour.to_stdlib() == six.to_stdlib().sixtofour
+    ter = IPv6Address(0x20010000 << 96 | server << 64 | teredo_low)
+    assert ter.teredo is not None
+    assert ter.teredo[0] == IPv4Address(server)
+    assert (ter.teredo[0].to_stdlib(), ter.teredo[1].to_stdlib()) == ter.to_stdlib().teredo
+
+
+def test_sixtofour_teredo_rfc_examples() -> None:
+    # RFC 3056 section 2: 2002:V4ADDR::/48. RFC 4380 section 4: the client's address is inverted.
+    assert parse_ipv6("2002:c000:204::1").sixtofour == IPv4Address("192.0.2.4")
+    assert parse_ipv6("2001:0:4136:e378:8000:63bf:3fff:fdd2").teredo == (
+        IPv4Address("65.54.227.120"),
+        IPv4Address("192.0.2.45"),
+    )
+    assert parse_ipv6("2001:db8::1").sixtofour is None
+    assert parse_ipv6("2001:db8::1").teredo is None

@@ -71,13 +71,10 @@ SOCKET_ALLOWED = {"AF_INET", "AF_INET6", "inet_pton"}
 
 #: Known exceptions, each to be deleted by the lead when the named issue is merged.
 # (frozenset of a set display, so deleting the last entry leaves an empty frozenset.)
-KNOWN_IMPURE_EDGES: frozenset[tuple[str, str]] = frozenset(
-    {
-        # issue 14 moves resolve-then-check out of the pure policy into the I/O layer.
-        ("netbasics.safety", "netbasics.resolver"),
-    }
-)
-KNOWN_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset(set())
+# Issue 14 moved resolve-then-check out of the pure policy into the I/O layer (resolver).
+KNOWN_IMPURE_EDGES: frozenset[tuple[str, str]] = frozenset()
+# Issue 11 removed the tcp <-> message loop cycle (one server core, engines apart).
+KNOWN_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset()
 
 TOP, LAZY, TYPING = "module level", "inside a function", "under TYPE_CHECKING"
 

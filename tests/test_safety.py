@@ -19,11 +19,12 @@ from netbasics import (
     NetbasicsError,
     ResolveError,
     UnsafeDestination,
+    UnsafeReason,
     check_destination,
     is_safe_destination,
     parse_address,
     parse_endpoint,
-    resolve_safe,
+    resolve,
 )
 from netbasics import resolver as resolver_module
 
@@ -47,12 +48,13 @@ BYPASSES: list[tuple[str, str]] = [
     ("::", "unspecified address (RFC 4291)"),
     ("::ffff:0.0.0.0", "embeds 0.0.0.0"),
     # cloud metadata and link-local
-    ("169.254.169.254", "link local (RFC 3927)"),
-    ("::ffff:169.254.169.254", "embeds 169.254.169.254 (link local, RFC 3927)"),
+    ("169.254.169.254", "cloud metadata service; link local (RFC 3927)"),
+    ("::ffff:169.254.169.254", "embeds 169.254.169.254 (cloud metadata service; link local, RFC 3927)"),
     ("fe80::1", "link-local unicast (RFC 4291)"),
     ("fe80::1%eth0", "scoped address with zone %eth0"),
     ("fe80::a9fe:a9fe%1", "zone %1"),
-    ("fd00:ec2::254", "unique-local (RFC 4193, RFC 8190)"),
+    ("fd00:ec2::254", "cloud metadata service; unique-local (RFC 4193, RFC 8190)"),
+    ("fd00:ec2::253", "unique-local (RFC 4193, RFC 8190)"),
     ("64:ff9b::a9fe:a9fe", "NAT64 address (RFC 6052) embeds 169.254.169.254"),
     # private-use, shared, benchmarking, documentation
     ("10.0.0.1", "private-use (RFC 1918)"),
@@ -270,7 +272,7 @@ def test_any_zone_is_unsafe(address: IPv6Address, zone: str) -> None:
     assert not is_safe_destination(IPv6Address(int(address), zone))
 
 
-# --- resolve_safe with a stubbed resolver ----------------------------------------------------
+# --- resolve(policy=...) with a stubbed resolver ----------------------------------------------------
 
 
 @pytest.fixture
@@ -296,9 +298,9 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     return records
 
 
-def test_resolve_safe_all_public(fake_dns: dict[str, list[str]]) -> None:
+def test_resolve_policy_all_public(fake_dns: dict[str, list[str]]) -> None:
     fake_dns["example.test"] = ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]
-    endpoints = resolve_safe("example.test", 443)
+    endpoints = resolve("example.test", 443, policy=DestinationPolicy())
     assert [str(e) for e in endpoints] == ["93.184.216.34:443", "[2606:2800:220:1:248:1893:25c8:1946]:443"]
 
 
@@ -311,34 +313,34 @@ def test_resolve_safe_all_public(fake_dns: dict[str, list[str]]) -> None:
         (["2606:4700::1", "fd12::1"], "fd12::1"),
     ],
 )
-def test_resolve_safe_one_bad_answer_refuses_the_name(
+def test_resolve_policy_one_bad_answer_refuses_the_name(
     fake_dns: dict[str, list[str]], answers: list[str], bad: str
 ) -> None:
     fake_dns["mixed.test"] = answers
     with pytest.raises(UnsafeDestination, match=r"mixed\.test resolves to an unsafe address") as info:
-        resolve_safe("mixed.test", 80)
+        resolve("mixed.test", 80, policy=DestinationPolicy())
     assert bad in str(info.value)
 
 
-def test_resolve_safe_policy_and_ports(fake_dns: dict[str, list[str]]) -> None:
+def test_resolve_policy_policy_and_ports(fake_dns: dict[str, list[str]]) -> None:
     fake_dns["internal.test"] = ["10.0.0.5"]
     policy = DestinationPolicy(allow_private=True, allowed_ports=[443])
-    assert resolve_safe("internal.test", 443, policy=policy) == [parse_endpoint("10.0.0.5:443")]
+    assert resolve("internal.test", 443, policy=policy) == [parse_endpoint("10.0.0.5:443")]
     with pytest.raises(UnsafeDestination, match="port 8080 is not allowed"):
-        resolve_safe("internal.test", 8080, policy=policy)
+        resolve("internal.test", 8080, policy=policy)
 
 
-def test_resolve_safe_unknown_name(fake_dns: dict[str, list[str]]) -> None:
+def test_resolve_policy_unknown_name(fake_dns: dict[str, list[str]]) -> None:
     with pytest.raises(ResolveError):
-        resolve_safe("nowhere.test", 80)
+        resolve("nowhere.test", 80, policy=DestinationPolicy())
 
 
-def test_resolve_safe_literals_and_localhost() -> None:
+def test_resolve_policy_literals_and_localhost() -> None:
     with pytest.raises(UnsafeDestination, match="localhost resolves to an unsafe address"):
-        resolve_safe("localhost", 80)
+        resolve("localhost", 80, policy=DestinationPolicy())
     with pytest.raises(UnsafeDestination, match="loopback"):
-        resolve_safe("[::1]", 80)
-    assert resolve_safe("localhost", 80, policy=DestinationPolicy(allow_loopback=True))
+        resolve("[::1]", 80, policy=DestinationPolicy())
+    assert resolve("localhost", 80, policy=DestinationPolicy(allow_loopback=True))
 
 
 @pytest.mark.parametrize("name", ["2130706433", "0x7f.1", "017700000001", "127.1", "0x7f000001", "0177.0.0.1"])
@@ -350,7 +352,7 @@ def test_numeric_names_are_refused(name: str) -> None:
     refuse 127.0.0.1.
     """
     with pytest.raises(ValueError, match=r"127\.0\.0\.1|neither a host name") as info:
-        resolve_safe(name, 80)
+        resolve(name, 80, policy=DestinationPolicy())
     assert isinstance(info.value, (EndpointError, UnsafeDestination))
     assert name in str(info.value) or "127.0.0.1" in str(info.value)
 
@@ -359,15 +361,18 @@ def test_resolved_addresses_are_checked_not_names(fake_dns: dict[str, list[str]]
     """A harmless-looking name whose record points at loopback (DNS rebinding) is refused."""
     fake_dns["rebind.test"] = ["127.0.0.1"]
     with pytest.raises(UnsafeDestination, match=r"rebind\.test resolves to an unsafe address: 127\.0\.0\.1: loopback"):
-        resolve_safe("rebind.test", 80)
+        resolve("rebind.test", 80, policy=DestinationPolicy())
     fake_dns["mapped.test"] = ["::ffff:127.0.0.1"]
     with pytest.raises(UnsafeDestination, match=r"embeds 127\.0\.0\.1"):
-        resolve_safe("mapped.test", 80)
+        resolve("mapped.test", 80, policy=DestinationPolicy())
 
 
 def test_exported() -> None:
-    for name in ["DestinationPolicy", "check_destination", "is_safe_destination", "resolve_safe"]:
+    for name in ["DestinationPolicy", "check_destination", "is_safe_destination", "UnsafeReason"]:
         assert name in netbasics.__all__
+    for gone in ["destination_verdict", "resolve_safe"]:
+        assert gone not in netbasics.__all__
+        assert not hasattr(netbasics, gone)
 
 
 # --- netbasics.connect_tcp(policy=...) ------------------------------------------------------------------
@@ -418,3 +423,136 @@ def test_connect_with_policy_uses_only_checked_addresses(
             assert str(conn.remote).rpartition(":")[0] == "127.0.0.1"  # remote is Endpoint | UnixAddress
         with pytest.raises(UnsafeDestination, match=r"10\.9\.9\.9: private-use"):
             netbasics.connect_tcp(("rebind.test", port), policy=policy)
+
+
+# --- structured verdicts ----------------------------------------------------------------------
+
+# (destination, reason, embedded IPv4 or None): the fields a caller reads instead of the text.
+VERDICTS: list[tuple[str, UnsafeReason, str | None]] = [
+    ("127.0.0.1", UnsafeReason.LOOPBACK, None),
+    ("::1", UnsafeReason.LOOPBACK, None),
+    ("::ffff:127.0.0.1", UnsafeReason.LOOPBACK, "127.0.0.1"),
+    ("10.0.0.1", UnsafeReason.PRIVATE, None),
+    ("64:ff9b::10.0.0.1", UnsafeReason.PRIVATE, "10.0.0.1"),
+    ("2002:a00:1::1", UnsafeReason.PRIVATE, "10.0.0.1"),
+    ("2001:0:a00:1::", UnsafeReason.PRIVATE, "10.0.0.1"),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", UnsafeReason.LOOPBACK, "127.0.0.1"),
+    ("2001:4860::5efe:7f00:1", UnsafeReason.LOOPBACK, "127.0.0.1"),
+    ("100.64.0.1", UnsafeReason.SHARED, None),
+    ("169.254.1.1", UnsafeReason.LINK_LOCAL, None),
+    ("fe80::1", UnsafeReason.LINK_LOCAL, None),
+    ("169.254.169.254", UnsafeReason.METADATA, None),
+    ("::ffff:169.254.169.254", UnsafeReason.METADATA, "169.254.169.254"),
+    ("fd00:ec2::254", UnsafeReason.METADATA, None),
+    ("100.100.100.200", UnsafeReason.METADATA, None),
+    ("fec0::1", UnsafeReason.SITE_LOCAL, None),
+    ("224.0.0.1", UnsafeReason.MULTICAST, None),
+    ("ff02::1", UnsafeReason.MULTICAST, None),
+    ("255.255.255.255", UnsafeReason.BROADCAST, None),
+    ("::", UnsafeReason.UNSPECIFIED, None),
+    ("0.1.2.3", UnsafeReason.THIS_NETWORK, None),
+    ("192.0.2.1", UnsafeReason.DOCUMENTATION, None),
+    ("2001:db8::1", UnsafeReason.DOCUMENTATION, None),
+    ("198.18.0.1", UnsafeReason.BENCHMARKING, None),
+    ("192.0.0.8", UnsafeReason.PROTOCOL_ASSIGNMENT, None),
+    ("64:ff9b:1::808:808", UnsafeReason.TRANSLATION, None),
+    ("2002:808:808::1", UnsafeReason.TUNNEL, None),
+    ("100::1", UnsafeReason.DISCARD, None),
+    ("240.0.0.1", UnsafeReason.RESERVED, None),
+    ("4000::1", UnsafeReason.RESERVED, None),
+    ("fe80::1%eth0", UnsafeReason.ZONE, None),
+]
+
+
+@pytest.mark.parametrize(("destination", "reason", "embedded"), VERDICTS)
+def test_verdict_fields(destination: str, reason: UnsafeReason, embedded: str | None) -> None:
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination(destination)
+    exc = info.value
+    assert exc.reason is reason
+    assert exc.address == parse_address(destination)
+    assert exc.embedded == (None if embedded is None else IPv4Address(embedded))
+    assert exc.port is None
+    assert exc.host is None
+    # The message is built from the fields: subject, then the rule in words.
+    assert str(exc) == f"{exc.address}: {exc.detail}"
+
+
+def test_every_address_reason_is_reachable() -> None:
+    reached = {reason for _, reason, _ in VERDICTS}
+    policy_only = {UnsafeReason.DENIED, UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED}
+    # NOT_GLOBAL is the fallback for a non-global row outside the named categories.
+    assert set(UnsafeReason) - reached - policy_only <= {UnsafeReason.NOT_GLOBAL}
+
+
+def test_policy_verdict_fields() -> None:
+    policy = DestinationPolicy(deny=["8.8.8.0/24"], allowed_ports=[443], denied_ports=[8443])
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination("8.8.8.8", policy=policy)
+    assert info.value.reason is UnsafeReason.DENIED
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination(parse_endpoint("[2606:4700::1]:22"), policy=policy)
+    exc = info.value
+    assert (exc.reason, exc.port, str(exc.address)) == (UnsafeReason.PORT_NOT_ALLOWED, 22, "2606:4700::1")
+    assert str(exc) == "[2606:4700::1]:22: port 22 is not allowed by policy (allowed: 443)"
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination(parse_endpoint("1.1.1.1:8443"), policy=policy)
+    assert info.value.reason is UnsafeReason.PORT_DENIED
+
+
+def test_resolve_verdict_names_the_host(fake_dns: dict[str, list[str]]) -> None:
+    fake_dns["mixed.test"] = ["93.184.216.34", "::ffff:10.1.2.3"]
+    with pytest.raises(UnsafeDestination) as info:
+        resolve("mixed.test", 80, policy=DestinationPolicy())
+    exc = info.value
+    assert (exc.host, exc.reason, exc.port) == ("mixed.test", UnsafeReason.PRIVATE, 80)
+    assert exc.embedded == IPv4Address("10.1.2.3")
+    # a literal is its own subject: no "resolves to"
+    with pytest.raises(UnsafeDestination) as info:
+        resolve("127.0.0.1", 80, policy=DestinationPolicy())
+    assert info.value.host is None
+    assert str(info.value).startswith("127.0.0.1:80: loopback")
+
+
+def test_metadata_is_not_opened_by_the_switches() -> None:
+    dev = DestinationPolicy(allow_loopback=True, allow_private=True, allow_link_local=True)
+    for address in ["169.254.169.254", "::ffff:169.254.169.254", "fd00:ec2::254", "169.254.170.2"]:
+        assert not is_safe_destination(address, policy=dev), address
+    # an explicit allow-list entry does open it
+    assert is_safe_destination("169.254.169.254", policy=DestinationPolicy(allow=["169.254.169.254"]))
+
+
+def test_verdict_survives_pickle_and_stays_short() -> None:
+    import pickle
+
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination(parse_endpoint("10.0.0.1:80"))
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (copy.reason, copy.address, copy.port, str(copy)) == (
+        info.value.reason,
+        info.value.address,
+        80,
+        str(info.value),
+    )
+    long_host = UnsafeDestination(parse_address("10.0.0.1"), UnsafeReason.PRIVATE, "private", host="a" * 10_000)
+    assert len(str(long_host)) < 300
+
+
+def test_safety_policy_does_no_io() -> None:
+    """The policy module is pure: it imports no resolver or socket I/O (resolving is resolver's job)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(netbasics.safety.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not imported & {"resolver", "tcp", "udp", "socket", "_io", "_io.sockets"}, imported
+
+
+def test_broadcast_send_refusal_is_structured() -> None:
+    """The UDP layer's refusal of a broadcast send is the same structured verdict."""
+    with netbasics.open_udp() as sock, pytest.raises(UnsafeDestination) as info:
+        sock.send_to(b"x", "255.255.255.255:9")
+    exc = info.value
+    assert (exc.reason, str(exc.address), exc.port) == (UnsafeReason.BROADCAST, "255.255.255.255", 9)
+    assert str(exc) == "send to 255.255.255.255:9: broadcast address needs broadcast=True (SO_BROADCAST)"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Union
 
 import pytest
 
 from netbasics import Datagram, Endpoint, LineFramer, Reply, StreamConnection, TCPServer, UDPServer
+from netbasics._io.message_loop import MessageLoop
+from netbasics._io.server_core import ServerCore
+from netbasics._io.threaded import ThreadedEngine
 
 Server = Union[TCPServer, UDPServer]
 
@@ -113,3 +118,31 @@ def test_stop_timeout_is_checked(make: Callable[..., Server], value: object, err
             server.stop(value)  # type: ignore[arg-type]
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix-domain sockets here")
+@pytest.mark.parametrize("mode", ["threaded", "messages"])
+def test_the_core_serves_any_listening_stream_socket(tmp_path: Path, mode: str) -> None:
+    # The core takes a bound socket, so a Unix-domain server is the same server with
+    # another endpoint; StreamConnection works over it too.
+    path = str(tmp_path / "core.sock")
+    engine: ThreadedEngine | MessageLoop
+    if mode == "threaded":
+        engine = ThreadedEngine(lambda conn: conn.send_all(conn.recv_until().upper()), 4, 5.0)
+    else:
+        engine = MessageLoop(lambda m, p: m.upper(), LineFramer(), 4, 5.0, describe_peer=str, nodelay=False)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen()
+    listener.setblocking(False)
+    core = ServerCore(listener, engine, kind="UnixServer", label=path, name=None)
+    core.start()
+    try:
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(path)
+        with StreamConnection(client, timeout=5) as conn:
+            conn.send_all(b"hello\n")
+            assert conn.recv_until() == b"HELLO\n"
+    finally:
+        core.stop(timeout=1)
+    assert listener.fileno() == -1

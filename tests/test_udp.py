@@ -11,6 +11,8 @@ from __future__ import annotations
 import errno
 import pickle
 import socket
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 
 import netbasics
 from netbasics import udp
+from netbasics._io.server_core import ServerCore
 from netbasics.addresses import IPv4Address, IPv6Address
 from netbasics.endpoints import Endpoint, EndpointLike, parse_endpoint
 from netbasics.errors import (
@@ -26,8 +29,8 @@ from netbasics.errors import (
     DatagramTooLarge,
     EndpointError,
     NetTimeoutError,
-    UnsafeDestination,
 )
+from netbasics.safety import UnsafeDestination
 from netbasics.udp import MAX_UDP_PAYLOAD_IPV4, MAX_UDP_PAYLOAD_IPV6, Datagram, UDPServer, UDPSocket
 
 
@@ -438,3 +441,44 @@ def test_receive_on_a_closed_socket_is_a_plain_oserror(closed_v4: UDPSocket) -> 
     with pytest.raises(OSError, match="Bad file descriptor") as info:
         closed_v4.recv_from()
     assert not isinstance(info.value, netbasics.NetbasicsError)
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix-domain sockets here")
+def test_datagram_engine_serves_another_kind_of_socket(tmp_path: Path) -> None:
+    # The UDP engine on the server core with its three hooks: an AF_UNIX datagram socket.
+    senders: list[object] = []
+
+    def make_datagram(data: bytes, address: object) -> Datagram:
+        senders.append(address)
+        return Datagram(data, Endpoint("127.0.0.1", 9))  # a stand-in: the test looks at the data
+
+    def make_reply(sendto: Callable[[udp.BytesLike, object], int], to: object) -> udp.Reply:
+        def reply(data: udp.BytesLike) -> None:
+            sendto(data, to)
+
+        return reply
+
+    engine = udp.DatagramEngine(
+        lambda d, reply: reply(d.data.upper()),
+        1,
+        1024,
+        batched=False,
+        make_datagram=make_datagram,
+        make_reply=make_reply,
+        describe_sender=str,
+    )
+    path, client_path = str(tmp_path / "server.sock"), str(tmp_path / "client.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    core = ServerCore(sock, engine, kind="UnixDatagramServer", label=path, name=None)
+    core.start()
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as client:
+            client.bind(client_path)
+            client.settimeout(2)
+            client.sendto(b"hi", path)
+            assert client.recvfrom(100) == (b"HI", path)
+    finally:
+        core.stop(timeout=1)
+    assert senders == [client_path]
+    assert sock.fileno() == -1

@@ -39,8 +39,8 @@ from netbasics.errors import (
     DatagramTooLarge,
     NetbasicsError,
     NetTimeoutError,
-    UnsafeDestination,
 )
+from netbasics.safety import UnsafeDestination
 from netbasics.udp import MAX_UDP_PAYLOAD_IPV4, MAX_UDP_PAYLOAD_IPV6, Datagram, UDPServer
 
 pytestmark = pytest.mark.integration

@@ -42,10 +42,13 @@ from .errors import NetbasicsError as NetbasicsError
 from .errors import NetTimeoutError as NetTimeoutError
 from .errors import PortError as PortError
 from .errors import ResolveError as ResolveError
-from .errors import UnsafeDestination as UnsafeDestination
 from .framing import Framer as Framer
 from .framing import LengthPrefixFramer as LengthPrefixFramer
 from .framing import LineFramer as LineFramer
+from .interfaces import Interface as Interface
+from .interfaces import IPv4Interface as IPv4Interface
+from .interfaces import IPv6Interface as IPv6Interface
+from .interfaces import parse_interface as parse_interface
 from .networks import AddressRange as AddressRange
 from .networks import IPv4Network as IPv4Network
 from .networks import IPv6Network as IPv6Network
@@ -65,10 +68,10 @@ from .ports import services_for_port as services_for_port
 from .ports import validate_port as validate_port
 from .resolver import resolve as resolve
 from .safety import DestinationPolicy as DestinationPolicy
+from .safety import UnsafeDestination as UnsafeDestination
+from .safety import UnsafeReason as UnsafeReason
 from .safety import check_destination as check_destination
-from .safety import destination_verdict as destination_verdict
 from .safety import is_safe_destination as is_safe_destination
-from .safety import resolve_safe as resolve_safe
 from .sets import AddressSet as AddressSet
 from .stream import StreamConnection as StreamConnection
 from .stream import connect_tcp as connect_tcp
@@ -126,9 +129,12 @@ __all__ = [
     "Framer",
     "HostPort",
     "IPv4Address",
+    "IPv4Interface",
     "IPv4Network",
     "IPv6Address",
+    "IPv6Interface",
     "IPv6Network",
+    "Interface",
     "LengthPrefixFramer",
     "LineFramer",
     "NetTimeoutError",
@@ -155,12 +161,12 @@ __all__ = [
     "UnixResponder",
     "UnixServer",
     "UnsafeDestination",
+    "UnsafeReason",
     "check_destination",
     "classify",
     "collapse",
     "connect_tcp",
     "connect_unix",
-    "destination_verdict",
     "exclude",
     "find_service",
     "is_safe_destination",
@@ -170,6 +176,7 @@ __all__ = [
     "parse_address",
     "parse_endpoint",
     "parse_host_port",
+    "parse_interface",
     "parse_ipv4",
     "parse_ipv6",
     "parse_network",
@@ -179,7 +186,6 @@ __all__ = [
     "port_category",
     "port_open",
     "resolve",
-    "resolve_safe",
     "services_for_port",
     "summarize_range",
     "udp_request",

@@ -2,8 +2,9 @@
 
 The commands keep their protocol word: ``tcp`` asks for a stream socket and ``udp`` for a
 datagram socket, and an endpoint written ``unix:...`` makes it the Unix-domain socket of
-that kind, as ``nc -U`` and ``nc -uU`` do. Kept apart from ``cli`` so that the command
-module only asks :func:`is_unix` and calls one function here.
+that kind, as ``nc -U`` and ``nc -uU`` do. Kept apart from ``cli``: its endpoint parsers
+return a :class:`UnixAddress` for ``unix:`` text (:func:`is_unix`), and each command calls
+one function here for those.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .errors import NetTimeoutError
 from .stream import StreamConnection
 from .udp import Datagram, Reply
 from .unix import UnixDatagramHandler, UnixDatagramServer, UnixServer, connect_unix, open_unix_datagram
-from .unix_addresses import is_unix_target
+from .unix_addresses import UnixAddressLike, is_unix_target
 
 __all__ = ["connect_stream", "datagram_request", "datagram_server", "is_unix", "stream_server"]
 
@@ -25,24 +26,28 @@ def is_unix(endpoint: object) -> bool:
     return is_unix_target(endpoint)
 
 
-def stream_server(bind: str, handler: Callable[[StreamConnection], None], idle_timeout: float | None) -> UnixServer:
+def stream_server(
+    bind: UnixAddressLike, handler: Callable[[StreamConnection], None], idle_timeout: float | None
+) -> UnixServer:
     """``serve tcp --bind unix:...``: a Unix stream server."""
     return UnixServer(bind, handler, idle_timeout=idle_timeout)
 
 
-def datagram_server(bind: str, handler: Callable[[Datagram, Reply], None]) -> UnixDatagramServer:
+def datagram_server(bind: UnixAddressLike, handler: Callable[[Datagram, Reply], None]) -> UnixDatagramServer:
     """``serve udp --bind unix:...``: a Unix datagram server running the UDP handler."""
     # The command's datagram handlers only read .data and call reply(), which a
     # UnixDatagram and its reply have too.
     return UnixDatagramServer(bind, cast(UnixDatagramHandler, handler))
 
 
-def connect_stream(target: str, *, connect_timeout: float | None, timeout: float | None = None) -> StreamConnection:
+def connect_stream(
+    target: UnixAddressLike, *, connect_timeout: float | None, timeout: float | None = None
+) -> StreamConnection:
     """``probe``/``send tcp`` to a ``unix:`` target."""
     return connect_unix(target, connect_timeout=connect_timeout, timeout=timeout)
 
 
-def datagram_request(target: str, payload: bytes, *, timeout: float, retries: int) -> bytes:
+def datagram_request(target: UnixAddressLike, payload: bytes, *, timeout: float, retries: int) -> bytes:
     """``send udp unix:...``: one datagram, the first reply; resent on silence, waiting twice as long each time.
 
     The socket gets an address of its own automatically, so the reply can come back.

@@ -13,7 +13,7 @@ from bisect import bisect_right
 
 # The C parser, for the hot path only; _parse explains when it is trusted (PTON).
 from socket import AF_INET, AF_INET6, inet_pton
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Final, Literal, Union, overload
 
 from ._core import MAPPED_MASK, MAPPED_PREFIX, V4_MAX, V6_MAX
 from ._data.registry import IPV4_TABLE, IPV6_MAPPED_TABLE, AddressCategory
@@ -37,6 +37,8 @@ from .errors import AddressError, quote
 _fb = int.from_bytes
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from typing_extensions import Self
 
 __all__ = [
@@ -48,6 +50,9 @@ __all__ = [
     "parse_ipv4",
     "parse_ipv6",
 ]
+
+_6TO4_TOP: Final = 0x2002  # 2002::/16, RFC 3056: the top 16 bits
+_TEREDO_TOP: Final = 0x20010000  # 2001::/32, RFC 4380: the top 32 bits
 
 _C = AddressCategory
 
@@ -78,6 +83,20 @@ def _check_int(value: object, maximum: int, kind: str) -> int:
     if not 0 <= value <= maximum:
         raise AddressError(f"{quote(value)} is out of range for {kind} (0 to {maximum})")
     return value
+
+
+def _int_text(value: int) -> str:
+    """An int for an error message: digits when short, its size when huge (never 4300+ digits)."""
+    if value.bit_length() <= 160:
+        return str(value)
+    return f"{'-' if value < 0 else ''}(a {value.bit_length()}-bit int)"
+
+
+def _out_of_range(addr: object, op: str, other: int, result: int, maximum: int, kind: str) -> AddressError:
+    """The error for arithmetic that leaves the family's range: names the operation and its result."""
+    return AddressError(
+        f"{quote(str(addr))} {op} {_int_text(other)} = {_int_text(result)} is out of range for {kind} (0 to {maximum})"
+    )
 
 
 class _BaseAddress:
@@ -193,6 +212,11 @@ class IPv4Address(_BaseAddress):
         obj = _new(IPv4Address)
         obj._ip = ip
         return obj
+
+    @staticmethod
+    def _each(ints: range) -> Iterator[IPv4Address]:
+        """An address for each int of ``ints``, lazily: shared with networks for iteration."""
+        return _v4_each(ints)
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> IPv4Address:
@@ -330,6 +354,41 @@ class IPv4Address(_BaseAddress):
             return False
         return NotImplemented
 
+    # Arithmetic: an int offset gives another address of the family (never wrapping);
+    # address - address gives the signed distance as an int, as netaddr does.
+    def __add__(self, other: int) -> IPv4Address:
+        if other.__class__ is int:
+            ip = self._ip + other
+            if 0 <= ip <= V4_MAX:
+                obj = _new(IPv4Address)
+                obj._ip = ip
+                return obj
+            raise _out_of_range(self, "+", other, ip, V4_MAX, "IPv4")
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self + int(other)
+        return NotImplemented
+
+    __radd__ = __add__
+
+    @overload
+    def __sub__(self, other: int) -> IPv4Address: ...
+    @overload
+    def __sub__(self, other: IPv4Address) -> int: ...
+    def __sub__(self, other: int | IPv4Address) -> IPv4Address | int:
+        cls = other.__class__
+        if cls is int:
+            ip = self._ip - other  # type: ignore[operator]  # the class test narrows
+            if 0 <= ip <= V4_MAX:
+                obj = _new(IPv4Address)
+                obj._ip = ip
+                return obj
+            raise _out_of_range(self, "-", other, ip, V4_MAX, "IPv4")  # type: ignore[arg-type]
+        if cls is IPv4Address:
+            return self._ip - other._ip  # type: ignore[union-attr]
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self - int(other)
+        return NotImplemented
+
     def __reduce__(self) -> tuple[type[IPv4Address], tuple[int]]:
         return (IPv4Address, (self._ip,))
 
@@ -384,6 +443,11 @@ class IPv6Address(_BaseAddress):
         obj._zone = zone
         return obj
 
+    @staticmethod
+    def _each(ints: range) -> Iterator[IPv6Address]:
+        """An address (no zone) for each int of ``ints``, lazily: shared with networks for iteration."""
+        return _v6_each(ints)
+
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview, zone: str | None = None) -> IPv6Address:
         """Build from 16 bytes in network order (``packed``), with an optional zone."""
@@ -409,6 +473,38 @@ class IPv6Address(_BaseAddress):
     def zone(self) -> str | None:
         """The scope zone (RFC 4007), e.g. ``"eth0"`` in ``fe80::1%eth0``, or ``None``."""
         return self._zone
+
+    @property
+    def scope_id(self) -> str | None:
+        """The zone, under stdlib ``ipaddress``'s name; same as :attr:`zone`."""
+        return self._zone
+
+    @property
+    def sixtofour(self) -> IPv4Address | None:
+        """The IPv4 address inside a 6to4 address (``2002::/16``, RFC 3056), or ``None``.
+
+        >>> parse_ipv6("2002:c000:204::1").sixtofour
+        IPv4Address('192.0.2.4')
+        """
+        ip = self._ip
+        if ip >> 112 == _6TO4_TOP:
+            return _v4((ip >> 80) & V4_MAX)
+        return None
+
+    @property
+    def teredo(self) -> tuple[IPv4Address, IPv4Address] | None:
+        """``(server, client)`` of a Teredo address (``2001::/32``, RFC 4380), or ``None``.
+
+        The server's IPv4 address is bits 32-63; the client's is the last 32 bits,
+        inverted (RFC 4380 section 4), which is how it travels past NATs.
+
+        >>> parse_ipv6("2001:0:4136:e378:8000:63bf:3fff:fdd2").teredo
+        (IPv4Address('65.54.227.120'), IPv4Address('192.0.2.45'))
+        """
+        ip = self._ip
+        if ip >> 96 == _TEREDO_TOP:
+            return _v4((ip >> 64) & V4_MAX), _v4(~ip & V4_MAX)
+        return None
 
     def without_zone(self) -> IPv6Address:
         """The same address with no zone."""
@@ -533,6 +629,43 @@ class IPv6Address(_BaseAddress):
             return True
         return NotImplemented
 
+    # As for IPv4; the zone is kept (the neighbour of a link-local address is on the same
+    # link), and the distance between two addresses ignores their zones.
+    def __add__(self, other: int) -> IPv6Address:
+        if other.__class__ is int:
+            ip = self._ip + other
+            if 0 <= ip <= V6_MAX:
+                obj = _new(IPv6Address)
+                obj._ip = ip
+                obj._zone = self._zone
+                return obj
+            raise _out_of_range(self, "+", other, ip, V6_MAX, "IPv6")
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self + int(other)
+        return NotImplemented
+
+    __radd__ = __add__
+
+    @overload
+    def __sub__(self, other: int) -> IPv6Address: ...
+    @overload
+    def __sub__(self, other: IPv6Address) -> int: ...
+    def __sub__(self, other: int | IPv6Address) -> IPv6Address | int:
+        cls = other.__class__
+        if cls is int:
+            ip = self._ip - other  # type: ignore[operator]  # the class test narrows
+            if 0 <= ip <= V6_MAX:
+                obj = _new(IPv6Address)
+                obj._ip = ip
+                obj._zone = self._zone
+                return obj
+            raise _out_of_range(self, "-", other, ip, V6_MAX, "IPv6")  # type: ignore[arg-type]
+        if cls is IPv6Address:
+            return self._ip - other._ip  # type: ignore[union-attr]
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self - int(other)
+        return NotImplemented
+
     def __reduce__(self) -> tuple[type[IPv6Address], tuple[int, str | None]]:
         return (IPv6Address, (self._ip, self._zone))
 
@@ -563,6 +696,26 @@ def _v6(ip: int, zone: str | None) -> IPv6Address:
     obj._ip = ip
     obj._zone = zone
     return obj
+
+
+def _v4_each(ints: range) -> Iterator[IPv4Address]:
+    """An IPv4Address for each int of ``ints``, lazily (the loop of network iteration)."""
+    new, cls = _new, IPv4Address
+    for ip in ints:
+        # _v4 written out: a call per address is a quarter of the time of iterating a /16.
+        obj = new(cls)
+        obj._ip = ip
+        yield obj
+
+
+def _v6_each(ints: range) -> Iterator[IPv6Address]:
+    """An IPv6Address (no zone) for each int of ``ints``, lazily."""
+    new, cls = _new, IPv6Address
+    for ip in ints:
+        obj = new(cls)
+        obj._ip = ip
+        obj._zone = None
+        yield obj
 
 
 def _check_zone(zone: object) -> str:

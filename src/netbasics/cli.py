@@ -1,64 +1,229 @@
 """The ``netbasics`` command line (also ``python -m netbasics``).
 
-Exit codes: 0 everything fine, 1 some input was bad (or a target unreachable/unsafe),
-2 usage error. Errors go to stderr as one line each; data goes to stdout.
+Exit codes: 0 everything fine, 1 some input row was bad (or a target unreachable or
+unsafe), 2 usage error (unknown command or option, or a bad option value). Problems go
+to stderr as one line each, never a traceback; data goes to stdout. With ``--json``
+every input row gets exactly one JSON record, with an ``"error"`` field when it failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TextIO
+from dataclasses import replace
+from typing import NoReturn, TextIO
+from urllib.parse import urlsplit
 
 from . import _cli_unix
-from ._classify import AddressInfo, classify
-from .addresses import is_valid_address, parse_address
-from .endpoints import HostPort, parse_endpoint, parse_host_port
-from .errors import ConnectError, EndpointError, NetbasicsError, NetTimeoutError, PortError, UnsafeDestination
+from ._cli_classify import Classifier
+from .addresses import Address, IPv4Address, IPv6Address, is_valid_address, parse_address
+from .endpoints import Endpoint, HostPort, parse_endpoint, parse_host_port
+from .errors import (
+    AddressError,
+    CIDRError,
+    ConnectError,
+    EndpointError,
+    NetbasicsError,
+    NetTimeoutError,
+    PortError,
+    quote,
+)
 from .networks import IPv4Network, Network, collapse, parse_network, summarize_range
-from .ports import find_service, port_category, services_for_port, validate_port
-from .safety import DestinationPolicy, destination_verdict, resolve_safe
+from .ports import find_service, parse_port, port_category, services_for_port, validate_port
+from .resolver import resolve
+from .safety import DestinationPolicy, UnsafeDestination, UnsafeReason, check_destination
+from .sets import AddressSet
 from .tcp import StreamConnection, TCPServer, connect_tcp
 from .udp import Datagram, UDPServer, udp_request
 from .udp import DatagramHandler as UDPHandler
 from .unix import UnixDatagramServer, UnixServer
+from .unix_addresses import UnixAddress, parse_unix_address
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 PROG = "netbasics"
 
-
 # Progress is shown every this many stdin lines, and only when stderr is a terminal.
 _PROGRESS_EVERY = 100_000
+# Bulk input is read in batches of about this many bytes: large enough that the per-batch
+# costs vanish, small enough that memory stays constant however long the input.
+_BATCH_BYTES = 1 << 18
+# A stdin line longer than this is cut: no address, name or URL that matters is longer.
+_LINE_LIMIT = 1 << 16
+# No usage message is longer than this, whatever the command line.
+_MESSAGE_LIMIT = 300
 
 
-def _inputs(values: list[str], stdin: TextIO, progress: TextIO | None = None) -> Iterator[tuple[str, str]]:
-    """Yield ``(where, text)`` for each argument, reading stdin lazily for ``-``.
+# --- usage errors and option values ------------------------------------------------------------
 
-    Lines are streamed one at a time, so memory stays constant however long the input.
-    With ``progress`` (a terminal), a counter is redrawn on it as lines go by.
-    """
-    for value in values:
-        if value == "-":
-            lineno = 0
-            for lineno, line in enumerate(stdin, 1):
-                text = line.strip()
-                if text and not text.startswith("#"):
-                    yield f"stdin line {lineno}", text
-                if progress is not None and lineno % _PROGRESS_EVERY == 0:
-                    progress.write(f"\r{PROG}: {lineno:,} lines read")
-                    progress.flush()
-            if progress is not None and lineno >= _PROGRESS_EVERY:
-                progress.write("\r\x1b[K")
-                progress.flush()
-        else:
-            yield "argument", value
+
+class _UsageError(Exception):
+    """A bad command line: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit status 2, never a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        if len(message) > _MESSAGE_LIMIT:
+            # argparse quotes whole values in its own messages (invalid choice, ...).
+            message = message[: _MESSAGE_LIMIT - 3] + "..."
+        raise _UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _seconds(*, zero: bool = False, limit: float = 86_400.0) -> Callable[[str], float]:
+    """An option type for a duration: a finite number of seconds, > 0 (>= 0 with ``zero``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{quote(text)} is not a number of seconds") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero) or value > limit:
+            low = ">= 0" if zero else "> 0"
+            raise argparse.ArgumentTypeError(f"{quote(text)} is out of range: give seconds {low} and <= {limit:g}")
+        return value
+
+    return parse
+
+
+def _count(low: int, high: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{quote(text)} is not a whole number of {what}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{quote(text)} is out of range: give {low} to {high} {what}")
+        return value
+
+    return parse
+
+
+def _prefix_length(text: str) -> int:
+    digits = text.removeprefix("/")
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 3):
+        raise argparse.ArgumentTypeError(f"{quote(text)} is not a prefix length (0 to 128)")
+    value = int(digits)
+    if value > 128:
+        raise argparse.ArgumentTypeError(f"prefix length {value} is out of range (0 to 128)")
+    return value
+
+
+def _network_option(text: str) -> Network:
+    try:
+        return parse_network(text, strict=False)
+    except NetbasicsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _address_option(text: str) -> Address:
+    try:
+        return parse_address(text)
+    except NetbasicsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port_list(text: str) -> list[int]:
+    """``80,443,https``: port numbers or service names (TCP), comma-separated."""
+    ports = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            ports.append(parse_port(part))
+        except NetbasicsError:
+            raise argparse.ArgumentTypeError(
+                f"{quote(part)} is not a port: give numbers 0 to 65535 or service names such as https"
+            ) from None
+    if not ports:
+        raise argparse.ArgumentTypeError(f"{quote(text)} names no port")
+    return ports
+
+
+# --- endpoints: every endpoint the command line takes is parsed here --------------------------
+# (connect targets, bind endpoints, URLs), so a new kind of endpoint is one change here.
+
+
+def _parse_target(text: str) -> Endpoint | HostPort | UnixAddress:
+    """A connect target, ``address:port``, ``host:port`` or ``unix:PATH``: data, so errors are row errors."""
+    if _cli_unix.is_unix(text):
+        return parse_unix_address(text)
+    if "://" in text:
+        raise EndpointError(f"{quote(text)} is a URL; give HOST:PORT (for example {_url_hint(text)})")
+    hp = parse_host_port(text)
+    return hp if hp.address is None else hp.to_endpoint()
+
+
+def _bind_option(text: str) -> Endpoint | UnixAddress:
+    """``--bind``: an endpoint, a bare address meaning port 0 (a free port), or ``unix:PATH``."""
+    try:
+        if _cli_unix.is_unix(text):
+            return parse_unix_address(text)
+        if is_valid_address(text):
+            return Endpoint(parse_address(text), 0)
+        if text.startswith("[") and text.endswith("]") and is_valid_address(text[1:-1]):
+            return Endpoint(parse_address(text[1:-1]), 0)
+        return parse_endpoint(text)
+    except NetbasicsError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (give an address, or ADDRESS:PORT)") from None
+
+
+def _url_hint(text: str) -> str:
+    """``host:port`` for a URL, for messages; the URL's own text if it has no usable host."""
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "HOST:PORT"
+    if not host:
+        return "HOST:PORT"
+    if port is None:
+        port = _scheme_port(parts.scheme)
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}" if port is not None else f"{shown}:PORT"
+
+
+def _url_target(text: str) -> Endpoint | HostPort:
+    """A URL's host and port (the scheme's default port when it gives none)."""
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise EndpointError(f"bad URL {quote(text)}: {exc}") from None
+    if not host:
+        raise EndpointError(f"URL {quote(text)} has no host")
+    if port is None:
+        port = _scheme_port(parts.scheme)
+        if port is None:
+            raise EndpointError(f"URL {quote(text)} has no port and {quote(parts.scheme)} has no default port")
+    if is_valid_address(host):
+        return Endpoint(parse_address(host), port)
+    return HostPort(host, port)
+
+
+_SCHEME_PORTS = {"ws": 80, "wss": 443}
+
+
+def _scheme_port(scheme: str) -> int | None:
+    scheme = scheme.lower()
+    if scheme in _SCHEME_PORTS:
+        return _SCHEME_PORTS[scheme]
+    try:
+        return parse_port(scheme)
+    except NetbasicsError:
+        return None
+
+
+# --- rows of input -----------------------------------------------------------------------------
 
 
 def _progress_stream(err: TextIO) -> TextIO | None:
@@ -68,144 +233,324 @@ def _progress_stream(err: TextIO) -> TextIO | None:
         return None
 
 
-def _info_json(text: str, info: AddressInfo) -> str:
-    entry = info.entry
-    return json.dumps(
-        {
-            "input": text,
-            "address": str(info.address),
-            "version": info.address.version,
-            "category": info.category.value,
-            "is_global": info.is_global,
-            "entry": None
-            if entry is None
-            else {"prefix": entry.prefix, "name": entry.name, "rfc": entry.rfc, "registry": entry.registry},
-        }
-    )
+def _batches(stdin: TextIO, progress: TextIO | None) -> Iterator[tuple[int, list[str]]]:
+    """``(number of the first line, lines)`` batches from stdin, read lazily.
+
+    From a real stdin the bytes are read in blocks (``read1``: whatever has arrived, so
+    a slow pipe is answered as it goes), decoded and split in one call each, which costs
+    a fraction of reading line by line. Undecodable bytes are kept as surrogates, so a
+    bad line is reported (quoted), not fatal.
+    """
+    lineno = 1
+    shown = 0
+    for lines in _blocks(stdin):
+        yield lineno, lines
+        lineno += len(lines)
+        if progress is not None and lineno - shown > _PROGRESS_EVERY:
+            shown = lineno
+            progress.write(f"\r{PROG}: {lineno - 1:,} lines read")
+            progress.flush()
+    if progress is not None and shown:
+        progress.write("\r\x1b[K")
+        progress.flush()
 
 
-def _info_line(info: AddressInfo) -> str:
-    entry = info.entry
-    reach = "global" if info.is_global else "not-global"
-    where = f"{entry.prefix} {entry.name} ({entry.rfc})" if entry is not None else "-"
-    return f"{info.address!s:<25} IPv{info.address.version}  {info.category.value:<19} {reach:<10}  {where}"
+def _blocks(stdin: TextIO) -> Iterator[list[str]]:
+    raw = getattr(stdin, "buffer", None)
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:
+        while lines := stdin.readlines(_BATCH_BYTES):
+            yield lines
+        return
+    pending = b""
+    skipping = False  # inside an over-long line, already reported by its first part
+    while block := read1(_BATCH_BYTES):
+        data = pending + block if pending else block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) > _LINE_LIMIT:
+                # No address is this long: pass its start on as one (bad) row and drop
+                # the rest up to the next newline, so memory stays bounded.
+                if not skipping:
+                    yield [data[:_LINE_LIMIT].decode("utf-8", "surrogateescape")]
+                skipping, pending = True, b""
+            else:
+                pending = data  # no complete line yet
+            continue
+        pending = data[cut:]
+        if skipping:
+            data = data[data.find(b"\n") + 1 :]
+            cut = len(data) - len(pending)
+            skipping = False
+            if cut == 0:
+                continue
+        yield data[: cut - 1].decode("utf-8", "surrogateescape").split("\n")
+    if pending and not skipping:
+        yield [pending.decode("utf-8", "surrogateescape")]
+
+
+def _rows(values: Iterable[str], stdin: TextIO, progress: TextIO | None = None) -> Iterator[tuple[str, str]]:
+    """Yield ``(where, text)`` for each argument, reading stdin lazily for ``-``.
+
+    Stdin lines are stripped; blank lines and ``#`` comments are skipped.
+    """
+    for value in values:
+        if value != "-":
+            yield "argument", value
+            continue
+        for first, lines in _batches(stdin, progress):
+            for lineno, line in enumerate(lines, first):
+                text = line.strip()
+                if text and not text.startswith("#"):
+                    yield f"stdin line {lineno}", text
+
+
+class _Report:
+    """Writes row errors: one stderr line each, and with ``--json`` one record on stdout."""
+
+    def __init__(self, command: str, out: TextIO, err: TextIO, as_json: bool) -> None:
+        self.command = command
+        self.out = out
+        self.err = err
+        self.as_json = as_json
+        self.status = 0
+
+    def row_error(self, where: str, text: str, message: str) -> None:
+        self.status = 1
+        self.out.flush()  # rows before this one go out first, so the two streams follow the input
+        self.err.write(f"{PROG} {self.command}: {where}: {message}\n")
+        if self.as_json:
+            self.out.write(json.dumps({"input": text, "error": message}) + "\n")
+
+
+# --- classify ------------------------------------------------------------------------------------
+
+
+def _not_an_address(text: str, exc: NetbasicsError) -> str:
+    """Why ``text`` is not an address, recognising things users paste instead of one."""
+    q = quote(text)
+    if "://" in text:
+        hint = _url_hint(text)
+        host = hint.rpartition(":")[0].strip("[]")
+        more = f"; classify its host: {PROG} classify {host}" if is_valid_address(host) else ""
+        return f"{q} is a URL, not an address: {PROG} check takes URLs{more}"
+    if "/" in text:
+        try:
+            net = parse_network(text, strict=False)
+        except NetbasicsError:
+            pass
+        else:
+            return f"{q} is a network (CIDR prefix), not an address: use {PROG} net {net}"
+    if ":" in text:
+        try:
+            endpoint = parse_endpoint(text)
+        except NetbasicsError:
+            pass
+        else:
+            return (
+                f"{q} is an endpoint (address:port), not an address: classify its address "
+                f"({PROG} classify {endpoint.address}), or check it ({PROG} check {text})"
+            )
+    return str(exc)
 
 
 def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    status = 0
-    counts: dict[str, int] = {}
-    write = out.write
-    for where, text in _inputs(args.addresses, stdin, _progress_stream(err)):
+    mode = "summary" if args.summary else "json" if args.json else "line"
+    report = _Report("classify", out, err, mode == "json")
+    where = "argument"
+
+    def bad(index: int, text: str, pending: list[str]) -> str | None:
+        if where != "argument" and (not text or text.startswith("#")):
+            return None  # blank lines and comments in a file
         try:
-            info = classify(text)
-        except NetbasicsError as exc:
-            err.write(f"{PROG} classify: {where}: {exc}\n")
-            status = 1
-            continue
-        if args.summary:
-            counts[info.category.value] = counts.get(info.category.value, 0) + 1
-            continue
-        write((_info_json(text, info) if args.json else _info_line(info)) + "\n")
-    if args.summary:
+            parse_address(text)
+        except AddressError as exc:
+            message = _not_an_address(text, exc)
+        else:  # pragma: no cover - the fast path only gives up on what parse_address refuses
+            message = f"{quote(text)} could not be classified"
+        report.status = 1
+        if pending:
+            # Rows before this one go out first, so stdout and stderr follow the input.
+            out.write("\n".join(pending) + "\n")
+            pending.clear()
+        out.flush()
+        err.write(f"{PROG} classify: {where.format(index)}: {message}\n")
+        return json.dumps({"input": text, "error": message}) if mode == "json" else None
+
+    classifier = Classifier(mode, bad)
+    for value in args.addresses:
+        if value == "-":
+            where = "stdin line {}"
+            for first, lines in _batches(stdin, _progress_stream(err)):
+                done = classifier.run(lines, first)
+                if done:
+                    out.write("\n".join(done) + "\n")
+                    out.flush()  # a slow pipe (tail -f) sees its answers as they come
+        else:
+            where = "argument"
+            done = classifier.run([value])
+            if done:
+                out.write(done[0] + "\n")
+    if mode == "summary":
+        counts = classifier.counts
         if args.json:
-            write(json.dumps(counts, sort_keys=True) + "\n")
+            out.write(json.dumps(counts, sort_keys=True) + "\n")
         else:
             for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-                write(f"{count:>10}  {name}\n")
-    return status
+                out.write(f"{count:>10}  {name}\n")
+    return report.status
 
 
-def _check_one(text: str, policy: DestinationPolicy) -> tuple[bool, str, list[str]]:
-    """(safe, reason, addresses checked) for an address, endpoint, or name with optional port."""
+# --- check ---------------------------------------------------------------------------------------
+
+
+def _check_target(text: str) -> Address | Endpoint | HostPort | str:
+    """What ``check`` was given: an address, an endpoint, a name with optional port, or a URL."""
     if is_valid_address(text):
-        addr = parse_address(text)
-        verdict = destination_verdict(addr, policy=policy)
-        return verdict is None, (verdict or "").partition(": ")[2], [str(addr)]
-    try:
-        endpoint = parse_endpoint(text)
-    except EndpointError:
-        pass
-    else:
-        verdict = destination_verdict(endpoint, policy=policy)
-        return verdict is None, (verdict or "").partition(": ")[2], [str(endpoint.address)]
-    target = parse_host_port(text) if ":" in text else HostPort(text, 0)
-    try:
-        endpoints = resolve_safe(target, policy=policy)
-    except UnsafeDestination as exc:
-        message = str(exc)
-        # The message starts with the name; the output line already does.
-        for prefix in (f"{target.host}: ", f"{target.host} "):
-            message = message.removeprefix(prefix)
-        return False, message, []
-    return True, "", [str(e.address) for e in endpoints]
+        return parse_address(text)
+    if "://" in text:
+        return _url_target(text)
+    if "/" in text:
+        try:
+            net = parse_network(text, strict=False)
+        except NetbasicsError:
+            pass
+        else:
+            raise CIDRError(f"{quote(text)} is a network, not a destination: check one address, e.g. {net.first}")
+    if ":" not in text:
+        return text  # a bare name: resolved without a port
+    hp = parse_host_port(text)
+    return hp if hp.address is None else hp.to_endpoint()
+
+
+def _check_one(target: Address | Endpoint | HostPort | str, policy: DestinationPolicy) -> list[str]:
+    """The addresses checked; raises :class:`UnsafeDestination` with the verdict."""
+    if isinstance(target, (IPv4Address, IPv6Address)):
+        check_destination(target, policy=policy)
+        return [str(target)]
+    if isinstance(target, Endpoint):
+        check_destination(target, policy=policy)
+        return [str(target.address)]
+    if isinstance(target, str):
+        # No port given, so only the address rules apply, as for a bare address.
+        policy = replace(policy, allowed_ports=None, denied_ports=frozenset())
+        target = HostPort(target, 0)
+    return [str(e.address) for e in resolve(target, policy=policy)]
+
+
+_PORT_REASONS = frozenset({UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED})
+
+
+def _unsafe_words(exc: UnsafeDestination) -> str:
+    """The verdict in words for the output line, from the exception's fields (never its text)."""
+    if exc.host is not None and exc.reason not in _PORT_REASONS:
+        return f"resolves to {exc.address}: {exc.detail}"
+    return exc.detail
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     policy = DestinationPolicy(
-        allow=args.allow,
-        deny=args.deny,
+        allow=AddressSet(args.allow),
+        deny=AddressSet(args.deny),
         allow_loopback=args.allow_loopback,
         allow_private=args.allow_private,
         allow_link_local=args.allow_link_local,
         allowed_ports=args.ports,
     )
-    status = 0
-    for where, text in _inputs(args.targets, stdin):
+    report = _Report("check", out, err, args.json)
+    for where, text in _rows(args.targets, stdin):
+        verdict: UnsafeDestination | None = None
         try:
-            safe, reason, addresses = _check_one(text, policy)
-        except (NetbasicsError, ValueError) as exc:
-            err.write(f"{PROG} check: {where}: {exc}\n")
-            status = 1
+            target = _check_target(text)
+            try:
+                addresses = _check_one(target, policy)
+            except UnsafeDestination as exc:
+                verdict = exc
+                addresses = [] if exc.address is None else [str(exc.address)]
+        except NetbasicsError as exc:
+            report.row_error(where, text, str(exc))
             continue
-        if not safe:
-            status = 1
+        if verdict is not None:
+            report.status = 1
         if args.json:
-            record = {"input": text, "safe": safe, "reason": reason or None, "addresses": addresses}
+            record = {
+                "input": text,
+                "safe": verdict is None,
+                "reason": None if verdict is None else verdict.reason.value,
+                "detail": None if verdict is None else _unsafe_words(verdict),
+                "embedded": None if verdict is None or verdict.embedded is None else str(verdict.embedded),
+                "addresses": addresses,
+            }
             out.write(json.dumps(record) + "\n")
+        elif verdict is None:
+            out.write(f"{text}: safe\n")
         else:
-            out.write(f"{text}: safe\n" if safe else f"{text}: unsafe: {reason}\n")
-    return status
+            out.write(f"{text}: unsafe ({verdict.reason}): {_unsafe_words(verdict)}\n")
+    return report.status
 
 
-def _port_list(text: str) -> list[int]:
-    try:
-        return [validate_port(part) for part in text.split(",") if part]
-    except PortError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+# --- port ----------------------------------------------------------------------------------------
+
+
+def _looks_numeric(text: str) -> bool:
+    return text.lstrip("+-").isdigit()
+
+
+def _port_row(value: str, protocol: str | None) -> tuple[str, dict[str, object]]:
+    """(text line, JSON record) for a port number or a service name."""
+    if _looks_numeric(value):
+        if not (value.isascii() and value.isdigit()):
+            raise PortError(f"{quote(value)} is not a valid port: ports are 0 to 65535")
+        port = validate_port(value)
+        services = services_for_port(port, protocol)
+        shown = [(s.name, [protocol] if protocol else list(s.protocols)) for s in services]
+        record: dict[str, object] = {
+            "input": value,
+            "port": port,
+            "range": str(port_category(port)),
+            "services": [{"name": name, "protocols": protocols} for name, protocols in shown],
+        }
+        names = ", ".join(f"{name} ({'/'.join(protocols)})" for name, protocols in shown) or "-"
+        return f"{port:<6} {port_category(port)!s:<11} {names}", record
+    service = find_service(value, protocol)
+    if service is None:
+        anywhere = find_service(value) if protocol else None
+        if anywhere is not None:
+            only = "/".join(anywhere.protocols)
+            raise PortError(
+                f"{quote(value)} is port {anywhere.port} for {only} only, not {protocol} (drop --protocol to see it)"
+            )
+        raise PortError(f"unknown service name {quote(value)}")
+    protocols = [protocol] if protocol else list(service.protocols)
+    record = {
+        "input": value,
+        "port": service.port,
+        "range": str(port_category(service.port)),
+        "services": [{"name": service.name, "protocols": protocols}],
+    }
+    return f"{value:<15} {service.port}/{'/'.join(protocols)}  {port_category(service.port)}", record
 
 
 def _cmd_port(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    status = 0
-    for value in args.values:
+    report = _Report("port", out, err, args.json)
+    for where, value in _rows(args.values, stdin):
         try:
-            if value.isdigit():
-                port = validate_port(value)
-                services = services_for_port(port, args.protocol)
-                record: dict[str, object] = {
-                    "input": value,
-                    "port": port,
-                    "range": str(port_category(port)),
-                    "services": [{"name": s.name, "protocols": list(s.protocols)} for s in services],
-                }
-                names = ", ".join(f"{s.name} ({'/'.join(s.protocols)})" for s in services) or "-"
-                line = f"{port:<6} {port_category(port)!s:<11} {names}"
-            else:
-                service = find_service(value, args.protocol)
-                if service is None:
-                    raise PortError(f"unknown service name {value!r}")
-                record = {
-                    "input": value,
-                    "port": service.port,
-                    "range": str(port_category(service.port)),
-                    "services": [{"name": service.name, "protocols": list(service.protocols)}],
-                }
-                line = f"{value:<15} {service.port}/{'/'.join(service.protocols)}  {port_category(service.port)}"
+            line, record = _port_row(value, args.protocol)
         except NetbasicsError as exc:
-            err.write(f"{PROG} port: {exc}\n")
-            status = 1
+            report.row_error(where, value, str(exc))
             continue
         out.write((json.dumps(record) if args.json else line) + "\n")
-    return status
+    return report.status
+
+
+# --- net -----------------------------------------------------------------------------------------
+
+
+def _entry_json(net: Network) -> dict[str, object] | None:
+    entry = net.entry
+    if entry is None:
+        return None
+    return {"prefix": entry.prefix, "name": entry.name, "rfc": entry.rfc, "registry": entry.registry}
 
 
 def _network_facts(net: Network) -> dict[str, object]:
@@ -223,97 +568,132 @@ def _network_facts(net: Network) -> dict[str, object]:
         facts["broadcast"] = str(net.broadcast_address)
     category = net.category
     facts["category"] = None if category is None else category.value
-    entry = net.entry
-    facts["entry"] = None if entry is None else f"{entry.prefix} {entry.name} ({entry.rfc})"
+    facts["entry"] = _entry_json(net)
     return facts
 
 
+def _fact_text(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return f"{value['prefix']} {value['name']} ({value['rfc']})"
+    return str(value)
+
+
 def _cmd_net(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    emit = (lambda obj: out.write(json.dumps(obj) + "\n")) if args.json else None
+    as_json = args.json
+
+    def emit(key: str, value: object) -> None:
+        out.write((json.dumps({key: str(value)}) if as_json else str(value)) + "\n")
+
     if args.summarize:
         first, last = args.summarize
-        nets = summarize_range(first, last)
-        for net in nets:
-            out.write((json.dumps(str(net)) if emit else str(net)) + "\n")
+        if first.version != last.version:
+            raise _UsageError(f"{PROG} net: --summarize needs two addresses of one family, got {first} and {last}")
+        for net in summarize_range(first, last):
+            emit("network", net)
         return 0
+    report = _Report("net", out, err, as_json)
     if args.collapse:
-        status = 0
-        items: list[str] = []
-        for where, text in _inputs(args.networks or ["-"], stdin):
+        nets: list[Network] = []
+        for where, text in _rows(args.networks or ["-"], stdin):
             try:
-                parse_network(text, strict=False)
+                nets.append(parse_network(text, strict=args.strict))
             except NetbasicsError as exc:
-                err.write(f"{PROG} net: {where}: {exc}\n")
-                status = 1
-                continue
-            items.append(text)
-        for net in collapse(parse_network(t, strict=False) for t in items):
-            out.write((json.dumps(str(net)) if emit else str(net)) + "\n")
-        return status
-    if len(args.networks) != 1:
-        err.write(f"{PROG} net: give exactly one CIDR (or use --summarize / --collapse)\n")
-        return 2
+                report.row_error(where, text, str(exc))
+        for net in collapse(nets):
+            emit("network", net)
+        return report.status
+    if len(args.networks) != 1 or args.networks == ["-"]:
+        raise _UsageError(
+            f"{PROG} net: give exactly one network (CIDR), got {len(args.networks)}; "
+            "--collapse takes a list (or - for stdin)"
+        )
     net = parse_network(args.networks[0], strict=args.strict)
     if args.contains:
-        status = 0
-        for text in args.contains:
-            inside = parse_address(text) in net
-            status = status if inside else 1
-            if emit:
-                emit({"address": text, "network": str(net), "contains": inside})
+        for where, text in _rows(args.contains, stdin):
+            try:
+                inside = parse_address(text) in net
+            except NetbasicsError as exc:
+                report.row_error(where, text, str(exc))
+                continue
+            if not inside:
+                report.status = 1
+            if as_json:
+                out.write(json.dumps({"input": text, "network": str(net), "contains": inside}) + "\n")
             else:
                 out.write(f"{text}: {'in' if inside else 'not in'} {net}\n")
-        return status
+        return report.status
     if args.subnets is not None:
+        if args.subnets < net.prefixlen or args.subnets > net.max_prefixlen:
+            raise _UsageError(
+                f"{PROG} net: --subnets {args.subnets} does not fit {net}: give {net.prefixlen} to {net.max_prefixlen}"
+            )
         for sub in net.subnets(new_prefix=args.subnets):
-            out.write((json.dumps(str(sub)) if emit else str(sub)) + "\n")
+            emit("network", sub)
         return 0
     if args.hosts:
         for host in net.hosts():
-            out.write((json.dumps(str(host)) if emit else str(host)) + "\n")
+            emit("address", host)
         return 0
     facts = _network_facts(net)
-    if emit:
-        emit(facts)
+    if as_json:
+        out.write(json.dumps(facts) + "\n")
     else:
         for key, value in facts.items():
-            out.write(f"{key + ':':<11}{'-' if value is None else value}\n")
+            out.write(f"{key + ':':<11}{_fact_text(value)}\n")
     return 0
 
 
+# --- probe ---------------------------------------------------------------------------------------
+
+
 def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    status = 0
-    for where, text in _inputs(args.targets, stdin):
+    report = _Report("probe", out, err, args.json)
+    for where, text in _rows(args.targets, stdin):
         started = time.monotonic()
-        record: dict[str, object] = {"target": text}
+        record: dict[str, object] = {"input": text}
         try:
-            connect = _cli_unix.connect_stream if _cli_unix.is_unix(text) else connect_tcp  # unix: targets too
-            with connect(text, connect_timeout=args.timeout) as conn:
+            target = _parse_target(text)
+            if isinstance(target, UnixAddress):
+                connection = _cli_unix.connect_stream(target, connect_timeout=args.timeout)
+            else:
+                connection = connect_tcp(target, connect_timeout=args.timeout)
+            with connection as conn:
                 elapsed = time.monotonic() - started
                 record.update(open=True, address=str(conn.remote), ms=round(elapsed * 1000, 3))
                 line = f"{text}: open ({conn.remote}) in {elapsed * 1000:.1f} ms"
         except (ConnectError, NetTimeoutError) as exc:
             elapsed = time.monotonic() - started
-            status = 1
+            report.status = 1
             record.update(open=False, reason=str(exc), ms=round(elapsed * 1000, 3))
             line = f"{text}: closed: {exc} ({elapsed * 1000:.1f} ms)"
         except NetbasicsError as exc:
-            err.write(f"{PROG} probe: {where}: {exc}\n")
-            status = 1
+            report.row_error(where, text, str(exc))
+            out.flush()
             continue
         out.write((json.dumps(record) if args.json else line) + "\n")
         out.flush()
-    return status
+    return report.status
 
 
-def _serve_handlers(mode: str, lock: threading.Lock) -> tuple[Callable[[StreamConnection], None], UDPHandler]:
+# --- serve ---------------------------------------------------------------------------------------
+
+
+def _serve_handlers(
+    mode: str, out: TextIO, lock: threading.Lock
+) -> tuple[Callable[[StreamConnection], None], UDPHandler]:
     """The TCP and UDP handlers for --echo, --discard or --print."""
-    sink = sys.stdout.buffer
+    sink = getattr(out, "buffer", None)
 
     def show(data: bytes) -> None:
         with lock:
-            sink.write(data)
-            sink.flush()
+            if sink is not None:
+                sink.write(data)
+                sink.flush()
+            else:
+                out.write(data.decode("utf-8", "replace"))
+                out.flush()
 
     def tcp_handler(conn: StreamConnection) -> None:
         for chunk in iter(conn.recv, b""):
@@ -332,32 +712,62 @@ def _serve_handlers(mode: str, lock: threading.Lock) -> tuple[Callable[[StreamCo
 
 
 def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    tcp_handler, udp_handler = _serve_handlers(args.mode, threading.Lock())
+    if args.protocol == "udp" and args.idle_timeout is not None:
+        raise _UsageError(f"{PROG} serve: --idle-timeout applies to tcp only (UDP has no connections)")
+    tcp_handler, udp_handler = _serve_handlers(args.mode, out, threading.Lock())
     server: TCPServer | UDPServer | UnixServer | UnixDatagramServer
-    if _cli_unix.is_unix(args.bind):  # tcp: a Unix stream socket, udp: a Unix datagram socket
+    idle = 60.0 if args.idle_timeout is None else args.idle_timeout
+    if isinstance(args.bind, UnixAddress):  # tcp: a Unix stream socket, udp: a Unix datagram socket
         if args.protocol == "tcp":
-            server = _cli_unix.stream_server(args.bind, tcp_handler, args.idle_timeout)
+            server = _cli_unix.stream_server(args.bind, tcp_handler, idle)
         else:
             server = _cli_unix.datagram_server(args.bind, udp_handler)
     elif args.protocol == "tcp":
-        server = TCPServer(args.bind, tcp_handler, idle_timeout=args.idle_timeout)
+        server = TCPServer(args.bind, tcp_handler, idle_timeout=idle)
     else:
         server = UDPServer(args.bind, udp_handler)
-    stop = threading.Event()
-    # SIGINT (Ctrl-C) and SIGTERM both ask for a clean stop; the main thread waits on
-    # the event and then stops the server, which joins its threads.
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signals = threading.Semaphore(0)
+
+    def on_signal(signum: int, frame: object) -> None:
+        signals.release()
+
+    # SIGINT (Ctrl-C) and SIGTERM: the first stops with a short grace for open
+    # connections, a second one stops at once. The main thread only waits and stops.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with server:
-            out.write(f"listening on {args.protocol} {server.endpoint}\n")
+        server.start()
+        try:
+            out.write(f"{server.endpoint}\n")
             out.flush()
-            while not stop.wait(0.2):
+            while not signals.acquire(timeout=0.2):
                 pass
-            err.write(f"{PROG} serve: stopping\n")
+            open_now = server.active_connections if isinstance(server, (TCPServer, UnixServer)) else 0
+            if open_now and args.grace:
+                plural = "s" * (open_now != 1)
+                waiting = (
+                    f"; waiting up to {args.grace:g} s for {open_now} connection{plural} (signal again to stop now)"
+                )
+            else:
+                waiting = ""
+            err.write(f"{PROG} serve: stopping{waiting}\n")
+            err.flush()
+            stopper = threading.Thread(target=server.stop, kwargs={"timeout": args.grace}, daemon=True)
+            stopper.start()
+            while stopper.is_alive():
+                if signals.acquire(timeout=0.05):
+                    err.write(f"{PROG} serve: stopping now\n")
+                    server.stop(timeout=0)
+                    break
+            stopper.join(1.0)
+        finally:
+            server.stop(timeout=0)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+# --- send ----------------------------------------------------------------------------------------
 
 
 def _read_payload(args: argparse.Namespace, stdin: TextIO) -> bytes:
@@ -368,90 +778,90 @@ def _read_payload(args: argparse.Namespace, stdin: TextIO) -> bytes:
 
 
 def _cmd_send(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    target = _parse_target(args.target)
     payload = _read_payload(args, stdin)
-    sink = out.buffer if hasattr(out, "buffer") else None
-    unix = _cli_unix.is_unix(args.target)  # tcp: a Unix stream socket, udp: a Unix datagram socket
-    if args.protocol == "udp" and unix:
-        reply = _cli_unix.datagram_request(args.target, payload, timeout=args.timeout, retries=args.retries)
+    sink = getattr(out, "buffer", None)
+
+    def write(data: bytes) -> None:
+        # Each piece is shown as it arrives, as nc does, not held until the peer closes.
+        if sink is not None:
+            sink.write(data)
+            sink.flush()
+        else:
+            out.write(data.decode("utf-8", "replace"))
+            out.flush()
+
+    if isinstance(target, UnixAddress):  # tcp: a Unix stream socket, udp: a Unix datagram socket
+        if args.protocol == "udp":
+            write(_cli_unix.datagram_request(target, payload, timeout=args.timeout, retries=args.retries))
+            return 0
+        connection = _cli_unix.connect_stream(target, connect_timeout=args.timeout, timeout=args.timeout)
     elif args.protocol == "udp":
-        reply = udp_request(args.target, payload, timeout=args.timeout, retries=args.retries).data
+        write(udp_request(target, payload, timeout=args.timeout, retries=args.retries).data)
+        return 0
     else:
-        chunks: list[bytes] = []
-        connect = _cli_unix.connect_stream if unix else connect_tcp
-        with connect(args.target, connect_timeout=args.timeout, timeout=args.timeout) as conn:
-            conn.send_all(payload)
-            conn.shutdown_write()
-            try:
-                for chunk in iter(conn.recv, b""):
-                    chunks.append(chunk)
-            except NetTimeoutError:
-                pass  # the peer kept the connection open: print what came back in time
-        reply = b"".join(chunks)
-    if sink is not None:
-        sink.write(reply)
-        sink.flush()
-    else:
-        out.write(reply.decode("utf-8", "replace"))
+        connection = connect_tcp(target, connect_timeout=args.timeout, timeout=args.timeout)
+    with connection as conn:
+        conn.send_all(payload)
+        conn.shutdown_write()
+        try:
+            for chunk in iter(conn.recv, b""):
+                write(chunk)
+        except NetTimeoutError:
+            pass  # the peer kept the connection open: what came back in time was shown
     return 0
 
 
-def _prefix_length(text: str) -> int:
-    try:
-        value = int(text.removeprefix("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a prefix length: {text!r}") from None
-    if not 0 <= value <= 128:
-        raise argparse.ArgumentTypeError(f"prefix length {value} out of range")
-    return value
+# --- the parser ----------------------------------------------------------------------------------
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, TextIO, TextIO], int]] = {
+    "classify": _cmd_classify,
+    "check": _cmd_check,
+    "port": _cmd_port,
+    "net": _cmd_net,
+    "probe": _cmd_probe,
+    "serve": _cmd_serve,
+    "send": _cmd_send,
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Everyday network checks: classify addresses, ports, networks, probe and serve.",
-        epilog="Exit status: 0 ok, 1 some inputs bad or unreachable, 2 usage error.",
-    )
-    from . import __version__
+def _json_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object per line (one per input row)")
 
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+def _subparsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
         "classify",
         help="classify IP addresses by the IANA special-purpose registries",
         description="Classify IPv4/IPv6 addresses. Use - to read one address per line from stdin.",
     )
     p.add_argument("addresses", nargs="+", metavar="ADDRESS", help="an address, or - for stdin")
-    p.add_argument("--json", action="store_true", help="print one JSON object per line")
+    _json_flag(p)
     p.add_argument("--summary", action="store_true", help="print counts per category instead of one line each")
-    p.set_defaults(func=_cmd_classify)
 
     p = sub.add_parser(
         "check",
         help="is it safe to connect to these destinations? (SSRF guard)",
-        description="Check addresses, endpoints or host names against the destination policy. "
+        description="Check addresses, endpoints, host names or URLs against the destination policy. "
         "Names are resolved once and every answer is checked. Exit 1 if any is unsafe.",
     )
-    p.add_argument("targets", nargs="+", metavar="ADDRESS|HOST[:PORT]", help="a destination, or - for stdin")
-    p.add_argument("--json", action="store_true", help="print one JSON object per line")
-    p.add_argument("--allow", action="append", default=[], metavar="NET", help="always allow this network")
-    p.add_argument("--deny", action="append", default=[], metavar="NET", help="always deny this network")
+    p.add_argument("targets", nargs="+", metavar="TARGET", help="ADDRESS, HOST[:PORT] or URL, or - for stdin")
+    _json_flag(p)
+    p.add_argument("--allow", action="append", type=_network_option, default=[], metavar="NET", help="always allow")
+    p.add_argument("--deny", action="append", type=_network_option, default=[], metavar="NET", help="always deny")
     p.add_argument("--allow-loopback", action="store_true", help="treat loopback as safe")
     p.add_argument("--allow-private", action="store_true", help="treat RFC 1918 / ULA as safe")
     p.add_argument("--allow-link-local", action="store_true", help="treat link-local as safe")
-    p.add_argument("--ports", type=_port_list, default=None, metavar="P1,P2", help="only these ports are safe")
-    p.set_defaults(func=_cmd_check)
+    p.add_argument("--ports", type=_port_list, default=None, metavar="P1,P2", help="only these ports (or names)")
 
     p = sub.add_parser(
         "port",
         help="port ranges and IANA service names",
         description="For numbers: the range (well-known, registered, dynamic) and service names. For names: the port.",
     )
-    p.add_argument("values", nargs="+", metavar="PORT|NAME")
+    p.add_argument("values", nargs="+", metavar="PORT|NAME", help="a port, a service name, or - for stdin")
     p.add_argument("--protocol", choices=["tcp", "udp", "sctp", "dccp"], default=None, help="only this protocol")
-    p.add_argument("--json", action="store_true", help="print one JSON object per line")
-    p.set_defaults(func=_cmd_port)
+    _json_flag(p)
 
     p = sub.add_parser(
         "net",
@@ -462,13 +872,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("networks", nargs="*", metavar="CIDR", help="a network; with --collapse, prefixes or - for stdin")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--subnets", type=_prefix_length, metavar="N", help="list the subnets of prefix length N")
-    mode.add_argument("--contains", nargs="+", metavar="ADDR", help="is each address in the network? (exit 1 if not)")
+    mode.add_argument("--contains", nargs="+", metavar="ADDR", help="is each address (or - for stdin) inside?")
     mode.add_argument("--hosts", action="store_true", help="list the usable host addresses")
-    mode.add_argument("--summarize", nargs=2, metavar=("FIRST", "LAST"), help="the CIDRs covering FIRST..LAST")
+    mode.add_argument(
+        "--summarize", nargs=2, type=_address_option, metavar=("FIRST", "LAST"), help="the CIDRs covering FIRST..LAST"
+    )
     mode.add_argument("--collapse", action="store_true", help="merge prefixes (arguments, or - for stdin)")
     p.add_argument("--no-strict", dest="strict", action="store_false", help="allow host bits (mask them)")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=_cmd_net)
+    p.add_argument("--json", action="store_true", help="print JSON objects, one per line")
 
     p = sub.add_parser(
         "probe",
@@ -477,9 +888,8 @@ def build_parser() -> argparse.ArgumentParser:
         "taken. Exit 0 only if all are open.",
     )
     p.add_argument("targets", nargs="+", metavar="HOST:PORT", help="a target (or unix:PATH), or - for stdin")
-    p.add_argument("--timeout", type=float, default=3.0, metavar="S", help="connect timeout in seconds (3)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per line")
-    p.set_defaults(func=_cmd_probe)
+    p.add_argument("--timeout", type=_seconds(), default=3.0, metavar="S", help="connect timeout in seconds (3)")
+    _json_flag(p)
 
     p = sub.add_parser(
         "serve",
@@ -488,39 +898,82 @@ def build_parser() -> argparse.ArgumentParser:
         "The first line printed is the bound endpoint.",
     )
     p.add_argument("protocol", choices=["tcp", "udp"])
-    p.add_argument("--bind", default="127.0.0.1:0", metavar="ENDPOINT", help="address:port (or unix:PATH) to bind")
+    p.add_argument(
+        "--bind", type=_bind_option, default=Endpoint(IPv4Address(0x7F000001), 0), metavar="ENDPOINT",
+        help="ADDRESS[:PORT] to bind (port 0, a free one, if omitted), or unix:PATH",
+    )  # fmt: skip
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--echo", dest="mode", action="store_const", const="echo", help="send back what arrives")
     mode.add_argument("--discard", dest="mode", action="store_const", const="discard", help="read and drop")
     mode.add_argument("--print", dest="mode", action="store_const", const="print", help="write what arrives to stdout")
-    p.add_argument("--idle-timeout", type=float, default=60.0, metavar="S", help="TCP: drop silent clients after S s")
-    p.set_defaults(func=_cmd_serve, mode="echo")
+    p.add_argument(
+        "--idle-timeout", type=_seconds(), default=None, metavar="S", help="TCP: drop silent clients after S s (60)"
+    )
+    p.add_argument(
+        "--grace", type=_seconds(zero=True, limit=3600.0), default=0.5, metavar="S",
+        help="on Ctrl-C/SIGTERM, let connections finish for S s (0.5); a second signal stops at once",
+    )  # fmt: skip
+    p.set_defaults(mode="echo")
 
     p = sub.add_parser(
         "send",
         help="send data and print the reply (like nc)",
-        description="Send DATA (or stdin with - or no DATA) to HOST:PORT and print the reply. TCP half-closes "
-        "after sending and prints until the peer closes or the timeout passes; UDP waits for one reply, "
-        "retrying on silence.",
+        description="Send DATA (or stdin with - or no DATA) to HOST:PORT and print the reply as it arrives. "
+        "TCP half-closes after sending and prints until the peer closes or the timeout passes; UDP waits "
+        "for one reply, retrying on silence.",
     )
     p.add_argument("protocol", choices=["tcp", "udp"])
     p.add_argument("target", metavar="HOST:PORT", help="where to send (or unix:PATH, unix:@NAME)")
     p.add_argument("data", nargs="?", default=None, metavar="DATA", help="text to send, or - for stdin")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds to wait (5)")
-    p.add_argument("--retries", type=int, default=2, metavar="N", help="UDP: resend this many times (2)")
-    p.set_defaults(func=_cmd_send)
+    p.add_argument("--timeout", type=_seconds(), default=5.0, metavar="S", help="seconds to wait (5)")
+    p.add_argument("--retries", type=_count(0, 100, "retries"), default=2, metavar="N", help="UDP: resend N times (2)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: the top level (``--version``, ``--help``) and every subcommand."""
+    from . import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description="Everyday network checks: classify addresses, ports, networks, probe and serve.",
+        epilog="Exit status: 0 ok, 1 some input rows bad, unsafe or unreachable, 2 usage error.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    _subparsers(sub)
     return parser
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
+    if argv and argv[0] in _COMMANDS:
+        # Options may come before, between and after positional arguments.
+        subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        args: argparse.Namespace = subs.choices[argv[0]].parse_intermixed_args(argv[1:])
+        args.command = argv[0]
+        return args
+    parser.parse_args(argv)  # --help, --version, or a one-line error
+    raise _UsageError(f"{PROG}: give a command (see '{PROG} --help')")  # pragma: no cover
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(None if argv is None else list(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = PROG
     try:
-        status: int = args.func(args, sys.stdout, sys.stderr, sys.stdin)
+        args = _parse(argv)
+        command = f"{PROG} {args.command}"
+        reconfigure = getattr(sys.stdin, "reconfigure", None)
+        if reconfigure is not None:
+            # Undecodable bytes become row errors that quote them, not a UnicodeDecodeError.
+            reconfigure(errors="surrogateescape")
+        status = _COMMANDS[args.command](args, sys.stdout, sys.stderr, sys.stdin)
         sys.stdout.flush()
+    except _UsageError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
     except NetbasicsError as exc:
-        sys.stderr.write(f"{PROG} {args.command}: {exc}\n")
+        sys.stderr.write(f"{command}: {exc}\n")
         return 1
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as Unix tools do. Point stdout
@@ -530,4 +983,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        sys.stderr.write(f"{command}: {exc.strerror or exc}\n")
+        return 1
     return status

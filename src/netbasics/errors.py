@@ -34,7 +34,6 @@ __all__ = [
     "NetbasicsError",
     "PortError",
     "ResolveError",
-    "UnsafeDestination",
 ]
 
 # Inputs are quoted in messages; a megabyte of garbage should not become a megabyte of
@@ -148,8 +147,8 @@ class DatagramTooLarge(NetbasicsError, ValueError):
     """A datagram is larger than UDP can carry, or larger than the receive buffer."""
 
 
-class UnsafeDestination(NetbasicsError, ValueError):
-    """An address is not safe to connect to under the destination policy; says which rule."""
+# UnsafeDestination is defined with the policy it reports on (safety), so its fields can be
+# typed as addresses without this module importing the address core (an import cycle).
 
 
 class ResolveError(NetbasicsError, OSError):

@@ -13,8 +13,9 @@ blocks, merging prefixes into intervals, combining interval lists) are described
 from __future__ import annotations
 
 import ipaddress
+import operator
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, SupportsIndex, TypeVar, Union
 
 from ._core import MAPPED_LAST, MAPPED_PREFIX, V4_MAX, merge_keys
 from ._core import parse_network_text as _parse_parts
@@ -41,6 +42,12 @@ __all__ = [
 # The addresses' shared constructors (no checks), under the short names used below.
 _v4 = IPv4Address._from_int
 _v6 = IPv6Address._from_int
+_v4_each = IPv4Address._each
+_v6_each = IPv6Address._each
+
+# How many addresses a network of each prefix length holds (indexing reads these).
+_SIZE4: Final = [1 << (32 - p) for p in range(33)]
+_SIZE6: Final = [1 << (128 - p) for p in range(129)]
 
 _new = object.__new__
 _set = object.__setattr__
@@ -115,6 +122,21 @@ def _registry_facts(
 # --- networks ---------------------------------------------------------------------------
 
 _A = TypeVar("_A", IPv4Address, IPv6Address)
+
+
+def _offset(container: object, index: object, first: int, size: int) -> int:
+    """The int address at sequence position ``index`` of ``size`` addresses from ``first``."""
+    if index.__class__ is not int:
+        if isinstance(index, slice):
+            raise TypeError(f"{type(container).__name__} takes an int index, not a slice: iterate it instead")
+        if isinstance(index, bool) or not isinstance(index, SupportsIndex):
+            raise TypeError(f"{type(container).__name__} index must be an int, not {type(index).__name__}")
+        index = operator.index(index)  # int subclasses and integer types such as numpy's
+    position = index if index >= 0 else index + size
+    if not 0 <= position < size:
+        shown = str(index) if index.bit_length() <= 160 else f"(a {index.bit_length()}-bit int)"
+        raise IndexError(f"index {shown} out of range for {container} ({size} addresses)")
+    return first + position
 
 
 class _BaseNetwork(Generic[_A]):
@@ -233,6 +255,65 @@ class _BaseNetwork(Generic[_A]):
         """
         return _registry_facts(self._VERSION, self._ip, int(self.last), self._plen)[1]
 
+    # Classification of the whole network, stdlib's names: each is true when every
+    # address of the network has that category (``category`` says which one, if any).
+    @property
+    def is_private(self) -> bool:
+        """True if every address is private-use (RFC 1918, RFC 4193); see :attr:`category`."""
+        return self.category is AddressCategory.PRIVATE
+
+    @property
+    def is_loopback(self) -> bool:
+        """True if every address is loopback (inside 127.0.0.0/8 or ``::1/128``)."""
+        return self.category is AddressCategory.LOOPBACK
+
+    @property
+    def is_link_local(self) -> bool:
+        """True if every address is link-local (inside 169.254.0.0/16 or fe80::/10)."""
+        return self.category is AddressCategory.LINK_LOCAL
+
+    @property
+    def is_multicast(self) -> bool:
+        """True if every address is multicast (inside 224.0.0.0/4 or ff00::/8)."""
+        return self.category is AddressCategory.MULTICAST
+
+    @property
+    def is_unspecified(self) -> bool:
+        """True only for ``0.0.0.0/32`` and ``::/128``."""
+        return self.category is AddressCategory.UNSPECIFIED
+
+    @property
+    def is_reserved(self) -> bool:
+        """True if every address is reserved (as ``address.is_reserved``)."""
+        return self.category is AddressCategory.RESERVED
+
+    @property
+    def compressed(self) -> str:
+        """``address/prefixlen`` in short form; same as ``str()``."""
+        return str(self)
+
+    @property
+    def exploded(self) -> str:
+        """``address/prefixlen`` with the address in full, e.g. ``2001:0db8:0000:...:0000/32``."""
+        return f"{self.network_address.exploded}/{self._plen}"
+
+    # A network is a lazy sequence of its addresses: iteration and indexing build only
+    # the addresses asked for, so even ``::/0`` iterates in constant memory. There is no
+    # len(): it cannot exceed sys.maxsize, and an IPv6 /64 holds 2**64 addresses; use
+    # num_addresses.
+    def _each(self, ints: range) -> Iterator[_A]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[_A]:
+        """Every address of the network, in order, lazily."""
+        return self._each(range(self._ip, (self._ip | ((1 << (self._BITS - self._plen)) - 1)) + 1))
+
+    def __reversed__(self) -> Iterator[_A]:
+        """Every address of the network, last first, lazily."""
+        return self._each(range(self._ip | ((1 << (self._BITS - self._plen)) - 1), self._ip - 1, -1))
+
+    # __getitem__ is defined by each family: it is the hot one.
+
     def __contains__(self, item: object) -> bool:
         """``address in network``: an address object, address text, or stdlib address.
 
@@ -330,8 +411,7 @@ class _BaseNetwork(Generic[_A]):
         /127 yields both addresses (RFC 6164) and a /128 its one address. Same as stdlib.
         """
         lo, hi = self._host_bounds()
-        make = self._addr
-        return (make(ip) for ip in range(lo, hi + 1))
+        return self._each(range(lo, hi + 1))
 
     def __hash__(self) -> int:
         return hash((self._VERSION, self._ip, self._plen))
@@ -426,6 +506,23 @@ class IPv4Network(_BaseNetwork[IPv4Address]):
     def _addr(self, ip: int) -> IPv4Address:
         return _v4(ip)
 
+    def _each(self, ints: range) -> Iterator[IPv4Address]:
+        return _v4_each(ints)
+
+    def __getitem__(self, index: int) -> IPv4Address:
+        """The address at ``index``: ``net[0]`` is the first, ``net[-1]`` the last.
+
+        Raises :class:`IndexError` outside ``-num_addresses`` to ``num_addresses - 1``.
+        """
+        # The common case inline (an int in range); _offset checks and explains the rest.
+        if type(index) is int:
+            size = _SIZE4[self._plen]  # a list subscript: no shift, no new int
+            if 0 <= index < size:
+                return _v4(self._ip + index)
+            if -size <= index < 0:
+                return _v4(self._ip + size + index)
+        return _v4(_offset(self, index, self._ip, _SIZE4[self._plen]))
+
     @property
     def version(self) -> Literal[4]:
         """Always 4."""
@@ -483,6 +580,27 @@ class IPv6Network(_BaseNetwork[IPv6Address]):
 
     def _addr(self, ip: int) -> IPv6Address:
         return _v6(ip, None)
+
+    def _each(self, ints: range) -> Iterator[IPv6Address]:
+        return _v6_each(ints)
+
+    def __getitem__(self, index: int) -> IPv6Address:
+        """The address at ``index``: ``net[0]`` is the first, ``net[-1]`` the last.
+
+        Raises :class:`IndexError` outside ``-num_addresses`` to ``num_addresses - 1``.
+        """
+        if type(index) is int:
+            size = _SIZE6[self._plen]
+            if 0 <= index < size:
+                return _v6(self._ip + index, None)
+            if -size <= index < 0:
+                return _v6(self._ip + size + index, None)
+        return _v6(_offset(self, index, self._ip, _SIZE6[self._plen]), None)
+
+    @property
+    def is_site_local(self) -> bool:
+        """True if every address is in the deprecated site-local block fec0::/10 (RFC 3879)."""
+        return self.category is AddressCategory.SITE_LOCAL
 
     @property
     def version(self) -> Literal[6]:
@@ -562,6 +680,10 @@ def _network_parts(value: object, strict: bool, int_version: int) -> tuple[int, 
         return value.version, int(value), value.max_prefixlen
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
         return value.version, int(value.network_address), value.prefixlen
+    if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)):
+        # An address subclass in the stdlib, but it carries a prefix: read it as its text,
+        # so host bits follow ``strict`` as they would for "192.0.2.1/24".
+        return _parse_parts(str(value), strict)
     if isinstance(value, ipaddress.IPv6Address) and value.scope_id is not None:
         raise CIDRError(f"zones are not allowed in networks: {quote(str(value))}")
     if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
@@ -695,6 +817,12 @@ def collapse(networks: Iterable[_NetworkLike]) -> list[Network]:
     >>> [str(n) for n in collapse(["10.0.0.0/25", "10.0.0.128/25", "10.0.1.0/24", "10.0.0.7"])]
     ['10.0.0.0/23']
     """
+    if isinstance(networks, _BaseNetwork):
+        # A network is an iterable of its addresses, and collapsing them gives it back:
+        # answer at once rather than walk (maybe 2**128) addresses.
+        return [networks]  # type: ignore[list-item]
+    if isinstance(networks, AddressRange):
+        return networks.to_networks()
     keys4: list[int] = []
     keys6: list[int] = []
     _collect_keys(networks, keys4, keys6)
@@ -724,15 +852,17 @@ def exclude(network: _NetworkLike, subnet: _NetworkLike) -> list[Network]:
 class AddressRange:
     """An inclusive range of addresses of one family, ``first`` to ``last``.
 
-    ``addr in r`` tests membership; iterating yields the fewest CIDR networks covering
-    the range (never every address). The size is :attr:`num_addresses`; there is no
-    ``len()``, because iteration counts networks, not addresses, and an IPv6 range can
-    hold more addresses than ``len()`` can return. :func:`parse_range` reads the text
-    form ``first-last``.
+    ``addr in r`` tests membership. Like a network, a range is a lazy sequence of its
+    addresses: iterate it, index it (``r[-1]`` is the last address); its size is
+    :attr:`num_addresses` (there is no ``len()``: an IPv6 range can hold more addresses
+    than ``len()`` can return). :meth:`to_networks` gives the fewest CIDR networks
+    covering it. :func:`parse_range` reads ``first-last``.
 
     >>> r = AddressRange("10.0.0.1", "10.0.0.9")
-    >>> r.num_addresses, "10.0.0.5" in r, [str(n) for n in r]
-    (9, True, ['10.0.0.1/32', '10.0.0.2/31', '10.0.0.4/30', '10.0.0.8/31'])
+    >>> r.num_addresses, "10.0.0.5" in r, r[0], r[-1]
+    (9, True, IPv4Address('10.0.0.1'), IPv4Address('10.0.0.9'))
+    >>> [str(n) for n in r.to_networks()]
+    ['10.0.0.1/32', '10.0.0.2/31', '10.0.0.4/30', '10.0.0.8/31']
     """
 
     __slots__ = ("_first", "_last", "_version")
@@ -785,11 +915,25 @@ class AddressRange:
         return self._last - self._first + 1
 
     def to_networks(self) -> list[Network]:
-        """The fewest networks covering the range; same as ``list(range)``."""
+        """The fewest networks covering the range, in order (see :func:`summarize_range`)."""
         return _bounds_networks([self._first, self._last + 1], self._version)
 
-    def __iter__(self) -> Iterator[Network]:
-        return iter(self.to_networks())
+    def __iter__(self) -> Iterator[Address]:
+        """Every address of the range, in order, lazily (as for a network)."""
+        ints = range(self._first, self._last + 1)
+        return _v4_each(ints) if self._version == 4 else _v6_each(ints)
+
+    def __reversed__(self) -> Iterator[Address]:
+        """Every address of the range, last first, lazily."""
+        ints = range(self._last, self._first - 1, -1)
+        return _v4_each(ints) if self._version == 4 else _v6_each(ints)
+
+    def __getitem__(self, index: int) -> Address:
+        """The address at ``index``: ``r[0]`` is :attr:`first`, ``r[-1]`` is :attr:`last`.
+
+        Raises :class:`IndexError` outside ``-num_addresses`` to ``num_addresses - 1``.
+        """
+        return self._addr(_offset(self, index, self._first, self._last - self._first + 1))
 
     def __contains__(self, item: object) -> bool:
         """``address in range``; an address of the other family is never in it, zones are ignored."""

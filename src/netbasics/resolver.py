@@ -2,6 +2,8 @@
 
 IP literals are never sent to the resolver, and ``localhost`` (and names under
 ``.localhost``) resolve to loopback without asking DNS, as RFC 6761 section 6.3 asks.
+With a destination policy, every answer is checked before any is returned: this is the
+I/O half of the SSRF guard, whose policy (``safety``) stays pure.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from ._io.sockets import family_number, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address
 from .endpoints import Endpoint, HostPort
 from .errors import ResolveError
+from .safety import DestinationPolicy, UnsafeDestination, check_destination
 
 __all__ = ["resolve"]
 
@@ -28,7 +31,13 @@ def _want(version: int, family: int | None) -> bool:
     return family is None or family == version
 
 
-def resolve(host: str | HostPort, port: int | None = None, *, family: int | None = None) -> list[Endpoint]:
+def resolve(
+    host: str | HostPort,
+    port: int | None = None,
+    *,
+    family: int | None = None,
+    policy: DestinationPolicy | None = None,
+) -> list[Endpoint]:
     """Resolve ``host`` to a list of endpoints, in the resolver's order, without duplicates.
 
     ``host`` is a name, an IP literal, or a :class:`HostPort` (then ``port`` may be
@@ -36,9 +45,40 @@ def resolve(host: str | HostPort, port: int | None = None, *, family: int | None
     ``socket.AF_INET``/``AF_INET6``). Raises :class:`ResolveError` when the name does not
     resolve or leaves no address of the wanted family.
 
+    With a ``policy`` (:class:`DestinationPolicy`), every answer is checked and one
+    unsafe answer refuses the whole name with :class:`UnsafeDestination` (its ``host``
+    names the name): a name that can point at an internal address is not safe, whichever
+    answer a client would pick. Connect only to the returned endpoints, never to the name
+    again; that closes the DNS-rebinding window.
+
     >>> resolve("localhost", 8080, family=4)
     [Endpoint('127.0.0.1:8080')]
+    >>> from netbasics import DestinationPolicy
+    >>> resolve("localhost", 8080, policy=DestinationPolicy())
+    Traceback (most recent call last):
+    ...
+    netbasics.UnsafeDestination: localhost resolves to an unsafe address: 127.0.0.1: loopback (RFC 1122 ...
     """
+    endpoints, name = _resolve(host, port, family)
+    if policy is not None:
+        for endpoint in endpoints:
+            _check(endpoint, policy, name)
+    return endpoints
+
+
+def _check(endpoint: Endpoint, policy: DestinationPolicy, name: str | None) -> None:
+    try:
+        check_destination(endpoint, policy=policy)
+    except UnsafeDestination as exc:
+        if name is None:
+            raise
+        raise UnsafeDestination(
+            exc.address, exc.reason, exc.detail, embedded=exc.embedded, port=exc.port, host=name
+        ) from None
+
+
+def _resolve(host: str | HostPort, port: int | None, family: int | None) -> tuple[list[Endpoint], str | None]:
+    """The endpoints, and the name they came from (``None`` for an IP literal)."""
     want = family_number(family)
     hp = host if isinstance(host, HostPort) else HostPort(host, 0 if port is None else port)
     if isinstance(host, HostPort) and port is not None:
@@ -47,7 +87,7 @@ def resolve(host: str | HostPort, port: int | None = None, *, family: int | None
     if literal is not None:
         if not _want(literal.version, want):
             raise ResolveError(f"{hp.host} is an IPv{literal.version} address, not IPv{want}")
-        return [Endpoint(literal, hp.port)]
+        return [Endpoint(literal, hp.port)], None
     if hp.is_localhost:
         candidates: list[Address] = [_LOOPBACK_V4]
         if socket.has_ipv6:
@@ -55,7 +95,7 @@ def resolve(host: str | HostPort, port: int | None = None, *, family: int | None
         found = [Endpoint(a, hp.port) for a in candidates if _want(a.version, want)]
         if not found:
             raise ResolveError(f"{hp.host} has no IPv{want} loopback address here")
-        return found
+        return found, hp.host
     af = {None: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}[want]
     try:
         infos = _getaddrinfo(hp.host, hp.port, af, socket.SOCK_STREAM)
@@ -75,4 +115,4 @@ def resolve(host: str | HostPort, port: int | None = None, *, family: int | None
             result.append(ep)
     if not result:
         raise ResolveError(f"resolve {hp.host}: no {'IP' if want is None else f'IPv{want}'} address")
-    return result
+    return result, hp.host

@@ -16,44 +16,172 @@ not plainly a globally reachable unicast address:
   (RFC 3056), Teredo ``2001::/32`` server and obfuscated client (RFC 4380 section 4),
   and ISATAP interface identifiers (RFC 5214 section 6.1).
 
-Checks run on addresses, never on names: :func:`resolve_safe` resolves a name once and
-checks every answer, so that ``2130706433``, ``0x7f.1`` or ``127.1`` (which system
-resolvers turn into 127.0.0.1) and DNS rebinding are caught; ``netbasics.connect_tcp(...,
-policy=...)`` then connects only to the addresses that were checked.
+Checks run on addresses, never on names, and this module does no I/O: the resolver's
+``resolve(host, port, policy=...)`` resolves a name once and checks every answer, so that
+``2130706433``, ``0x7f.1`` or ``127.1`` (which system resolvers turn into 127.0.0.1) and
+DNS rebinding are caught; ``netbasics.connect_tcp(..., policy=...)`` then connects only to
+the addresses that were checked.
 """
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final, Union
+from typing import Final, NamedTuple, Union
 
 from ._classify import registry_entry
 from ._core import V4_MAX
 from ._data.registry import AddressCategory
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
-from .endpoints import Endpoint, HostPort
-from .errors import UnsafeDestination
+from .endpoints import Endpoint
+from .errors import NetbasicsError, quote
 from .ports import validate_port
-from .resolver import resolve
 from .sets import AddressSet
 
 __all__ = [
     "DestinationPolicy",
+    "UnsafeDestination",
+    "UnsafeReason",
     "check_destination",
-    "destination_verdict",
     "is_safe_destination",
-    "resolve_safe",
 ]
 
 _M32: Final = V4_MAX
 _v4 = IPv4Address._from_int  # the shared constructor (no checks): every value is masked to 32 bits
 _NAT64_WKP: Final = 0x0064FF9B << 64  # 64:ff9b::/96, bits above the low 32
 _NAT64_LOCAL: Final = 0x0064FF9B0001  # 64:ff9b:1::/48, the top 48 bits
-_TEREDO: Final = 0x20010000  # 2001::/32, the top 32 bits
-_6TO4: Final = 0x2002  # 2002::/16, the top 16 bits
 _C = AddressCategory
+
+# Host names up to this long are shown as they are in messages; longer ones are cut.
+_HOST_SHOWN: Final = 60
+
+
+class UnsafeReason(enum.Enum):
+    """The rule that made a destination unsafe: :attr:`UnsafeDestination.reason`.
+
+    Address rules name the kind of block the address (or the IPv4 address it embeds)
+    belongs to; the policy rules are ``DENIED`` (the deny list), ``PORT_DENIED`` and
+    ``PORT_NOT_ALLOWED``; ``ZONE`` is an IPv6 address with a zone; ``METADATA`` is a
+    well-known cloud metadata service address, which the policy's convenience switches
+    never open. ``NOT_GLOBAL`` covers the remaining rows the registries mark not
+    globally reachable.
+
+    >>> UnsafeReason.LINK_LOCAL.value
+    'link-local'
+    """
+
+    LOOPBACK = "loopback"
+    PRIVATE = "private"
+    SHARED = "shared"
+    LINK_LOCAL = "link-local"
+    SITE_LOCAL = "site-local"
+    METADATA = "metadata"
+    MULTICAST = "multicast"
+    BROADCAST = "broadcast"
+    UNSPECIFIED = "unspecified"
+    THIS_NETWORK = "this-network"
+    DOCUMENTATION = "documentation"
+    BENCHMARKING = "benchmarking"
+    PROTOCOL_ASSIGNMENT = "protocol-assignment"
+    TRANSLATION = "translation"
+    TUNNEL = "tunnel"
+    DISCARD = "discard"
+    RESERVED = "reserved"
+    NOT_GLOBAL = "not-global"
+    ZONE = "zone"
+    DENIED = "denied-by-policy"
+    PORT_DENIED = "port-denied"
+    PORT_NOT_ALLOWED = "port-not-allowed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_PORT_REASONS = frozenset({UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED})
+
+
+class UnsafeDestination(NetbasicsError, ValueError):
+    """A destination is not safe to connect to under the destination policy.
+
+    The verdict is structured, so code never has to parse the message:
+
+    * ``address``: the address checked (``None`` only when the raiser had none);
+    * ``embedded``: the IPv4 address found inside an IPv6 wrapper (IPv4-mapped, NAT64,
+      6to4, Teredo, ISATAP, ...) when that inner address is what made it unsafe, else ``None``;
+    * ``reason``: the rule, an :class:`UnsafeReason`;
+    * ``detail``: the rule in words (registry row and RFC), without the address;
+    * ``port``: the port when one was checked, else ``None``;
+    * ``host``: the name that resolved to ``address``, else ``None``.
+
+    The message is built from these fields; ``message`` replaces it when the raiser has
+    more context to give.
+
+    >>> import netbasics
+    >>> try:
+    ...     netbasics.check_destination("::ffff:10.0.0.1")
+    ... except netbasics.UnsafeDestination as exc:
+    ...     print(exc.reason, exc.address, exc.embedded)
+    private ::ffff:10.0.0.1 10.0.0.1
+    """
+
+    def __init__(
+        self,
+        address: Address | None,
+        reason: UnsafeReason,
+        detail: str,
+        *,
+        embedded: IPv4Address | None = None,
+        port: int | None = None,
+        host: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.address = address
+        self.reason = reason
+        self.detail = detail
+        self.embedded = embedded
+        self.port = port
+        self.host = host
+        super().__init__(self._build() if message is None else message)
+
+    def _build(self) -> str:
+        subject = "" if self.address is None else str(self.address)
+        show_port = self.port is not None and (self.host is None or self.reason in _PORT_REASONS)
+        if show_port:
+            bare = subject if self.address is None or self.address.version == 4 else f"[{subject}]"
+            subject = f"{bare}:{self.port}"
+        text = f"{subject}: {self.detail}" if subject else self.detail
+        if self.host is None:
+            return text
+        if self.reason in _PORT_REASONS:
+            return f"{_quote_host(self.host)}: {text}"
+        return f"{_quote_host(self.host)} resolves to an unsafe address: {text}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only fields: pickle (multiprocessing, logging handlers) must rebuild them.
+        return (
+            _rebuild_unsafe,
+            (self.address, self.reason, self.detail, self.embedded, self.port, self.host, str(self)),
+        )
+
+
+def _rebuild_unsafe(
+    address: Address | None,
+    reason: UnsafeReason,
+    detail: str,
+    embedded: IPv4Address | None,
+    port: int | None,
+    host: str | None,
+    message: str,
+) -> UnsafeDestination:
+    return UnsafeDestination(address, reason, detail, embedded=embedded, port=port, host=host, message=message)
+
+
+def _quote_host(host: str) -> str:
+    """A host name as shown in messages: as is when short, else cut like :func:`quote`."""
+    return host if len(host) <= _HOST_SHOWN else quote(host)
+
 
 _SetInput = Union["AddressSet", Iterable[object], None]
 
@@ -79,7 +207,7 @@ class DestinationPolicy:
       and tests; off by default.
     * ``allowed_ports``: when set, only these ports are acceptable (e.g. ``{80, 443}``);
       ``denied_ports``: always refused (e.g. admin ports). Port rules apply only when the
-      destination has a port (an :class:`Endpoint`, or :func:`resolve_safe`).
+      destination has a port (an :class:`Endpoint`, or ``resolve(..., policy=...)``).
 
     >>> policy = DestinationPolicy(allow_loopback=True, allowed_ports={80, 443})
     >>> is_safe_destination("127.0.0.1", policy=policy)
@@ -130,19 +258,22 @@ def _embedded(addr: IPv6Address) -> list[tuple[str, IPv4Address]]:
     ip = int(addr)
     found: list[tuple[str, IPv4Address]] = []
     high96 = ip >> 32
-    if high96 == 0xFFFF:
-        found.append(("IPv4-mapped address (RFC 4291 section 2.5.5.2)", _v4(ip & _M32)))
+    mapped = addr.ipv4_mapped
+    sixtofour = addr.sixtofour
+    teredo = addr.teredo
+    if mapped is not None:
+        found.append(("IPv4-mapped address (RFC 4291 section 2.5.5.2)", mapped))
     elif high96 == 0 and ip > 1:
         found.append(("deprecated IPv4-compatible address (RFC 4291 section 2.5.5.1)", _v4(ip & _M32)))
     elif high96 == _NAT64_WKP:
         found.append(("NAT64 address (RFC 6052)", _v4(ip & _M32)))
     elif ip >> 80 == _NAT64_LOCAL:
         found.append(("local-use NAT64 address (RFC 8215)", _v4(ip & _M32)))
-    elif ip >> 112 == _6TO4:
-        found.append(("6to4 address (RFC 3056)", _v4((ip >> 80) & _M32)))
-    elif ip >> 96 == _TEREDO:
-        found.append(("Teredo address (RFC 4380) with server", _v4((ip >> 64) & _M32)))
-        found.append(("Teredo address (RFC 4380) with client", _v4((ip & _M32) ^ _M32)))
+    elif sixtofour is not None:
+        found.append(("6to4 address (RFC 3056)", sixtofour))
+    elif teredo is not None:
+        found.append(("Teredo address (RFC 4380) with server", teredo[0]))
+        found.append(("Teredo address (RFC 4380) with client", teredo[1]))
     # RFC 5214 section 6.1: an ISATAP interface identifier is 0000:5efe or 0200:5efe
     # (the u/l bit may be set) followed by the IPv4 address, under any prefix.
     if (ip >> 32) & 0xFDFFFFFF == 0x5EFE and high96 not in (0, 0xFFFF):
@@ -150,37 +281,86 @@ def _embedded(addr: IPv6Address) -> list[tuple[str, IPv4Address]]:
     return found
 
 
-def _why(addr: Address) -> tuple[str, str]:
-    """``(short, long)`` reasons an address is not globally reachable, from its registry row."""
+# Cloud metadata services hand out credentials to whoever asks from inside the instance,
+# so they are the prize of most SSRF attacks: the convenience switches (allow_link_local,
+# allow_private) never open them; only an explicit allow-list entry does.
+_METADATA: Final = frozenset(
+    parse_address(text)
+    for text in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle
+        "169.254.170.2",  # AWS ECS task metadata
+        "fd00:ec2::254",  # AWS IMDS over IPv6
+        "100.100.100.200",  # Alibaba Cloud
+    )
+)
+
+_CATEGORY_REASON: Final = {
+    _C.LOOPBACK: UnsafeReason.LOOPBACK,
+    _C.PRIVATE: UnsafeReason.PRIVATE,
+    _C.SHARED: UnsafeReason.SHARED,
+    _C.LINK_LOCAL: UnsafeReason.LINK_LOCAL,
+    _C.SITE_LOCAL: UnsafeReason.SITE_LOCAL,
+    _C.MULTICAST: UnsafeReason.MULTICAST,
+    _C.BROADCAST: UnsafeReason.BROADCAST,
+    _C.UNSPECIFIED: UnsafeReason.UNSPECIFIED,
+    _C.THIS_NETWORK: UnsafeReason.THIS_NETWORK,
+    _C.DOCUMENTATION: UnsafeReason.DOCUMENTATION,
+    _C.BENCHMARKING: UnsafeReason.BENCHMARKING,
+    _C.PROTOCOL_ASSIGNMENT: UnsafeReason.PROTOCOL_ASSIGNMENT,
+    _C.TRANSLATION: UnsafeReason.TRANSLATION,
+    _C.TUNNEL: UnsafeReason.TUNNEL,
+    _C.DISCARD: UnsafeReason.DISCARD,
+    _C.RESERVED: UnsafeReason.RESERVED,
+}
+
+
+class _Verdict(NamedTuple):
+    """Why an address is unsafe: the rule, a short and a long wording, and the embedded IPv4."""
+
+    reason: UnsafeReason
+    short: str
+    long: str
+    embedded: IPv4Address | None = None
+
+
+def _registry_verdict(addr: Address) -> _Verdict:
+    """The verdict for an address that is not globally reachable, from its registry row."""
+    reason = _CATEGORY_REASON.get(addr.category, UnsafeReason.NOT_GLOBAL)
     entry = registry_entry(addr)
     if entry is None:
         # Only IPv6 outside 2000::/3 and outside every row gets here.
-        return "outside global unicast 2000::/3", "outside global unicast 2000::/3, not globally reachable"
+        why = "outside global unicast 2000::/3"
+        return _Verdict(reason, why, why + ", not globally reachable")
     reach = {True: "globally reachable", False: "not globally reachable", None: "globally reachable: N/A"}
     name = entry.name.lower()
-    return f"{name}, {entry.rfc}", f"{name} ({entry.rfc}), {reach[entry.globally_reachable]}"
+    return _Verdict(reason, f"{name}, {entry.rfc}", f"{name} ({entry.rfc}), {reach[entry.globally_reachable]}")
 
 
 def _strip_zone(addr: Address) -> Address:
     return addr.without_zone() if isinstance(addr, IPv6Address) else addr
 
 
-def _address_verdict(addr: Address, policy: DestinationPolicy) -> tuple[str, str] | None:
-    """``None`` if ``addr`` is safe under ``policy``, else ``(short, long)`` reasons."""
+def _address_verdict(addr: Address, policy: DestinationPolicy) -> _Verdict | None:
+    """``None`` if ``addr`` is safe under ``policy``, else why not."""
     bare = _strip_zone(addr)
     if policy.deny and bare in policy.deny:
-        return "denied by policy", "denied by policy"
+        return _Verdict(UnsafeReason.DENIED, "denied by policy", "denied by policy")
     if policy.allow and bare in policy.allow:
         return None
     if isinstance(addr, IPv6Address):
         if addr.zone is not None:
             why = f"scoped address with zone %{addr.zone}, local to one link"
-            return why, why
+            return _Verdict(UnsafeReason.ZONE, why, why)
         for what, inner in _embedded(addr):
             inner_why = _address_verdict(inner, policy)
             if inner_why is not None:
-                why = f"{what} embeds {inner} ({inner_why[0]})"
-                return why, why
+                why = f"{what} embeds {inner} ({inner_why.short})"
+                return _Verdict(inner_why.reason, why, why, inner)
+    if bare in _METADATA:
+        row = _registry_verdict(bare)
+        return _Verdict(
+            UnsafeReason.METADATA, "cloud metadata service; " + row.short, "cloud metadata service; " + row.long
+        )
     category = addr.category
     if (
         (category is _C.LOOPBACK and policy.allow_loopback)
@@ -190,93 +370,81 @@ def _address_verdict(addr: Address, policy: DestinationPolicy) -> tuple[str, str
         return None
     if category is _C.SITE_LOCAL:
         why = "deprecated site-local address, RFC 3879"
-        return why, why + ", not globally reachable"
+        return _Verdict(UnsafeReason.SITE_LOCAL, why, why + ", not globally reachable")
     if category in (_C.MULTICAST, _C.BROADCAST) or not addr.is_global:
-        return _why(addr)
+        return _registry_verdict(addr)
     return None
 
 
-def _port_verdict(endpoint: Endpoint, policy: DestinationPolicy) -> str | None:
+def _port_problem(endpoint: Endpoint, policy: DestinationPolicy) -> UnsafeDestination | None:
     port = endpoint.port
     if port in policy.denied_ports:
-        return f"{endpoint}: port {port} is denied by policy"
+        return UnsafeDestination(
+            endpoint.address, UnsafeReason.PORT_DENIED, f"port {port} is denied by policy", port=port
+        )
     if policy.allowed_ports is not None and port not in policy.allowed_ports:
         allowed = ", ".join(str(p) for p in sorted(policy.allowed_ports)) or "none"
-        return f"{endpoint}: port {port} is not allowed by policy (allowed: {allowed})"
+        return UnsafeDestination(
+            endpoint.address,
+            UnsafeReason.PORT_NOT_ALLOWED,
+            f"port {port} is not allowed by policy (allowed: {allowed})",
+            port=port,
+        )
     return None
 
 
 _Destination = Union[Address, Endpoint, str, int, bytes, ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 
-def destination_verdict(destination: _Destination, *, policy: DestinationPolicy | None = None) -> str | None:
-    """``None`` when ``destination`` is safe, else the one-line reason it is not.
-
-    ``destination`` is an address (anything :func:`parse_address` takes) or an
-    :class:`Endpoint` (then the policy's port rules apply too).
-    """
+def _problem(destination: _Destination, policy: DestinationPolicy | None) -> UnsafeDestination | None:
+    """The exception to raise for ``destination``, or ``None`` when it is safe."""
     pol = DEFAULT_POLICY if policy is None else policy
     if isinstance(destination, Endpoint):
-        why = _address_verdict(destination.address, pol)
-        if why is not None:
-            return f"{destination}: {why[1]}"
-        return _port_verdict(destination, pol)
-    addr = parse_address(destination)
-    why = _address_verdict(addr, pol)
-    return None if why is None else f"{addr}: {why[1]}"
+        verdict = _address_verdict(destination.address, pol)
+        if verdict is None:
+            return _port_problem(destination, pol)
+        addr: Address = destination.address
+        port: int | None = destination.port
+    else:
+        addr = parse_address(destination)
+        verdict = _address_verdict(addr, pol)
+        if verdict is None:
+            return None
+        port = None
+    return UnsafeDestination(addr, verdict.reason, verdict.long, embedded=verdict.embedded, port=port)
 
 
 def is_safe_destination(destination: _Destination, *, policy: DestinationPolicy | None = None) -> bool:
     """True if it is safe to connect to ``destination`` under ``policy`` (default: strict).
 
-    Raises :class:`AddressError` for text that is not an address (resolve names with
-    :func:`resolve_safe`).
+    ``destination`` is an address (anything :func:`parse_address` takes) or an
+    :class:`Endpoint` (then the policy's port rules apply too). Raises
+    :class:`AddressError` for text that is not an address: resolve names with
+    ``resolve(host, port, policy=...)``, which checks every answer.
 
     >>> is_safe_destination("8.8.8.8"), is_safe_destination("169.254.169.254")
     (True, False)
     >>> is_safe_destination("64:ff9b::a00:1")  # NAT64 wrapping 10.0.0.1
     False
     """
-    return destination_verdict(destination, policy=policy) is None
+    pol = DEFAULT_POLICY if policy is None else policy
+    if isinstance(destination, Endpoint):
+        # The bool answer needs no exception object: that keeps bulk checks cheap.
+        return _address_verdict(destination.address, pol) is None and _port_problem(destination, pol) is None
+    return _address_verdict(parse_address(destination), pol) is None
 
 
 def check_destination(destination: _Destination, *, policy: DestinationPolicy | None = None) -> None:
-    """Raise :class:`UnsafeDestination` with the reason unless ``destination`` is safe.
+    """Raise :class:`UnsafeDestination` unless ``destination`` is safe under ``policy``.
+
+    The exception carries the verdict as fields (``reason``, ``address``, ``embedded``,
+    ``port``, ``detail``); its message is built from them.
 
     >>> check_destination("2002:a00:1::1")
     Traceback (most recent call last):
     ...
     netbasics.UnsafeDestination: 2002:a00:1::1: 6to4 address (RFC 3056) embeds 10.0.0.1 (private-use, RFC 1918)
     """
-    reason = destination_verdict(destination, policy=policy)
-    if reason is not None:
-        raise UnsafeDestination(reason)
-
-
-def resolve_safe(
-    host: str | HostPort, port: int | None = None, *, policy: DestinationPolicy | None = None
-) -> list[Endpoint]:
-    """Resolve ``host`` once and return its endpoints only if *every* one is safe.
-
-    One unsafe answer refuses the whole name (a name that can point at an internal
-    address is not safe, whichever answer a client would pick). Connect only to the
-    returned endpoints, never to the name again: that closes the DNS-rebinding window.
-    Raises :class:`UnsafeDestination` naming the host and the reason, or
-    :class:`ResolveError`.
-
-    >>> resolve_safe("localhost", 80)
-    Traceback (most recent call last):
-    ...
-    netbasics.UnsafeDestination: localhost resolves to an unsafe address: 127.0.0.1: loopback (RFC 1122 ...
-    """
-    pol = DEFAULT_POLICY if policy is None else policy
-    endpoints = resolve(host, port)
-    name = host.host if isinstance(host, HostPort) else host
-    for endpoint in endpoints:
-        why = _address_verdict(endpoint.address, pol)
-        if why is not None:
-            raise UnsafeDestination(f"{name} resolves to an unsafe address: {endpoint.address}: {why[1]}")
-        reason = _port_verdict(endpoint, pol)
-        if reason is not None:
-            raise UnsafeDestination(f"{name}: {reason}")
-    return endpoints
+    problem = _problem(destination, policy)
+    if problem is not None:
+        raise problem

@@ -47,7 +47,7 @@ from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
 from .framing import Framer, LineFramer
 from .resolver import resolve
-from .safety import DestinationPolicy, check_destination, resolve_safe
+from .safety import DestinationPolicy, check_destination
 from .unix_addresses import UnixAddress
 
 __all__ = [
@@ -69,6 +69,9 @@ _SEND_FLAGS: Final = getattr(socket, "MSG_NOSIGNAL", 0)
 _SEND_NOW: Final = _SEND_FLAGS | getattr(socket, "MSG_DONTWAIT", 0)
 # The largest data send_all() first tries to send that way.
 _SEND_NOW_MAX: Final = 32768
+# Module globals are found faster than builtins (the hot paths check these classes).
+_MEMORYVIEW: Final = memoryview
+_INT: Final = int
 _SO_RCVTIMEO: Final = socket.SO_RCVTIMEO
 _SO_SNDTIMEO: Final = socket.SO_SNDTIMEO
 _monotonic = time.monotonic
@@ -342,7 +345,7 @@ class StreamConnection(StreamExtras):
             and self._rcvtimeo == self._default_rcv
             and not self._buf
             and self._framer is None
-            and max_bytes.__class__ is int
+            and max_bytes.__class__ is _INT
             and max_bytes > 0
         ):
             # The fast path: the kernel already enforces the default deadline, nothing is
@@ -536,24 +539,26 @@ class StreamConnection(StreamExtras):
         SIGPIPE), :class:`NetTimeoutError` if the deadline passes first; then an unknown
         part of ``data`` was sent.
         """
-        if timeout is _DEFAULT and len(data) <= _SEND_NOW_MAX:
-            # The fast path: one send that does not block (no clock, no socket option);
-            # what the kernel does not take at once goes through the timed loop below.
-            # Large data skips it: it would often find the buffer full, costing a system
-            # call, and saves nothing that matters next to copying the data.
-            try:
-                sent = self._sock.send(data, _SEND_NOW)
-            except BlockingIOError:
+        if timeout is _DEFAULT:
+            size = len(data)
+            if size <= _SEND_NOW_MAX:
+                # The fast path: one send that does not block (no clock, no socket
+                # option); what the kernel does not take at once goes through the timed
+                # loop. Large data skips it: it would often find the buffer full, costing
+                # a system call, and saves nothing that matters next to copying the data.
+                try:
+                    sent = self._sock.send(data, _SEND_NOW)
+                except BlockingIOError:
+                    sent = 0
+                except OSError as exc:
+                    raise self._error(exc, "send to", self._timeout) from exc
+                if sent == size and data.__class__ is not _MEMORYVIEW:
+                    return
+            else:
                 sent = 0
-            except OSError as exc:
-                raise self._error(exc, "send to", self._timeout) from exc
-            if sent == len(data) and data.__class__ is not memoryview:
-                return
-            t = self._timeout
+            self._send_rest(data, sent, self._timeout)
         else:
-            t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
-            sent = 0
-        self._send_rest(data, sent, t)
+            self._send_rest(data, 0, check_timeout(timeout))
 
     def _send_rest(self, data: bytes | bytearray | memoryview, sent: int, t: float | None) -> None:
         """Send ``data[sent:]``, blocking, within ``t`` seconds from now."""
@@ -571,7 +576,7 @@ class StreamConnection(StreamExtras):
             if not sent:
                 # A blocking send takes everything unless the deadline passes: usually one call.
                 sent = sock.send(data, _SEND_FLAGS)
-                if sent == len(data) and data.__class__ is not memoryview:
+                if sent == len(data) and data.__class__ is not _MEMORYVIEW:
                     return
             view = memoryview(data).cast("B")
             total = view.nbytes
@@ -654,11 +659,9 @@ def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[ob
         if policy is not None:
             check_destination(parsed, policy=policy)
         return parsed, [parsed]
-    if policy is not None:
-        # Resolve once and check every answer; the race below then uses exactly these
-        # endpoints, so a DNS answer that changes after the check is never used.
-        return parsed, resolve_safe(parsed, policy=policy)
-    return parsed, resolve(parsed)
+    # With a policy, resolve once and check every answer; the race below then uses exactly
+    # these endpoints, so a DNS answer that changes after the check is never used.
+    return parsed, resolve(parsed, policy=policy)
 
 
 def connect_tcp(

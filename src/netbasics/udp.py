@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Generic, TypeVar, Union, cast
+from typing import Any, Final, Union
 
 from ._io.server_core import ServerCore
 from ._io.servers import DatagramServerBase
@@ -61,13 +61,10 @@ from .errors import (
     EndpointError,
     NetbasicsError,
     NetTimeoutError,
-    UnsafeDestination,
     quote,
 )
 from .resolver import resolve
-
-if TYPE_CHECKING:
-    pass
+from .safety import UnsafeDestination, UnsafeReason
 
 __all__ = [
     "MAX_UDP_PAYLOAD_IPV4",
@@ -113,8 +110,6 @@ BytesLike = Union[bytes, bytearray, memoryview]
 #: What a :class:`UDPServer` handler gets to answer with: ``reply(data)`` sends ``data``
 #: back to the datagram's sender from the server's socket.
 Reply = Callable[[BytesLike], None]
-# What a datagram server's handler receives: a Datagram (UDP) or a Unix datagram.
-_D = TypeVar("_D")
 
 #: A :class:`UDPServer` handler: called as ``handler(datagram, reply)``.
 DatagramHandler = Callable[["Datagram", Reply], None]
@@ -180,7 +175,13 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
     if exc.errno == errno.EACCES and operation.startswith("send"):
         # Linux and the BSDs refuse a send to a broadcast address without SO_BROADCAST
         # with EACCES; nothing else on a UDP send gives it.
-        return UnsafeDestination(f"{where}: broadcast address needs broadcast=True (SO_BROADCAST): {exc.strerror}")
+        return UnsafeDestination(
+            target.address if isinstance(target, Endpoint) else None,
+            UnsafeReason.BROADCAST,
+            "broadcast address needs broadcast=True (SO_BROADCAST)",
+            port=target.port if isinstance(target, Endpoint) else None,
+            message=f"{where}: broadcast address needs broadcast=True (SO_BROADCAST): {exc.strerror}",
+        )
     if exc.errno == errno.EMSGSIZE:
         return DatagramTooLarge(f"{where}: datagram too large for the path or socket ({exc.strerror})")
     if isinstance(exc, ConnectionRefusedError):
@@ -435,7 +436,8 @@ class UDPSocket:
         limit = MAX_UDP_PAYLOAD_IPV4 if address.version == 4 else _limit_for(address)
         _check_size(data, limit, ep)
         if address.version == 4 and int(address) == _LIMITED_BROADCAST and not self._broadcast:
-            raise UnsafeDestination(f"send to {ep}: broadcast address needs broadcast=True (SO_BROADCAST)")
+            why = "broadcast address needs broadcast=True (SO_BROADCAST)"
+            raise UnsafeDestination(address, UnsafeReason.BROADCAST, why, port=ep.port, message=f"send to {ep}: {why}")
         sockaddr = self._sockaddr_for(ep)
         try:
             self._sock.sendto(data, sockaddr)
@@ -832,7 +834,7 @@ class UDPServer(DatagramServerBase):
 
     __slots__ = ("_endpoint",)
 
-    _engine: DatagramEngine[Datagram]
+    _engine: DatagramEngine
 
     def __init__(
         self,
@@ -856,9 +858,7 @@ class UDPServer(DatagramServerBase):
         ep = _endpoint_for(bind, family_number(family), "bind")
         # Batches only with one worker: with more, a datagram taken into one worker's batch
         # would wait behind a blocking handler while the other workers sit idle.
-        engine = DatagramEngine(
-            handler, workers, max_datagram, batched=workers == 1 and _batching_available(), datagram=_datagram
-        )
+        engine = DatagramEngine(handler, workers, max_datagram, batched=workers == 1 and _batching_available())
         sock = bind_socket(ep, socket.SOCK_DGRAM, reuse_address=False)
         try:
             if receive_buffer is not None:
@@ -888,7 +888,7 @@ class UDPServer(DatagramServerBase):
         return f"<UDPServer {self._endpoint} {self._core.state}, workers={self._engine.workers}>"
 
 
-class DatagramEngine(Generic[_D]):
+class DatagramEngine:
     """The serving engine of a :class:`UDPServer`: ``workers`` threads receive and run the handler.
 
     The server core's serving thread is worker 0; :meth:`run` starts the others. Each
@@ -900,29 +900,29 @@ class DatagramEngine(Generic[_D]):
 
     def __init__(
         self,
-        handler: Callable[[_D, Reply], None],
+        handler: DatagramHandler,
         workers: int,
         max_datagram: int,
         *,
         batched: bool,
-        datagram: Callable[[bytes, _SockAddr], _D],
-        reply: Callable[[Callable[[BytesLike, _SockAddr], int], _SockAddr], Reply] | None = None,
-        describe: Callable[[_SockAddr], object] | None = None,
+        make_datagram: Callable[[bytes, Any], Datagram] = _datagram,
+        make_reply: Callable[[Callable[[BytesLike, Any], int], Any], Reply] = _direct_reply,
+        describe_sender: Callable[[Any], object] = _sender,
         unnamed_senders: bool = False,
     ) -> None:
-        # The three functions that know the address family: what the handler receives,
-        # how a reply is sent, how a sender is named in log records. UDP's by default;
-        # a Unix datagram server passes its own (and never batches).
-        self.make_datagram = datagram
-        self.make_reply = reply or _direct_reply
-        self.describe = describe or _sender
-        # A Unix datagram from an unbound sender comes with no address (None), which on
-        # UDP only a shut-down socket gives.
-        self.unnamed_senders = unnamed_senders
         self.handler = handler
         self.workers = workers
         self.max_datagram = max_datagram
         self.batched = batched
+        # How the plain loop turns a received (data, address) into the handler's
+        # arguments and names a sender in log records. The defaults are UDP's; a
+        # datagram server on another kind of socket (AF_UNIX) passes its own.
+        self.make_datagram = make_datagram
+        self.make_reply = make_reply
+        self.describe_sender = describe_sender
+        # A Unix datagram from an unbound sender comes with no address (None), which on
+        # UDP only a shut-down socket gives: then None is a sender, not the end.
+        self.unnamed_senders = unnamed_senders
         #: Every worker thread that ran, the serving thread first.
         self.threads: list[threading.Thread] = []
         # worker thread id -> a function that sends the replies its current batch queued
@@ -952,8 +952,7 @@ class DatagramEngine(Generic[_D]):
     def _work(self, core: ServerCore) -> None:
         if self.batched:
             try:
-                # Only UDPServer batches (its engine makes Datagrams), so this engine is one of those.
-                worker = _BatchWorker(cast("DatagramEngine[Datagram]", self), core)
+                worker = _BatchWorker(self, core)
             except (OSError, RuntimeError) as exc:  # pragma: no cover - out of memory for the buffers
                 _log.warning("%s: batched receive unavailable (%s); one datagram per call", core, exc)
             else:
@@ -971,7 +970,7 @@ class DatagramEngine(Generic[_D]):
 
     def oversized(self, core: ServerCore, size: int, sockaddr: _SockAddr) -> None:
         """Log a datagram that was larger than ``max_datagram`` (it was dropped)."""
-        _log.warning("%s: %s", core, _oversized_received(size, self.max_datagram, self.describe(sockaddr)))
+        _log.warning("%s: %s", core, _oversized_received(size, self.max_datagram, self.describe_sender(sockaddr)))
 
     def _serve_plain(self, core: ServerCore) -> None:
         """The portable loop: one recvfrom per datagram, replies sent at once. A hot path."""
@@ -1012,7 +1011,7 @@ class DatagramEngine(Generic[_D]):
             try:
                 handler(datagram(data, sockaddr), reply)
             except Exception:
-                _log.exception("%s: handler failed for a datagram from %s", core, self.describe(sockaddr))
+                _log.exception("%s: handler failed for a datagram from %s", core, self.describe_sender(sockaddr))
 
     # --- stopping -------------------------------------------------------------------
 
@@ -1065,7 +1064,7 @@ class _BatchWorker:
     thread, or after the handler returned, sends at once as in the plain loop.
     """
 
-    def __init__(self, engine: DatagramEngine[Datagram], core: ServerCore) -> None:
+    def __init__(self, engine: DatagramEngine, core: ServerCore) -> None:
         from ._io import mmsg as _mmsg
 
         self._engine = engine

@@ -637,7 +637,7 @@ class UnixDatagramServer(DatagramServerBase):
 
     __slots__ = ("_address",)
 
-    _engine: DatagramEngine[UnixDatagram]
+    _engine: DatagramEngine
 
     def __init__(
         self,
@@ -656,14 +656,14 @@ class UnixDatagramServer(DatagramServerBase):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {quote(name)}")
         address = parse_unix_address(bind)
-        engine: DatagramEngine[UnixDatagram] = DatagramEngine(
-            handler,
+        engine = DatagramEngine(
+            handler,  # type: ignore[arg-type]  # it takes UnixDatagrams: make_datagram makes those
             workers,
             max_datagram,
             batched=False,  # the batched receive decodes IP socket addresses only
-            datagram=_unix_datagram,  # type: ignore[arg-type]
-            reply=_unix_reply,  # type: ignore[arg-type]
-            describe=UnixAddress.from_sockaddr,  # type: ignore[arg-type]
+            make_datagram=_unix_datagram,  # type: ignore[arg-type]
+            make_reply=_unix_reply,  # type: ignore[arg-type]  # given sock.sendto, which also takes flags
+            describe_sender=UnixAddress.from_sockaddr,
             unnamed_senders=True,
         )
         sock, identity = bind_unix(address, socket.SOCK_DGRAM, mode=mode)

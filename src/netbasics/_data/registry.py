@@ -17,7 +17,10 @@ multicast (RFC 5771, RFC 4291 section 2.7), the deprecated IPv6 site-local block
 space registry).
 
 Lookups use the most specific matching row. At import the rows are flattened into
-disjoint, sorted intervals so that a lookup is one ``bisect`` on a list of ints.
+disjoint, sorted intervals so that a lookup is one ``bisect`` on a list of ints. These
+interval tables are the only place classification is computed: the address properties,
+``classify`` and ``Network.entry``/``Network.category`` all read them (the top-byte
+caches in front of the address properties are derived from them too).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ class AddressCategory(enum.Enum):
 
     The category names the purpose of the most specific registry row; whether the
     address is reachable from the public Internet is a separate fact
-    (:attr:`AddressInfo.globally_reachable`), because a few special-purpose blocks
+    (:attr:`AddressInfo.is_global`), because a few special-purpose blocks
     (anycast services, AS112, ORCHIDv2) are globally reachable.
     """
 

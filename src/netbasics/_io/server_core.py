@@ -160,14 +160,14 @@ class ServerCore:
         thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         with self._lock:
             self._claim("start()")
+            # Started under the lock: a stop() from another thread then never finds a
+            # thread it cannot join yet (the new thread does not take this lock).
+            try:
+                thread.start()
+            except BaseException:
+                self._loop_done.set()  # nothing runs: stop() need not wait for it
+                raise
             self._thread = thread
-        try:
-            thread.start()
-        except BaseException:
-            with self._lock:
-                self._thread = None
-            self._loop_done.set()  # nothing runs: stop() need not wait for it
-            raise
 
     def serve_forever(self) -> None:
         """Run the serving loop on the calling thread until ``stop()``; an exception stops the server at once."""
