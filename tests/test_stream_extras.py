@@ -416,3 +416,87 @@ def test_any_mix_of_reads_sees_each_byte_once(data: bytes, ops: list[str], size:
                 got += f.read1(size)
         got += f.read()  # the rest, through the file
         assert bytes(got) == data
+
+
+# --- smaller paths -------------------------------------------------------------------
+
+
+def test_file_objects_edges(pair: tuple[StreamConnection, StreamConnection]) -> None:
+    left, right = pair
+    with pytest.raises(TypeError, match="buffering"):
+        right.makefile("rb", buffering="big")  # type: ignore[call-overload]
+    w = left.makefile("wb")
+    assert w.name.startswith("<connection fd ")  # type: ignore[attr-defined]
+    with pytest.raises(io.UnsupportedOperation):
+        w.read()
+    with pytest.raises(io.UnsupportedOperation):
+        w.detach()
+    w.close()
+    w.flush()  # flushing a closed file is a no-op, as for any file
+    with pytest.raises(ValueError, match="closed file"):
+        w.write(b"x")
+    left.send_all(b"line one\nrest")
+    r = right.makefile("rb")
+    buf = array.array("H", [0, 0])  # 4 bytes in 2-byte items
+    assert r.readinto(buf) == 4
+    assert buf.tobytes() == b"line"
+    view = bytearray(3)
+    assert r.readinto1(view) == 3
+    assert bytes(view) == b" on"
+    assert r.readline(2) == b"e\n"
+    right.timeout = None  # no deadline: reads wait as long as it takes
+    left.shutdown_write()
+    assert r.read() == b"rest"
+
+
+def test_dropped_file_is_flushed_without_raising(pair: tuple[StreamConnection, StreamConnection]) -> None:
+    left, right = pair
+    w = left.makefile("wb")
+    w.write(b"flushed by the finalizer")
+    del w
+    assert right.recv() == b"flushed by the finalizer"
+    w = left.makefile("wb")
+    w.write(b"never sent")
+    right.close()
+    left.close()
+    del w  # the finalizer has nobody to report a closed connection to
+
+
+def test_recv_timeouts_and_no_deadline(pair: tuple[StreamConnection, StreamConnection]) -> None:
+    left, right = pair
+    buf = bytearray(4)
+    left.send_all(b"ab")
+    right.recv_exactly_into(memoryview(buf)[:2], timeout=None)
+    assert buf[:2] == b"ab"
+    with pytest.raises(NetTimeoutError):
+        right.recv_exactly_into(buf, timeout=0)
+    assert right.recv_into(bytearray(0)) == 0
+
+
+def test_send_file_copy_path_edges(pair: tuple[StreamConnection, StreamConnection]) -> None:
+    left, right = pair
+    data = b"0123456789" * 1000
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self) -> None:
+            self._src = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b: memoryview) -> int:  # type: ignore[override]
+            return self._src.readinto(b)
+
+    assert left.send_file(Unseekable(), timeout=None) == len(data)
+    assert right.recv_exactly(len(data)) == data
+    with pytest.raises(ValueError, match="needs a seekable file"):
+        left.send_file(Unseekable(), offset=5)
+
+    class NoReadinto(io.IOBase):
+        def seekable(self) -> bool:
+            return False
+
+    with pytest.raises(TypeError, match="readinto"):
+        left.send_file(NoReadinto())
+    assert left.send_file(io.BytesIO(data), count=100, timeout=0) == 100
+    assert right.recv_exactly(100) == data[:100]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import shutil
 import socket
 import stat
@@ -634,3 +635,88 @@ def test_many_connections_leave_no_threads_or_fds(sockdir: Path, mode: str, base
 def test_ip_functions_point_unix_addresses_to_the_unix_ones(call: Callable[[], object]) -> None:
     with pytest.raises(EndpointError, match="is a Unix socket address, not host:port: use connect_unix"):
         call()
+
+
+# --- smaller paths: argument checks, accessors, errors ----------------------------------
+
+
+def test_datagram_socket_accessors_and_errors(sockdir: Path) -> None:
+    with pytest.raises(ValueError, match="AF_UNIX SOCK_DGRAM"), socket.socket() as tcp:
+        netbasics.UnixDatagramSocket(tcp)
+    with pytest.raises(ValueError, match="mode= needs bind="):
+        open_unix_datagram(mode=0o600)
+    path = sockdir / "acc.sock"
+    with open_unix_datagram(bind=unix(path), timeout=5) as server:
+        assert server.peer is None
+        assert server.socket.family == socket.AF_UNIX
+        assert server.fileno() >= 0
+        assert server.timeout == 5
+        assert repr(server) == f"<UnixDatagramSocket unix:{path}>"
+        with pytest.raises(EndpointError, match="unnamed"):
+            server.send_to(b"x", UnixAddress.from_sockaddr(""))
+        with pytest.raises(ValueError, match="max_bytes"):
+            server.recv(max_bytes=0)
+        with open_unix_datagram(connect=server.local, timeout=5) as client:
+            assert client.peer == server.local
+            assert "->" in repr(client)
+    assert repr(server) == "<UnixDatagramSocket closed>"
+    assert not path.exists()
+    with pytest.raises(netbasics.ConnectionClosed, match="closed on this side"):
+        server.recv()  # closed: a translated error, not a bare OSError
+    with pytest.raises(netbasics.ConnectionClosed, match="closed on this side"):
+        server.send_to(b"x", unix(path))
+    stale = sockdir / "stale-d.sock"
+    old = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    old.bind(str(stale))
+    old.close()
+    with open_unix_datagram() as lone, pytest.raises(ConnectError, match="refused"):
+        lone.send_to(b"x", unix(stale))
+
+
+def test_unix_datagram_value_comparisons() -> None:
+    d = UnixDatagram(b"x", UnixAddress("/a"))
+    assert d != "x"
+    assert d.__eq__("x") is NotImplemented
+    assert pickle.loads(pickle.dumps(d)) == d
+
+
+def test_server_arguments(sockdir: Path) -> None:
+    path = unix(sockdir / "args.sock")
+    with pytest.raises(TypeError, match="handler must be callable"):
+        UnixServer(path, "echo")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="handler must be callable"):
+        UnixDatagramServer(path, "echo")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="name must be a str"):
+        UnixDatagramServer(path, lambda d, r: None, name=5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="workers"):
+        UnixDatagramServer(path, lambda d, r: None, workers=0)
+    with pytest.raises(ValueError, match="max_connections"):
+        UnixServer(path, echo_handler, max_connections=0)
+    with pytest.raises(TypeError, match="name must be a str"):
+        UnixServer(path, echo_handler, name=5)  # type: ignore[arg-type]
+    assert list(sockdir.iterdir()) == []  # a refused server leaves no file behind
+
+
+def test_bind_helpers_refuse_unnamed_and_report_fifos(sockdir: Path) -> None:
+    from netbasics._io.unix_sockets import bind_unix, connect_unix_socket
+
+    unnamed = UnixAddress.from_sockaddr("")
+    with pytest.raises(ValueError, match="unnamed"):
+        bind_unix(unnamed, socket.SOCK_STREAM)
+    with pytest.raises(ValueError, match="unnamed"):
+        connect_unix_socket(unnamed, socket.SOCK_STREAM, None)
+    fifo = sockdir / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(BindError, match="is a FIFO, not a socket"):
+        UnixServer(unix(fifo), echo_handler)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_name_and_serving(sockdir: Path) -> None:
+    server = UnixServer(unix(sockdir / "n.sock"), echo_handler, name="my-ipc")
+    assert server.name == "my-ipc"
+    states = [server.serving]
+    with server:
+        states.append(server.serving)
+    states.append(server.serving)
+    assert states == [False, True, False]

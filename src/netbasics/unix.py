@@ -26,7 +26,7 @@ from ._io.sockets import DEFAULT_BACKLOG, check_int, translate_os_error
 from ._io.sockets import check_timeout as _check_timeout
 from ._io.threaded import ConnectionHandler, ThreadedEngine
 from ._io.unix_sockets import FileIdentity, bind_unix, connect_unix_socket, peer_credentials, remove_socket_file
-from .errors import ConnectError, DatagramTooLarge, EndpointError, NetbasicsError, quote
+from .errors import ConnectError, ConnectionClosed, DatagramTooLarge, EndpointError, NetbasicsError, quote
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
@@ -251,7 +251,7 @@ class UnixDatagramSocket:
         try:
             self._sock.sendto(data, address.sockaddr)
         except OSError as exc:
-            raise _send_error(exc, address, self._sock.gettimeout()) from exc
+            raise self._closed_here(exc) or _send_error(exc, address, self._sock.gettimeout()) from exc
 
     def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
@@ -260,7 +260,7 @@ class UnixDatagramSocket:
         try:
             self._sock.send(data)
         except OSError as exc:
-            raise _send_error(exc, self._peer, self._sock.gettimeout()) from exc
+            raise self._closed_here(exc) or _send_error(exc, self._peer, self._sock.gettimeout()) from exc
 
     def recv_from(self, max_bytes: int = _MAX_DATAGRAM) -> UnixDatagram:
         """Wait for the next datagram and return it with its sender.
@@ -272,7 +272,8 @@ class UnixDatagramSocket:
         try:
             data, sockaddr = self._sock.recvfrom(size)
         except OSError as exc:
-            raise translate_os_error(exc, "receive on", self._where(), self._sock.gettimeout()) from exc
+            closed = self._closed_here(exc)
+            raise closed or translate_os_error(exc, "receive on", self._where(), self._sock.gettimeout()) from exc
         if len(data) > max_bytes:
             raise DatagramTooLarge(
                 f"datagram from {UnixAddress.from_sockaddr(sockaddr)} is larger than max_bytes={max_bytes}; "
@@ -283,6 +284,12 @@ class UnixDatagramSocket:
     def recv(self, max_bytes: int = _MAX_DATAGRAM) -> bytes:
         """Wait for the next datagram and return its bytes; see :meth:`recv_from`."""
         return self.recv_from(max_bytes).data
+
+    def _closed_here(self, exc: OSError) -> ConnectionClosed | None:
+        """The error for a call on a socket this side closed (EBADF), or None for any other failure."""
+        if exc.errno == errno.EBADF or self._sock.fileno() < 0:
+            return ConnectionClosed("the Unix datagram socket was closed on this side")
+        return None
 
     def _where(self) -> str:
         try:
