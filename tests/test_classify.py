@@ -124,6 +124,7 @@ def test_every_reader_of_the_tables_agrees_at_every_cut() -> None:
         category, reachable, entry = reference(addr)
         assert _hot_answers(addr) == (category, reachable, category is C.PRIVATE), addr
         assert classify(addr).entry is entry, addr
+        assert addr.entry is entry, addr
         network = netbasics.parse_network(f"{addr}/{addr.max_prefixlen}")
         assert network.entry is entry, addr
         assert network.category is category, addr
@@ -137,6 +138,7 @@ def test_classification_matches_brute_force_reference(addr: Address) -> None:
     assert info.category is category
     assert info.is_global is reachable
     assert info.entry is entry
+    assert addr.entry is entry
     assert addr.category is category
     assert addr.is_global is reachable
     assert addr.is_private is (category is C.PRIVATE)

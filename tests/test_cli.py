@@ -553,10 +553,9 @@ def test_serve_bind_without_port_and_second_signal() -> None:
 def test_serve_grace_is_short_by_default() -> None:
     """With an idle client connected, one signal stops after the 0.5 s grace, not the 60 s idle timeout."""
     with _serving("tcp") as (proc, endpoint), netbasics.connect_tcp(endpoint, timeout=5.0) as conn:
-        # One echo first: connect() returns once the kernel queued the connection, maybe
-        # before the server accepted (and counted) it.
-        conn.send_all(b"x")
-        assert conn.recv_exactly(1) == b"x"
+        # A round trip first, so the server has accepted the connection the message counts.
+        conn.send_all(b"ping\n")
+        assert conn.recv_until(b"\n") == b"ping\n"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert proc.stderr is not None

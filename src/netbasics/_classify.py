@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from ._data.registry import IPV4_TABLE, IPV6_MAPPED_TABLE, AddressCategory, RegistryEntry
-from .addresses import Address, IPv4Address, parse_address
+from ._data.registry import AddressCategory, RegistryEntry
+from .addresses import Address, parse_address
 
-__all__ = ["AddressInfo", "classify", "registry_entry"]
+__all__ = ["AddressInfo", "classify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +36,6 @@ class AddressInfo:
         return f"{self.address}{via}: {self.category}{where}, {reach}"
 
 
-def registry_entry(address: Address) -> RegistryEntry | None:
-    """The most specific registry row covering ``address`` (IPv4-mapped unwrapped), or None.
-
-    Read from the same interval tables as ``address.category`` and ``address.is_global``;
-    the IPv6 table holds the IPv4 rows inside ::ffff:0:0/96, so a mapped address finds
-    its IPv4 row without being unwrapped.
-    """
-    table = IPV4_TABLE if isinstance(address, IPv4Address) else IPV6_MAPPED_TABLE
-    return table.entries[table.index(int(address))]
-
-
 def classify(
     address: str | int | bytes | bytearray | memoryview | Address | ipaddress.IPv4Address | ipaddress.IPv6Address,
 ) -> AddressInfo:
@@ -59,4 +48,4 @@ def classify(
     (<AddressCategory.PRIVATE: 'private'>, False)
     """
     addr = parse_address(address)
-    return AddressInfo(addr, addr.category, registry_entry(addr), addr.is_global)
+    return AddressInfo(addr, addr.category, addr.entry, addr.is_global)

@@ -16,7 +16,7 @@ from socket import AF_INET, AF_INET6, inet_pton
 from typing import TYPE_CHECKING, Final, Literal, Union, overload
 
 from ._core import MAPPED_MASK, MAPPED_PREFIX, V4_MAX, V6_MAX
-from ._data.registry import IPV4_TABLE, IPV6_MAPPED_TABLE, AddressCategory
+from ._data.registry import IPV4_TABLE, IPV6_MAPPED_TABLE, AddressCategory, RegistryEntry
 from ._parse import (
     OCTET0,
     OCTET8,
@@ -128,6 +128,21 @@ class _BaseAddress:
     @property
     def category(self) -> AddressCategory:
         """The :class:`AddressCategory` of the most specific registry row."""
+        raise NotImplementedError  # pragma: no cover - overridden
+
+    @property
+    def entry(self) -> RegistryEntry | None:
+        """The most specific IANA registry row covering this address, or ``None``.
+
+        The same row as ``classify(addr).entry`` and, for a network, ``Network.entry``;
+        an IPv4-mapped address gives the row of the IPv4 address it carries. ``None``
+        for ordinary public IPv4 addresses, which no special-purpose row covers.
+
+        >>> parse_address("192.168.1.10").entry.name
+        'Private-Use'
+        >>> parse_address("8.8.8.8").entry is None
+        True
+        """
         raise NotImplementedError  # pragma: no cover - overridden
 
     # is_private and is_global are defined by each family: they are the hot ones.
@@ -280,6 +295,11 @@ class IPv4Address(_BaseAddress):
         """The :class:`AddressCategory` of the most specific registry row."""
         value = _V4_CATEGORY_8[self._ip >> 24]
         return _V4_CATEGORY[bisect_right(_V4_STARTS, self._ip) - 1] if value is None else value
+
+    @property
+    def entry(self) -> RegistryEntry | None:
+        """The most specific IANA registry row covering this address, or ``None``."""
+        return IPV4_TABLE.entries[IPV4_TABLE.index(self._ip)]
 
     @property
     def is_global(self) -> bool:
@@ -544,6 +564,11 @@ class IPv6Address(_BaseAddress):
         """The :class:`AddressCategory`; an IPv4-mapped address takes its IPv4 address's."""
         value = _V6_CATEGORY_8[self._ip >> 120]
         return _V6_CATEGORY[bisect_right(_V6_STARTS, self._ip) - 1] if value is None else value
+
+    @property
+    def entry(self) -> RegistryEntry | None:
+        """The most specific IANA registry row covering this address (IPv4-mapped unwrapped), or ``None``."""
+        return IPV6_MAPPED_TABLE.entries[IPV6_MAPPED_TABLE.index(self._ip)]
 
     @property
     def is_global(self) -> bool:

@@ -31,7 +31,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple, Union
 
-from ._classify import registry_entry
 from ._core import V4_MAX
 from ._data.registry import AddressCategory
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
@@ -326,7 +325,7 @@ class _Verdict(NamedTuple):
 def _registry_verdict(addr: Address) -> _Verdict:
     """The verdict for an address that is not globally reachable, from its registry row."""
     reason = _CATEGORY_REASON.get(addr.category, UnsafeReason.NOT_GLOBAL)
-    entry = registry_entry(addr)
+    entry = addr.entry
     if entry is None:
         # Only IPv6 outside 2000::/3 and outside every row gets here.
         why = "outside global unicast 2000::/3"
