@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netbasics import IPv4Address, IPv6Address, classify, parse_network
-from netbasics._cli_classify import Classifier, info_json, info_line
+from netbasics._cli.classify import Classifier, info_json, info_line
 from netbasics._data.registry import IPV4_ENTRIES, IPV6_ENTRIES
 
 
@@ -100,7 +100,7 @@ def test_bad_rows_see_the_output_before_them() -> None:
 
 def test_general_path_gives_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where inet_pton cannot be trusted, every row goes through parse_address, with the same output."""
-    from netbasics import _cli_classify
+    from netbasics._cli import classify as _cli_classify
 
     rows = [*EDGES[:200], "fe80::1%eth0", "::1.2.3.4", "010.0.0.1", ""]
     seen: list[list[str]] = []

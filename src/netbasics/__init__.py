@@ -73,9 +73,12 @@ from .safety import UnsafeReason as UnsafeReason
 from .safety import check_destination as check_destination
 from .safety import is_safe_destination as is_safe_destination
 from .sets import AddressSet as AddressSet
+from .stream import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
 from .stream import StreamConnection as StreamConnection
 from .stream import connect_tcp as connect_tcp
 from .stream import port_open as port_open
+from .tcp import DEFAULT_IDLE_TIMEOUT as DEFAULT_IDLE_TIMEOUT
+from .tcp import DEFAULT_MAX_CONNECTIONS as DEFAULT_MAX_CONNECTIONS
 from .tcp import ConnectionHandler as ConnectionHandler
 from .tcp import TCPServer as TCPServer
 from .udp import MAX_UDP_PAYLOAD_IPV4 as MAX_UDP_PAYLOAD_IPV4
@@ -103,6 +106,9 @@ from .unix_addresses import parse_unix_address as parse_unix_address
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
     "MAX_UDP_PAYLOAD_IPV4",
     "MAX_UDP_PAYLOAD_IPV6",
     "REGISTRY_DATE",

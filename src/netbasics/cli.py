@@ -21,8 +21,8 @@ from dataclasses import replace
 from typing import NoReturn, TextIO
 from urllib.parse import urlsplit
 
-from . import _cli_unix
-from ._cli_classify import Classifier
+from ._cli import unix as _cli_unix
+from ._cli.classify import Classifier
 from .addresses import Address, IPv4Address, IPv6Address, is_valid_address, parse_address
 from .endpoints import Endpoint, HostPort, parse_endpoint, parse_host_port
 from .errors import (
@@ -40,7 +40,8 @@ from .ports import find_service, parse_port, port_category, services_for_port, v
 from .resolver import resolve
 from .safety import DestinationPolicy, UnsafeDestination, UnsafeReason, check_destination
 from .sets import AddressSet
-from .tcp import StreamConnection, TCPServer, connect_tcp
+from .stream import StreamConnection, connect_tcp
+from .tcp import TCPServer
 from .udp import Datagram, UDPServer, udp_request
 from .udp import DatagramHandler as UDPHandler
 from .unix import UnixDatagramServer, UnixServer

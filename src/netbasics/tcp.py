@@ -9,7 +9,7 @@ Clients and the connection class live in :mod:`netbasics.stream`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, Union
+from typing import Final, Union
 
 from ._io.message_loop import MessageLoop, Responder
 from ._io.server_core import ServerCore
@@ -20,16 +20,6 @@ from .endpoints import Endpoint, EndpointLike, coerce_target
 from .errors import quote
 from .framing import Framer
 from .resolver import resolve
-
-if TYPE_CHECKING:
-    pass
-
-# The client side moved to netbasics.stream; these names stay reachable here for callers
-# inside the package that import them from the TCP module.
-from .stream import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
-from .stream import StreamConnection as StreamConnection
-from .stream import connect_tcp as connect_tcp
-from .stream import port_open as port_open
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",

@@ -22,12 +22,12 @@ from functools import cache
 from socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 from typing import Final
 
-from ._classify import AddressInfo, classify
-from ._data.registry import IPV4_ENTRIES, IPV6_ENTRIES
-from ._parse import PTON
-from .addresses import IPv4Address, IPv6Address, parse_address
-from .errors import AddressError
-from .networks import parse_network
+from .._classify import AddressInfo, classify
+from .._data.registry import IPV4_ENTRIES, IPV6_ENTRIES
+from .._parse import PTON
+from ..addresses import IPv4Address, IPv6Address, parse_address
+from ..errors import AddressError
+from ..networks import parse_network
 
 __all__ = ["Classifier", "info_json", "info_line"]
 

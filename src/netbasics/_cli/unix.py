@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
-from .errors import NetTimeoutError
-from .stream import StreamConnection
-from .udp import Datagram, Reply
-from .unix import UnixDatagramHandler, UnixDatagramServer, UnixServer, connect_unix, open_unix_datagram
-from .unix_addresses import UnixAddressLike, is_unix_target
+from ..errors import NetTimeoutError
+from ..stream import StreamConnection
+from ..udp import Datagram, Reply
+from ..unix import UnixDatagramHandler, UnixDatagramServer, UnixServer, connect_unix, open_unix_datagram
+from ..unix_addresses import UnixAddressLike, is_unix_target
 
 __all__ = ["connect_stream", "datagram_request", "datagram_server", "is_unix", "stream_server"]
 

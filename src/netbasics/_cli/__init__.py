@@ -1,0 +1,1 @@
+"""Private helpers of the command line (netbasics.cli): bulk classification and Unix endpoints."""
