@@ -606,8 +606,6 @@ class UDPSocket:
         return f"<UDPSocket local={self.local}{peer}>"
 
 
-# Named like the builtin on purpose: the module is a namespace, ``netbasics.open_udp(...)``. The
-# builtin is therefore not reachable by that name in this module (and is not needed).
 def open_udp(
     *,
     bind: EndpointLike | None = None,
