@@ -439,14 +439,7 @@ class StreamConnection(StreamExtras):
         :class:`ConnectionClosed` with it in ``.partial``. Iterating over the connection
         itself is ``lines()``. The same as ``messages(LineFramer(delimiter, max_size))``.
         """
-        framer = self._lines_framer(delimiter, max_size)
-        t = self._resolve_timeout(timeout)
-        next_message = self._next_message
-        while True:
-            line = next_message(framer, t, True)
-            if line is None:
-                return
-            yield line
+        yield from self.messages(self._lines_framer(delimiter, max_size), timeout=timeout)
 
     def __iter__(self) -> Iterator[bytes]:
         return self.lines()

@@ -38,18 +38,12 @@ class DatagramEngineLike(Engine, Protocol):
         """Set once every worker was started."""
 
 
-class StreamServerBase:
-    """What every stream server (:class:`TCPServer`, ``UnixServer``) shares: the lifecycle around its core and engine.
+class _ServerBase:
+    """The parts of the lifecycle that do not depend on the kind of server: name, state, context manager."""
 
-    A subclass binds its kind of listening socket and builds ``_core`` and ``_engine``;
-    everything else (``start``, ``serve_forever``, ``stop``, the context manager,
-    ``name``, ``serving``, ``active_connections``) is the same whatever the endpoint.
-    """
-
-    __slots__ = ("_core", "_engine")
+    __slots__ = ("_core",)
 
     _core: ServerCore
-    _engine: StreamEngine
 
     @property
     def name(self) -> str:
@@ -57,14 +51,43 @@ class StreamServerBase:
         return self._core.name
 
     @property
-    def active_connections(self) -> int:
-        """Connections being handled right now."""
-        return self._engine.active
-
-    @property
     def serving(self) -> bool:
         """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
         return self._core.serving
+
+    def start(self) -> Self:  # pragma: no cover - each kind of server defines its own
+        raise NotImplementedError
+
+    def stop(self, timeout: float | None = 5.0) -> None:  # pragma: no cover - likewise
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        if self._core.state == "ready":
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class StreamServerBase(_ServerBase):
+    """What every stream server (:class:`TCPServer`, ``UnixServer``) shares: the lifecycle around its core and engine.
+
+    A subclass binds its kind of listening socket and builds ``_core`` and ``_engine``;
+    everything else (``start``, ``serve_forever``, ``stop``, the context manager,
+    ``name``, ``serving``, ``active_connections``) is the same whatever the endpoint.
+    """
+
+    __slots__ = ("_engine",)
+
+    _engine: StreamEngine
+
+    @property
+    def active_connections(self) -> int:
+        """Connections being handled right now."""
+        return self._engine.active
 
     # --- running --------------------------------------------------------------------
 
@@ -82,16 +105,6 @@ class StreamServerBase:
         self._core.start()
         return self
 
-    def __enter__(self) -> Self:
-        if not self._core.serving and self._core.state == "ready":
-            self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def stop(self, timeout: float | None = 5.0) -> None:
         """Stop: refuse new connections now, give handlers ``timeout`` seconds, then cut the rest.
 
@@ -105,7 +118,7 @@ class StreamServerBase:
         self._core.stop(timeout)
 
 
-class DatagramServerBase:
+class DatagramServerBase(_ServerBase):
     """What every datagram server (:class:`UDPServer`, ``UnixDatagramServer``) shares: the lifecycle around its core.
 
     A subclass binds its kind of datagram socket and builds ``_core`` and ``_engine``
@@ -113,21 +126,10 @@ class DatagramServerBase:
     manager, ``name`` and ``serving`` are the same whatever the endpoint.
     """
 
-    __slots__ = ("_core", "_engine", "_sock")
+    __slots__ = ("_engine", "_sock")
 
-    _core: ServerCore
     _engine: DatagramEngineLike
     _sock: socket.socket
-
-    @property
-    def name(self) -> str:
-        """The server's name: its thread names and the prefix of its log records."""
-        return self._core.name
-
-    @property
-    def serving(self) -> bool:
-        """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
-        return self._core.serving
 
     def start(self) -> Self:
         """Serve in ``workers`` background (daemon) threads; returns the server at once, its socket already bound."""
@@ -146,13 +148,3 @@ class DatagramServerBase:
         including from a handler (its batch's queued replies are sent first).
         """
         self._core.stop(timeout)
-
-    def __enter__(self) -> Self:
-        if self._core.state == "ready":
-            self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
