@@ -14,20 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 import netbasics
+from cli_run import run
 from netbasics import Endpoint, TCPServer, UDPServer, parse_endpoint
 from netbasics.cli import main
-
-
-def run(argv: list[str], stdin: str = "", monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
-    try:
-        code = main(argv)
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
-
 
 # --- classify --------------------------------------------------------------------------------
 

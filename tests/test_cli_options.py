@@ -7,7 +7,6 @@ value), 1 when some input rows were bad (one stderr line each), 0 otherwise.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import socket
 import subprocess
@@ -18,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli_run import run
 from netbasics import resolver as resolver_module
-from netbasics.cli import main
 
 # Values that are wrong for any option that takes a number of seconds.
 BAD_SECONDS = [
@@ -83,17 +82,6 @@ FLAGS: list[tuple[list[str], str]] = [
     (["serve", "tcp"], "--print"),
     (["serve", "tcp"], "--discard"),
 ]
-
-
-def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
-    try:
-        code = main(argv)
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
 
 
 def _assert_usage_error(code: int, out: str, err: str) -> None:

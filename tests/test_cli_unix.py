@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import signal
@@ -14,20 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from cli_run import run
 from netbasics import Reply, UnixDatagram, UnixDatagramServer, UnixServer, connect_unix, open_unix_datagram
-from netbasics.cli import main
 from netbasics.testing import echo_handler
-
-
-def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
-    try:
-        code = main(argv)
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
