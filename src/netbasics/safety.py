@@ -47,7 +47,6 @@ __all__ = [
     "is_safe_destination",
 ]
 
-_M32: Final = V4_MAX
 _v4 = IPv4Address._from_int  # the shared constructor (no checks): every value is masked to 32 bits
 _NAT64_WKP: Final = 0x0064FF9B << 64  # 64:ff9b::/96, bits above the low 32
 _NAT64_LOCAL: Final = 0x0064FF9B0001  # 64:ff9b:1::/48, the top 48 bits
@@ -257,26 +256,24 @@ def _embedded(addr: IPv6Address) -> list[tuple[str, IPv4Address]]:
     ip = int(addr)
     found: list[tuple[str, IPv4Address]] = []
     high96 = ip >> 32
-    mapped = addr.ipv4_mapped
-    sixtofour = addr.sixtofour
-    teredo = addr.teredo
-    if mapped is not None:
+    # Each wrapper's property is read only in its own branch: most addresses wrap nothing.
+    if (mapped := addr.ipv4_mapped) is not None:
         found.append(("IPv4-mapped address (RFC 4291 section 2.5.5.2)", mapped))
     elif high96 == 0 and ip > 1:
-        found.append(("deprecated IPv4-compatible address (RFC 4291 section 2.5.5.1)", _v4(ip & _M32)))
+        found.append(("deprecated IPv4-compatible address (RFC 4291 section 2.5.5.1)", _v4(ip & V4_MAX)))
     elif high96 == _NAT64_WKP:
-        found.append(("NAT64 address (RFC 6052)", _v4(ip & _M32)))
+        found.append(("NAT64 address (RFC 6052)", _v4(ip & V4_MAX)))
     elif ip >> 80 == _NAT64_LOCAL:
-        found.append(("local-use NAT64 address (RFC 8215)", _v4(ip & _M32)))
-    elif sixtofour is not None:
+        found.append(("local-use NAT64 address (RFC 8215)", _v4(ip & V4_MAX)))
+    elif (sixtofour := addr.sixtofour) is not None:
         found.append(("6to4 address (RFC 3056)", sixtofour))
-    elif teredo is not None:
+    elif (teredo := addr.teredo) is not None:
         found.append(("Teredo address (RFC 4380) with server", teredo[0]))
         found.append(("Teredo address (RFC 4380) with client", teredo[1]))
     # RFC 5214 section 6.1: an ISATAP interface identifier is 0000:5efe or 0200:5efe
     # (the u/l bit may be set) followed by the IPv4 address, under any prefix.
     if (ip >> 32) & 0xFDFFFFFF == 0x5EFE and high96 not in (0, 0xFFFF):
-        found.append(("ISATAP interface identifier (RFC 5214)", _v4(ip & _M32)))
+        found.append(("ISATAP interface identifier (RFC 5214)", _v4(ip & V4_MAX)))
     return found
 
 

@@ -30,6 +30,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TypeVar
 
+from .._core import MAPPED_LAST, MAPPED_PREFIX
 from .._parse import parse_ipv4_int, parse_ipv6_int
 
 __all__ = ["IPV4_ENTRIES", "IPV6_ENTRIES", "REGISTRY_DATE", "AddressCategory", "RegistryEntry"]
@@ -273,8 +274,7 @@ class _Table:
         An IPv4-mapped address is classified as the IPv4 address it carries, so in this
         table it lands on its IPv4 row with the same single bisect as any other address.
         """
-        prefix = 0xFFFF << 32
-        last = prefix | 0xFFFFFFFF
+        prefix, last = MAPPED_PREFIX, MAPPED_LAST
         cuts = set(v6.starts) | {prefix | start for start in v4.starts} | {last + 1}
         intervals: list[_Interval] = []
         for cut in sorted(cuts):
