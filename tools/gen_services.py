@@ -21,7 +21,7 @@ Protocol", "Description"; the others are ignored):
   tcp, udp, sctp, dccp; the description is that of the first record that has one.
 * A port range (``6000-6063``) becomes one row per port.
 * Rows are sorted by port; within a port they keep the registry's order, so the first
-  row for a port and protocol is the primary name (what ``service_name`` returns), except
+  row for a port and protocol is the primary name (first in ``services_for_port``), except
   where :data:`PRIMARY` names another.
 * :data:`ALIASES` adds aliases: the registry's own alias records (``www`` and
   ``www-http`` for http, ...), folded into the row they alias, and the traditional names
@@ -128,7 +128,7 @@ range and every registered port (IANA assigns nothing in the dynamic range, 4915
 Shape of the data. One row per service and port: ``(name, port, protocols, aliases,
 description)``, with ``protocols`` and ``aliases`` as space-separated words. Rows are
 sorted by port; where the registry gives one port and protocol to several names, the
-first row is the primary name (the one :func:`netbasics.service_name` returns). The two
+first row is the primary name (the first that :func:`netbasics.services_for_port` gives). The two
 ranges the registry assigns as a block (x11 6000-6063, ircu 6665-6669) are one row per
 port.
 

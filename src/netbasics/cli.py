@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from ._cli import unix as _cli_unix
 from ._cli.classify import Classifier
 from .addresses import Address, IPv4Address, IPv6Address, is_valid_address, parse_address
-from .endpoints import Endpoint, HostPort, parse_endpoint, parse_host_port
+from .endpoints import Endpoint, HostPort, coerce_target, parse_endpoint
 from .errors import (
     AddressError,
     CIDRError,
@@ -160,8 +160,7 @@ def _parse_target(text: str) -> Endpoint | HostPort | UnixAddress:
         return parse_unix_address(text)
     if "://" in text:
         raise EndpointError(f"{quote(text)} is a URL; give HOST:PORT (for example {_url_hint(text)})")
-    hp = parse_host_port(text)
-    return hp if hp.address is None else hp.to_endpoint()
+    return coerce_target(text)
 
 
 def _bind_option(text: str) -> Endpoint | UnixAddress:
@@ -420,8 +419,7 @@ def _check_target(text: str) -> Address | Endpoint | HostPort | str:
             raise CIDRError(f"{quote(text)} is a network, not a destination: check one address, e.g. {net.first}")
     if ":" not in text:
         return text  # a bare name: resolved without a port
-    hp = parse_host_port(text)
-    return hp if hp.address is None else hp.to_endpoint()
+    return coerce_target(text)
 
 
 def _check_one(target: Address | Endpoint | HostPort | str, policy: DestinationPolicy) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Final, Union
 from ._io.message_loop import MessageLoop, Responder
 from ._io.server_core import ServerCore
 from ._io.servers import StreamServerBase
-from ._io.sockets import DEFAULT_BACKLOG, check_timeout, listen_socket, local_endpoint
+from ._io.sockets import DEFAULT_BACKLOG, check_int, check_timeout, listen_socket, local_endpoint
 from ._io.threaded import ConnectionHandler, ThreadedEngine
 from .endpoints import Endpoint, EndpointLike, coerce_target
 from .errors import quote
@@ -32,14 +32,6 @@ __all__ = [
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
 #: Connections a server handles at once by default (one worker thread each).
 DEFAULT_MAX_CONNECTIONS: Final = 256
-
-
-def _check_max_connections(max_connections: object) -> int:
-    if isinstance(max_connections, bool) or not isinstance(max_connections, int):
-        raise TypeError(f"max_connections must be an int, got {quote(max_connections)}")
-    if max_connections < 1:
-        raise ValueError(f"max_connections must be an int >= 1, got {max_connections!r}")
-    return max_connections
 
 
 class TCPServer(StreamServerBase):
@@ -95,7 +87,7 @@ class TCPServer(StreamServerBase):
         if not callable(handler):
             raise TypeError(f"handler must be callable, got {quote(handler)}")
         engine = ThreadedEngine(
-            handler, _check_max_connections(max_connections), check_timeout(idle_timeout, "idle_timeout")
+            handler, check_int(max_connections, "max_connections", 1), check_timeout(idle_timeout, "idle_timeout")
         )
         self._bind(engine, bind, backlog, reuse_address, reuse_port, name)
 
@@ -173,7 +165,10 @@ class TCPServer(StreamServerBase):
         (b'HELLO\\n', b'WORLD\\n')
         """
         engine = MessageLoop(  # checks its arguments before a socket exists
-            respond, framer, _check_max_connections(max_connections), check_timeout(idle_timeout, "idle_timeout")
+            respond,
+            framer,
+            check_int(max_connections, "max_connections", 1),
+            check_timeout(idle_timeout, "idle_timeout"),
         )
         server = cls.__new__(cls)
         server._bind(engine, bind, backlog, reuse_address, reuse_port, name)

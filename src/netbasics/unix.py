@@ -30,7 +30,7 @@ from .errors import ConnectError, ConnectionClosed, DatagramTooLarge, EndpointEr
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
-from .udp import DatagramEngine, Reply
+from .udp import BytesLike, DatagramEngine, Reply
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -51,7 +51,6 @@ _MAX_DATAGRAM: Final = 65536
 _MAX_RECEIVE: Final = 16 * 1024 * 1024
 _AUTOBIND: Final = sys.platform.startswith("linux")
 _DONTWAIT: Final = getattr(socket, "MSG_DONTWAIT", 0)
-BytesLike = Union[bytes, bytearray, memoryview]
 
 
 def connect_unix(
