@@ -394,9 +394,7 @@ class LengthPrefixFramer:
     def encode(self, message: _Bytes) -> bytes:
         """The header for ``message`` followed by it; :class:`FrameTooLarge` above ``max_size``."""
         msg = bytes(message)
-        if len(msg) > self._max_size:
-            raise FrameTooLarge(f"message of {len(msg)} bytes is longer than max_size={self._max_size}")
-        return len(msg).to_bytes(self._header_size, "big") + msg
+        return self._header(msg) + msg
 
     def __repr__(self) -> str:
         return f"LengthPrefixFramer(header_size={self._header_size}, max_size={self._max_size})"

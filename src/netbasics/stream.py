@@ -32,6 +32,8 @@ from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
 from ._io.sockets import (
     DEFAULT_TIMEOUT,
     MIN_WAIT,
+    READ_CHUNK,
+    SEND_FLAGS,
     Timeout,
     check_timeout,
     local_endpoint,
@@ -60,11 +62,8 @@ __all__ = [
 
 #: Seconds ``connect_tcp()`` waits for the whole Happy Eyeballs race by default.
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
-#: Bytes asked of the kernel per read.
-_CHUNK: Final = 65536
-# MSG_NOSIGNAL: a send to a reset peer fails with EPIPE instead of killing the process
-# with SIGPIPE (Python ignores SIGPIPE, but an embedding application may not).
-_SEND_FLAGS: Final = getattr(socket, "MSG_NOSIGNAL", 0)
+_CHUNK: Final = READ_CHUNK
+_SEND_FLAGS: Final = SEND_FLAGS
 # The first send of send_all(): it never blocks (so it needs no deadline set up).
 _SEND_NOW: Final = _SEND_FLAGS | getattr(socket, "MSG_DONTWAIT", 0)
 # The largest data send_all() first tries to send that way.

@@ -866,7 +866,6 @@ class UDPServer(DatagramServerBase):
         except BaseException:
             sock.close()
             raise
-        self._sock = sock
         self._engine = engine
 
     @property

@@ -683,7 +683,6 @@ class UnixDatagramServer(DatagramServerBase):
         _own_file(core, address, identity)
         self._core = core
         self._engine = engine
-        self._sock = sock
         self._address = address
 
     @property

@@ -46,14 +46,14 @@ from ..endpoints import Endpoint
 from ..errors import FrameTooLarge, quote
 from ..framing import Framer, LengthPrefixFramer
 from .server_core import ServerCore, logger
+from .sockets import READ_CHUNK, SEND_FLAGS
 
 __all__ = ["MessageLoop", "Responder"]
 
 #: ``respond(message, peer)``: the reply to send back, or ``None`` for no reply.
 Responder = Callable[[bytes, Endpoint], Union[bytes, None]]
 
-#: Bytes asked of the kernel per read.
-_CHUNK: Final = 65536
+_CHUNK: Final = READ_CHUNK
 #: The most bytes asked of the kernel at once for the body of a large message.
 _MOST: Final = 4 * 1024 * 1024
 #: Reads of one connection in a row while each fills what it asked for.
@@ -62,8 +62,7 @@ _READS_PER_EVENT: Final = 4
 _HIGH_WATER: Final = 256 * 1024
 #: Output bytes below which a connection paused by backpressure is read again.
 _LOW_WATER: Final = 64 * 1024
-# See tcp.py: a send to a reset peer fails with EPIPE instead of raising SIGPIPE.
-_SEND_FLAGS: Final = getattr(socket, "MSG_NOSIGNAL", 0)
+_SEND_FLAGS: Final = SEND_FLAGS
 _READ: Final = selectors.EVENT_READ
 _WRITE: Final = selectors.EVENT_WRITE
 _monotonic = time.monotonic

@@ -126,10 +126,14 @@ class DatagramServerBase(_ServerBase):
     manager, ``name`` and ``serving`` are the same whatever the endpoint.
     """
 
-    __slots__ = ("_engine", "_sock")
+    __slots__ = ("_engine",)
 
     _engine: DatagramEngineLike
-    _sock: socket.socket
+
+    @property
+    def _sock(self) -> socket.socket:
+        """The server's socket, which its core owns."""
+        return self._core.sock
 
     def start(self) -> Self:
         """Serve in ``workers`` background (daemon) threads; returns the server at once, its socket already bound."""

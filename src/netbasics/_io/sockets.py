@@ -75,6 +75,11 @@ _TIMEVAL: Final = struct.Struct("@ll")
 
 #: The shortest kernel timeout (1 µs); an SO_RCVTIMEO of 0 would mean "wait forever".
 MIN_WAIT: Final = 1e-6
+#: Bytes a stream transport asks of the kernel per read.
+READ_CHUNK: Final = 65536
+# MSG_NOSIGNAL: a send to a reset peer fails with EPIPE instead of killing the process
+# with SIGPIPE (Python ignores SIGPIPE, but an embedding application may not).
+SEND_FLAGS: Final = getattr(socket, "MSG_NOSIGNAL", 0)
 #: Timeouts above this (about 31 years) mean "no timeout" (a timeval cannot hold inf).
 FOREVER: Final = 1e9
 

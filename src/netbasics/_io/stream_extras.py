@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final, Literal, overload
 
 from ..errors import ConnectionClosed, NetTimeoutError, quote
 from ..unix_addresses import PeerCredentials
-from .sockets import DEFAULT_TIMEOUT, MIN_WAIT, Timeout, check_int
+from .sockets import DEFAULT_TIMEOUT, MIN_WAIT, READ_CHUNK, Timeout, check_int
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -28,7 +28,7 @@ _DEFAULT: Final = DEFAULT_TIMEOUT
 
 __all__ = ["StreamExtras"]
 
-_CHUNK: Final = 65536
+_CHUNK: Final = READ_CHUNK
 _MIN_WAIT: Final = MIN_WAIT
 # Bytes os.sendfile is asked for per call: the deadline is re-armed between calls, since
 # the kernel's send timeout bounds each internal step of a call, not the whole call.
