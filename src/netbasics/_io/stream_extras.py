@@ -1,7 +1,7 @@
 """File objects, ``recv_into`` and ``send_file`` for the stream connection, and Unix peer credentials.
 
 A mixin: the stream connection class inherits these methods. They use the connection's
-own buffer and deadlines (``_buf``, ``_recv_once``, ``SO_RCVTIMEO``/``SO_SNDTIMEO``), so
+own buffer and deadlines (``_buf``, ``_recv_first``, ``SO_RCVTIMEO``/``SO_SNDTIMEO``), so
 a file handed out by :meth:`StreamExtras.makefile` sees the bytes the connection has
 already read, and bytes read ahead for the file stay in the connection for its next
 ``recv``: there is one buffer, not two.
