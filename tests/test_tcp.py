@@ -299,6 +299,35 @@ def test_default_timeout_and_per_call_override(pair: tuple[StreamConnection, soc
     assert conn.recv(timeout=0) == b"now"
 
 
+def test_fast_read_path_follows_every_timeout_change(pair: tuple[StreamConnection, socket.socket]) -> None:
+    # recv() skips its checks while SO_RCVTIMEO holds the default timeout: every way of
+    # changing the socket's timeout, the default or the framer must be seen by it.
+    conn, peer = pair
+    conn.timeout = 5
+    peer.sendall(b"a")
+    assert conn.recv() == b"a"  # SO_RCVTIMEO now holds 5 s: the fast path from here
+    conn.timeout = 0.05  # the default changed: the fast path must not wait 5 s
+    with pytest.raises(NetTimeoutError):
+        conn.recv()
+    later(0.2, lambda: peer.sendall(b"b"))
+    assert conn.recv(timeout=5) == b"b"  # an explicit timeout re-arms SO_RCVTIMEO...
+    with pytest.raises(NetTimeoutError):
+        conn.recv()  # ...and the next default read arms the default again
+    with pytest.raises(NetTimeoutError):
+        conn.recv(timeout=0.05)
+    peer.sendall(b"one\ntwo\nrest")
+    assert conn.recv_message(LineFramer()) == b"one"  # a framer holds "two\n" and "rest"
+    assert conn.recv() == b"two\nrest"  # a plain read gets them back, in order
+    conn.timeout = None
+    later(0.2, lambda: peer.sendall(b"late"))
+    assert conn.recv() == b"late"  # no limit: the read waits
+    conn.timeout = 0.05
+    with pytest.raises(NetTimeoutError):
+        conn.recv(100)
+    with pytest.raises(NetTimeoutError):
+        conn.recv_exactly(1)
+
+
 @pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (float("nan"), ValueError), ("1", TypeError)])
 def test_bad_timeouts(pair: tuple[StreamConnection, socket.socket], value: object, error: type[Exception]) -> None:
     conn, _ = pair

@@ -79,6 +79,9 @@ _MIN_WAIT: Final = MIN_WAIT
 
 
 _DEFAULT: Final = DEFAULT_TIMEOUT
+# What StreamConnection._fast holds while recv() cannot take its fast path: no timeout
+# argument is this object, so ``timeout is self._fast`` is then always false.
+_SLOW: Final = object()
 SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 
 
@@ -129,6 +132,7 @@ class StreamConnection(StreamExtras):
         "_buf",
         "_closed",
         "_default_rcv",
+        "_fast",
         "_framer",
         "_line_framer",
         "_local",
@@ -173,6 +177,8 @@ class StreamConnection(StreamExtras):
         self._framer: Framer | None = None
         self._line_framer: LineFramer | None = None  # recv_until() and lines()
         self._messages: deque[bytes] = deque()
+        self._fast: object = _SLOW
+        self._refresh_fast()
         try:
             # TCP options only on TCP: the class also wraps Unix-domain stream sockets.
             tcp = sock.family in _INET
@@ -233,6 +239,7 @@ class StreamConnection(StreamExtras):
     def timeout(self, value: float | None) -> None:
         self._timeout = check_timeout(value)
         self._default_rcv = _rcv_value(self._timeout)
+        self._refresh_fast()
 
     @property
     def closed(self) -> bool:
@@ -269,6 +276,17 @@ class StreamConnection(StreamExtras):
         except OSError as exc:
             raise self._error(exc, "setsockopt", None) from exc
         self._rcvtimeo = seconds
+        self._refresh_fast()
+
+    def _refresh_fast(self) -> None:
+        """Keep ``_fast`` true to the state: called wherever ``SO_RCVTIMEO``, the default or the framer changes.
+
+        ``_fast`` is the default-timeout marker while ``SO_RCVTIMEO`` holds what the
+        default timeout needs and no framer holds bytes, so that :meth:`recv` tests
+        both (and the ``timeout`` argument) with one ``is``.
+        """
+        fast = self._rcvtimeo == self._default_rcv and self._framer is None
+        self._fast = _DEFAULT if fast else _SLOW
 
     def _set_sndtimeo(self, seconds: float) -> None:
         try:
@@ -323,6 +341,7 @@ class StreamConnection(StreamExtras):
         self._framer = None
         if framer is None:
             return
+        self._refresh_fast()
         messages = self._messages
         partial = framer.partial
         if messages or partial:
@@ -340,15 +359,12 @@ class StreamConnection(StreamExtras):
         if the peer reset the connection.
         """
         if (
-            timeout is _DEFAULT
-            and self._rcvtimeo == self._default_rcv
+            timeout is self._fast
             and not self._buf
-            and self._framer is None
-            and max_bytes.__class__ is _INT
-            and max_bytes > 0
+            and (max_bytes is _CHUNK or (max_bytes.__class__ is _INT and max_bytes > 0))
         ):
-            # The fast path: the kernel already enforces the default deadline, nothing is
-            # buffered. Each check spared here is time held under the GIL per message.
+            # The fast path: the default timeout, which the kernel already enforces, and
+            # nothing buffered. Each check spared here is time held under the GIL per message.
             try:
                 return self._sock.recv(max_bytes)
             except OSError as exc:
@@ -457,6 +473,7 @@ class StreamConnection(StreamExtras):
             self._buf.clear()
             self._messages.extend(framer.feed(data))
         self._framer = framer
+        self._fast = _SLOW
 
     def _next_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
         """The next message of ``framer``; ``None`` at a clean end of the stream if ``eof_ok``."""
