@@ -41,9 +41,12 @@ on a shared or busy machine vary; compare within one run.
 from __future__ import annotations
 
 import resource
+import sys
 import time
 from pathlib import Path
 
+# The private helpers live beside this file; found also when run as python -m bench.tcp_echo.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 import _loadgen
 

@@ -33,6 +33,11 @@ ratios measured within one run. Compare within one run.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# The private helpers live beside this file; found also when run as python -m bench.unix_echo.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 import _loadgen
 
