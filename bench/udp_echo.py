@@ -63,7 +63,7 @@ SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 # send the process CPU time used since "go".
 
 
-def _echo(datagram: Datagram, reply: netbasics.udp.Reply) -> None:
+def _echo(datagram: Datagram, reply: netbasics.Reply) -> None:
     reply(datagram.data)
 
 

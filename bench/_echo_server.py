@@ -1,0 +1,139 @@
+"""One echo server for the stream benchmarks, run in its own process by bench/_harness.py.
+
+Usage: ``python bench/_echo_server.py KIND ADDRESS MAX_CONNECTIONS``, where ADDRESS is
+``HOST:PORT`` (port 0 picks one), ``[IPv6]:PORT`` or ``unix:PATH``. The server prints the
+address to connect to (with the real port) on one line, then serves until it is killed.
+
+Kinds, each with the simplest echo its API allows:
+
+* ``threaded``: netbasics ``TCPServer``/``UnixServer`` with a ``recv``/``send_all`` handler
+  (a thread per connection);
+* ``messages``: ``for_messages`` with a ``LengthPrefixFramer`` and a ``respond`` returning
+  each message (one event-loop thread);
+* ``socketserver``: stdlib ``ThreadingTCPServer``/``ThreadingUnixStreamServer`` with a
+  ``BaseRequestHandler`` doing ``recv``/``sendall`` on the raw socket (``request_queue_size``
+  raised to 1024: its default of 5 refuses clients under load);
+* ``asyncio``: ``asyncio.start_server`` (or ``start_unix_server``) streams,
+  ``read``/``write``/``drain``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import socket
+import socketserver
+import sys
+from typing import Any
+
+BACKLOG = 2048
+
+
+def split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def echo(conn: Any) -> None:
+    recv, send = conn.recv, conn.send_all
+    while True:
+        data = recv()
+        if not data:
+            return
+        send(data)
+
+
+def serve_netbasics(kind: str, address: str, limit: int) -> None:
+    from netbasics import LengthPrefixFramer, TCPServer, UnixServer
+
+    cls: Any = UnixServer if address.startswith("unix:") else TCPServer
+    if kind == "threaded":
+        server = cls(address, echo, max_connections=limit, backlog=BACKLOG)
+    else:
+        server = cls.for_messages(
+            address, lambda message, peer: message, framer=LengthPrefixFramer(), max_connections=limit, backlog=BACKLOG
+        )
+    print(server.endpoint, flush=True)
+    server.serve_forever()
+
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        sock = self.request
+        if sock.family != socket.AF_UNIX:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                sock.sendall(data)
+        except OSError:
+            return
+
+
+def serve_socketserver(address: str) -> None:
+    if address.startswith("unix:"):
+
+        class UnixServer(socketserver.ThreadingUnixStreamServer):
+            daemon_threads = True
+            request_queue_size = 1024
+
+        with UnixServer(address[5:], Echo) as unix_server:
+            print(address, flush=True)
+            unix_server.serve_forever()
+        return
+    host, port = split(address)
+
+    class TCPServer(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+        request_queue_size = 1024
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    with TCPServer((host, port), Echo) as server:
+        print(address.rpartition(":")[0] + f":{server.socket.getsockname()[1]}", flush=True)
+        server.serve_forever()
+
+
+async def serve_asyncio(address: str) -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        writer.close()
+
+    if address.startswith("unix:"):
+        server = await asyncio.start_unix_server(echo, address[5:], backlog=BACKLOG)
+        print(address, flush=True)
+    else:
+        host, port = split(address)
+        server = await asyncio.start_server(echo, host, port, backlog=BACKLOG)
+        print(address.rpartition(":")[0] + f":{server.sockets[0].getsockname()[1]}", flush=True)
+    await server.serve_forever()
+
+
+def main() -> None:
+    kind, address, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    # Thousands of idle connections need more descriptors than the usual soft limit.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < limit + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if kind in ("threaded", "messages"):
+        serve_netbasics(kind, address, limit)
+    elif kind == "socketserver":
+        serve_socketserver(address)
+    elif kind == "asyncio":
+        asyncio.run(serve_asyncio(address))
+    else:
+        sys.exit(f"unknown server kind {kind!r}")
+
+
+if __name__ == "__main__":
+    main()
