@@ -87,7 +87,26 @@ def parser(doc: str) -> argparse.ArgumentParser:
     result.add_argument(
         "--runs", type=int_at_least(1), default=3, help="runs per figure; the median is reported (default 3)"
     )
+    result.add_argument(
+        "--pin",
+        action="store_true",
+        help="run the load generator on the first CPU and every server on the last one (steadier figures)",
+    )
     return result
+
+
+def cpu_sets(pin: bool) -> tuple[set[int] | None, set[int] | None]:
+    """(load generator CPUs, server CPUs) for ``--pin``; ``(None, None)`` without it or with one CPU.
+
+    On a small machine the scheduler moves a server's threads and the load generator
+    between cores from one run to the next, and a threaded Python server's speed depends
+    on whether its threads hand the GIL to each other on one core or across two: pinning
+    gives every server the same, repeatable placement.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or len(cpus) < 2:
+        return None, None
+    return {cpus[0]}, {cpus[-1]}
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -101,7 +120,7 @@ class Server:
     target: str
 
 
-def _start(kind: str, address: str, max_connections: int, log: IO[str]) -> Server:
+def _start(kind: str, address: str, max_connections: int, log: IO[str], cpus: set[int] | None) -> Server:
     env = dict(os.environ, PYTHONPATH=str(SRC))
     proc = subprocess.Popen(
         [sys.executable, str(SERVER_SCRIPT), kind, address, str(max_connections)],
@@ -109,6 +128,7 @@ def _start(kind: str, address: str, max_connections: int, log: IO[str]) -> Serve
         stderr=log,
         text=True,
         env=env,
+        preexec_fn=_loadgen.pinned(cpus),
     )
     assert proc.stdout is not None
     target = proc.stdout.readline().strip()
@@ -129,7 +149,7 @@ def _stop(server: Server) -> None:
 
 @contextmanager
 def servers(
-    specs: dict[str, tuple[str, str]], max_connections: int = DEFAULT_MAX_CONNECTIONS
+    specs: dict[str, tuple[str, str]], max_connections: int = DEFAULT_MAX_CONNECTIONS, cpus: set[int] | None = None
 ) -> Iterator[dict[str, Server]]:
     """Start one server process per ``name: (kind, address)`` and stop them all at the end.
 
@@ -143,7 +163,7 @@ def servers(
         try:
             for name, (kind, address) in specs.items():
                 log = stack.enter_context(open(f"{tmp}/{name}.log", "w+"))
-                running[name] = _start(kind, address.format(dir=tmp), max_connections, log)
+                running[name] = _start(kind, address.format(dir=tmp), max_connections, log, cpus)
             yield running
         finally:
             for server in running.values():
@@ -163,29 +183,46 @@ def run(bench: str, main: Callable[[], None]) -> None:
 Samples = dict[str, dict[str, list[float]]]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, all its threads together."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rotated(names: Sequence[str], run: int) -> list[str]:
     """``names`` starting at the ``run``-th: no server always goes first or after the same one."""
     start = run % len(names)
     return [*names[start:], *names[:start]]
 
 
-def measure(binary: Path, running: dict[str, Server], runs: int, seconds: float) -> Samples:
+def measure(
+    binary: Path, running: dict[str, Server], runs: int, seconds: float, cpus: set[int] | None = None
+) -> tuple[Samples, Samples]:
     """Run every scenario against every server ``runs`` times, interleaved and rotated.
 
     The order is (run, scenario, server), so drifting background load on the machine
-    spreads over all servers alike; progress goes to standard error.
+    spreads over all servers alike; progress goes to standard error. Returns the figures
+    and the server's CPU time per round trip (µs; per MB for bulk): the CPU time is read
+    from /proc around the whole run and scaled to the measured part of it (the warm-up is
+    a fifth of ``seconds``), a steadier measure than throughput on a busy machine.
     """
     names = list(running)
     width = max(map(len, names)) + 1
     samples: Samples = {name: {s.label: [] for s in SCENARIOS} for name in names}
+    costs: Samples = {name: {s.label: [] for s in SCENARIOS} for name in names}
     for run in range(runs):
         for scenario in SCENARIOS:
             for name in rotated(names, run):
-                result = _loadgen.echo(binary, running[name].target, scenario.connections, scenario.size, seconds)
+                pid = running[name].proc.pid
+                before = cpu_seconds(pid)
+                result = _loadgen.echo(binary, running[name].target, scenario.connections, scenario.size, seconds, cpus)
+                used = (cpu_seconds(pid) - before) / 1.2  # the run is 1.2 x seconds: warm-up + measured
                 figure = result.megabytes_per_second if scenario.bulk else result.trips_per_second
+                work = result.echoed_bytes / 1e6 if scenario.bulk else result.trips
                 samples[name][scenario.label].append(figure)
+                costs[name][scenario.label].append(used * 1e6 / work if work else 0.0)
                 print(f"run {run + 1} {name:{width}} {scenario.label:32} {figure:10.0f}", file=sys.stderr)
-    return samples
+    return samples, costs
 
 
 # -- reporting ---------------------------------------------------------------------------------
@@ -207,9 +244,22 @@ def ratio(samples: Samples, name: str, anchor: str, label: str) -> str:
     return f"{statistics.median(ratios):.2f}x" if ratios else "n/a"
 
 
-def print_heading(runs: int, seconds: float) -> None:
+def print_heading(runs: int, seconds: float, pinned: bool = False) -> None:
     """The line naming the Python, the CPU count and the sampling, and a blank line."""
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, medians of {runs} x {seconds:g} s\n")
+    placement = ", load generator and servers pinned to separate CPUs" if pinned else ""
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, medians of {runs} x {seconds:g} s{placement}\n")
+
+
+def print_costs(costs: Samples, names: dict[str, str], anchor: str) -> None:
+    """A second table: each server's CPU time per round trip (per MB for bulk) and its ratio to ``anchor``'s."""
+    print("\nServer CPU time, µs per round trip (per MB echoed for bulk); lower is better:\n")
+    header = ["scenario", *names.values(), *(f"{names[n]} / {names[anchor]}" for n in names if n != anchor)]
+    rows = []
+    for s in SCENARIOS:
+        row = [s.label, *(f"{statistics.median(costs[n][s.label]):.2f}" for n in names)]
+        row += [ratio(costs, n, anchor, s.label) for n in names if n != anchor]
+        rows.append(row)
+    print_table(header, rows)
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

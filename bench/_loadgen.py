@@ -18,7 +18,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,10 +93,19 @@ def _check(done: subprocess.CompletedProcess[str], target: str) -> None:
         raise RuntimeError(f"load generator against {target}: {reason[0]}")
 
 
-def echo(binary: Path, target: str, connections: int, size: int, seconds: float) -> EchoResult:
+def pinned(cpus: set[int] | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that keeps the child on ``cpus`` (``None``: no pinning)."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def echo(
+    binary: Path, target: str, connections: int, size: int, seconds: float, cpus: set[int] | None = None
+) -> EchoResult:
     """Run ``connections`` closed-loop connections of ``size``-byte messages against ``target``.
 
-    The run lasts ``seconds`` plus a fifth of it for warm-up.
+    The run lasts ``seconds`` plus a fifth of it for warm-up; ``cpus`` pins the generator.
     """
     try:
         done = subprocess.run(
@@ -104,6 +113,7 @@ def echo(binary: Path, target: str, connections: int, size: int, seconds: float)
             capture_output=True,
             text=True,
             timeout=seconds * 3 + 30,
+            preexec_fn=pinned(cpus),
         )
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"load generator against {target}: no result after {seconds * 3 + 30:g} s") from None

@@ -92,12 +92,13 @@ def main() -> None:
     binary = _loadgen.build("bench/tcp_echo.py")
     memory: dict[str, tuple[int, int]] = {}
     # Every server must accept all the idle connections at once (a hundred to spare).
-    with h.servers(SERVERS, max(h.DEFAULT_MAX_CONNECTIONS, args.idle + 100)) as running:
-        samples = h.measure(binary, running, args.runs, args.seconds)
+    load_cpus, server_cpus = h.cpu_sets(args.pin)
+    with h.servers(SERVERS, max(h.DEFAULT_MAX_CONNECTIONS, args.idle + 100), server_cpus) as running:
+        samples, costs = h.measure(binary, running, args.runs, args.seconds, load_cpus)
         if args.idle > 0:
             memory = {name: idle_memory(binary, server, args.idle) for name, server in running.items()}
 
-    h.print_heading(args.runs, args.seconds)
+    h.print_heading(args.runs, args.seconds, server_cpus is not None)
     header = ["scenario", "TCPServer", "for_messages", "socketserver", "asyncio"]
     header += ["TCPServer vs socketserver", "for_messages vs socketserver", "for_messages vs asyncio"]
     rows = [
@@ -118,6 +119,7 @@ def main() -> None:
         rows.append([f"RSS with {args.idle} idle connections", *cells, "", "", ""])
     h.print_table(header, rows)
     print("\nRatios are medians of the per-run ratios (each pair measured in the same run).")
+    h.print_costs(costs, dict(zip(SERVERS, header[1:5], strict=True)), "socketserver")
 
 
 if __name__ == "__main__":

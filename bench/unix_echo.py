@@ -54,10 +54,11 @@ HEADERS = ("UnixServer", "UnixServer.for_messages", "TCPServer (TCP loopback)", 
 def main() -> None:
     args = h.parser(__doc__).parse_args()
     binary = _loadgen.build("bench/unix_echo.py")
-    with h.servers(SERVERS) as running:
-        samples = h.measure(binary, running, args.runs, args.seconds)
+    load_cpus, server_cpus = h.cpu_sets(args.pin)
+    with h.servers(SERVERS, cpus=server_cpus) as running:
+        samples, costs = h.measure(binary, running, args.runs, args.seconds, load_cpus)
 
-    h.print_heading(args.runs, args.seconds)
+    h.print_heading(args.runs, args.seconds, server_cpus is not None)
     header = ["scenario", *HEADERS, "UnixServer vs ThreadingUnixStreamServer"]
     header += ["for_messages vs ThreadingUnixStreamServer", "UnixServer vs TCPServer"]
     rows = [
@@ -72,6 +73,7 @@ def main() -> None:
     ]
     h.print_table(header, rows)
     print("\nFigures are medians of the runs; ratios are medians of the per-run ratios.")
+    h.print_costs(costs, dict(zip(SERVERS, HEADERS, strict=True)), "socketserver")
 
 
 if __name__ == "__main__":
