@@ -19,17 +19,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import NoReturn, TextIO
-from urllib.parse import urlsplit
 
 from ._cli import unix as _cli_unix
 from ._cli.classify import Classifier
-from .addresses import Address, IPv4Address, IPv6Address, is_valid_address, parse_address
-from .endpoints import Endpoint, HostPort, coerce_target, parse_endpoint
+from ._cli.targets import PROG, recognise
+from .addresses import Address, IPv4Address, IPv6Address, parse_address
+from .endpoints import Endpoint, HostPort
 from .errors import (
     AddressError,
-    CIDRError,
     ConnectError,
-    EndpointError,
     NetbasicsError,
     NetTimeoutError,
     PortError,
@@ -45,11 +43,10 @@ from .tcp import TCPServer
 from .udp import Datagram, UDPServer, udp_request
 from .udp import DatagramHandler as UDPHandler
 from .unix import UnixDatagramServer, UnixServer
-from .unix_addresses import UnixAddress, parse_unix_address
+from .unix_addresses import UnixAddress
 
 __all__ = ["build_parser", "main"]
 
-PROG = "netbasics"
 
 # Progress is shown every this many stdin lines, and only when stderr is a terminal.
 _PROGRESS_EVERY = 100_000
@@ -150,77 +147,16 @@ def _port_list(text: str) -> list[int]:
     return ports
 
 
-# --- endpoints: every endpoint the command line takes is parsed here --------------------------
-# (connect targets, bind endpoints, URLs), so a new kind of endpoint is one change here.
-
-
-def _parse_target(text: str) -> Endpoint | HostPort | UnixAddress:
-    """A connect target, ``address:port``, ``host:port`` or ``unix:PATH``: data, so errors are row errors."""
-    if _cli_unix.is_unix(text):
-        return parse_unix_address(text)
-    if "://" in text:
-        raise EndpointError(f"{quote(text)} is a URL; give HOST:PORT (for example {_url_hint(text)})")
-    return coerce_target(text)
+# --- endpoints: every token the command line takes as an endpoint is sorted by one recogniser
+# (_cli.targets: connect targets, bind endpoints, URLs, networks), so a new kind is one change there.
 
 
 def _bind_option(text: str) -> Endpoint | UnixAddress:
     """``--bind``: an endpoint, a bare address meaning port 0 (a free port), or ``unix:PATH``."""
     try:
-        if _cli_unix.is_unix(text):
-            return parse_unix_address(text)
-        if is_valid_address(text):
-            return Endpoint(parse_address(text), 0)
-        if text.startswith("[") and text.endswith("]") and is_valid_address(text[1:-1]):
-            return Endpoint(parse_address(text[1:-1]), 0)
-        return parse_endpoint(text)
+        return recognise(text).bind_endpoint()
     except NetbasicsError as exc:
-        raise argparse.ArgumentTypeError(f"{exc} (give an address, or ADDRESS:PORT)") from None
-
-
-def _url_hint(text: str) -> str:
-    """``host:port`` for a URL, for messages; the URL's own text if it has no usable host."""
-    try:
-        parts = urlsplit(text)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return "HOST:PORT"
-    if not host:
-        return "HOST:PORT"
-    if port is None:
-        port = _scheme_port(parts.scheme)
-    shown = f"[{host}]" if ":" in host else host
-    return f"{shown}:{port}" if port is not None else f"{shown}:PORT"
-
-
-def _url_target(text: str) -> Endpoint | HostPort:
-    """A URL's host and port (the scheme's default port when it gives none)."""
-    try:
-        parts = urlsplit(text)
-        host, port = parts.hostname, parts.port
-    except ValueError as exc:
-        raise EndpointError(f"bad URL {quote(text)}: {exc}") from None
-    if not host:
-        raise EndpointError(f"URL {quote(text)} has no host")
-    if port is None:
-        port = _scheme_port(parts.scheme)
-        if port is None:
-            raise EndpointError(f"URL {quote(text)} has no port and {quote(parts.scheme)} has no default port")
-    if is_valid_address(host):
-        return Endpoint(parse_address(host), port)
-    return HostPort(host, port)
-
-
-_SCHEME_PORTS = {"ws": 80, "wss": 443}
-
-
-def _scheme_port(scheme: str) -> int | None:
-    scheme = scheme.lower()
-    if scheme in _SCHEME_PORTS:
-        return _SCHEME_PORTS[scheme]
-    try:
-        return parse_port(scheme)
-    except NetbasicsError:
-        return None
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # --- rows of input -----------------------------------------------------------------------------
@@ -326,34 +262,6 @@ class _Report:
 # --- classify ------------------------------------------------------------------------------------
 
 
-def _not_an_address(text: str, exc: NetbasicsError) -> str:
-    """Why ``text`` is not an address, recognising things users paste instead of one."""
-    q = quote(text)
-    if "://" in text:
-        hint = _url_hint(text)
-        host = hint.rpartition(":")[0].strip("[]")
-        more = f"; classify its host: {PROG} classify {host}" if is_valid_address(host) else ""
-        return f"{q} is a URL, not an address: {PROG} check takes URLs{more}"
-    if "/" in text:
-        try:
-            net = parse_network(text, strict=False)
-        except NetbasicsError:
-            pass
-        else:
-            return f"{q} is a network (CIDR prefix), not an address: use {PROG} net {net}"
-    if ":" in text:
-        try:
-            endpoint = parse_endpoint(text)
-        except NetbasicsError:
-            pass
-        else:
-            return (
-                f"{q} is an endpoint (address:port), not an address: classify its address "
-                f"({PROG} classify {endpoint.address}), or check it ({PROG} check {text})"
-            )
-    return str(exc)
-
-
 def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     mode = "summary" if args.summary else "json" if args.json else "line"
     report = _Report("classify", out, err, mode == "json")
@@ -365,7 +273,7 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
         try:
             parse_address(text)
         except AddressError as exc:
-            message = _not_an_address(text, exc)
+            message = recognise(text).not_an_address(exc)
         else:  # pragma: no cover - the fast path only gives up on what parse_address refuses
             message = f"{quote(text)} could not be classified"
         report.status = 1
@@ -402,24 +310,6 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
 
 
 # --- check ---------------------------------------------------------------------------------------
-
-
-def _check_target(text: str) -> Address | Endpoint | HostPort | str:
-    """What ``check`` was given: an address, an endpoint, a name with optional port, or a URL."""
-    if is_valid_address(text):
-        return parse_address(text)
-    if "://" in text:
-        return _url_target(text)
-    if "/" in text:
-        try:
-            net = parse_network(text, strict=False)
-        except NetbasicsError:
-            pass
-        else:
-            raise CIDRError(f"{quote(text)} is a network, not a destination: check one address, e.g. {net.first}")
-    if ":" not in text:
-        return text  # a bare name: resolved without a port
-    return coerce_target(text)
 
 
 def _check_one(target: Address | Endpoint | HostPort | str, policy: DestinationPolicy) -> list[str]:
@@ -460,7 +350,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     for where, text in _rows(args.targets, stdin):
         verdict: UnsafeDestination | None = None
         try:
-            target = _check_target(text)
+            target = recognise(text).destination()
             try:
                 addresses = _check_one(target, policy)
             except UnsafeDestination as exc:
@@ -653,7 +543,7 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
         started = time.monotonic()
         record: dict[str, object] = {"input": text}
         try:
-            target = _parse_target(text)
+            target = recognise(text).connect_target()
             if isinstance(target, UnixAddress):
                 connection = _cli_unix.connect_stream(target, connect_timeout=args.timeout)
             else:
@@ -777,7 +667,7 @@ def _read_payload(args: argparse.Namespace, stdin: TextIO) -> bytes:
 
 
 def _cmd_send(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    target = _parse_target(args.target)
+    target = recognise(args.target).connect_target()
     payload = _read_payload(args, stdin)
     sink = getattr(out, "buffer", None)
 

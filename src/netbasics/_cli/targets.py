@@ -1,0 +1,246 @@
+"""What a command-line token is: one recogniser for every command that takes addresses or endpoints.
+
+Users paste whatever they have at hand: an address, a CIDR prefix, ``host:port``, a URL
+or a Unix socket. :func:`recognise` sorts a token into a :class:`Kind` once, by one
+ordered set of rules, and the :class:`Token` it returns answers for each command: the
+connect target of ``probe``/``send``, the destination of ``check``, the bind endpoint of
+``serve --bind``, or why ``classify`` refuses it. The rules and every message about a
+token of the wrong kind live here, so the commands cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from ..addresses import Address, parse_address
+from ..endpoints import Endpoint, HostPort, coerce_target, parse_endpoint
+from ..errors import AddressError, CIDRError, EndpointError, NetbasicsError, quote
+from ..networks import Network, parse_network
+from ..ports import parse_port
+from ..unix_addresses import UnixAddress, is_unix_target, parse_unix_address
+
+__all__ = ["PROG", "Kind", "Token", "recognise"]
+
+PROG = "netbasics"
+
+# Schemes whose default port is not in the IANA service table under the scheme's name.
+_SCHEME_PORTS = {"ws": 80, "wss": 443}
+
+
+class Kind(Enum):
+    """The kinds of token, in the order :func:`recognise` tries them (the first that fits wins)."""
+
+    UNIX = "unix"  # unix:PATH or unix:@NAME, valid or not: the prefix decides
+    ADDRESS = "address"  # 192.0.2.1, 2001:db8::1, fe80::1%eth0
+    BRACKETED = "bracketed"  # an address in brackets without a port: [::1]
+    URL = "url"  # anything with '://'
+    NETWORK = "network"  # a CIDR prefix (host bits allowed): 10.0.0.0/8
+    ENDPOINT = "endpoint"  # an IP literal and a port: 192.0.2.1:80, [2001:db8::1]:443
+    HOST_PORT = "host-port"  # a host name and a port: example.com:443
+    NAME = "name"  # no ':' and none of the above: a host name to resolve, or junk
+    OTHER = "other"  # has a ':' but is no endpoint; ``error`` says why
+
+
+class _Url(NamedTuple):
+    """A URL's host and port (the scheme's default when it gives none), or why there is none."""
+
+    host: str | None
+    port: int | None
+    scheme: str
+    problem: str | None  # urlsplit's complaint (bad port, bad brackets)
+
+
+def _scheme_port(scheme: str) -> int | None:
+    scheme = scheme.lower()
+    if scheme in _SCHEME_PORTS:
+        return _SCHEME_PORTS[scheme]
+    try:
+        return parse_port(scheme)
+    except NetbasicsError:
+        return None
+
+
+def _split_url(text: str) -> _Url:
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        return _Url(None, None, "", str(exc))
+    if port is None:
+        port = _scheme_port(parts.scheme)
+    return _Url(host or None, port, parts.scheme, None)
+
+
+def _bracketed_address(text: str) -> Address | None:
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        return parse_address(text[1:-1])
+    except AddressError:
+        return None
+
+
+def _cidr(text: str) -> Network | None:
+    try:
+        return parse_network(text, strict=False)
+    except NetbasicsError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One command-line token and its :class:`Kind`, with what was parsed on the way.
+
+    Only the fields of its kind are set: ``address`` (ADDRESS, BRACKETED), ``network``,
+    ``endpoint`` (ENDPOINT, HOST_PORT), ``unix`` (UNIX when valid), ``url`` (URL), and
+    ``error`` (UNIX when invalid, OTHER).
+    """
+
+    text: str
+    kind: Kind
+    address: Address | None = None
+    network: Network | None = None
+    endpoint: Endpoint | HostPort | None = None
+    unix: UnixAddress | None = None
+    url: _Url | None = None
+    error: NetbasicsError | None = None
+
+    # --- probe, send ----------------------------------------------------------------------
+
+    def connect_target(self) -> Endpoint | HostPort | UnixAddress:
+        """Where ``probe``/``send`` connect: ``host:port``, ``[v6]:port`` or ``unix:...``.
+
+        Raises :class:`EndpointError` (a row error) for anything else.
+        """
+        if self.unix is not None:
+            return self.unix
+        if self.endpoint is not None:
+            return self.endpoint
+        if self.error is not None:
+            raise self.error
+        if self.url is not None:
+            raise EndpointError(f"{quote(self.text)} is a URL; give HOST:PORT (for example {self._url_hint()})")
+        return coerce_target(self.text)  # raises: its message says what is missing
+
+    # --- check ----------------------------------------------------------------------------
+
+    def destination(self) -> Address | Endpoint | HostPort | str:
+        """What ``check`` checks: an address, an endpoint, a name and port, or a bare name (a str)."""
+        if self.kind is Kind.ADDRESS and self.address is not None:
+            return self.address
+        if self.url is not None:
+            return self._url_target()
+        if self.network is not None:
+            raise CIDRError(
+                f"{quote(self.text)} is a network, not a destination: check one address, e.g. {self.network.first}"
+            )
+        if self.kind is Kind.NAME or (self.kind is Kind.BRACKETED and ":" not in self.text):
+            return self.text  # resolved without a port
+        if self.endpoint is not None:
+            return self.endpoint
+        if self.kind is Kind.OTHER and self.error is not None:
+            raise self.error
+        return coerce_target(self.text)  # raises: its message says what is wrong
+
+    # --- serve --bind ---------------------------------------------------------------------
+
+    def bind_endpoint(self) -> Endpoint | UnixAddress:
+        """What ``serve --bind`` binds: an endpoint, an address (port 0, a free one), or ``unix:...``."""
+        try:
+            if self.unix is not None:
+                return self.unix
+            if self.kind is Kind.UNIX and self.error is not None:
+                raise self.error
+            if self.address is not None:
+                return Endpoint(self.address, 0)
+            if isinstance(self.endpoint, Endpoint):
+                return self.endpoint
+            return parse_endpoint(self.text)  # raises: names and everything else are refused
+        except NetbasicsError as exc:
+            raise EndpointError(f"{exc} (give an address, or ADDRESS:PORT)") from None
+
+    # --- classify -------------------------------------------------------------------------
+
+    def not_an_address(self, exc: NetbasicsError) -> str:
+        """Why this is not an address (``exc`` is what the address parser said), naming the command it suits."""
+        q = quote(self.text)
+        if self.url is not None:
+            host = self.url.host
+            more = ""
+            if host is not None and self.url.problem is None and _is_address(host):
+                more = f"; classify its host: {PROG} classify {host}"
+            return f"{q} is a URL, not an address: {PROG} check takes URLs{more}"
+        if self.network is not None:
+            return f"{q} is a network (CIDR prefix), not an address: use {PROG} net {self.network}"
+        if isinstance(self.endpoint, Endpoint):
+            return (
+                f"{q} is an endpoint (address:port), not an address: classify its address "
+                f"({PROG} classify {self.endpoint.address}), or check it ({PROG} check {self.text})"
+            )
+        return str(exc)
+
+    # --- URLs -----------------------------------------------------------------------------
+
+    def _url_hint(self) -> str:
+        """``host:port`` for a URL, for messages; ``HOST:PORT`` where it has no usable host."""
+        url = self.url
+        if url is None or url.host is None:
+            return "HOST:PORT"
+        shown = f"[{url.host}]" if ":" in url.host else url.host
+        return f"{shown}:{url.port}" if url.port is not None else f"{shown}:PORT"
+
+    def _url_target(self) -> Endpoint | HostPort:
+        """A URL's host and port (the scheme's default port when it gives none)."""
+        url = self.url
+        assert url is not None  # only called for URLs
+        q = quote(self.text)
+        if url.problem is not None:
+            raise EndpointError(f"bad URL {q}: {url.problem}")
+        if url.host is None:
+            raise EndpointError(f"URL {q} has no host")
+        if url.port is None:
+            raise EndpointError(f"URL {q} has no port and {quote(url.scheme)} has no default port")
+        if _is_address(url.host):
+            return Endpoint(parse_address(url.host), url.port)
+        return HostPort(url.host, url.port)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        parse_address(text)
+    except AddressError:
+        return False
+    return True
+
+
+def recognise(text: str) -> Token:
+    """Sort ``text`` into its :class:`Kind`, parsing it once; never raises.
+
+    >>> recognise("10.0.0.0/8").kind, recognise("[::1]:443").kind, recognise("unix:@bus").kind
+    (<Kind.NETWORK: 'network'>, <Kind.ENDPOINT: 'endpoint'>, <Kind.UNIX: 'unix'>)
+    """
+    if is_unix_target(text):
+        try:
+            return Token(text, Kind.UNIX, unix=parse_unix_address(text))
+        except NetbasicsError as exc:
+            return Token(text, Kind.UNIX, error=exc)
+    try:
+        return Token(text, Kind.ADDRESS, address=parse_address(text))
+    except AddressError:
+        pass
+    if "://" in text:
+        return Token(text, Kind.URL, url=_split_url(text))
+    if "/" in text and (network := _cidr(text)) is not None:
+        return Token(text, Kind.NETWORK, network=network)
+    if (address := _bracketed_address(text)) is not None:
+        return Token(text, Kind.BRACKETED, address=address)
+    if ":" not in text:
+        return Token(text, Kind.NAME)
+    try:
+        target = coerce_target(text)
+    except NetbasicsError as exc:
+        return Token(text, Kind.OTHER, error=exc)
+    return Token(text, Kind.ENDPOINT if isinstance(target, Endpoint) else Kind.HOST_PORT, endpoint=target)

@@ -1,0 +1,251 @@
+"""The command line's one token recogniser: every kind, its edge cases, and what each command makes of it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netbasics import Endpoint, HostPort, IPv4Address, IPv6Address, UnixAddress, parse_address
+from netbasics._cli.targets import Kind, recognise
+from netbasics.errors import AddressError, CIDRError, EndpointError
+
+KINDS: list[tuple[str, Kind]] = [
+    # addresses, both families, with a zone, IPv4-mapped
+    ("192.0.2.1", Kind.ADDRESS),
+    ("2001:DB8::1", Kind.ADDRESS),
+    ("fe80::1%eth0", Kind.ADDRESS),
+    ("fe80::1%1", Kind.ADDRESS),
+    ("::ffff:192.0.2.1", Kind.ADDRESS),
+    ("2001:db8::1:80", Kind.ADDRESS),  # a valid address, not an unbracketed endpoint
+    # an address in brackets, without a port
+    ("[::1]", Kind.BRACKETED),
+    ("[fe80::1%eth0]", Kind.BRACKETED),
+    ("[192.0.2.1]", Kind.BRACKETED),
+    # endpoints: an IP literal and a port
+    ("192.0.2.1:80", Kind.ENDPOINT),
+    ("192.0.2.1:0", Kind.ENDPOINT),
+    ("[::1]:443", Kind.ENDPOINT),
+    ("[fe80::1%eth0]:80", Kind.ENDPOINT),
+    ("[::ffff:192.0.2.1]:80", Kind.ENDPOINT),
+    # a name and a port
+    ("localhost:8080", Kind.HOST_PORT),
+    ("Example.COM:443", Kind.HOST_PORT),
+    # networks (host bits allowed: the kind, not the strictness, is recognised)
+    ("10.0.0.0/8", Kind.NETWORK),
+    ("10.1.2.3/8", Kind.NETWORK),
+    ("2001:db8::/32", Kind.NETWORK),
+    ("::/0", Kind.NETWORK),
+    # URLs, with userinfo, port, IPv6 host, or broken
+    ("http://169.254.169.254/latest/meta-data", Kind.URL),
+    ("https://user:pw@192.0.2.1:8443/x", Kind.URL),
+    ("http://user@example.com/", Kind.URL),
+    ("http://[::1]:8080/", Kind.URL),
+    ("HTTP://192.0.2.1", Kind.URL),
+    ("http://", Kind.URL),
+    ("http://[::1", Kind.URL),
+    ("http://host:99999/", Kind.URL),
+    ("://", Kind.URL),
+    # Unix sockets: the prefix decides, valid or not; it wins over '://'
+    ("unix:/run/app.sock", Kind.UNIX),
+    ("unix:@abstract", Kind.UNIX),
+    ("unix:./relative", Kind.UNIX),
+    ("unix:relative", Kind.UNIX),
+    ("unix:", Kind.UNIX),
+    ("unix:@", Kind.UNIX),
+    ("unix://x", Kind.UNIX),
+    ("unix:" + "p" * 200, Kind.UNIX),
+    # no colon, none of the above: a name to resolve, or junk
+    ("localhost", Kind.NAME),
+    ("example.com", Kind.NAME),
+    ("bad host name!", Kind.NAME),
+    ("1.2.3.256", Kind.NAME),
+    ("10.0.0.0/33", Kind.NAME),
+    ("/etc/passwd", Kind.NAME),
+    ("", Kind.NAME),
+    ("\x00", Kind.NAME),
+    ("\udcff\udcfe", Kind.NAME),
+    # a colon but no endpoint
+    ("UNIX:/x", Kind.OTHER),
+    ("http:/x", Kind.OTHER),
+    (":80", Kind.OTHER),
+    ("[::1]:", Kind.OTHER),
+    ("[::1", Kind.OTHER),
+    ("[::g]:80", Kind.OTHER),
+    ("192.0.2.1:99999", Kind.OTHER),
+    ("192.0.2.1:-1", Kind.OTHER),
+    ("192.0.2.1:abc", Kind.OTHER),
+    ("a:b:c", Kind.OTHER),
+    ("fe80::1%", Kind.OTHER),
+    ("10.0.0.0/8:80", Kind.OTHER),
+    ("é.example:80", Kind.OTHER),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), KINDS)
+def test_kind(text: str, kind: Kind) -> None:
+    token = recognise(text)
+    assert token.kind is kind
+    assert token.text == text
+
+
+def test_every_kind_has_a_row() -> None:
+    assert {kind for _, kind in KINDS} == set(Kind)
+
+
+def test_what_is_parsed_on_the_way() -> None:
+    assert recognise("fe80::1%eth0").address == IPv6Address("fe80::1%eth0")
+    assert recognise("[::1]").address == IPv6Address("::1")
+    assert recognise("[fe80::1%eth0]:80").endpoint == Endpoint(IPv6Address("fe80::1%eth0"), 80)
+    assert recognise("localhost:8080").endpoint == HostPort("localhost", 8080)
+    assert str(recognise("10.1.2.3/8").network) == "10.0.0.0/8"
+    assert recognise("unix:@abstract").unix == UnixAddress("abstract", abstract=True)
+    assert recognise("unix:./relative").unix == UnixAddress("./relative")
+    assert isinstance(recognise("unix:").error, EndpointError)
+    assert recognise("unix:").unix is None
+
+
+# --- what each command makes of a token ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("192.0.2.1:80", Endpoint(IPv4Address("192.0.2.1"), 80)),
+        ("[fe80::1%eth0]:80", Endpoint(IPv6Address("fe80::1%eth0"), 80)),
+        ("localhost:8080", HostPort("localhost", 8080)),
+        ("unix:@abstract", UnixAddress("abstract", abstract=True)),
+        ("unix:./relative", UnixAddress("./relative")),
+    ],
+)
+def test_connect_target(text: str, expected: object) -> None:
+    assert recognise(text).connect_target() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "https://user:pw@192.0.2.1:8443/x",
+            "'https://user:pw@192.0.2.1:8443/x' is a URL; give HOST:PORT (for example 192.0.2.1:8443)",
+        ),
+        ("http://[::1]/", "'http://[::1]/' is a URL; give HOST:PORT (for example [::1]:80)"),
+        ("foo://bar", "'foo://bar' is a URL; give HOST:PORT (for example bar:PORT)"),
+        ("http://", "'http://' is a URL; give HOST:PORT (for example HOST:PORT)"),
+        ("unix:", "empty Unix socket path"),
+        ("localhost", "missing ':PORT' in 'localhost'"),
+        ("192.0.2.1:99999", "bad port in '192.0.2.1:99999': port '99999' is out of range (0 to 65535)"),
+    ],
+)
+def test_connect_target_refuses(text: str, message: str) -> None:
+    with pytest.raises(EndpointError) as info:
+        recognise(text).connect_target()
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("192.0.2.1", IPv4Address("192.0.2.1")),
+        ("fe80::1%eth0", IPv6Address("fe80::1%eth0")),
+        ("[::1]:443", Endpoint(IPv6Address("::1"), 443)),
+        ("example.com:443", HostPort("example.com", 443)),
+        ("example.com", "example.com"),  # a bare name: resolved without a port
+        ("https://user:pw@192.0.2.1:8443/x", Endpoint(IPv4Address("192.0.2.1"), 8443)),
+        ("http://user@example.com/", HostPort("example.com", 80)),
+        ("wss://[2001:db8::1]/", Endpoint(IPv6Address("2001:db8::1"), 443)),
+        ("ftp://192.0.2.1/", Endpoint(IPv4Address("192.0.2.1"), 21)),
+    ],
+)
+def test_destination(text: str, expected: object) -> None:
+    assert recognise(text).destination() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("10.1.2.3/8", CIDRError, "'10.1.2.3/8' is a network, not a destination: check one address, e.g. 10.0.0.0"),
+        ("http://", EndpointError, "URL 'http://' has no host"),
+        ("http://[::1", EndpointError, "bad URL 'http://[::1': Invalid IPv6 URL"),
+        ("foo://bar", EndpointError, "URL 'foo://bar' has no port and 'foo' has no default port"),
+        ("a:b:c", EndpointError, "ambiguous IPv6 endpoint 'a:b:c': write it as '[a:b]:c'"),
+    ],
+)
+def test_destination_refuses(text: str, error: type[Exception], message: str) -> None:
+    with pytest.raises(error) as info:
+        recognise(text).destination()
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1", Endpoint(IPv4Address("127.0.0.1"), 0)),
+        ("::1", Endpoint(IPv6Address("::1"), 0)),
+        ("[::1]", Endpoint(IPv6Address("::1"), 0)),
+        ("[fe80::1%eth0]", Endpoint(IPv6Address("fe80::1%eth0"), 0)),
+        ("[::1]:8080", Endpoint(IPv6Address("::1"), 8080)),
+        ("unix:@abstract", UnixAddress("abstract", abstract=True)),
+        ("unix:./relative", UnixAddress("./relative")),
+    ],
+)
+def test_bind_endpoint(text: str, expected: object) -> None:
+    assert recognise(text).bind_endpoint() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("unix:", "empty Unix socket path (give an address, or ADDRESS:PORT)"),
+        ("[::1]:", "expected ':PORT' after ']' in '[::1]:' (give an address, or ADDRESS:PORT)"),
+        ("garbage", "missing ':PORT' in 'garbage' (give an address, or ADDRESS:PORT)"),
+    ],
+)
+def test_bind_endpoint_refuses(text: str, message: str) -> None:
+    with pytest.raises(EndpointError) as info:
+        recognise(text).bind_endpoint()
+    assert str(info.value) == message
+
+
+def _why(text: str) -> str:
+    with pytest.raises(AddressError) as info:
+        parse_address(text)
+    return recognise(text).not_an_address(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "https://user:pw@192.0.2.1:8443/x",
+            "'https://user:pw@192.0.2.1:8443/x' is a URL, not an address: netbasics check takes URLs; "
+            "classify its host: netbasics classify 192.0.2.1",
+        ),
+        ("http://user@example.com/", "'http://user@example.com/' is a URL, not an address: netbasics check takes URLs"),
+        ("http://[::1", "'http://[::1' is a URL, not an address: netbasics check takes URLs"),
+        ("10.1.2.3/8", "'10.1.2.3/8' is a network (CIDR prefix), not an address: use netbasics net 10.0.0.0/8"),
+        (
+            "[fe80::1%eth0]:80",
+            "'[fe80::1%eth0]:80' is an endpoint (address:port), not an address: classify its address "
+            "(netbasics classify fe80::1%eth0), or check it (netbasics check [fe80::1%eth0]:80)",
+        ),
+        ("bogus", "expected 4 octets separated by '.', got 1 in 'bogus'"),
+        ("1.2.3.256", "octet 256 out of range in '1.2.3.256'"),
+    ],
+)
+def test_not_an_address(text: str, message: str) -> None:
+    assert _why(text) == message
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=40))
+def test_never_raises_and_messages_stay_short(text: str) -> None:
+    """Any text gets a kind; every answer is a value or a NetbasicsError with a short message."""
+    token = recognise(text)
+    for answer in (token.connect_target, token.destination, token.bind_endpoint):
+        message = ""
+        try:
+            answer()
+        except (EndpointError, CIDRError) as exc:
+            message = str(exc)
+        assert len(message) < 600
