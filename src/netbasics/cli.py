@@ -18,10 +18,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, TypeVar
 
 from ._cli import unix as _cli_unix
-from ._cli.classify import Classifier
+from ._cli.classify import Classifier, entry_json
 from ._cli.targets import PROG, recognise
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, HostPort
@@ -46,6 +46,8 @@ from .unix import UnixDatagramServer, UnixServer
 from .unix_addresses import UnixAddress
 
 __all__ = ["build_parser", "main"]
+
+_T = TypeVar("_T")
 
 
 # Progress is shown every this many stdin lines, and only when stderr is a terminal.
@@ -115,18 +117,20 @@ def _prefix_length(text: str) -> int:
     return value
 
 
-def _network_option(text: str) -> Network:
-    try:
-        return parse_network(text, strict=False)
-    except NetbasicsError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _option(parse: Callable[[str], _T]) -> Callable[[str], _T]:
+    """An option type from a parser of ours: its error message becomes argparse's (a usage error)."""
+
+    def convert(text: str) -> _T:
+        try:
+            return parse(text)
+        except NetbasicsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
-def _address_option(text: str) -> Address:
-    try:
-        return parse_address(text)
-    except NetbasicsError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+_network_option = _option(lambda text: parse_network(text, strict=False))
+_address_option = _option(parse_address)
 
 
 def _port_list(text: str) -> list[int]:
@@ -147,16 +151,10 @@ def _port_list(text: str) -> list[int]:
     return ports
 
 
-# --- endpoints: every token the command line takes as an endpoint is sorted by one recogniser
-# (_cli.targets: connect targets, bind endpoints, URLs, networks), so a new kind is one change there.
-
-
-def _bind_option(text: str) -> Endpoint | UnixAddress:
-    """``--bind``: an endpoint, a bare address meaning port 0 (a free port), or ``unix:PATH``."""
-    try:
-        return recognise(text).bind_endpoint()
-    except NetbasicsError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+# serve --bind: an endpoint, a bare address meaning port 0 (a free port), or unix:PATH. Every
+# token the command line takes as an endpoint (connect targets, bind endpoints, URLs,
+# networks) is sorted by the one recogniser in _cli.targets.
+_bind_option = _option(lambda text: recognise(text).bind_endpoint())
 
 
 # --- rows of input -----------------------------------------------------------------------------
@@ -251,12 +249,21 @@ class _Report:
         self.as_json = as_json
         self.status = 0
 
-    def row_error(self, where: str, text: str, message: str) -> None:
+    def complain(self, where: str, message: str) -> None:
+        """The stderr line for a bad row; the exit status becomes 1."""
         self.status = 1
         self.out.flush()  # rows before this one go out first, so the two streams follow the input
         self.err.write(f"{PROG} {self.command}: {where}: {message}\n")
+
+    def row_error(self, where: str, text: str, message: str) -> None:
+        self.complain(where, message)
         if self.as_json:
-            self.out.write(json.dumps({"input": text, "error": message}) + "\n")
+            self.out.write(_error_record(text, message) + "\n")
+
+
+def _error_record(text: str, message: str) -> str:
+    """The JSON record of a row that failed: every row gets one, so a consumer loses none."""
+    return json.dumps({"input": text, "error": message})
 
 
 # --- classify ------------------------------------------------------------------------------------
@@ -276,14 +283,12 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
             message = recognise(text).not_an_address(exc)
         else:  # pragma: no cover - the fast path only gives up on what parse_address refuses
             message = f"{quote(text)} could not be classified"
-        report.status = 1
         if pending:
             # Rows before this one go out first, so stdout and stderr follow the input.
             out.write("\n".join(pending) + "\n")
             pending.clear()
-        out.flush()
-        err.write(f"{PROG} classify: {where.format(index)}: {message}\n")
-        return json.dumps({"input": text, "error": message}) if mode == "json" else None
+        report.complain(where.format(index), message)
+        return _error_record(text, message) if mode == "json" else None
 
     classifier = Classifier(mode, bad)
     for value in args.addresses:
@@ -435,13 +440,6 @@ def _cmd_port(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
 # --- net -----------------------------------------------------------------------------------------
 
 
-def _entry_json(net: Network) -> dict[str, object] | None:
-    entry = net.entry
-    if entry is None:
-        return None
-    return {"prefix": entry.prefix, "name": entry.name, "rfc": entry.rfc, "registry": entry.registry}
-
-
 def _network_facts(net: Network) -> dict[str, object]:
     facts: dict[str, object] = {
         "network": str(net),
@@ -457,7 +455,7 @@ def _network_facts(net: Network) -> dict[str, object]:
         facts["broadcast"] = str(net.broadcast_address)
     category = net.category
     facts["category"] = None if category is None else category.value
-    facts["entry"] = _entry_json(net)
+    facts["entry"] = entry_json(net.entry)
     return facts
 
 
@@ -569,20 +567,34 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
 # --- serve ---------------------------------------------------------------------------------------
 
 
+def _byte_writer(out: TextIO) -> Callable[[bytes], None]:
+    """Writes bytes that arrived to stdout as they are (its binary buffer), flushed at once.
+
+    Each piece is shown as it arrives, as nc does, not held until the peer closes. A text
+    stream without a buffer (tests) gets the bytes decoded.
+    """
+    sink = getattr(out, "buffer", None)
+
+    def write(data: bytes) -> None:
+        if sink is not None:
+            sink.write(data)
+            sink.flush()
+        else:
+            out.write(data.decode("utf-8", "replace"))
+            out.flush()
+
+    return write
+
+
 def _serve_handlers(
     mode: str, out: TextIO, lock: threading.Lock
 ) -> tuple[Callable[[StreamConnection], None], UDPHandler]:
     """The TCP and UDP handlers for --echo, --discard or --print."""
-    sink = getattr(out, "buffer", None)
+    write = _byte_writer(out)
 
     def show(data: bytes) -> None:
-        with lock:
-            if sink is not None:
-                sink.write(data)
-                sink.flush()
-            else:
-                out.write(data.decode("utf-8", "replace"))
-                out.flush()
+        with lock:  # connections run in threads: one piece at a time
+            write(data)
 
     def tcp_handler(conn: StreamConnection) -> None:
         for chunk in iter(conn.recv, b""):
@@ -669,17 +681,7 @@ def _read_payload(args: argparse.Namespace, stdin: TextIO) -> bytes:
 def _cmd_send(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     target = recognise(args.target).connect_target()
     payload = _read_payload(args, stdin)
-    sink = getattr(out, "buffer", None)
-
-    def write(data: bytes) -> None:
-        # Each piece is shown as it arrives, as nc does, not held until the peer closes.
-        if sink is not None:
-            sink.write(data)
-            sink.flush()
-        else:
-            out.write(data.decode("utf-8", "replace"))
-            out.flush()
-
+    write = _byte_writer(out)
     if isinstance(target, UnixAddress):  # tcp: a Unix stream socket, udp: a Unix datagram socket
         if args.protocol == "udp":
             write(_cli_unix.datagram_request(target, payload, timeout=args.timeout, retries=args.retries))
