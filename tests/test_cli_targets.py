@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import netbasics
+from cli_run import run
 from netbasics import Endpoint, HostPort, IPv4Address, IPv6Address, UnixAddress, parse_address
 from netbasics._cli.targets import Kind, recognise
+from netbasics.cli import build_parser, main
 from netbasics.errors import AddressError, CIDRError, EndpointError
 
 KINDS: list[tuple[str, Kind]] = [
@@ -135,6 +142,17 @@ def test_connect_target(text: str, expected: object) -> None:
         ("unix:", "empty Unix socket path"),
         ("localhost", "missing ':PORT' in 'localhost'"),
         ("192.0.2.1:99999", "bad port in '192.0.2.1:99999': port '99999' is out of range (0 to 65535)"),
+        # an address without a port: the hint brackets IPv6, never splits it at a colon
+        ("192.0.2.1", "'192.0.2.1' has no port: give ADDRESS:PORT (for example 192.0.2.1:PORT)"),
+        ("::1", "'::1' has no port: give ADDRESS:PORT (for example [::1]:PORT)"),
+        ("fe80::1%eth0", "'fe80::1%eth0' has no port: give ADDRESS:PORT (for example [fe80::1%eth0]:PORT)"),
+        ("[::1]", "'[::1]' has no port: give ADDRESS:PORT (for example [::1]:PORT)"),
+        ("2001:db8::/32", "'2001:db8::/32' is a network (CIDR prefix), not HOST:PORT"),
+        ("10.0.0.0/8", "'10.0.0.0/8' is a network (CIDR prefix), not HOST:PORT"),
+        # a bad IPv6 address is reported as one, not as an endpoint to bracket ('[fe80:]:1%')
+        ("fe80::1%", "empty zone after '%' in 'fe80::1%'"),
+        ("a:b:c", "expected 8 groups, got 3 in 'a:b:c'"),
+        ("::1:99999", "ambiguous IPv6 endpoint '::1:99999': write it as '[::1]:99999'"),
     ],
 )
 def test_connect_target_refuses(text: str, message: str) -> None:
@@ -148,6 +166,8 @@ def test_connect_target_refuses(text: str, message: str) -> None:
     [
         ("192.0.2.1", IPv4Address("192.0.2.1")),
         ("fe80::1%eth0", IPv6Address("fe80::1%eth0")),
+        ("[::1]", IPv6Address("::1")),
+        ("[192.0.2.1]", IPv4Address("192.0.2.1")),
         ("[::1]:443", Endpoint(IPv6Address("::1"), 443)),
         ("example.com:443", HostPort("example.com", 443)),
         ("example.com", "example.com"),  # a bare name: resolved without a port
@@ -155,6 +175,8 @@ def test_connect_target_refuses(text: str, message: str) -> None:
         ("http://user@example.com/", HostPort("example.com", 80)),
         ("wss://[2001:db8::1]/", Endpoint(IPv6Address("2001:db8::1"), 443)),
         ("ftp://192.0.2.1/", Endpoint(IPv4Address("192.0.2.1"), 21)),
+        # RFC 6874: the zone delimiter is written '%25' in a URL
+        ("http://[fe80::1%25eth0]:8080/", Endpoint(IPv6Address("fe80::1%eth0"), 8080)),
     ],
 )
 def test_destination(text: str, expected: object) -> None:
@@ -168,7 +190,17 @@ def test_destination(text: str, expected: object) -> None:
         ("http://", EndpointError, "URL 'http://' has no host"),
         ("http://[::1", EndpointError, "bad URL 'http://[::1': Invalid IPv6 URL"),
         ("foo://bar", EndpointError, "URL 'foo://bar' has no port and 'foo' has no default port"),
-        ("a:b:c", EndpointError, "ambiguous IPv6 endpoint 'a:b:c': write it as '[a:b]:c'"),
+        ("a:b:c", EndpointError, "expected 8 groups, got 3 in 'a:b:c'"),
+        (
+            "unix:/run/app.sock",
+            EndpointError,
+            "'unix:/run/app.sock' is a Unix socket, not a network destination: check takes ADDRESS, HOST[:PORT] or URL",
+        ),
+        (
+            "unix://x",
+            EndpointError,
+            "'unix://x' is a Unix socket, not a network destination: check takes ADDRESS, HOST[:PORT] or URL",
+        ),
     ],
 )
 def test_destination_refuses(text: str, error: type[Exception], message: str) -> None:
@@ -196,15 +228,25 @@ def test_bind_endpoint(text: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("unix:", "empty Unix socket path (give an address, or ADDRESS:PORT)"),
-        ("[::1]:", "expected ':PORT' after ']' in '[::1]:' (give an address, or ADDRESS:PORT)"),
-        ("garbage", "missing ':PORT' in 'garbage' (give an address, or ADDRESS:PORT)"),
+        ("unix:", "empty Unix socket path"),
+        ("[::1]:", "expected ':PORT' after ']' in '[::1]:'"),
+        ("garbage", "'garbage' is a host name; bind to an IP address"),
+        ("localhost:8080", "'localhost' in 'localhost:8080' is a host name; bind to an IP address"),
+        ("example.com:https", "'example.com' in 'example.com:https' is a host name; bind to an IP address"),
+        ("1.2.3.256", "octet 256 out of range in '1.2.3.256'"),
+        ("http://[::1]:8080/", "'http://[::1]:8080/' is a URL, not an endpoint"),
+        ("10.0.0.0/8", "'10.0.0.0/8' is a network (CIDR prefix), not an endpoint"),
+        ("fe80::1%", "empty zone after '%' in 'fe80::1%'"),
+        (
+            "bad host:80",
+            "bad address in endpoint 'bad host:80': expected 4 octets separated by '.', got 1 in 'bad host'",
+        ),
     ],
 )
 def test_bind_endpoint_refuses(text: str, message: str) -> None:
     with pytest.raises(EndpointError) as info:
         recognise(text).bind_endpoint()
-    assert str(info.value) == message
+    assert str(info.value) == f"{message} (give ADDRESS, ADDRESS:PORT or unix:PATH)"
 
 
 def _why(text: str) -> str:
@@ -229,7 +271,24 @@ def _why(text: str) -> str:
             "'[fe80::1%eth0]:80' is an endpoint (address:port), not an address: classify its address "
             "(netbasics classify fe80::1%eth0), or check it (netbasics check [fe80::1%eth0]:80)",
         ),
+        ("[::1]", "'[::1]' is an address in brackets: classify it without them (netbasics classify ::1)"),
+        (
+            "[fe80::1%eth0]",
+            "'[fe80::1%eth0]' is an address in brackets: classify it without them (netbasics classify fe80::1%eth0)",
+        ),
+        (
+            "localhost:8080",
+            "'localhost:8080' is a host name and port, not an address: check it (netbasics check localhost:8080)",
+        ),
+        ("unix:@abstract", "'unix:@abstract' is a Unix socket address, not an IP address"),
+        ("unix:./relative", "'unix:./relative' is a Unix socket address, not an IP address"),
+        (
+            "http://[fe80::1%25eth0]/",
+            "'http://[fe80::1%25eth0]/' is a URL, not an address: netbasics check takes URLs; "
+            "classify its host: netbasics classify fe80::1%eth0",
+        ),
         ("bogus", "expected 4 octets separated by '.', got 1 in 'bogus'"),
+        ("localhost", "expected 4 octets separated by '.', got 1 in 'localhost'"),  # names: no guessing
         ("1.2.3.256", "octet 256 out of range in '1.2.3.256'"),
     ],
 )
@@ -249,3 +308,117 @@ def test_never_raises_and_messages_stay_short(text: str) -> None:
         except (EndpointError, CIDRError) as exc:
             message = str(exc)
         assert len(message) < 600
+
+
+# --- through the command line ------------------------------------------------------------------
+
+
+def test_probe_and_send_say_the_port_is_missing() -> None:
+    code, out, err = run(["probe", "::1", "10.0.0.0/8"])
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "netbasics probe: argument: '::1' has no port: give ADDRESS:PORT (for example [::1]:PORT)",
+        "netbasics probe: argument: '10.0.0.0/8' is a network (CIDR prefix), not HOST:PORT",
+    ]
+    code, out, err = run(["send", "tcp", "fe80::1%eth0", "x"])
+    assert (code, out) == (1, "")
+    assert err == "netbasics send: 'fe80::1%eth0' has no port: give ADDRESS:PORT (for example [fe80::1%eth0]:PORT)\n"
+
+
+def test_check_takes_bracketed_addresses_and_url_zones() -> None:
+    code, out, _ = run(["check", "--allow-loopback", "[::1]", "[127.0.0.1]"])
+    assert (code, out) == (0, "[::1]: safe\n[127.0.0.1]: safe\n")
+    code, out, _ = run(["check", "--json", "http://[fe80::1%25eth0]:8080/"])
+    record = json.loads(out)
+    assert (code, record["safe"], record["addresses"]) == (1, False, ["fe80::1%eth0"])
+
+
+def test_check_refuses_unix_sockets_in_cli_words() -> None:
+    code, out, err = run(["check", "unix:/run/app.sock"])
+    assert (code, out) == (1, "")
+    assert err == (
+        "netbasics check: argument: 'unix:/run/app.sock' is a Unix socket, not a network destination: "
+        "check takes ADDRESS, HOST[:PORT] or URL\n"
+    )
+    assert "connect_unix" not in err  # no library names in a command's message
+
+
+def test_classify_hints_for_brackets_names_with_ports_and_unix() -> None:
+    code, out, err = run(["classify", "[::1]", "localhost:8080", "unix:@bus", "::1"])
+    assert code == 1
+    assert out.split()[0] == "::1"
+    assert err.splitlines() == [
+        "netbasics classify: argument: '[::1]' is an address in brackets: classify it without them "
+        "(netbasics classify ::1)",
+        "netbasics classify: argument: 'localhost:8080' is a host name and port, not an address: check it "
+        "(netbasics check localhost:8080)",
+        "netbasics classify: argument: 'unix:@bus' is a Unix socket address, not an IP address",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("http://127.0.0.1:8080/", "'http://127.0.0.1:8080/' is a URL, not an endpoint"),
+        ("localhost:8080", "'localhost' in 'localhost:8080' is a host name; bind to an IP address"),
+        ("10.0.0.0/8", "'10.0.0.0/8' is a network (CIDR prefix), not an endpoint"),
+    ],
+)
+def test_serve_bind_says_what_it_was_given(value: str, message: str) -> None:
+    code, out, err = run(["serve", "tcp", "--bind", value])
+    assert (code, out) == (2, "")
+    assert err == (
+        f"netbasics serve: argument --bind: {message} (give ADDRESS, ADDRESS:PORT or unix:PATH) "
+        "(see 'netbasics serve --help')\n"
+    )
+
+
+def test_net_contains_before_the_network_says_so() -> None:
+    code, out, err = run(["net", "--contains", "10.1.1.1", "10.0.0.0/8"])
+    assert (code, out) == (2, "")
+    assert err == (
+        "netbasics net: give exactly one network (CIDR), got 0; "
+        "put it before --contains, which takes every argument after it\n"
+    )
+
+
+# --- help and version --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["classify", "check", "port", "net", "probe", "serve", "send"])
+def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"usage: netbasics {command} ")
+    assert err == ""
+    positionals = out.split("positional arguments:\n")[1].split("\n\n")[0]
+    for line in positionals.splitlines():
+        assert len(line.split()) > 1 or not line.startswith("  {"), line  # every positional is explained
+
+
+def test_top_level_help_names_every_command() -> None:
+    parser = build_parser()
+    description = parser.description or ""
+    for word in ("classify", "check", "ports", "networks", "probe", "send", "serve"):
+        assert word in description
+    help_text = parser.format_help()
+    for command in ("classify", "check", "port", "net", "probe", "serve", "send"):
+        assert f"\n    {command} " in help_text
+
+
+def test_serve_help_names_the_default_mode_and_unix(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "send back what arrives (the default)" in text
+    assert "With --bind unix:PATH, tcp serves a Unix stream socket" in text
+
+
+def test_help_and_version_as_a_real_process() -> None:
+    for argv, first in [(["--help"], b"usage: netbasics "), (["--version"], b"netbasics ")]:
+        proc = subprocess.run([sys.executable, "-m", "netbasics", *argv], capture_output=True, timeout=60, check=False)
+        assert (proc.returncode, proc.stderr) == (0, b"")
+        assert proc.stdout.startswith(first)
+    assert proc.stdout.decode().strip() == f"netbasics {netbasics.__version__}"

@@ -492,10 +492,10 @@ def _cmd_net(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
             emit("network", net)
         return report.status
     if len(args.networks) != 1 or args.networks == ["-"]:
-        raise _UsageError(
-            f"{PROG} net: give exactly one network (CIDR), got {len(args.networks)}; "
-            "--collapse takes a list (or - for stdin)"
-        )
+        hint = "--collapse takes a list (or - for stdin)"
+        if args.contains and not args.networks:
+            hint = "put it before --contains, which takes every argument after it"
+        raise _UsageError(f"{PROG} net: give exactly one network (CIDR), got {len(args.networks)}; {hint}")
     net = parse_network(args.networks[0], strict=args.strict)
     if args.contains:
         for where, text in _rows(args.contains, stdin):
@@ -774,9 +774,9 @@ def _subparsers(sub: argparse._SubParsersAction[_Parser]) -> None:
 
     p = sub.add_parser(
         "probe",
-        help="is a TCP port open? (like nc -z)",
-        description="Try a TCP connection to each HOST:PORT and report open or closed with the time "
-        "taken. Exit 0 only if all are open.",
+        help="is a TCP port (or Unix socket) open? (like nc -z)",
+        description="Try a TCP connection to each HOST:PORT (a stream connection to each unix:PATH) and "
+        "report open or closed with the time taken. Exit 0 only if all are open.",
     )
     p.add_argument("targets", nargs="+", metavar="HOST:PORT", help="a target (or unix:PATH), or - for stdin")
     p.add_argument("--timeout", type=_seconds(), default=3.0, metavar="S", help="connect timeout in seconds (3)")
@@ -785,16 +785,19 @@ def _subparsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
         "serve",
         help="run a small TCP or UDP server for tests",
-        description="Serve on ENDPOINT (default 127.0.0.1:0, a free port) until Ctrl-C or SIGTERM. "
-        "The first line printed is the bound endpoint.",
+        description="Serve on the --bind endpoint (default 127.0.0.1:0, a free port) until Ctrl-C or "
+        "SIGTERM; the first line printed is the bound endpoint. With --bind unix:PATH, tcp serves a Unix "
+        "stream socket and udp a Unix datagram socket.",
     )
-    p.add_argument("protocol", choices=["tcp", "udp"])
+    p.add_argument("protocol", choices=["tcp", "udp"], help="tcp (stream) or udp (datagrams)")
     p.add_argument(
         "--bind", type=_bind_option, default=Endpoint(IPv4Address(0x7F000001), 0), metavar="ENDPOINT",
         help="ADDRESS[:PORT] to bind (port 0, a free one, if omitted), or unix:PATH",
     )  # fmt: skip
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--echo", dest="mode", action="store_const", const="echo", help="send back what arrives")
+    mode.add_argument(
+        "--echo", dest="mode", action="store_const", const="echo", help="send back what arrives (the default)"
+    )
     mode.add_argument("--discard", dest="mode", action="store_const", const="discard", help="read and drop")
     mode.add_argument("--print", dest="mode", action="store_const", const="print", help="write what arrives to stdout")
     p.add_argument(
@@ -813,7 +816,7 @@ def _subparsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         "TCP half-closes after sending and prints until the peer closes or the timeout passes; UDP waits "
         "for one reply, retrying on silence.",
     )
-    p.add_argument("protocol", choices=["tcp", "udp"])
+    p.add_argument("protocol", choices=["tcp", "udp"], help="tcp (stream) or udp (datagrams)")
     p.add_argument("target", metavar="HOST:PORT", help="where to send (or unix:PATH, unix:@NAME)")
     p.add_argument("data", nargs="?", default=None, metavar="DATA", help="text to send, or - for stdin")
     p.add_argument("--timeout", type=_seconds(), default=5.0, metavar="S", help="seconds to wait (5)")
@@ -826,7 +829,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog=PROG,
-        description="Everyday network checks: classify addresses, ports, networks, probe and serve.",
+        description="Everyday network checks: classify addresses, check destinations, look up ports, "
+        "work with networks, probe, send and serve.",
         epilog="Exit status: 0 ok, 1 some input rows bad, unsafe or unreachable, 2 usage error.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")

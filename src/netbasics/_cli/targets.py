@@ -15,7 +15,7 @@ from enum import Enum
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from ..addresses import Address, parse_address
+from ..addresses import Address, IPv6Address, is_valid_address, parse_address
 from ..endpoints import Endpoint, HostPort, coerce_target, parse_endpoint
 from ..errors import AddressError, CIDRError, EndpointError, NetbasicsError, quote
 from ..networks import Network, parse_network
@@ -71,7 +71,48 @@ def _split_url(text: str) -> _Url:
         return _Url(None, None, "", str(exc))
     if port is None:
         port = _scheme_port(parts.scheme)
+    if host and ":" in host:
+        # RFC 6874: in a URL the zone delimiter '%' is itself percent-encoded, as '%25'.
+        host = host.replace("%25", "%", 1)
     return _Url(host or None, port, parts.scheme, None)
+
+
+def _is_host_name(text: str) -> bool:
+    try:
+        HostPort(text, 0)
+    except NetbasicsError:
+        return False
+    return True
+
+
+def _why_not_endpoint(text: str, exc: NetbasicsError) -> NetbasicsError:
+    """The error for text with a ':' that is no endpoint.
+
+    Unbracketed text with several colons is an IPv6 address, with or without a port. When
+    what comes before the last colon is no address either, the hint to bracket it (as in
+    ``'[fe80:]:1%'``) would mislead: what the address parser says is the real fault.
+    """
+    host = text.rpartition(":")[0]
+    if text.startswith("[") or ":" not in host or is_valid_address(host):
+        return exc
+    try:
+        parse_address(text)
+    except AddressError as bad:
+        return EndpointError(str(bad))
+    return exc  # pragma: no cover - a valid address is recognised before this is reached
+
+
+def _named_host(text: str) -> str | None:
+    """The host of ``host:port`` text when it is a name (not an IP literal), else None."""
+    host = text.rpartition(":")[0]
+    if ":" in host or host.startswith("[") or is_valid_address(host) or not _is_host_name(host):
+        return None
+    return host
+
+
+def _with_port(address: Address) -> str:
+    """``ADDRESS:PORT`` as a hint: the address bracketed when it is IPv6."""
+    return f"[{address}]:PORT" if isinstance(address, IPv6Address) else f"{address}:PORT"
 
 
 def _bracketed_address(text: str) -> Address | None:
@@ -119,48 +160,73 @@ class Token:
             return self.unix
         if self.endpoint is not None:
             return self.endpoint
+        q = quote(self.text)
+        if self.url is not None:
+            raise EndpointError(f"{q} is a URL; give HOST:PORT (for example {self._url_hint()})")
+        if self.address is not None:
+            raise EndpointError(f"{q} has no port: give ADDRESS:PORT (for example {_with_port(self.address)})")
+        if self.network is not None:
+            raise EndpointError(f"{q} is a network (CIDR prefix), not HOST:PORT")
         if self.error is not None:
             raise self.error
-        if self.url is not None:
-            raise EndpointError(f"{quote(self.text)} is a URL; give HOST:PORT (for example {self._url_hint()})")
-        return coerce_target(self.text)  # raises: its message says what is missing
+        return coerce_target(self.text)  # a bare name: raises, saying the port is missing
 
     # --- check ----------------------------------------------------------------------------
 
     def destination(self) -> Address | Endpoint | HostPort | str:
         """What ``check`` checks: an address, an endpoint, a name and port, or a bare name (a str)."""
-        if self.kind is Kind.ADDRESS and self.address is not None:
+        if self.address is not None:
             return self.address
         if self.url is not None:
             return self._url_target()
+        q = quote(self.text)
         if self.network is not None:
-            raise CIDRError(
-                f"{quote(self.text)} is a network, not a destination: check one address, e.g. {self.network.first}"
+            raise CIDRError(f"{q} is a network, not a destination: check one address, e.g. {self.network.first}")
+        if self.kind is Kind.UNIX:
+            raise EndpointError(
+                f"{q} is a Unix socket, not a network destination: check takes ADDRESS, HOST[:PORT] or URL"
             )
-        if self.kind is Kind.NAME or (self.kind is Kind.BRACKETED and ":" not in self.text):
+        if self.kind is Kind.NAME:
             return self.text  # resolved without a port
         if self.endpoint is not None:
             return self.endpoint
-        if self.kind is Kind.OTHER and self.error is not None:
-            raise self.error
-        return coerce_target(self.text)  # raises: its message says what is wrong
+        assert self.error is not None  # OTHER is the only kind left
+        raise self.error
 
     # --- serve --bind ---------------------------------------------------------------------
 
     def bind_endpoint(self) -> Endpoint | UnixAddress:
         """What ``serve --bind`` binds: an endpoint, an address (port 0, a free one), or ``unix:...``."""
         try:
-            if self.unix is not None:
-                return self.unix
-            if self.kind is Kind.UNIX and self.error is not None:
-                raise self.error
-            if self.address is not None:
-                return Endpoint(self.address, 0)
-            if isinstance(self.endpoint, Endpoint):
-                return self.endpoint
-            return parse_endpoint(self.text)  # raises: names and everything else are refused
+            return self._bind_endpoint()
         except NetbasicsError as exc:
-            raise EndpointError(f"{exc} (give an address, or ADDRESS:PORT)") from None
+            raise EndpointError(f"{exc} (give ADDRESS, ADDRESS:PORT or unix:PATH)") from None
+
+    def _bind_endpoint(self) -> Endpoint | UnixAddress:
+        if self.unix is not None:
+            return self.unix
+        if self.address is not None:
+            return Endpoint(self.address, 0)
+        if isinstance(self.endpoint, Endpoint):
+            return self.endpoint
+        q = quote(self.text)
+        if self.kind in (Kind.HOST_PORT, Kind.OTHER) and (host := _named_host(self.text)) is not None:
+            raise EndpointError(f"{quote(host)} in {q} is a host name; bind to an IP address")
+        if self.url is not None:
+            raise EndpointError(f"{q} is a URL, not an endpoint")
+        if self.network is not None:
+            raise EndpointError(f"{q} is a network (CIDR prefix), not an endpoint")
+        if self.kind is Kind.UNIX and self.error is not None:
+            raise self.error
+        if self.kind is Kind.NAME:
+            # No port, so it was meant as an address: say what is wrong with it as one.
+            if _is_host_name(self.text):
+                raise EndpointError(f"{q} is a host name; bind to an IP address")
+            parse_address(self.text)  # raises
+        try:
+            return parse_endpoint(self.text)  # raises: IP literals only, unlike connect targets
+        except NetbasicsError as exc:
+            raise _why_not_endpoint(self.text, exc) from None
 
     # --- classify -------------------------------------------------------------------------
 
@@ -170,7 +236,7 @@ class Token:
         if self.url is not None:
             host = self.url.host
             more = ""
-            if host is not None and self.url.problem is None and _is_address(host):
+            if host is not None and self.url.problem is None and is_valid_address(host):
                 more = f"; classify its host: {PROG} classify {host}"
             return f"{q} is a URL, not an address: {PROG} check takes URLs{more}"
         if self.network is not None:
@@ -180,6 +246,12 @@ class Token:
                 f"{q} is an endpoint (address:port), not an address: classify its address "
                 f"({PROG} classify {self.endpoint.address}), or check it ({PROG} check {self.text})"
             )
+        if isinstance(self.endpoint, HostPort):
+            return f"{q} is a host name and port, not an address: check it ({PROG} check {self.text})"
+        if self.kind is Kind.BRACKETED:
+            return f"{q} is an address in brackets: classify it without them ({PROG} classify {self.address})"
+        if self.kind is Kind.UNIX:
+            return f"{q} is a Unix socket address, not an IP address"
         return str(exc)
 
     # --- URLs -----------------------------------------------------------------------------
@@ -203,17 +275,9 @@ class Token:
             raise EndpointError(f"URL {q} has no host")
         if url.port is None:
             raise EndpointError(f"URL {q} has no port and {quote(url.scheme)} has no default port")
-        if _is_address(url.host):
+        if is_valid_address(url.host):
             return Endpoint(parse_address(url.host), url.port)
         return HostPort(url.host, url.port)
-
-
-def _is_address(text: str) -> bool:
-    try:
-        parse_address(text)
-    except AddressError:
-        return False
-    return True
 
 
 def recognise(text: str) -> Token:
@@ -242,5 +306,5 @@ def recognise(text: str) -> Token:
     try:
         target = coerce_target(text)
     except NetbasicsError as exc:
-        return Token(text, Kind.OTHER, error=exc)
+        return Token(text, Kind.OTHER, error=_why_not_endpoint(text, exc))
     return Token(text, Kind.ENDPOINT if isinstance(target, Endpoint) else Kind.HOST_PORT, endpoint=target)
