@@ -38,6 +38,9 @@ KINDS: list[tuple[str, Kind]] = [
     # a name and a port
     ("localhost:8080", Kind.HOST_PORT),
     ("Example.COM:443", Kind.HOST_PORT),
+    ("example.com:https", Kind.HOST_PORT),
+    ("192.0.2.1:https", Kind.ENDPOINT),
+    ("[::1]:domain", Kind.ENDPOINT),
     # networks (host bits allowed: the kind, not the strictness, is recognised)
     ("10.0.0.0/8", Kind.NETWORK),
     ("10.1.2.3/8", Kind.NETWORK),
@@ -82,6 +85,7 @@ KINDS: list[tuple[str, Kind]] = [
     ("192.0.2.1:99999", Kind.OTHER),
     ("192.0.2.1:-1", Kind.OTHER),
     ("192.0.2.1:abc", Kind.OTHER),
+    ("192.0.2.1:no-such-service", Kind.OTHER),
     ("a:b:c", Kind.OTHER),
     ("fe80::1%", Kind.OTHER),
     ("10.0.0.0/8:80", Kind.OTHER),
@@ -123,6 +127,10 @@ def test_what_is_parsed_on_the_way() -> None:
         ("localhost:8080", HostPort("localhost", 8080)),
         ("unix:@abstract", UnixAddress("abstract", abstract=True)),
         ("unix:./relative", UnixAddress("./relative")),
+        # a service name for the port, as nc takes one
+        ("localhost:https", HostPort("localhost", 443)),
+        ("192.0.2.1:SSH", Endpoint(IPv4Address("192.0.2.1"), 22)),
+        ("[fe80::1%eth0]:http", Endpoint(IPv6Address("fe80::1%eth0"), 80)),
     ],
 )
 def test_connect_target(text: str, expected: object) -> None:
@@ -142,6 +150,13 @@ def test_connect_target(text: str, expected: object) -> None:
         ("unix:", "empty Unix socket path"),
         ("localhost", "missing ':PORT' in 'localhost'"),
         ("192.0.2.1:99999", "bad port in '192.0.2.1:99999': port '99999' is out of range (0 to 65535)"),
+        (
+            "192.0.2.1:nosuch",
+            "bad port in '192.0.2.1:nosuch': 'nosuch' is neither a port number nor a known tcp service name",
+        ),
+        ("http:/x", "bad port in 'http:/x': '/x' is neither a port number nor a known tcp service name"),
+        ("bad host:https", "bad host in 'bad host:https': bad host name label 'bad host' in 'bad host'"),
+        ("[::g]:http", "bad address in '[::g]:http': character 'g' is not allowed in '::g'"),
         # an address without a port: the hint brackets IPv6, never splits it at a colon
         ("192.0.2.1", "'192.0.2.1' has no port: give ADDRESS:PORT (for example 192.0.2.1:PORT)"),
         ("::1", "'::1' has no port: give ADDRESS:PORT (for example [::1]:PORT)"),
@@ -237,9 +252,10 @@ def test_bind_endpoint(text: str, expected: object) -> None:
         ("http://[::1]:8080/", "'http://[::1]:8080/' is a URL, not an endpoint"),
         ("10.0.0.0/8", "'10.0.0.0/8' is a network (CIDR prefix), not an endpoint"),
         ("fe80::1%", "empty zone after '%' in 'fe80::1%'"),
+        ("bad host:80", "bad host name label 'bad host' in 'bad host'"),
         (
-            "bad host:80",
-            "bad address in endpoint 'bad host:80': expected 4 octets separated by '.', got 1 in 'bad host'",
+            "127.0.0.1:nosuch",
+            "bad port in '127.0.0.1:nosuch': 'nosuch' is neither a port number nor a known tcp service name",
         ),
     ],
 )
@@ -422,3 +438,19 @@ def test_help_and_version_as_a_real_process() -> None:
         assert (proc.returncode, proc.stderr) == (0, b"")
         assert proc.stdout.startswith(first)
     assert proc.stdout.decode().strip() == f"netbasics {netbasics.__version__}"
+
+
+def test_ports_may_be_service_names() -> None:
+    code, out, err = run(["check", "--allow-loopback", "--ports", "443", "127.0.0.1:https", "[::1]:ssh"])
+    assert code == 1
+    assert out.splitlines() == [
+        "127.0.0.1:https: safe",
+        "[::1]:ssh: unsafe (port-not-allowed): port 22 is not allowed by policy (allowed: 443)",
+    ]
+    code, out, err = run(["probe", "127.0.0.1:no-such-service"])
+    assert (code, out) == (1, "")
+    assert err == (
+        "netbasics probe: argument: bad port in '127.0.0.1:no-such-service': "
+        "'no-such-service' is neither a port number nor a known tcp service name\n"
+    )
+    assert "parse_port" not in err

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from ..addresses import Address, IPv6Address, is_valid_address, parse_address
-from ..endpoints import Endpoint, HostPort, coerce_target, parse_endpoint
+from ..endpoints import Endpoint, HostPort, coerce_target
 from ..errors import AddressError, CIDRError, EndpointError, NetbasicsError, quote
 from ..networks import Network, parse_network
 from ..ports import parse_port
@@ -38,8 +38,8 @@ class Kind(Enum):
     BRACKETED = "bracketed"  # an address in brackets without a port: [::1]
     URL = "url"  # anything with '://'
     NETWORK = "network"  # a CIDR prefix (host bits allowed): 10.0.0.0/8
-    ENDPOINT = "endpoint"  # an IP literal and a port: 192.0.2.1:80, [2001:db8::1]:443
-    HOST_PORT = "host-port"  # a host name and a port: example.com:443
+    ENDPOINT = "endpoint"  # an IP literal and a port: 192.0.2.1:80, [2001:db8::1]:443, 192.0.2.1:https
+    HOST_PORT = "host-port"  # a host name and a port: example.com:443, example.com:https
     NAME = "name"  # no ':' and none of the above: a host name to resolve, or junk
     OTHER = "other"  # has a ':' but is no endpoint; ``error`` says why
 
@@ -83,6 +83,32 @@ def _is_host_name(text: str) -> bool:
     except NetbasicsError:
         return False
     return True
+
+
+def _service_target(text: str) -> Endpoint | HostPort | NetbasicsError | None:
+    """``HOST:https``: a service name for the port, as nc takes one (the TCP table's port).
+
+    None when the port is not a name (or the address in brackets is bad: the caller
+    reports the text as it is); an error when the name is no service's, or the host is bad.
+    """
+    host, _, port = text.rpartition(":")
+    if not (port.isascii() and any(c.isalpha() for c in port)) or (":" in host and not host.startswith("[")):
+        return None
+    try:
+        number = parse_port(port)
+    except NetbasicsError as exc:
+        return EndpointError(f"bad port in {quote(text)}: {exc}")
+    try:
+        return coerce_target(f"{host}:{number}")
+    except NetbasicsError:
+        pass
+    if host.startswith("["):
+        return None  # the bracketed address is what the text's own error is about
+    try:
+        HostPort(host, 0)  # raises: the port is fine, so say what is wrong with the host
+    except NetbasicsError as exc:
+        return EndpointError(f"bad host in {quote(text)}: {exc}")
+    return None  # pragma: no cover - a good host with a good port parses
 
 
 def _why_not_endpoint(text: str, exc: NetbasicsError) -> NetbasicsError:
@@ -216,17 +242,13 @@ class Token:
             raise EndpointError(f"{q} is a URL, not an endpoint")
         if self.network is not None:
             raise EndpointError(f"{q} is a network (CIDR prefix), not an endpoint")
-        if self.kind is Kind.UNIX and self.error is not None:
-            raise self.error
         if self.kind is Kind.NAME:
             # No port, so it was meant as an address: say what is wrong with it as one.
             if _is_host_name(self.text):
                 raise EndpointError(f"{q} is a host name; bind to an IP address")
             parse_address(self.text)  # raises
-        try:
-            return parse_endpoint(self.text)  # raises: IP literals only, unlike connect targets
-        except NetbasicsError as exc:
-            raise _why_not_endpoint(self.text, exc) from None
+        assert self.error is not None  # UNIX or OTHER: the error found when it was recognised
+        raise self.error
 
     # --- classify -------------------------------------------------------------------------
 
@@ -306,5 +328,8 @@ def recognise(text: str) -> Token:
     try:
         target = coerce_target(text)
     except NetbasicsError as exc:
-        return Token(text, Kind.OTHER, error=_why_not_endpoint(text, exc))
+        named = _service_target(text)
+        if not isinstance(named, (Endpoint, HostPort)):
+            return Token(text, Kind.OTHER, error=named or _why_not_endpoint(text, exc))
+        target = named
     return Token(text, Kind.ENDPOINT if isinstance(target, Endpoint) else Kind.HOST_PORT, endpoint=target)
