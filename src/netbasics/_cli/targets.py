@@ -92,8 +92,8 @@ def _service_target(text: str) -> Endpoint | HostPort | NetbasicsError | None:
     reports the text as it is); an error when the name is no service's, or the host is bad.
     """
     host, _, port = text.rpartition(":")
-    if not (port.isascii() and any(c.isalpha() for c in port)) or (":" in host and not host.startswith("[")):
-        return None
+    if not port or port.isdigit() or port[0] in "+-" or (":" in host and not host.startswith("[")):
+        return None  # no port, digits or a sign: the endpoint parser's message says what is wrong
     try:
         number = parse_port(port)
     except NetbasicsError as exc:
