@@ -18,18 +18,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import NoReturn, TextIO
-from urllib.parse import urlsplit
+from typing import NoReturn, TextIO, TypeVar
 
 from ._cli import unix as _cli_unix
-from ._cli.classify import Classifier
-from .addresses import Address, IPv4Address, IPv6Address, is_valid_address, parse_address
-from .endpoints import Endpoint, HostPort, coerce_target, parse_endpoint
+from ._cli.classify import Classifier, entry_json
+from ._cli.targets import PROG, recognise
+from .addresses import Address, IPv4Address, IPv6Address, parse_address
+from .endpoints import Endpoint, HostPort
 from .errors import (
     AddressError,
-    CIDRError,
     ConnectError,
-    EndpointError,
     NetbasicsError,
     NetTimeoutError,
     PortError,
@@ -45,11 +43,12 @@ from .tcp import TCPServer
 from .udp import Datagram, UDPServer, udp_request
 from .udp import DatagramHandler as UDPHandler
 from .unix import UnixDatagramServer, UnixServer
-from .unix_addresses import UnixAddress, parse_unix_address
+from .unix_addresses import UnixAddress
 
 __all__ = ["build_parser", "main"]
 
-PROG = "netbasics"
+_T = TypeVar("_T")
+
 
 # Progress is shown every this many stdin lines, and only when stderr is a terminal.
 _PROGRESS_EVERY = 100_000
@@ -118,18 +117,20 @@ def _prefix_length(text: str) -> int:
     return value
 
 
-def _network_option(text: str) -> Network:
-    try:
-        return parse_network(text, strict=False)
-    except NetbasicsError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _option(parse: Callable[[str], _T]) -> Callable[[str], _T]:
+    """An option type from a parser of ours: its error message becomes argparse's (a usage error)."""
+
+    def convert(text: str) -> _T:
+        try:
+            return parse(text)
+        except NetbasicsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
-def _address_option(text: str) -> Address:
-    try:
-        return parse_address(text)
-    except NetbasicsError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+_network_option = _option(lambda text: parse_network(text, strict=False))
+_address_option = _option(parse_address)
 
 
 def _port_list(text: str) -> list[int]:
@@ -150,77 +151,10 @@ def _port_list(text: str) -> list[int]:
     return ports
 
 
-# --- endpoints: every endpoint the command line takes is parsed here --------------------------
-# (connect targets, bind endpoints, URLs), so a new kind of endpoint is one change here.
-
-
-def _parse_target(text: str) -> Endpoint | HostPort | UnixAddress:
-    """A connect target, ``address:port``, ``host:port`` or ``unix:PATH``: data, so errors are row errors."""
-    if _cli_unix.is_unix(text):
-        return parse_unix_address(text)
-    if "://" in text:
-        raise EndpointError(f"{quote(text)} is a URL; give HOST:PORT (for example {_url_hint(text)})")
-    return coerce_target(text)
-
-
-def _bind_option(text: str) -> Endpoint | UnixAddress:
-    """``--bind``: an endpoint, a bare address meaning port 0 (a free port), or ``unix:PATH``."""
-    try:
-        if _cli_unix.is_unix(text):
-            return parse_unix_address(text)
-        if is_valid_address(text):
-            return Endpoint(parse_address(text), 0)
-        if text.startswith("[") and text.endswith("]") and is_valid_address(text[1:-1]):
-            return Endpoint(parse_address(text[1:-1]), 0)
-        return parse_endpoint(text)
-    except NetbasicsError as exc:
-        raise argparse.ArgumentTypeError(f"{exc} (give an address, or ADDRESS:PORT)") from None
-
-
-def _url_hint(text: str) -> str:
-    """``host:port`` for a URL, for messages; the URL's own text if it has no usable host."""
-    try:
-        parts = urlsplit(text)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return "HOST:PORT"
-    if not host:
-        return "HOST:PORT"
-    if port is None:
-        port = _scheme_port(parts.scheme)
-    shown = f"[{host}]" if ":" in host else host
-    return f"{shown}:{port}" if port is not None else f"{shown}:PORT"
-
-
-def _url_target(text: str) -> Endpoint | HostPort:
-    """A URL's host and port (the scheme's default port when it gives none)."""
-    try:
-        parts = urlsplit(text)
-        host, port = parts.hostname, parts.port
-    except ValueError as exc:
-        raise EndpointError(f"bad URL {quote(text)}: {exc}") from None
-    if not host:
-        raise EndpointError(f"URL {quote(text)} has no host")
-    if port is None:
-        port = _scheme_port(parts.scheme)
-        if port is None:
-            raise EndpointError(f"URL {quote(text)} has no port and {quote(parts.scheme)} has no default port")
-    if is_valid_address(host):
-        return Endpoint(parse_address(host), port)
-    return HostPort(host, port)
-
-
-_SCHEME_PORTS = {"ws": 80, "wss": 443}
-
-
-def _scheme_port(scheme: str) -> int | None:
-    scheme = scheme.lower()
-    if scheme in _SCHEME_PORTS:
-        return _SCHEME_PORTS[scheme]
-    try:
-        return parse_port(scheme)
-    except NetbasicsError:
-        return None
+# serve --bind: an endpoint, a bare address meaning port 0 (a free port), or unix:PATH. Every
+# token the command line takes as an endpoint (connect targets, bind endpoints, URLs,
+# networks) is sorted by the one recogniser in _cli.targets.
+_bind_option = _option(lambda text: recognise(text).bind_endpoint())
 
 
 # --- rows of input -----------------------------------------------------------------------------
@@ -315,43 +249,24 @@ class _Report:
         self.as_json = as_json
         self.status = 0
 
-    def row_error(self, where: str, text: str, message: str) -> None:
+    def complain(self, where: str, message: str) -> None:
+        """The stderr line for a bad row; the exit status becomes 1."""
         self.status = 1
         self.out.flush()  # rows before this one go out first, so the two streams follow the input
         self.err.write(f"{PROG} {self.command}: {where}: {message}\n")
+
+    def row_error(self, where: str, text: str, message: str) -> None:
+        self.complain(where, message)
         if self.as_json:
-            self.out.write(json.dumps({"input": text, "error": message}) + "\n")
+            self.out.write(_error_record(text, message) + "\n")
+
+
+def _error_record(text: str, message: str) -> str:
+    """The JSON record of a row that failed: every row gets one, so a consumer loses none."""
+    return json.dumps({"input": text, "error": message})
 
 
 # --- classify ------------------------------------------------------------------------------------
-
-
-def _not_an_address(text: str, exc: NetbasicsError) -> str:
-    """Why ``text`` is not an address, recognising things users paste instead of one."""
-    q = quote(text)
-    if "://" in text:
-        hint = _url_hint(text)
-        host = hint.rpartition(":")[0].strip("[]")
-        more = f"; classify its host: {PROG} classify {host}" if is_valid_address(host) else ""
-        return f"{q} is a URL, not an address: {PROG} check takes URLs{more}"
-    if "/" in text:
-        try:
-            net = parse_network(text, strict=False)
-        except NetbasicsError:
-            pass
-        else:
-            return f"{q} is a network (CIDR prefix), not an address: use {PROG} net {net}"
-    if ":" in text:
-        try:
-            endpoint = parse_endpoint(text)
-        except NetbasicsError:
-            pass
-        else:
-            return (
-                f"{q} is an endpoint (address:port), not an address: classify its address "
-                f"({PROG} classify {endpoint.address}), or check it ({PROG} check {text})"
-            )
-    return str(exc)
 
 
 def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
@@ -365,17 +280,15 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
         try:
             parse_address(text)
         except AddressError as exc:
-            message = _not_an_address(text, exc)
+            message = recognise(text).not_an_address(exc)
         else:  # pragma: no cover - the fast path only gives up on what parse_address refuses
             message = f"{quote(text)} could not be classified"
-        report.status = 1
         if pending:
             # Rows before this one go out first, so stdout and stderr follow the input.
             out.write("\n".join(pending) + "\n")
             pending.clear()
-        out.flush()
-        err.write(f"{PROG} classify: {where.format(index)}: {message}\n")
-        return json.dumps({"input": text, "error": message}) if mode == "json" else None
+        report.complain(where.format(index), message)
+        return _error_record(text, message) if mode == "json" else None
 
     classifier = Classifier(mode, bad)
     for value in args.addresses:
@@ -402,24 +315,6 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
 
 
 # --- check ---------------------------------------------------------------------------------------
-
-
-def _check_target(text: str) -> Address | Endpoint | HostPort | str:
-    """What ``check`` was given: an address, an endpoint, a name with optional port, or a URL."""
-    if is_valid_address(text):
-        return parse_address(text)
-    if "://" in text:
-        return _url_target(text)
-    if "/" in text:
-        try:
-            net = parse_network(text, strict=False)
-        except NetbasicsError:
-            pass
-        else:
-            raise CIDRError(f"{quote(text)} is a network, not a destination: check one address, e.g. {net.first}")
-    if ":" not in text:
-        return text  # a bare name: resolved without a port
-    return coerce_target(text)
 
 
 def _check_one(target: Address | Endpoint | HostPort | str, policy: DestinationPolicy) -> list[str]:
@@ -460,7 +355,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     for where, text in _rows(args.targets, stdin):
         verdict: UnsafeDestination | None = None
         try:
-            target = _check_target(text)
+            target = recognise(text).destination()
             try:
                 addresses = _check_one(target, policy)
             except UnsafeDestination as exc:
@@ -545,13 +440,6 @@ def _cmd_port(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
 # --- net -----------------------------------------------------------------------------------------
 
 
-def _entry_json(net: Network) -> dict[str, object] | None:
-    entry = net.entry
-    if entry is None:
-        return None
-    return {"prefix": entry.prefix, "name": entry.name, "rfc": entry.rfc, "registry": entry.registry}
-
-
 def _network_facts(net: Network) -> dict[str, object]:
     facts: dict[str, object] = {
         "network": str(net),
@@ -567,7 +455,7 @@ def _network_facts(net: Network) -> dict[str, object]:
         facts["broadcast"] = str(net.broadcast_address)
     category = net.category
     facts["category"] = None if category is None else category.value
-    facts["entry"] = _entry_json(net)
+    facts["entry"] = entry_json(net.entry)
     return facts
 
 
@@ -604,10 +492,10 @@ def _cmd_net(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
             emit("network", net)
         return report.status
     if len(args.networks) != 1 or args.networks == ["-"]:
-        raise _UsageError(
-            f"{PROG} net: give exactly one network (CIDR), got {len(args.networks)}; "
-            "--collapse takes a list (or - for stdin)"
-        )
+        hint = "--collapse takes a list (or - for stdin)"
+        if args.contains and not args.networks:
+            hint = "put it before --contains, which takes every argument after it"
+        raise _UsageError(f"{PROG} net: give exactly one network (CIDR), got {len(args.networks)}; {hint}")
     net = parse_network(args.networks[0], strict=args.strict)
     if args.contains:
         for where, text in _rows(args.contains, stdin):
@@ -653,7 +541,7 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
         started = time.monotonic()
         record: dict[str, object] = {"input": text}
         try:
-            target = _parse_target(text)
+            target = recognise(text).connect_target()
             if isinstance(target, UnixAddress):
                 connection = _cli_unix.connect_stream(target, connect_timeout=args.timeout)
             else:
@@ -679,20 +567,34 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
 # --- serve ---------------------------------------------------------------------------------------
 
 
+def _byte_writer(out: TextIO) -> Callable[[bytes], None]:
+    """Writes bytes that arrived to stdout as they are (its binary buffer), flushed at once.
+
+    Each piece is shown as it arrives, as nc does, not held until the peer closes. A text
+    stream without a buffer (tests) gets the bytes decoded.
+    """
+    sink = getattr(out, "buffer", None)
+
+    def write(data: bytes) -> None:
+        if sink is not None:
+            sink.write(data)
+            sink.flush()
+        else:
+            out.write(data.decode("utf-8", "replace"))
+            out.flush()
+
+    return write
+
+
 def _serve_handlers(
     mode: str, out: TextIO, lock: threading.Lock
 ) -> tuple[Callable[[StreamConnection], None], UDPHandler]:
     """The TCP and UDP handlers for --echo, --discard or --print."""
-    sink = getattr(out, "buffer", None)
+    write = _byte_writer(out)
 
     def show(data: bytes) -> None:
-        with lock:
-            if sink is not None:
-                sink.write(data)
-                sink.flush()
-            else:
-                out.write(data.decode("utf-8", "replace"))
-                out.flush()
+        with lock:  # connections run in threads: one piece at a time
+            write(data)
 
     def tcp_handler(conn: StreamConnection) -> None:
         for chunk in iter(conn.recv, b""):
@@ -777,19 +679,9 @@ def _read_payload(args: argparse.Namespace, stdin: TextIO) -> bytes:
 
 
 def _cmd_send(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    target = _parse_target(args.target)
+    target = recognise(args.target).connect_target()
     payload = _read_payload(args, stdin)
-    sink = getattr(out, "buffer", None)
-
-    def write(data: bytes) -> None:
-        # Each piece is shown as it arrives, as nc does, not held until the peer closes.
-        if sink is not None:
-            sink.write(data)
-            sink.flush()
-        else:
-            out.write(data.decode("utf-8", "replace"))
-            out.flush()
-
+    write = _byte_writer(out)
     if isinstance(target, UnixAddress):  # tcp: a Unix stream socket, udp: a Unix datagram socket
         if args.protocol == "udp":
             write(_cli_unix.datagram_request(target, payload, timeout=args.timeout, retries=args.retries))
@@ -882,9 +774,9 @@ def _subparsers(sub: argparse._SubParsersAction[_Parser]) -> None:
 
     p = sub.add_parser(
         "probe",
-        help="is a TCP port open? (like nc -z)",
-        description="Try a TCP connection to each HOST:PORT and report open or closed with the time "
-        "taken. Exit 0 only if all are open.",
+        help="is a TCP port (or Unix socket) open? (like nc -z)",
+        description="Try a TCP connection to each HOST:PORT (a stream connection to each unix:PATH) and "
+        "report open or closed with the time taken. Exit 0 only if all are open.",
     )
     p.add_argument("targets", nargs="+", metavar="HOST:PORT", help="a target (or unix:PATH), or - for stdin")
     p.add_argument("--timeout", type=_seconds(), default=3.0, metavar="S", help="connect timeout in seconds (3)")
@@ -893,16 +785,19 @@ def _subparsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
         "serve",
         help="run a small TCP or UDP server for tests",
-        description="Serve on ENDPOINT (default 127.0.0.1:0, a free port) until Ctrl-C or SIGTERM. "
-        "The first line printed is the bound endpoint.",
+        description="Serve on the --bind endpoint (default 127.0.0.1:0, a free port) until Ctrl-C or "
+        "SIGTERM; the first line printed is the bound endpoint. With --bind unix:PATH, tcp serves a Unix "
+        "stream socket and udp a Unix datagram socket.",
     )
-    p.add_argument("protocol", choices=["tcp", "udp"])
+    p.add_argument("protocol", choices=["tcp", "udp"], help="tcp (stream) or udp (datagrams)")
     p.add_argument(
         "--bind", type=_bind_option, default=Endpoint(IPv4Address(0x7F000001), 0), metavar="ENDPOINT",
         help="ADDRESS[:PORT] to bind (port 0, a free one, if omitted), or unix:PATH",
     )  # fmt: skip
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--echo", dest="mode", action="store_const", const="echo", help="send back what arrives")
+    mode.add_argument(
+        "--echo", dest="mode", action="store_const", const="echo", help="send back what arrives (the default)"
+    )
     mode.add_argument("--discard", dest="mode", action="store_const", const="discard", help="read and drop")
     mode.add_argument("--print", dest="mode", action="store_const", const="print", help="write what arrives to stdout")
     p.add_argument(
@@ -921,7 +816,7 @@ def _subparsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         "TCP half-closes after sending and prints until the peer closes or the timeout passes; UDP waits "
         "for one reply, retrying on silence.",
     )
-    p.add_argument("protocol", choices=["tcp", "udp"])
+    p.add_argument("protocol", choices=["tcp", "udp"], help="tcp (stream) or udp (datagrams)")
     p.add_argument("target", metavar="HOST:PORT", help="where to send (or unix:PATH, unix:@NAME)")
     p.add_argument("data", nargs="?", default=None, metavar="DATA", help="text to send, or - for stdin")
     p.add_argument("--timeout", type=_seconds(), default=5.0, metavar="S", help="seconds to wait (5)")
@@ -934,7 +829,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog=PROG,
-        description="Everyday network checks: classify addresses, ports, networks, probe and serve.",
+        description="Everyday network checks: classify addresses, check destinations, look up ports, "
+        "work with networks, probe, send and serve.",
         epilog="Exit status: 0 ok, 1 some input rows bad, unsafe or unreachable, 2 usage error.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")

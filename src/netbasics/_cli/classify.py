@@ -23,7 +23,7 @@ from socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 from typing import Final
 
 from .._classify import AddressInfo, classify
-from .._data.registry import IPV4_ENTRIES, IPV6_ENTRIES
+from .._data.registry import IPV4_ENTRIES, IPV6_ENTRIES, RegistryEntry
 from .._parse import PTON
 from ..addresses import IPv4Address, IPv6Address, parse_address
 from ..errors import AddressError
@@ -73,8 +73,8 @@ def _line_tail(info: AddressInfo) -> str:
     return f" IPv{info.address.version}  {info.category.value:<19} {reach:<10}  {where}"
 
 
-def _entry_json(info: AddressInfo) -> dict[str, object] | None:
-    entry = info.entry
+def entry_json(entry: RegistryEntry | None) -> dict[str, object] | None:
+    """A registry row as JSON, one shape for every command (``classify`` and ``net``)."""
     if entry is None:
         return None
     return {"prefix": entry.prefix, "name": entry.name, "rfc": entry.rfc, "registry": entry.registry}
@@ -86,7 +86,7 @@ def _json_tail(info: AddressInfo) -> str:
         "version": info.address.version,
         "category": info.category.value,
         "is_global": info.is_global,
-        "entry": _entry_json(info),
+        "entry": entry_json(info.entry),
     }
     return json.dumps(rest)[1:]
 

@@ -2,8 +2,8 @@
 
 The commands keep their protocol word: ``tcp`` asks for a stream socket and ``udp`` for a
 datagram socket, and an endpoint written ``unix:...`` makes it the Unix-domain socket of
-that kind, as ``nc -U`` and ``nc -uU`` do. Kept apart from ``cli``: its endpoint parsers
-return a :class:`UnixAddress` for ``unix:`` text (:func:`is_unix`), and each command calls
+that kind, as ``nc -U`` and ``nc -uU`` do. Kept apart from ``cli``: the token recogniser
+(``targets``) returns a :class:`UnixAddress` for ``unix:`` text, and each command calls
 one function here for those.
 """
 
@@ -16,14 +16,9 @@ from ..errors import NetTimeoutError
 from ..stream import StreamConnection
 from ..udp import Datagram, Reply
 from ..unix import UnixDatagramHandler, UnixDatagramServer, UnixServer, connect_unix, open_unix_datagram
-from ..unix_addresses import UnixAddressLike, is_unix_target
+from ..unix_addresses import UnixAddressLike
 
-__all__ = ["connect_stream", "datagram_request", "datagram_server", "is_unix", "stream_server"]
-
-
-def is_unix(endpoint: object) -> bool:
-    """True for a ``unix:`` endpoint (a Unix socket path or abstract name)."""
-    return is_unix_target(endpoint)
+__all__ = ["connect_stream", "datagram_request", "datagram_server", "stream_server"]
 
 
 def stream_server(
