@@ -720,3 +720,39 @@ def test_name_and_serving(sockdir: Path) -> None:
         states.append(server.serving)
     states.append(server.serving)
     assert states == [False, True, False]
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_STREAM, socket.SOCK_DGRAM])
+def test_one_errno_table_for_connects_and_sends(kind: socket.SocketKind) -> None:
+    # A stream connect and a datagram connect or send translate the same errnos the same way.
+    import errno
+
+    from netbasics._io.unix_sockets import unix_address_error
+
+    address = UnixAddress("/run/app.sock")
+    reasons = {
+        errno.ENOENT: "no such socket file",
+        errno.ECONNREFUSED: "connection refused",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOTDIR: "a path component is not a directory",
+    }
+    for code, reason in reasons.items():
+        err = unix_address_error(OSError(code, "x"), "send to", address, None, kind)
+        assert isinstance(err, ConnectError)
+        assert str(err).startswith(f"send to unix:/run/app.sock failed: {reason}")
+        assert err.errno == code
+    wrong = unix_address_error(OSError(errno.EPROTOTYPE, "x"), "connect to", address, None, kind)
+    mine, other = ("stream", "datagram") if kind == socket.SOCK_STREAM else ("datagram", "stream")
+    assert str(wrong) == f"connect to unix:/run/app.sock failed: the socket there is a {other} socket, not a {mine} one"
+    timed_out = unix_address_error(TimeoutError("timed out"), "connect to", address, 0.5, kind)
+    assert isinstance(timed_out, NetTimeoutError)
+    other_error = OSError(errno.ENOBUFS, "no buffers")
+    assert unix_address_error(other_error, "send to", address, None, kind) is other_error
+
+
+def test_datagram_send_through_a_file_is_a_connect_error(sockdir: Path) -> None:
+    (sockdir / "file").write_bytes(b"")
+    with open_unix_datagram() as sock, pytest.raises(ConnectError, match="not a directory") as info:
+        sock.send_to(b"x", unix(sockdir / "file" / "s.sock"))
+    assert isinstance(info.value.__cause__, NotADirectoryError)

@@ -25,8 +25,15 @@ from ._io.servers import DatagramServerBase, StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, check_int, translate_os_error
 from ._io.sockets import check_timeout as _check_timeout
 from ._io.threaded import ConnectionHandler, ThreadedEngine
-from ._io.unix_sockets import FileIdentity, bind_unix, connect_unix_socket, peer_credentials, remove_socket_file
-from .errors import ConnectError, ConnectionClosed, DatagramTooLarge, EndpointError, NetbasicsError, quote
+from ._io.unix_sockets import (
+    FileIdentity,
+    bind_unix,
+    connect_unix_socket,
+    peer_credentials,
+    remove_socket_file,
+    unix_address_error,
+)
+from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, NetbasicsError, quote
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
@@ -161,21 +168,10 @@ def _check_max_bytes(max_bytes: object) -> int:
     return check_int(max_bytes, "max_bytes", 1, _MAX_RECEIVE)
 
 
-def _send_error(exc: OSError, target: object, timeout: float | None, operation: str = "send to") -> BaseException:
+def _send_error(exc: OSError, target: UnixAddress, timeout: float | None, operation: str = "send to") -> BaseException:
     if exc.errno == errno.EMSGSIZE:
         return DatagramTooLarge(f"{operation} {target}: datagram larger than the socket's send buffer")
-    if exc.errno == errno.ENOENT:
-        err = ConnectError(f"{operation} {target}: no such socket file")
-    elif exc.errno == errno.ECONNREFUSED:
-        err = ConnectError(f"{operation} {target}: connection refused (no socket is bound there)")
-    elif exc.errno in (errno.EACCES, errno.EPERM):
-        err = ConnectError(f"{operation} {target}: permission denied")
-    elif exc.errno == errno.EPROTOTYPE:
-        err = ConnectError(f"{operation} {target}: the socket there is a stream socket, not a datagram one")
-    else:
-        return translate_os_error(exc, operation, target, timeout)
-    err.errno = exc.errno
-    return err
+    return unix_address_error(exc, operation, target, timeout, socket.SOCK_DGRAM)
 
 
 class UnixDatagramSocket:
