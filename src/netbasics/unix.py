@@ -19,6 +19,8 @@ from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Final, Union, cast
 
+from ._io.datagram_engine import DatagramEngine
+from ._io.datagrams import BytesLike, Reply
 from ._io.message_loop import MessageLoop
 from ._io.server_core import ServerCore, logger
 from ._io.servers import DatagramServerBase, StreamServerBase
@@ -37,7 +39,6 @@ from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, Netbasics
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
-from .udp import BytesLike, DatagramEngine, Reply
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -659,11 +660,11 @@ class UnixDatagramServer(DatagramServerBase):
             raise TypeError(f"name must be a str or None, got {quote(name)}")
         address = parse_unix_address(bind)
         engine = DatagramEngine(
-            handler,  # type: ignore[arg-type]  # it takes UnixDatagrams: make_datagram makes those
+            handler,
             workers,
             max_datagram,
             batched=False,  # the batched receive decodes IP socket addresses only
-            make_datagram=_unix_datagram,  # type: ignore[arg-type]
+            make_datagram=_unix_datagram,
             make_reply=_unix_reply,  # type: ignore[arg-type]  # given sock.sendto, which also takes flags
             describe_sender=UnixAddress.from_sockaddr,
             unnamed_senders=True,
