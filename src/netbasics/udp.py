@@ -35,11 +35,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Final, Union
 
 from ._io.datagram_engine import DatagramEngine
-from ._io.datagrams import TRUNC_FLAGS, BytesLike, Reply, oversized_received
+from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received
 from ._io.server_core import ServerCore
 from ._io.servers import DatagramServerBase
 from ._io.sockets import (
@@ -164,9 +163,6 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
     return translate_os_error(exc, operation, target, timeout)
 
 
-_new = object.__new__
-
-
 def _sender(sockaddr: _SockAddr) -> Endpoint:
     try:
         return Endpoint.from_sockaddr(sockaddr)
@@ -174,7 +170,7 @@ def _sender(sockaddr: _SockAddr) -> Endpoint:
         raise EndpointError(f"unexpected sender address {quote(sockaddr)}: {exc}") from None
 
 
-class Datagram:
+class Datagram(ReceivedDatagram[Endpoint]):
     """One received datagram: its bytes (:attr:`data`) and who sent it (:attr:`sender`).
 
     Immutable (read-only attributes; no others can be added) and hashable; equal when
@@ -188,62 +184,22 @@ class Datagram:
     (b'ping', 5353, 4)
     """
 
-    __slots__ = ("_data", "_sender", "_sockaddr")
-    _data: bytes
-    _sockaddr: _SockAddr | None
-    _sender: Endpoint | None
+    __slots__ = ()
 
-    def __init__(self, data: bytes, sender: Endpoint) -> None:
-        if not isinstance(data, bytes):
-            raise TypeError(f"data must be bytes, got {type(data).__name__}")
-        if not isinstance(sender, Endpoint):
-            raise TypeError(f"sender must be an Endpoint, got {type(sender).__name__}")
-        self._data = data
-        self._sender = sender
-        self._sockaddr = None
+    _sender_type = Endpoint
+    _sender_text = "an Endpoint"
 
-    @property
-    def data(self) -> bytes:
-        """The payload."""
-        return self._data
+    def _decode(self, sockaddr: _SockAddr) -> Endpoint:
+        return _sender(sockaddr)
 
     @property
     def sender(self) -> Endpoint:
         """The endpoint the datagram came from (an IPv4 sender on a dual-stack socket appears IPv4-mapped)."""
-        sender = self._sender
-        if sender is None:
-            # Built lazily: a server that only replies never pays for parsing the address.
-            sockaddr = self._sockaddr
-            assert sockaddr is not None
-            sender = _sender(sockaddr)
-            self._sender = sender
-        return sender
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Datagram):
-            return self._data == other._data and self.sender == other.sender
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self._data, self.sender))
-
-    def __repr__(self) -> str:
-        return f"Datagram({self._data!r}, {self.sender!r})"
-
-    def __reduce__(self) -> tuple[type[Datagram], tuple[bytes, Endpoint]]:
-        return (Datagram, (self._data, self.sender))
+        return self._sender_now()
 
 
-def _datagram(data: bytes, sockaddr: _SockAddr) -> Datagram:
-    """A Datagram from a trusted payload and socket address, without parsing the address (hot path)."""
-    obj = _new(Datagram)
-    obj._data = data
-    obj._sockaddr = sockaddr
-    obj._sender = None
-    return obj
+# A Datagram from a trusted payload and socket address, without parsing the address (hot path).
+_datagram = Datagram._from_received
 
 
 def _check_receive_buffer(size: object) -> int:
@@ -286,7 +242,7 @@ def _ipv4_interface(interface: Interface) -> tuple[bytes, int]:
     return b"\0\0\0\0", _interface_index(interface)
 
 
-class UDPSocket:
+class UDPSocket(DatagramSocketBase[Endpoint]):
     """A UDP socket with typed endpoints, size checks and translated errors; build one with :func:`open_udp`.
 
     ``send_to(data, target)`` and ``recv_from()`` work on any socket; ``send(data)`` and
@@ -299,7 +255,10 @@ class UDPSocket:
     ``UDPSocket(sock)`` wraps an existing ``SOCK_DGRAM`` socket and takes ownership of it.
     """
 
-    __slots__ = ("_broadcast", "_family", "_peer", "_sock")
+    __slots__ = ("_broadcast", "_family")
+
+    _max_receive = DEFAULT_MAX_DATAGRAM
+    _closed_text = "a closed UDP socket"
 
     def __init__(self, sock: socket.socket, *, broadcast: bool = False) -> None:
         if not isinstance(sock, socket.socket):
@@ -312,7 +271,7 @@ class UDPSocket:
         if broadcast:
             self._setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1, "enable broadcast")
         try:
-            self._peer: Endpoint | None = remote_endpoint(sock)
+            self._peer = remote_endpoint(sock)
         except OSError:
             self._peer = None
 
@@ -327,11 +286,6 @@ class UDPSocket:
             raise _translate(exc, "getsockname") from exc
 
     @property
-    def peer(self) -> Endpoint | None:
-        """The connected peer, or ``None``."""
-        return self._peer
-
-    @property
     def family(self) -> int:
         """4 or 6."""
         return self._family
@@ -341,39 +295,18 @@ class UDPSocket:
         """Whether broadcast sends are allowed (``SO_BROADCAST``)."""
         return self._broadcast
 
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has run."""
-        return self._sock.fileno() < 0
-
-    @property
-    def socket(self) -> socket.socket:
-        """The underlying ``socket.socket``, for options netbasics does not cover."""
-        return self._sock
-
-    def fileno(self) -> int:
-        """The file descriptor (-1 once closed), for ``select``/``selectors``."""
-        return self._sock.fileno()
-
-    @property
-    def timeout(self) -> float | None:
-        """Seconds a send or receive may block, or ``None`` for no limit; settable, like :meth:`settimeout`."""
-        return self._sock.gettimeout()
-
-    @timeout.setter
-    def timeout(self, value: float | None) -> None:
-        self.settimeout(value)
-
     def settimeout(self, timeout: float | None) -> None:
         """Set :attr:`timeout`; ``None`` blocks without limit, ``0`` never blocks."""
-        self._sock.settimeout(check_timeout(timeout))
+        self.timeout = timeout
 
-    def _where(self) -> str:
-        """The local endpoint for error messages, without raising."""
-        try:
-            return str(local_endpoint(self._sock))
-        except (OSError, NetbasicsError):
-            return "a closed UDP socket"
+    def _send_error(self, exc: OSError, target: Endpoint) -> BaseException:
+        return _translate(exc, "send to", target, self._sock.gettimeout())
+
+    def _receive_error(self, exc: OSError) -> BaseException:
+        return _translate(exc, "receive on", self._where(), self._sock.gettimeout())
+
+    def _too_large(self, size: int, max_bytes: int, sockaddr: _SockAddr) -> BaseException:
+        return oversized_received(size, max_bytes, _sender(sockaddr))
 
     # -- sending ------------------------------------------------------------------------
 
@@ -413,11 +346,7 @@ class UDPSocket:
         if address.version == 4 and int(address) == _LIMITED_BROADCAST and not self._broadcast:
             why = "broadcast address needs broadcast=True (SO_BROADCAST)"
             raise UnsafeDestination(address, UnsafeReason.BROADCAST, why, port=ep.port, message=f"send to {ep}: {why}")
-        sockaddr = self._sockaddr_for(ep)
-        try:
-            self._sock.sendto(data, sockaddr)
-        except OSError as exc:
-            raise _translate(exc, "send to", ep, self._sock.gettimeout()) from exc
+        self._send_to(data, self._sockaddr_for(ep), ep)
 
     def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
@@ -425,26 +354,9 @@ class UDPSocket:
         if peer is None:
             raise EndpointError("send() needs a connected socket: use send_to(data, target) or open_udp(connect=...)")
         _check_size(data, _limit_for(peer.address), peer)
-        try:
-            self._sock.send(data)
-        except OSError as exc:
-            raise _translate(exc, "send to", peer, self._sock.gettimeout()) from exc
+        self._send(data, peer)
 
     # -- receiving ----------------------------------------------------------------------
-
-    def _recv(self, max_bytes: int) -> tuple[bytes, _SockAddr]:
-        check_int(max_bytes, "max_bytes", 1, DEFAULT_MAX_DATAGRAM)
-        # One spare byte: a datagram that fills it did not fit in max_bytes.
-        size = max_bytes + 1
-        buf = bytearray(size)
-        try:
-            n, sockaddr = self._sock.recvfrom_into(buf, size, TRUNC_FLAGS)
-        except OSError as exc:
-            raise _translate(exc, "receive on", self._where(), self._sock.gettimeout()) from exc
-        if n > max_bytes:
-            raise oversized_received(n, max_bytes, _sender(sockaddr))
-        del buf[n:]
-        return bytes(buf), sockaddr
 
     def recv_from(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> Datagram:
         """Wait for the next datagram and return it with its sender.
@@ -559,20 +471,6 @@ class UDPSocket:
             self._sock.setsockopt(level, option, value)
         except OSError as exc:
             raise OSError(exc.errno, f"{what}: {exc.strerror}") from exc
-
-    # -- lifetime -----------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the socket; further calls do nothing."""
-        self._sock.close()
-
-    def __enter__(self) -> UDPSocket:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self.closed:
