@@ -445,6 +445,11 @@ def test_receive_on_a_closed_socket_is_a_plain_oserror(closed_v4: UDPSocket) -> 
     assert not isinstance(info.value, netbasics.NetbasicsError)
 
 
+def test_a_batched_datagram_engine_needs_its_reply_hooks() -> None:
+    with pytest.raises(ValueError, match="check_reply and reply_error"):
+        DatagramEngine(_noop, 1, 1024, batched=True, make_datagram=bytes, make_reply=print, describe_sender=str)  # type: ignore[arg-type]
+
+
 @pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix-domain sockets here")
 def test_datagram_engine_serves_another_kind_of_socket(tmp_path: Path) -> None:
     # The UDP engine on the server core with its three hooks: an AF_UNIX datagram socket.

@@ -63,6 +63,8 @@ class DatagramEngine:
         reply_fits: int = 0,
         reply_error: Callable[[OSError, _SockAddr], BaseException] | None = None,
     ) -> None:
+        if batched and (check_reply is None or reply_error is None):
+            raise ValueError("a batched datagram engine needs check_reply and reply_error")
         self.handler = handler
         self.workers = workers
         self.max_datagram = max_datagram
@@ -109,7 +111,7 @@ class DatagramEngine:
         self._work(core)
 
     def _work(self, core: ServerCore) -> None:
-        if self.batched and self.check_reply is not None and self.reply_error is not None:
+        if self.batched:
             try:
                 worker = _BatchWorker(self, core)
             except (OSError, RuntimeError) as exc:  # pragma: no cover - out of memory for the buffers
@@ -322,7 +324,7 @@ class _BatchWorker:
         engine = self._engine
         direct = engine.make_reply(self._sock.sendto, to)
         check = engine.check_reply
-        assert check is not None  # a batched worker is only made with its hooks
+        assert check is not None  # a batched engine has its hooks (checked when it was made)
         get_ident = threading.get_ident
         queue = self._pending.append
         fits = engine.reply_fits
