@@ -189,6 +189,9 @@ class Datagram(ReceivedDatagram[Endpoint]):
     _sender_type = Endpoint
     _sender_text = "an Endpoint"
 
+    def __init__(self, data: bytes, sender: Endpoint) -> None:
+        super().__init__(data, sender)  # here for the signature that help() shows
+
     def _decode(self, sockaddr: _SockAddr) -> Endpoint:
         return _sender(sockaddr)
 

@@ -119,6 +119,9 @@ class UnixDatagram(ReceivedDatagram[UnixAddress]):
     _sender_type = UnixAddress
     _sender_text = "a UnixAddress"
 
+    def __init__(self, data: bytes, sender: UnixAddress) -> None:
+        super().__init__(data, sender)  # here for the signature that help() shows
+
     def _decode(self, sockaddr: str | bytes | None) -> UnixAddress:
         return UnixAddress.from_sockaddr(sockaddr)
 
