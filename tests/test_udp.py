@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 import netbasics
 from netbasics import udp
+from netbasics._io.datagram_engine import DatagramEngine
+from netbasics._io.datagrams import TRUNC_FLAGS, oversized_received
 from netbasics._io.server_core import ServerCore
 from netbasics.addresses import IPv4Address, IPv6Address
 from netbasics.endpoints import Endpoint, EndpointLike, parse_endpoint
@@ -406,12 +408,12 @@ def test_translate_udp_cases() -> None:
 
 
 def test_oversized_received_message() -> None:
-    exact = udp._oversized_received(5000, 100, "127.0.0.1:9")
+    exact = oversized_received(5000, 100, "127.0.0.1:9")
     assert isinstance(exact, DatagramTooLarge)
     assert "from 127.0.0.1:9" in str(exact)
     assert "receive buffer of 100 bytes" in str(exact)
     assert "discarded" in str(exact)
-    if udp._TRUNC_FLAGS:
+    if TRUNC_FLAGS:
         assert "was 5000 bytes" in str(exact)
 
 
@@ -443,6 +445,11 @@ def test_receive_on_a_closed_socket_is_a_plain_oserror(closed_v4: UDPSocket) -> 
     assert not isinstance(info.value, netbasics.NetbasicsError)
 
 
+def test_a_batched_datagram_engine_needs_its_reply_hooks() -> None:
+    with pytest.raises(ValueError, match="check_reply and reply_error"):
+        DatagramEngine(_noop, 1, 1024, batched=True, make_datagram=bytes, make_reply=print, describe_sender=str)  # type: ignore[arg-type]
+
+
 @pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix-domain sockets here")
 def test_datagram_engine_serves_another_kind_of_socket(tmp_path: Path) -> None:
     # The UDP engine on the server core with its three hooks: an AF_UNIX datagram socket.
@@ -458,7 +465,7 @@ def test_datagram_engine_serves_another_kind_of_socket(tmp_path: Path) -> None:
 
         return reply
 
-    engine = udp.DatagramEngine(
+    engine = DatagramEngine(
         lambda d, reply: reply(d.data.upper()),
         1,
         1024,

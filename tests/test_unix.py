@@ -20,6 +20,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -720,3 +721,101 @@ def test_name_and_serving(sockdir: Path) -> None:
         states.append(server.serving)
     states.append(server.serving)
     assert states == [False, True, False]
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_STREAM, socket.SOCK_DGRAM])
+def test_one_errno_table_for_connects_and_sends(kind: socket.SocketKind) -> None:
+    # A stream connect and a datagram connect or send translate the same errnos the same way.
+    import errno
+
+    from netbasics._io.unix_sockets import unix_address_error
+
+    address = UnixAddress("/run/app.sock")
+    reasons = {
+        errno.ENOENT: "no such socket file",
+        errno.ECONNREFUSED: "connection refused",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOTDIR: "a path component is not a directory",
+    }
+    for code, reason in reasons.items():
+        err = unix_address_error(OSError(code, "x"), "send to", address, None, kind)
+        assert isinstance(err, ConnectError)
+        assert str(err).startswith(f"send to unix:/run/app.sock failed: {reason}")
+        assert err.errno == code
+    wrong = unix_address_error(OSError(errno.EPROTOTYPE, "x"), "connect to", address, None, kind)
+    mine, other = ("stream", "datagram") if kind == socket.SOCK_STREAM else ("datagram", "stream")
+    assert str(wrong) == f"connect to unix:/run/app.sock failed: the socket there is a {other} socket, not a {mine} one"
+    timed_out = unix_address_error(TimeoutError("timed out"), "connect to", address, 0.5, kind)
+    assert isinstance(timed_out, NetTimeoutError)
+    other_error = OSError(errno.ENOBUFS, "no buffers")
+    assert unix_address_error(other_error, "send to", address, None, kind) is other_error
+
+
+def test_datagram_send_through_a_file_is_a_connect_error(sockdir: Path) -> None:
+    (sockdir / "file").write_bytes(b"")
+    with open_unix_datagram() as sock, pytest.raises(ConnectError, match="not a directory") as info:
+        sock.send_to(b"x", unix(sockdir / "file" / "s.sock"))
+    assert isinstance(info.value.__cause__, NotADirectoryError)
+
+
+# -- what Unix datagrams share with UDP's (one base each for the value and the socket) ------
+
+
+@pytest.mark.parametrize(
+    ("cls", "sender", "sockaddr"),
+    [
+        (netbasics.Datagram, netbasics.Endpoint("127.0.0.1", 9), ("127.0.0.1", 9)),
+        (UnixDatagram, UnixAddress("/run/a.sock"), "/run/a.sock"),
+        (UnixDatagram, UnixAddress("app", abstract=True), b"\0app"),
+        (UnixDatagram, UnixAddress.from_sockaddr(None), None),
+    ],
+)
+def test_datagram_values_behave_alike(cls: Any, sender: object, sockaddr: object) -> None:
+    # cls is Datagram or UnixDatagram: typed Any so that one body can misuse both.
+    d = cls(b"ab", sender)
+    received = cls._from_received(b"ab", sockaddr)  # as a socket or a server builds it: sender decoded lazily
+    assert received == d
+    assert hash(received) == hash(d)
+    assert received.sender == sender
+    assert received.data == b"ab"
+    assert len(received) == 2
+    assert repr(received) == f"{cls.__name__}(b'ab', {sender!r})"
+    assert pickle.loads(pickle.dumps(received)) == d
+    assert type(pickle.loads(pickle.dumps(received))) is cls
+    with pytest.raises(AttributeError):
+        d.data = b"y"
+    with pytest.raises(AttributeError):
+        d.extra = 1
+    with pytest.raises(TypeError, match="data must be bytes, got str"):
+        cls("ab", sender)
+    with pytest.raises(TypeError, match=r"sender must be an? (Endpoint|UnixAddress), got tuple"):
+        cls(b"ab", ("127.0.0.1", 9))
+    assert d != cls(b"ba", sender)
+
+
+def test_a_udp_and_a_unix_datagram_are_never_equal() -> None:
+    udp_datagram = netbasics.Datagram(b"x", netbasics.Endpoint("127.0.0.1", 9))
+    unix_datagram = UnixDatagram(b"x", UnixAddress("/a"))
+    assert udp_datagram != unix_datagram
+    assert unix_datagram != udp_datagram
+
+
+def test_datagram_sockets_share_their_lifetime_and_timeout(sockdir: Path) -> None:
+    for sock in (netbasics.open_udp(bind="127.0.0.1:0"), open_unix_datagram(bind=unix(sockdir / "t.sock"))):
+        with sock as same:
+            assert same is sock
+            assert not sock.closed
+            assert sock.fileno() == sock.socket.fileno() >= 0
+            assert sock.peer is None
+            assert sock.timeout is None
+            sock.timeout = 0.05
+            assert sock.timeout == sock.socket.gettimeout() == 0.05
+            with pytest.raises(NetTimeoutError, match=r"receive on .* timed out after 0\.05 s"):
+                sock.recv_from()
+            with pytest.raises(ValueError, match="max_bytes"):
+                sock.recv_from(0)
+            with pytest.raises(TypeError, match="timeout must be seconds"):
+                sock.timeout = "1"  # type: ignore[assignment]
+        assert (sock.closed, sock.fileno()) == (True, -1)
+        sock.close()  # again: nothing happens

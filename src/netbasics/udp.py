@@ -29,16 +29,16 @@ only UDP gives an errno (``EACCES`` on a send: broadcast; ``EMSGSIZE``: too larg
 from __future__ import annotations
 
 import errno
-import logging
 import socket
 import struct
 import sys
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Final, Union
+from typing import Final, Union
 
+from ._io.datagram_engine import DatagramEngine
+from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received
 from ._io.server_core import ServerCore
 from ._io.servers import DatagramServerBase
 from ._io.sockets import (
@@ -92,24 +92,7 @@ MAX_UDP_PAYLOAD_IPV6: Final = 65527
 #: no datagram that IPv4 or IPv6 can deliver is too large for it.
 DEFAULT_MAX_DATAGRAM: Final = 65535
 
-_log = logging.getLogger("netbasics")  # the logger of every server (see _io.server_core)
-
-# Linux (and Android) return a datagram's real length when MSG_TRUNC is passed to recv;
-# other systems either ignore the flag or mean something else by it, so it is only used
-# here. Everywhere, the extra byte in the receive buffer is what detects truncation.
-_TRUNC_FLAGS: Final = socket.MSG_TRUNC if sys.platform.startswith("linux") and hasattr(socket, "MSG_TRUNC") else 0
-
-# Linux wakes threads blocked in recvfrom when the socket is shut down (see UDPServer._wake).
-_SHUTDOWN_WAKES: Final = sys.platform.startswith("linux")
-
 _LIMITED_BROADCAST: Final = 0xFFFFFFFF  # 255.255.255.255, RFC 919 section 7
-
-#: What a datagram's payload may be given as: the buffer types the socket module sends.
-BytesLike = Union[bytes, bytearray, memoryview]
-
-#: What a :class:`UDPServer` handler gets to answer with: ``reply(data)`` sends ``data``
-#: back to the datagram's sender from the server's socket.
-Reply = Callable[[BytesLike], None]
 
 #: A :class:`UDPServer` handler: called as ``handler(datagram, reply)``.
 DatagramHandler = Callable[["Datagram", Reply], None]
@@ -160,15 +143,6 @@ def _check_size(data: object, limit: int, target: object) -> None:
         raise _too_large(size, limit, target)
 
 
-def _oversized_received(size: int, max_bytes: int, sender: object) -> DatagramTooLarge:
-    # Without MSG_TRUNC (not Linux) the kernel does not say how large it really was.
-    how = f"{size} bytes" if size > max_bytes + 1 or _TRUNC_FLAGS else f"more than {max_bytes} bytes"
-    return DatagramTooLarge(
-        f"datagram from {sender} was {how}, larger than the receive buffer of {max_bytes} bytes; "
-        "it was discarded (raise max_bytes to receive it)"
-    )
-
-
 def _translate(exc: OSError, operation: str, target: object = None, timeout: float | None = None) -> BaseException:
     """translate_os_error plus the meanings that only UDP gives to an errno."""
     where = f"{operation} {target}" if target is not None else operation
@@ -189,9 +163,6 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
     return translate_os_error(exc, operation, target, timeout)
 
 
-_new = object.__new__
-
-
 def _sender(sockaddr: _SockAddr) -> Endpoint:
     try:
         return Endpoint.from_sockaddr(sockaddr)
@@ -199,7 +170,7 @@ def _sender(sockaddr: _SockAddr) -> Endpoint:
         raise EndpointError(f"unexpected sender address {quote(sockaddr)}: {exc}") from None
 
 
-class Datagram:
+class Datagram(ReceivedDatagram[Endpoint]):
     """One received datagram: its bytes (:attr:`data`) and who sent it (:attr:`sender`).
 
     Immutable (read-only attributes; no others can be added) and hashable; equal when
@@ -213,62 +184,25 @@ class Datagram:
     (b'ping', 5353, 4)
     """
 
-    __slots__ = ("_data", "_sender", "_sockaddr")
-    _data: bytes
-    _sockaddr: _SockAddr | None
-    _sender: Endpoint | None
+    __slots__ = ()
+
+    _sender_type = Endpoint
+    _sender_text = "an Endpoint"
 
     def __init__(self, data: bytes, sender: Endpoint) -> None:
-        if not isinstance(data, bytes):
-            raise TypeError(f"data must be bytes, got {type(data).__name__}")
-        if not isinstance(sender, Endpoint):
-            raise TypeError(f"sender must be an Endpoint, got {type(sender).__name__}")
-        self._data = data
-        self._sender = sender
-        self._sockaddr = None
+        super().__init__(data, sender)  # here for the signature that help() shows
 
-    @property
-    def data(self) -> bytes:
-        """The payload."""
-        return self._data
+    def _decode(self, sockaddr: _SockAddr) -> Endpoint:
+        return _sender(sockaddr)
 
     @property
     def sender(self) -> Endpoint:
         """The endpoint the datagram came from (an IPv4 sender on a dual-stack socket appears IPv4-mapped)."""
-        sender = self._sender
-        if sender is None:
-            # Built lazily: a server that only replies never pays for parsing the address.
-            sockaddr = self._sockaddr
-            assert sockaddr is not None
-            sender = _sender(sockaddr)
-            self._sender = sender
-        return sender
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Datagram):
-            return self._data == other._data and self.sender == other.sender
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self._data, self.sender))
-
-    def __repr__(self) -> str:
-        return f"Datagram({self._data!r}, {self.sender!r})"
-
-    def __reduce__(self) -> tuple[type[Datagram], tuple[bytes, Endpoint]]:
-        return (Datagram, (self._data, self.sender))
+        return self._sender_now()
 
 
-def _datagram(data: bytes, sockaddr: _SockAddr) -> Datagram:
-    """A Datagram from a trusted payload and socket address, without parsing the address (hot path)."""
-    obj = _new(Datagram)
-    obj._data = data
-    obj._sockaddr = sockaddr
-    obj._sender = None
-    return obj
+# A Datagram from a trusted payload and socket address, without parsing the address (hot path).
+_datagram = Datagram._from_received
 
 
 def _check_receive_buffer(size: object) -> int:
@@ -311,7 +245,7 @@ def _ipv4_interface(interface: Interface) -> tuple[bytes, int]:
     return b"\0\0\0\0", _interface_index(interface)
 
 
-class UDPSocket:
+class UDPSocket(DatagramSocketBase[Endpoint]):
     """A UDP socket with typed endpoints, size checks and translated errors; build one with :func:`open_udp`.
 
     ``send_to(data, target)`` and ``recv_from()`` work on any socket; ``send(data)`` and
@@ -324,7 +258,10 @@ class UDPSocket:
     ``UDPSocket(sock)`` wraps an existing ``SOCK_DGRAM`` socket and takes ownership of it.
     """
 
-    __slots__ = ("_broadcast", "_family", "_peer", "_sock")
+    __slots__ = ("_broadcast", "_family")
+
+    _max_receive = DEFAULT_MAX_DATAGRAM
+    _closed_text = "a closed UDP socket"
 
     def __init__(self, sock: socket.socket, *, broadcast: bool = False) -> None:
         if not isinstance(sock, socket.socket):
@@ -337,7 +274,7 @@ class UDPSocket:
         if broadcast:
             self._setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1, "enable broadcast")
         try:
-            self._peer: Endpoint | None = remote_endpoint(sock)
+            self._peer = remote_endpoint(sock)
         except OSError:
             self._peer = None
 
@@ -352,11 +289,6 @@ class UDPSocket:
             raise _translate(exc, "getsockname") from exc
 
     @property
-    def peer(self) -> Endpoint | None:
-        """The connected peer, or ``None``."""
-        return self._peer
-
-    @property
     def family(self) -> int:
         """4 or 6."""
         return self._family
@@ -366,39 +298,18 @@ class UDPSocket:
         """Whether broadcast sends are allowed (``SO_BROADCAST``)."""
         return self._broadcast
 
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has run."""
-        return self._sock.fileno() < 0
-
-    @property
-    def socket(self) -> socket.socket:
-        """The underlying ``socket.socket``, for options netbasics does not cover."""
-        return self._sock
-
-    def fileno(self) -> int:
-        """The file descriptor (-1 once closed), for ``select``/``selectors``."""
-        return self._sock.fileno()
-
-    @property
-    def timeout(self) -> float | None:
-        """Seconds a send or receive may block, or ``None`` for no limit; settable, like :meth:`settimeout`."""
-        return self._sock.gettimeout()
-
-    @timeout.setter
-    def timeout(self, value: float | None) -> None:
-        self.settimeout(value)
-
     def settimeout(self, timeout: float | None) -> None:
         """Set :attr:`timeout`; ``None`` blocks without limit, ``0`` never blocks."""
-        self._sock.settimeout(check_timeout(timeout))
+        self.timeout = timeout
 
-    def _where(self) -> str:
-        """The local endpoint for error messages, without raising."""
-        try:
-            return str(local_endpoint(self._sock))
-        except (OSError, NetbasicsError):
-            return "a closed UDP socket"
+    def _send_error(self, exc: OSError, target: Endpoint) -> BaseException:
+        return _translate(exc, "send to", target, self._sock.gettimeout())
+
+    def _receive_error(self, exc: OSError) -> BaseException:
+        return _translate(exc, "receive on", self._where(), self._sock.gettimeout())
+
+    def _too_large(self, size: int, max_bytes: int, sockaddr: _SockAddr) -> BaseException:
+        return oversized_received(size, max_bytes, _sender(sockaddr))
 
     # -- sending ------------------------------------------------------------------------
 
@@ -438,11 +349,7 @@ class UDPSocket:
         if address.version == 4 and int(address) == _LIMITED_BROADCAST and not self._broadcast:
             why = "broadcast address needs broadcast=True (SO_BROADCAST)"
             raise UnsafeDestination(address, UnsafeReason.BROADCAST, why, port=ep.port, message=f"send to {ep}: {why}")
-        sockaddr = self._sockaddr_for(ep)
-        try:
-            self._sock.sendto(data, sockaddr)
-        except OSError as exc:
-            raise _translate(exc, "send to", ep, self._sock.gettimeout()) from exc
+        self._send_to(data, self._sockaddr_for(ep), ep)
 
     def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
@@ -450,26 +357,9 @@ class UDPSocket:
         if peer is None:
             raise EndpointError("send() needs a connected socket: use send_to(data, target) or open_udp(connect=...)")
         _check_size(data, _limit_for(peer.address), peer)
-        try:
-            self._sock.send(data)
-        except OSError as exc:
-            raise _translate(exc, "send to", peer, self._sock.gettimeout()) from exc
+        self._send(data, peer)
 
     # -- receiving ----------------------------------------------------------------------
-
-    def _recv(self, max_bytes: int) -> tuple[bytes, _SockAddr]:
-        check_int(max_bytes, "max_bytes", 1, DEFAULT_MAX_DATAGRAM)
-        # One spare byte: a datagram that fills it did not fit in max_bytes.
-        size = max_bytes + 1
-        buf = bytearray(size)
-        try:
-            n, sockaddr = self._sock.recvfrom_into(buf, size, _TRUNC_FLAGS)
-        except OSError as exc:
-            raise _translate(exc, "receive on", self._where(), self._sock.gettimeout()) from exc
-        if n > max_bytes:
-            raise _oversized_received(n, max_bytes, _sender(sockaddr))
-        del buf[n:]
-        return bytes(buf), sockaddr
 
     def recv_from(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> Datagram:
         """Wait for the next datagram and return it with its sender.
@@ -584,20 +474,6 @@ class UDPSocket:
             self._sock.setsockopt(level, option, value)
         except OSError as exc:
             raise OSError(exc.errno, f"{what}: {exc.strerror}") from exc
-
-    # -- lifetime -----------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the socket; further calls do nothing."""
-        self._sock.close()
-
-    def __enter__(self) -> UDPSocket:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self.closed:
@@ -751,14 +627,6 @@ def udp_request(
     raise NetTimeoutError(f"request to {peer}: no reply after {attempts} attempt(s) over {total:g} s")
 
 
-# Recent senders whose reply callables a worker keeps (cleared when full).
-_REPLY_CACHE: Final = 256
-# Datagrams per recvmmsg/sendmmsg call in the batched loop, and the bytes of replies
-# queued before a sendmmsg (at least one maximum-size datagram).
-_BATCH: Final = 64
-_SEND_AREA: Final = 256 * 1024
-
-
 def _batching_available() -> bool:
     """Whether UDPServer workers can use recvmmsg/sendmmsg (Linux; not switched off by NETBASICS_NO_MMSG)."""
     if not sys.platform.startswith("linux"):  # pragma: no cover - Linux
@@ -768,16 +636,26 @@ def _batching_available() -> bool:
     return _mmsg.available()
 
 
+def _check_reply(data: object, to: _SockAddr) -> None:
+    """Raise for a reply to ``to`` that is not bytes-like or larger than UDP carries there."""
+    sender = _sender(to)
+    _check_size(data, _limit_for(sender.address), sender)
+
+
+def _reply_error(exc: OSError, to: _SockAddr) -> BaseException:
+    return _translate(exc, "send to", _sender(to))
+
+
 def _direct_reply(sendto: Callable[[BytesLike, _SockAddr], int], to: _SockAddr) -> Reply:
     """A reply callable that sends to ``to`` at once, errors translated and raised to the caller."""
 
     def reply(data: BytesLike) -> None:
         if len(data) > MAX_UDP_PAYLOAD_IPV4:
-            _check_size(data, _limit_for(_sender(to).address), _sender(to))
+            _check_reply(data, to)
         try:
             sendto(data, to)
         except OSError as exc:
-            raise _translate(exc, "send to", _sender(to)) from exc
+            raise _reply_error(exc, to) from exc
 
     return reply
 
@@ -856,7 +734,18 @@ class UDPServer(DatagramServerBase):
         ep = _endpoint_for(bind, family_number(family), "bind")
         # Batches only with one worker: with more, a datagram taken into one worker's batch
         # would wait behind a blocking handler while the other workers sit idle.
-        engine = DatagramEngine(handler, workers, max_datagram, batched=workers == 1 and _batching_available())
+        engine = DatagramEngine(
+            handler,
+            workers,
+            max_datagram,
+            batched=workers == 1 and _batching_available(),
+            make_datagram=_datagram,
+            make_reply=_direct_reply,
+            describe_sender=_sender,
+            check_reply=_check_reply,
+            reply_fits=MAX_UDP_PAYLOAD_IPV4,  # a bytes reply this small fits any UDP destination
+            reply_error=_reply_error,
+        )
         sock = bind_socket(ep, socket.SOCK_DGRAM, reuse_address=False)
         try:
             if receive_buffer is not None:
@@ -883,309 +772,3 @@ class UDPServer(DatagramServerBase):
 
     def __repr__(self) -> str:
         return f"<UDPServer {self._endpoint} {self._core.state}, workers={self._engine.workers}>"
-
-
-class DatagramEngine:
-    """The serving engine of a :class:`UDPServer`: ``workers`` threads receive and run the handler.
-
-    The server core's serving thread is worker 0; :meth:`run` starts the others. Each
-    worker receives with batched system calls where Linux offers them (one worker
-    only, see :class:`_BatchWorker`), else one ``recvfrom`` per datagram
-    (:meth:`_serve_plain`). ``stop()`` wakes blocked receives by shutting the socket
-    down, which ends them on Linux; elsewhere an empty datagram per worker does.
-    """
-
-    def __init__(
-        self,
-        handler: DatagramHandler,
-        workers: int,
-        max_datagram: int,
-        *,
-        batched: bool,
-        make_datagram: Callable[[bytes, Any], Datagram] = _datagram,
-        make_reply: Callable[[Callable[[BytesLike, Any], int], Any], Reply] = _direct_reply,
-        describe_sender: Callable[[Any], object] = _sender,
-        unnamed_senders: bool = False,
-    ) -> None:
-        self.handler = handler
-        self.workers = workers
-        self.max_datagram = max_datagram
-        self.batched = batched
-        # How the plain loop turns a received (data, address) into the handler's
-        # arguments and names a sender in log records. The defaults are UDP's; a
-        # datagram server on another kind of socket (AF_UNIX) passes its own.
-        self.make_datagram = make_datagram
-        self.make_reply = make_reply
-        self.describe_sender = describe_sender
-        # A Unix datagram from an unbound sender comes with no address (None), which on
-        # UDP only a shut-down socket gives: then None is a sender, not the end.
-        self.unnamed_senders = unnamed_senders
-        #: Every worker thread that ran, the serving thread first.
-        self.threads: list[threading.Thread] = []
-        # worker thread id -> a function that sends the replies its current batch queued
-        self.flushers: dict[int, Callable[[], None]] = {}
-        self._stopping = False
-        #: Set once every worker thread was started (start() returns then).
-        self.started = threading.Event()
-
-    def stopping(self) -> bool:
-        """True once the server is stopping (checked by workers before each datagram)."""
-        return self._stopping
-
-    def run(self, core: ServerCore) -> None:
-        """Start workers 1..n-1, then be worker 0."""
-        self.threads.append(threading.current_thread())
-        try:
-            for i in range(1, self.workers):
-                if self._stopping:
-                    break
-                thread = threading.Thread(target=self._work, args=(core,), name=f"{core.name} worker {i}", daemon=True)
-                self.threads.append(thread)
-                thread.start()
-        finally:
-            self.started.set()
-        self._work(core)
-
-    def _work(self, core: ServerCore) -> None:
-        if self.batched:
-            try:
-                worker = _BatchWorker(self, core)
-            except (OSError, RuntimeError) as exc:  # pragma: no cover - out of memory for the buffers
-                _log.warning("%s: batched receive unavailable (%s); one datagram per call", core, exc)
-            else:
-                worker.run()
-                return
-        self._serve_plain(core)
-
-    def receive_failed(self, core: ServerCore, exc: OSError) -> bool:
-        """After a failed receive: True if the worker should stop (the server is stopping)."""
-        if self._stopping or core.sock.fileno() < 0:
-            return True
-        _log.error("%s: receive failed: %s", core, exc)
-        time.sleep(0.01)  # do not spin if the error persists
-        return False
-
-    def oversized(self, core: ServerCore, size: int, sockaddr: _SockAddr) -> None:
-        """Log a datagram that was larger than ``max_datagram`` (it was dropped)."""
-        _log.warning("%s: %s", core, _oversized_received(size, self.max_datagram, self.describe_sender(sockaddr)))
-
-    def _serve_plain(self, core: ServerCore) -> None:
-        """The portable loop: one recvfrom per datagram, replies sent at once. A hot path."""
-        sock = core.sock
-        recvfrom = sock.recvfrom
-        sendto = sock.sendto
-        handler = self.handler
-        max_datagram = self.max_datagram
-        size = max_datagram + 1  # one spare byte detects an oversized datagram
-        flags = _TRUNC_FLAGS
-        datagram = self.make_datagram
-        make_reply = self.make_reply
-        unnamed = self.unnamed_senders
-        replies: dict[_SockAddr, Reply] = {}  # one reply callable per recent sender
-        while True:
-            try:
-                # With MSG_TRUNC, Linux returns the real length; the bytes beyond the
-                # buffer are not data, but such a datagram is dropped below anyway.
-                data, sockaddr = recvfrom(size, flags)
-            except (ConnectionRefusedError, ConnectionResetError):
-                # An ICMP port unreachable for an earlier reply (Linux with IP_RECVERR,
-                # Windows always): about a past datagram, not this socket. Carry on.
-                continue
-            except OSError as exc:
-                if self.receive_failed(core, exc):
-                    return
-                continue
-            if self._stopping or (sockaddr is None and not unnamed):  # stop(), or shut down (no data)
-                return
-            if len(data) > max_datagram:
-                self.oversized(core, len(data), sockaddr)
-                continue
-            reply = replies.get(sockaddr)
-            if reply is None:
-                if len(replies) >= _REPLY_CACHE:
-                    replies.clear()
-                reply = replies[sockaddr] = make_reply(sendto, sockaddr)
-            try:
-                handler(datagram(data, sockaddr), reply)
-            except Exception:
-                _log.exception("%s: handler failed for a datagram from %s", core, self.describe_sender(sockaddr))
-
-    # --- stopping -------------------------------------------------------------------
-
-    def stop_requested(self, core: ServerCore) -> None:
-        """Send the replies a calling handler's batch queued, then wake every blocked receive."""
-        self._stopping = True
-        flush = self.flushers.get(threading.get_ident())
-        if flush is not None:  # called from a handler: its batch's replies go out before the shutdown
-            flush()
-        # shutdown() wakes every thread blocked in recvfrom on Linux (the kernel's "wake
-        # up other listeners" path; it still reports ENOTCONN for an unconnected socket).
-        # Where it does not, one empty datagram per worker to the server's own address
-        # does: workers check the stop flag before looking at any datagram.
-        try:
-            core.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        if _SHUTDOWN_WAKES:
-            return
-        target = local_endpoint(core.sock) if core.sock.fileno() >= 0 else None  # pragma: no cover - not Linux
-        if target is None:  # pragma: no cover
-            return
-        if target.address.is_unspecified:  # pragma: no cover
-            target = Endpoint("127.0.0.1" if target.version == 4 else "::1", target.port)
-        try:  # pragma: no cover
-            with socket.socket(family_of(target), socket.SOCK_DGRAM) as waker:
-                for _ in range(self.workers):
-                    waker.sendto(b"", target.sockaddr)
-        except OSError:  # pragma: no cover
-            pass
-
-    def finish(self, core: ServerCore, deadline: float, hard_deadline: float) -> None:
-        """Join the workers (busy handlers get until the hard deadline); warn about any still running."""
-        current = threading.current_thread()
-        for thread in self.threads:
-            if thread is not current:
-                thread.join(max(0.0, hard_deadline - time.monotonic()))
-        alive = [t for t in self.threads if t.is_alive() and t is not current]
-        if alive:
-            _log.warning("%s: %d worker(s) still busy in the handler after stop()", core, len(alive))
-        if not core.on_loop_thread():
-            core.close_socket()  # else the serving loop closes it as it returns
-
-
-class _BatchWorker:
-    """The Linux worker: recvmmsg fills up to _BATCH buffers; replies are queued and sent by sendmmsg.
-
-    The queue is flushed after every batch, before the worker can block again, so a reply
-    waits at most for the rest of its batch to be handled. ``reply()`` called from another
-    thread, or after the handler returned, sends at once as in the plain loop.
-    """
-
-    def __init__(self, engine: DatagramEngine, core: ServerCore) -> None:
-        from ._io import mmsg as _mmsg
-
-        self._engine = engine
-        self._core = core
-        self._decode = _mmsg.decode_sockaddr
-        self._receiver = _mmsg.Receiver(_BATCH, engine.max_datagram + 1)  # MSG_TRUNC reports any larger size
-        self._sender = _mmsg.Sender(_BATCH, _SEND_AREA)
-        self._sock = core.sock
-        self._fd = core.sock.fileno()
-        self._pending: list[tuple[bytes, bytes]] = []
-        self._batching = 0  # the worker's thread id while it runs handlers, whose replies are then queued
-        # raw sender address -> (tuple form, reply callable), for recent senders
-        self._entries: dict[bytes, tuple[_SockAddr, Reply]] = {}
-
-    def run(self) -> None:
-        """Receive batches until the server stops; the flusher is registered for stop() from a handler."""
-        me = threading.get_ident()
-        flushers = self._engine.flushers
-        flushers[me] = self.flush
-        try:
-            self._loop(me)
-        finally:
-            flushers.pop(me, None)
-
-    def _loop(self, me: int) -> None:
-        receiver = self._receiver
-        receive = receiver.receive
-        slots = list(
-            zip(receiver.offsets, receiver.len_index, receiver.name_offsets, receiver.namelen_index, strict=True)
-        )
-        engine = self._engine
-        stopping = engine.stopping
-        fd = self._fd
-        while not stopping():
-            try:
-                got = receive(fd)
-            except (ConnectionRefusedError, ConnectionResetError):
-                continue  # an ICMP error about an earlier reply, as in the plain loop
-            except OSError as exc:
-                if engine.receive_failed(self._core, exc):
-                    return
-                continue
-            self._batching = me
-            try:
-                if not self._handle(slots[:got]):
-                    return
-            finally:
-                self._batching = 0
-                if self._pending:
-                    self.flush()
-
-    def _handle(self, slots: list[tuple[int, int, int, int]]) -> bool:
-        """Run the handler for each datagram of a batch; False once the server is stopping."""
-        receiver = self._receiver
-        payloads = receiver.data
-        names = receiver.names
-        u32 = receiver.u32
-        entries = self._entries
-        engine = self._engine
-        stopping = engine.stopping
-        handler = engine.handler
-        max_datagram = engine.max_datagram
-        datagram = _datagram
-        for offset, len_at, name_at, namelen_at in slots:
-            if stopping():  # stop() ran, maybe from the last handler: leave the rest
-                return False
-            namelen = u32[namelen_at]
-            if not namelen:  # shut down: no sender, no data
-                return False
-            raw = names[name_at : name_at + namelen]
-            entry = entries.get(raw)
-            if entry is None:
-                entry = self._new_sender(raw)
-            sockaddr, reply = entry
-            size = u32[len_at]
-            if size > max_datagram:
-                engine.oversized(self._core, size, sockaddr)
-                continue
-            try:
-                handler(datagram(payloads[offset : offset + size], sockaddr), reply)
-            except Exception:
-                _log.exception("%s: handler failed for a datagram from %s", self._core, _sender(sockaddr))
-        return True
-
-    def _new_sender(self, raw: bytes) -> tuple[_SockAddr, Reply]:
-        entries = self._entries
-        if len(entries) >= _REPLY_CACHE:
-            entries.clear()
-        to: _SockAddr = self._decode(raw)
-        entry = entries[raw] = (to, self._make_reply(raw, to))
-        return entry
-
-    def _make_reply(self, raw: bytes, to: _SockAddr) -> Reply:
-        """The reply callable for one sender: queued while this worker's batch runs, else sent at once."""
-        direct = _direct_reply(self._sock.sendto, to)
-        get_ident = threading.get_ident
-        queue = self._pending.append
-        small = MAX_UDP_PAYLOAD_IPV4
-
-        def reply(data: BytesLike) -> None:
-            if self._batching != get_ident():
-                direct(data)  # from another thread, or after the handler returned: at once
-                return
-            if type(data) is not bytes:
-                _check_size(data, _limit_for(_sender(to).address), _sender(to))  # also refuses non-buffers
-                data = bytes(data)  # a copy: the caller may reuse its buffer before the batch is sent
-            elif len(data) > small:
-                _check_size(data, _limit_for(_sender(to).address), _sender(to))
-            queue((data, raw))
-            if len(self._pending) >= _BATCH:  # a handler replying many times: send as we go
-                self.flush()
-
-        return reply
-
-    def _send_failed(self, _data: bytes, raw: bytes, exc: OSError) -> None:
-        if self._engine.stopping():
-            return  # shut down for sending by stop(): EPIPE, as a reply after stop() gets
-        error = _translate(exc, "send to", _sender(self._decode(raw)))
-        _log.error("%s: reply not sent: %s", self._core, error)
-
-    def flush(self) -> None:
-        """Send the queued replies with sendmmsg (not after the socket was closed)."""
-        pending = self._pending
-        with self._core.io_lock:
-            if pending and self._sock.fileno() >= 0:
-                self._sender.send(self._fd, pending, self._send_failed)
-        pending.clear()

@@ -16,21 +16,28 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Collection
-from types import TracebackType
 from typing import Final, Union, cast
 
+from ._io.datagram_engine import DatagramEngine
+from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply
 from ._io.message_loop import MessageLoop
 from ._io.server_core import ServerCore, logger
 from ._io.servers import DatagramServerBase, StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, check_int, translate_os_error
 from ._io.sockets import check_timeout as _check_timeout
 from ._io.threaded import ConnectionHandler, ThreadedEngine
-from ._io.unix_sockets import FileIdentity, bind_unix, connect_unix_socket, peer_credentials, remove_socket_file
-from .errors import ConnectError, ConnectionClosed, DatagramTooLarge, EndpointError, NetbasicsError, quote
+from ._io.unix_sockets import (
+    FileIdentity,
+    bind_unix,
+    connect_unix_socket,
+    peer_credentials,
+    remove_socket_file,
+    unix_address_error,
+)
+from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, NetbasicsError, quote
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
-from .udp import BytesLike, DatagramEngine, Reply
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -93,7 +100,7 @@ def connect_unix(
 # --- datagrams ------------------------------------------------------------------------
 
 
-class UnixDatagram:
+class UnixDatagram(ReceivedDatagram[UnixAddress]):
     """One received Unix datagram: its bytes (:attr:`data`) and who sent it (:attr:`sender`).
 
     Immutable and hashable, like :class:`~netbasics.Datagram` for UDP. The sender is
@@ -107,78 +114,33 @@ class UnixDatagram:
     (b'ping', 'unix:/run/client.sock', 4)
     """
 
-    __slots__ = ("_data", "_sender")
-    _data: bytes
-    _sender: UnixAddress
+    __slots__ = ()
+
+    _sender_type = UnixAddress
+    _sender_text = "a UnixAddress"
 
     def __init__(self, data: bytes, sender: UnixAddress) -> None:
-        if not isinstance(data, bytes):
-            raise TypeError(f"data must be bytes, got {type(data).__name__}")
-        if not isinstance(sender, UnixAddress):
-            raise TypeError(f"sender must be a UnixAddress, got {type(sender).__name__}")
-        object.__setattr__(self, "_data", data)
-        object.__setattr__(self, "_sender", sender)
+        super().__init__(data, sender)  # here for the signature that help() shows
 
-    @property
-    def data(self) -> bytes:
-        """The payload."""
-        return self._data
+    def _decode(self, sockaddr: str | bytes | None) -> UnixAddress:
+        return UnixAddress.from_sockaddr(sockaddr)
 
     @property
     def sender(self) -> UnixAddress:
         """The address the datagram came from (unnamed for an unbound sender)."""
-        return self._sender
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, UnixDatagram):
-            return self._data == other._data and self._sender == other._sender
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self._data, self._sender))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("UnixDatagram is immutable")
-
-    def __repr__(self) -> str:
-        return f"UnixDatagram({self._data!r}, {self._sender!r})"
-
-    def __reduce__(self) -> tuple[type[UnixDatagram], tuple[bytes, UnixAddress]]:
-        return (UnixDatagram, (self._data, self._sender))
+        return self._sender_now()
 
 
-def _unix_datagram(data: bytes, sockaddr: str | bytes) -> UnixDatagram:
-    obj = object.__new__(UnixDatagram)
-    object.__setattr__(obj, "_data", data)
-    object.__setattr__(obj, "_sender", UnixAddress.from_sockaddr(sockaddr))
-    return obj
+_unix_datagram = UnixDatagram._from_received
 
 
-def _check_max_bytes(max_bytes: object) -> int:
-    return check_int(max_bytes, "max_bytes", 1, _MAX_RECEIVE)
-
-
-def _send_error(exc: OSError, target: object, timeout: float | None, operation: str = "send to") -> BaseException:
+def _send_error(exc: OSError, target: UnixAddress, timeout: float | None, operation: str = "send to") -> BaseException:
     if exc.errno == errno.EMSGSIZE:
         return DatagramTooLarge(f"{operation} {target}: datagram larger than the socket's send buffer")
-    if exc.errno == errno.ENOENT:
-        err = ConnectError(f"{operation} {target}: no such socket file")
-    elif exc.errno == errno.ECONNREFUSED:
-        err = ConnectError(f"{operation} {target}: connection refused (no socket is bound there)")
-    elif exc.errno in (errno.EACCES, errno.EPERM):
-        err = ConnectError(f"{operation} {target}: permission denied")
-    elif exc.errno == errno.EPROTOTYPE:
-        err = ConnectError(f"{operation} {target}: the socket there is a stream socket, not a datagram one")
-    else:
-        return translate_os_error(exc, operation, target, timeout)
-    err.errno = exc.errno
-    return err
+    return unix_address_error(exc, operation, target, timeout, socket.SOCK_DGRAM)
 
 
-class UnixDatagramSocket:
+class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
     """A Unix datagram socket with typed addresses and translated errors; open one with :func:`open_unix_datagram`.
 
     ``send_to(data, target)`` and ``recv_from()`` work on any socket; ``send(data)`` and
@@ -188,7 +150,10 @@ class UnixDatagramSocket:
     file this socket bound is removed on :meth:`close`.
     """
 
-    __slots__ = ("_identity", "_peer", "_private_dir", "_sock")
+    __slots__ = ("_identity", "_private_dir")
+
+    _max_receive = _MAX_RECEIVE
+    _closed_text = "a closed Unix datagram socket"
 
     def __init__(self, sock: socket.socket) -> None:
         if sock.family != socket.AF_UNIX or sock.type != socket.SOCK_DGRAM:
@@ -197,7 +162,7 @@ class UnixDatagramSocket:
         self._identity: FileIdentity | None = None
         self._private_dir: str | None = None
         try:
-            self._peer: UnixAddress | None = UnixAddress.from_sockaddr(sock.getpeername())
+            self._peer = UnixAddress.from_sockaddr(sock.getpeername())
         except OSError:
             self._peer = None
 
@@ -209,34 +174,6 @@ class UnixDatagramSocket:
         except OSError as exc:
             raise translate_os_error(exc, "getsockname") from exc
 
-    @property
-    def peer(self) -> UnixAddress | None:
-        """The connected peer, or ``None``."""
-        return self._peer
-
-    @property
-    def socket(self) -> socket.socket:
-        """The underlying ``socket.socket``, for options netbasics does not cover."""
-        return self._sock
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has run."""
-        return self._sock.fileno() < 0
-
-    def fileno(self) -> int:
-        """The file descriptor (-1 once closed)."""
-        return self._sock.fileno()
-
-    @property
-    def timeout(self) -> float | None:
-        """Seconds a send or receive may block, or ``None`` for no limit. Settable."""
-        return self._sock.gettimeout()
-
-    @timeout.setter
-    def timeout(self, value: float | None) -> None:
-        self._sock.settimeout(_check_timeout(value))
-
     def send_to(self, data: BytesLike, target: UnixAddressLike) -> None:
         """Send ``data`` as one datagram to the socket bound at ``target``.
 
@@ -247,19 +184,13 @@ class UnixDatagramSocket:
         address = parse_unix_address(target)
         if address.is_unnamed:
             raise EndpointError("cannot send to an unnamed Unix address: the sender did not bind one")
-        try:
-            self._sock.sendto(data, address.sockaddr)
-        except OSError as exc:
-            raise self._closed_here(exc) or _send_error(exc, address, self._sock.gettimeout()) from exc
+        self._send_to(data, address.sockaddr, address)
 
     def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
         if self._peer is None:
             raise EndpointError("send() needs a connected socket: use send_to() or open_unix_datagram(connect=...)")
-        try:
-            self._sock.send(data)
-        except OSError as exc:
-            raise self._closed_here(exc) or _send_error(exc, self._peer, self._sock.gettimeout()) from exc
+        self._send(data, self._peer)
 
     def recv_from(self, max_bytes: int = _MAX_DATAGRAM) -> UnixDatagram:
         """Wait for the next datagram and return it with its sender.
@@ -267,17 +198,7 @@ class UnixDatagramSocket:
         A datagram larger than ``max_bytes`` raises :class:`DatagramTooLarge` (it is
         discarded, never cut); :class:`NetTimeoutError` after the timeout.
         """
-        size = _check_max_bytes(max_bytes) + 1  # one spare byte: filling it means it did not fit
-        try:
-            data, sockaddr = self._sock.recvfrom(size)
-        except OSError as exc:
-            closed = self._closed_here(exc)
-            raise closed or translate_os_error(exc, "receive on", self._where(), self._sock.gettimeout()) from exc
-        if len(data) > max_bytes:
-            raise DatagramTooLarge(
-                f"datagram from {UnixAddress.from_sockaddr(sockaddr)} is larger than max_bytes={max_bytes}; "
-                "it was discarded"
-            )
+        data, sockaddr = self._recv(max_bytes)
         return _unix_datagram(data, sockaddr)
 
     def recv(self, max_bytes: int = _MAX_DATAGRAM) -> bytes:
@@ -290,11 +211,18 @@ class UnixDatagramSocket:
             return ConnectionClosed("the Unix datagram socket was closed on this side")
         return None
 
-    def _where(self) -> str:
-        try:
-            return str(self.local)
-        except (OSError, NetbasicsError):
-            return "a closed Unix datagram socket"
+    def _send_error(self, exc: OSError, target: UnixAddress) -> BaseException:
+        return self._closed_here(exc) or _send_error(exc, target, self._sock.gettimeout())
+
+    def _receive_error(self, exc: OSError) -> BaseException:
+        closed = self._closed_here(exc)
+        return closed or translate_os_error(exc, "receive on", self._where(), self._sock.gettimeout())
+
+    def _too_large(self, size: int, max_bytes: int, sockaddr: str | bytes | None) -> BaseException:
+        return DatagramTooLarge(
+            f"datagram from {UnixAddress.from_sockaddr(sockaddr)} is larger than max_bytes={max_bytes}; "
+            "it was discarded"
+        )
 
     def close(self) -> None:
         """Close the socket (idempotent) and remove the socket file it bound, if still its own."""
@@ -311,14 +239,6 @@ class UnixDatagramSocket:
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
-
-    def __enter__(self) -> UnixDatagramSocket:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self.closed:
@@ -663,11 +583,11 @@ class UnixDatagramServer(DatagramServerBase):
             raise TypeError(f"name must be a str or None, got {quote(name)}")
         address = parse_unix_address(bind)
         engine = DatagramEngine(
-            handler,  # type: ignore[arg-type]  # it takes UnixDatagrams: make_datagram makes those
+            handler,
             workers,
             max_datagram,
             batched=False,  # the batched receive decodes IP socket addresses only
-            make_datagram=_unix_datagram,  # type: ignore[arg-type]
+            make_datagram=_unix_datagram,
             make_reply=_unix_reply,  # type: ignore[arg-type]  # given sock.sendto, which also takes flags
             describe_sender=UnixAddress.from_sockaddr,
             unnamed_senders=True,

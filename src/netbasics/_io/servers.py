@@ -122,7 +122,7 @@ class DatagramServerBase(_ServerBase):
     """What every datagram server (:class:`UDPServer`, ``UnixDatagramServer``) shares: the lifecycle around its core.
 
     A subclass binds its kind of datagram socket and builds ``_core`` and ``_engine``
-    (UDP's datagram engine); ``start``, ``serve_forever``, ``stop``, the context
+    (the datagram engine of _io.datagram_engine); ``start``, ``serve_forever``, ``stop``, the context
     manager, ``name`` and ``serving`` are the same whatever the endpoint.
     """
 

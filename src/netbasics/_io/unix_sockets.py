@@ -40,6 +40,7 @@ __all__ = [
     "connect_unix_socket",
     "peer_credentials",
     "remove_socket_file",
+    "unix_address_error",
     "unix_name",
 ]
 
@@ -264,27 +265,44 @@ def connect_unix_socket(address: UnixAddress, kind: socket.SocketKind, timeout: 
             set_io_timeout(sock, socket.SO_SNDTIMEO, 0.0)  # the connection sets its own
     except OSError as exc:
         sock.close()
-        raise _connect_error(exc, address, timeout) from exc
+        raise unix_address_error(exc, "connect to", address, timeout, kind) from exc
     except BaseException:
         sock.close()
         raise
     return sock
 
 
-def _connect_error(exc: OSError, address: UnixAddress, timeout: float | None) -> BaseException:
-    reasons = {
-        errno.ENOENT: "no such socket file",
-        errno.ECONNREFUSED: "connection refused (nobody listens on it)",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
-        errno.ENOTDIR: "a path component is not a directory",
-        errno.EPROTOTYPE: "the socket there is of another type (stream vs. datagram)",
-    }
-    reason = reasons.get(exc.errno or 0)
+# Why an operation aimed at a Unix socket address failed, by errno: the one table for a
+# stream connect and a datagram connect or send. EPROTOTYPE depends on the kind of socket
+# (see unix_address_error).
+_REASONS: Final = {
+    errno.ENOENT: "no such socket file",
+    errno.ECONNREFUSED: "connection refused (no socket is listening or bound there)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "a path component is not a directory",
+}
+
+
+def unix_address_error(
+    exc: OSError, operation: str, address: UnixAddress, timeout: float | None, kind: socket.SocketKind
+) -> BaseException:
+    """The error for an ``OSError`` from ``operation`` (``"connect to"``, ``"send to"``) aimed at ``address``.
+
+    The errors that say something about the address (no such file, nobody there,
+    permission, the other kind of socket) are a :class:`ConnectError` that names it
+    and the reason and keeps the ``errno``; any other goes to ``translate_os_error``.
+    ``kind`` is the kind of socket that was used.
+    """
+    code = exc.errno or 0
+    reason = _REASONS.get(code)
+    if code == errno.EPROTOTYPE:
+        mine, other = ("stream", "datagram") if kind == socket.SOCK_STREAM else ("datagram", "stream")
+        reason = f"the socket there is a {other} socket, not a {mine} one"
     if reason is None:
-        return translate_os_error(exc, "connect to", address, timeout)
-    err = ConnectError(f"connect to {address} failed: {reason}")
-    err.errno = exc.errno
+        return translate_os_error(exc, operation, address, timeout)
+    err = ConnectError(f"{operation} {address} failed: {reason}")
+    err.errno = code
     return err
 
 
