@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Final, Union
+from typing import Final, Protocol, Union, cast
 
 from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
 from ._io.sockets import (
@@ -92,6 +92,13 @@ def _rcv_value(timeout: float | None) -> float:
     return timeout or _MIN_WAIT
 
 
+class _HoldsErrors(Protocol):
+    """A framer with the optional ``error_pending`` member (see :class:`Framer`)."""
+
+    @property
+    def error_pending(self) -> bool: ...
+
+
 def _check_count(value: object, what: str, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an int, got {quote(value)}")
@@ -134,6 +141,7 @@ class StreamConnection(StreamExtras):
         "_default_rcv",
         "_fast",
         "_framer",
+        "_held",
         "_line_framer",
         "_local",
         "_messages",
@@ -175,6 +183,8 @@ class StreamConnection(StreamExtras):
         # The framer whose messages (and partial message) are buffered, if any: bytes
         # received go either to _buf (plain reads) or to this framer, never both.
         self._framer: Framer | None = None
+        # That framer again if it can hold an error back (Framer.error_pending), else None.
+        self._held: _HoldsErrors | None = None
         self._line_framer: LineFramer | None = None  # recv_until() and lines()
         self._messages: deque[bytes] = deque()
         self._fast: object = _SLOW
@@ -473,6 +483,8 @@ class StreamConnection(StreamExtras):
             self._buf.clear()
             self._messages.extend(framer.feed(data))
         self._framer = framer
+        # Looked up once per framer: framers without error_pending cost one None test per message.
+        self._held = cast(_HoldsErrors, framer) if hasattr(framer, "error_pending") else None
         self._fast = _SLOW
 
     def _next_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
@@ -482,8 +494,13 @@ class StreamConnection(StreamExtras):
         messages = self._messages
         if messages:
             return messages.popleft()
-        if framer.__class__ is LineFramer and framer._overflow:
-            framer.feed(b"")  # an oversized line followed the lines already returned: raise now
+        held = self._held
+        if held is not None and held.error_pending:
+            # An error followed the messages already returned: feed(b"") raises it now,
+            # rather than after a read that may wait for a peer with nothing more to send.
+            messages.extend(framer.feed(b""))
+            if messages:
+                return messages.popleft()
         start = 0.0 if t is None else _monotonic()
         # The first read takes the whole timeout: with the default one, what SO_RCVTIMEO
         # already holds, so the common case is this one recv and one feed.
