@@ -42,7 +42,7 @@ from ._io.sockets import (
     set_keepalive,
     translate_os_error,
 )
-from ._io.stream_extras import StreamExtras
+from ._io.stream_extras import StreamExtras, first_wait
 from ._io.unix_sockets import unix_name
 from .addresses import IPv4Address, IPv6Address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
@@ -83,13 +83,6 @@ _DEFAULT: Final = DEFAULT_TIMEOUT
 # argument is this object, so ``timeout is self._fast`` is then always false.
 _SLOW: Final = object()
 SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
-
-
-def _rcv_value(timeout: float | None) -> float:
-    """The ``SO_RCVTIMEO`` a read with ``timeout`` needs: 0 means no limit, so 0 s becomes 1 µs."""
-    if timeout is None:
-        return 0.0
-    return timeout or _MIN_WAIT
 
 
 class _HoldsErrors(Protocol):
@@ -179,7 +172,7 @@ class StreamConnection(StreamExtras):
         self._peer: tuple[object, ...] | None = None
         # SO_RCVTIMEO as the default timeout needs it: reads with the default timeout
         # skip every check while the socket already holds it (the common case).
-        self._default_rcv = _rcv_value(self._timeout)
+        self._default_rcv = first_wait(self._timeout)
         # The framer whose messages (and partial message) are buffered, if any: bytes
         # received go either to _buf (plain reads) or to this framer, never both.
         self._framer: Framer | None = None
@@ -248,7 +241,7 @@ class StreamConnection(StreamExtras):
     @timeout.setter
     def timeout(self, value: float | None) -> None:
         self._timeout = check_timeout(value)
-        self._default_rcv = _rcv_value(self._timeout)
+        self._default_rcv = first_wait(self._timeout)
         self._refresh_fast()
 
     @property
@@ -311,7 +304,7 @@ class StreamConnection(StreamExtras):
         That is what ``SO_RCVTIMEO`` already holds in the common case (the same timeout
         as the last call): no system call besides the ``recv``.
         """
-        want = _rcv_value(timeout)
+        want = first_wait(timeout)
         if want != self._rcvtimeo:
             self._set_rcvtimeo(want)
         try:
@@ -322,14 +315,7 @@ class StreamConnection(StreamExtras):
 
     def _recv_more(self, size: int, timeout: float | None, start: float) -> bytes:
         """A later ``recv`` of a call: what is left of the deadline ``start + timeout``."""
-        if timeout is None:
-            if self._rcvtimeo:
-                self._set_rcvtimeo(0.0)
-        else:
-            want = timeout - (_monotonic() - start)
-            if want <= 0:
-                raise self._timed_out("recv from", timeout)
-            self._set_rcvtimeo(want)
+        self._arm(_SO_RCVTIMEO, timeout, start, False)
         try:
             return self._sock.recv(size)
         except OSError as exc:
@@ -404,7 +390,7 @@ class StreamConnection(StreamExtras):
             want = self._default_rcv
         else:
             t = check_timeout(timeout)
-            want = _rcv_value(t)
+            want = first_wait(t)
         if self._framer is not None:
             self._unframe()
         buf = self._buf
@@ -504,7 +490,7 @@ class StreamConnection(StreamExtras):
         start = 0.0 if t is None else _monotonic()
         # The first read takes the whole timeout: with the default one, what SO_RCVTIMEO
         # already holds, so the common case is this one recv and one feed.
-        want = self._default_rcv if t is self._timeout else _rcv_value(t)
+        want = self._default_rcv if t is self._timeout else first_wait(t)
         if want != self._rcvtimeo:
             self._set_rcvtimeo(want)
         try:
@@ -588,15 +574,11 @@ class StreamConnection(StreamExtras):
 
     def _send_rest(self, data: bytes | bytearray | memoryview, sent: int, t: float | None) -> None:
         """Send ``data[sent:]``, blocking, within ``t`` seconds from now."""
-        start = 0.0
-        if t is None:
-            if self._sndtimeo:
-                self._set_sndtimeo(0.0)
-        else:
-            start = _monotonic()
-            want = t or _MIN_WAIT  # timeout=0: only what fits in the send buffer now
-            if want != self._sndtimeo:
-                self._set_sndtimeo(want)
+        start = 0.0 if t is None else _monotonic()
+        # The first step, as _arm() does it; the default timeout's value is known already.
+        want = self._default_rcv if t is self._timeout else first_wait(t)
+        if want != self._sndtimeo:
+            self._set_sndtimeo(want)
         sock = self._sock
         try:
             if not sent:
@@ -608,10 +590,7 @@ class StreamConnection(StreamExtras):
             total = view.nbytes
             while sent < total:
                 if t is not None:
-                    remaining = t - (_monotonic() - start)
-                    if remaining <= 0:
-                        raise self._timed_out("send to", t)
-                    self._set_sndtimeo(remaining)
+                    self._arm(_SO_SNDTIMEO, t, start, False)
                 sent += sock.send(view[sent:], _SEND_FLAGS)
         except OSError as exc:
             raise self._error(exc, "send to", t if t != 0 else _MIN_WAIT) from exc
