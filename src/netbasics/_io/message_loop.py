@@ -390,8 +390,7 @@ class MessageLoop:
                             conn.out += memoryview(out)[sent:]
                             self._set_events(conn, _READ | _WRITE)
                             self._buffered(conn)
-                held = conn.held
-                if held is not None and held.error_pending and conn.events:
+                if conn.held is not None and conn.held.error_pending and conn.events:
                     # The framer returned the good messages before an error in the same
                     # bytes: raise it now, since the client may send nothing more.
                     self._held_error(core, conn, framer)
