@@ -215,3 +215,23 @@ def test_message_server_raises_a_held_back_error_while_the_client_waits(caplog: 
             received += chunk
         assert received == b"ko;"
     assert any("max_size=8" in record.getMessage() for record in caplog.records)
+
+
+def test_a_framer_error_closes_only_that_connection_of_a_message_server(caplog: pytest.LogCaptureFixture) -> None:
+    # Netstrings refuses a netstring without its comma with ValueError: the message server
+    # must close that client and go on serving the others.
+    with (
+        caplog.at_level(logging.ERROR, logger="netbasics"),
+        TCPServer.for_messages("127.0.0.1:0", respond_echo, framer=Netstrings(), idle_timeout=10) as server,
+        socket.create_connection(server.endpoint.sockaddr[:2], timeout=10) as bad,
+        netbasics.connect_tcp(server.endpoint, timeout=10) as good,
+    ):
+        bad.sendall(b"3:abcX")
+        assert bad.recv(100) == b""  # closed
+        framer = Netstrings()
+        good.send_message(b"still served", framer)
+        assert good.recv_message(framer) == b"devres llits"
+    failures = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(failures) == 1
+    assert "feed() of the framer failed" in failures[0].getMessage()
+    assert failures[0].exc_info is not None

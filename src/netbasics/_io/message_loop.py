@@ -349,6 +349,12 @@ class MessageLoop:
                 logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
                 self._close(conn)
                 return
+            except Exception:
+                # A framer may refuse malformed input in its own way (or have a bug): that
+                # ends this connection, not the loop that serves every other one.
+                logger.exception("%s: feed() of the framer failed for connection from %s", core, conn.peer)
+                self._close(conn)
+                return
             if messages:
                 deadlines = self._deadlines
                 if deadlines is not None:
@@ -407,6 +413,8 @@ class MessageLoop:
             framer.feed(b"")
         except FrameTooLarge as exc:
             logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
+        except Exception:
+            logger.exception("%s: feed() of the framer failed for connection from %s", core, conn.peer)
         else:
             # The framer broke its promise; the stream is in an unknown state either way.
             logger.warning("%s: closed connection from %s: error_pending, feed(b'') raised nothing", core, conn.peer)
