@@ -214,10 +214,79 @@ def test_length_defaults_and_limits() -> None:
     assert repr(LengthPrefixFramer(2, 9)) == "LengthPrefixFramer(header_size=2, max_size=9)"
 
 
+def pending(framer: LineFramer) -> bool:
+    """``framer.error_pending``, read through a call: mypy would keep what the last assert narrowed it to."""
+    return framer.error_pending
+
+
 def test_line_good_messages_come_before_the_oversized_one() -> None:
     framer = LineFramer(max_size=4)
+    assert not pending(framer)
     assert framer.feed(b"1234\n12345\n") == [b"1234"]  # the good line is not lost
     assert framer.partial == b""
+    assert pending(framer)  # what tells a transport not to wait for more bytes
     with pytest.raises(FrameTooLarge, match="max_size=4"):
         framer.feed(b"")
+    assert not pending(framer)
     assert framer.feed(b"ok\n") == [b"ok"]
+    assert framer.feed(b"ok\n12345") == [b"ok"]
+    assert pending(framer)
+    framer.reset()  # drops the held-back error too
+    assert not pending(framer)
+    assert framer.feed(b"ok\n") == [b"ok"]
+
+
+def test_line_error_pending_is_only_a_signal() -> None:
+    # feed() decides by its own state; a caller overwriting the attribute changes nothing.
+    framer = LineFramer(max_size=4)
+    framer.error_pending = True
+    assert framer.feed(b"ok\n") == [b"ok"]
+    framer.feed(b"ok\n12345")
+    framer.error_pending = False
+    with pytest.raises(FrameTooLarge):
+        framer.feed(b"")
+
+
+def test_length_header_alone() -> None:
+    framer = LengthPrefixFramer(header_size=2, max_size=5)
+    assert framer.header(b"hello") == b"\x00\x05"
+    assert framer.header(bytearray(3)) + b"abc" == framer.encode(b"abc")
+    assert framer.header(memoryview(b"abcd").cast("B", (2, 2))) == b"\x00\x04"  # counted in bytes
+    with pytest.raises(FrameTooLarge, match="6 bytes"):
+        framer.header(b"x" * 6)
+
+
+def test_length_read_size_and_announced() -> None:
+    default, most = 100, 1000
+    framer = LengthPrefixFramer()
+    assert (framer.announced, framer.read_size(default, most)) == (0, default)
+    assert framer.feed(framer.encode(b"small")) == [b"small"]
+    assert (framer.announced, framer.read_size(default, most)) == (5, default)
+    # A large body in progress: the rest of it, up to ``most``.
+    assert framer.feed((500).to_bytes(4, "big") + b"x" * 50) == []
+    assert (framer.announced, framer.read_size(default, most)) == (500, 450)
+    assert framer.feed(b"x" * 448) == []
+    assert framer.read_size(default, most) == default  # 2 left: small messages may follow
+    assert framer.feed(b"xx" + b"\x00\x00") == [b"x" * 500]
+    assert framer.read_size(default, most) == 2  # after a large one: the rest of the header alone
+    assert framer.feed((5000).to_bytes(4, "big")[2:]) == []
+    assert framer.read_size(default, most) == most
+    framer.reset()
+    assert framer.read_size(default, most) == 4
+
+
+@given(st.lists(st.integers(0, 3000), max_size=8), st.data())
+def test_length_read_size_is_default_unless_announced_is_larger(sizes: list[int], data: st.DataObject) -> None:
+    # The shortcut transports rely on: no call while announced <= default.
+    default = 1000
+    framer = LengthPrefixFramer()
+    stream = b"".join(framer.encode(b"y" * size) for size in sizes)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
+    prev = 0
+    for cut in [*cuts, len(stream)]:
+        framer.feed(stream[prev:cut])
+        prev = max(prev, cut)
+        size = framer.read_size(default, 4096)
+        assert size >= 1
+        if framer.announced <= default:
+            assert size == default

@@ -15,6 +15,7 @@ import os
 import pickle
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -500,3 +501,55 @@ def test_send_file_copy_path_edges(pair: tuple[StreamConnection, StreamConnectio
         left.send_file(NoReadinto())
     assert left.send_file(io.BytesIO(data), count=100, timeout=0) == 100
     assert right.recv_exactly(100) == data[:100]
+
+
+# --- one set of timeout-arming rules ------------------------------------------------
+
+
+def test_zero_timeout_send_file_sends_what_fits_in_one_step(
+    pair: tuple[StreamConnection, StreamConnection], tmp_path: Path, ten_mb: Path
+) -> None:
+    left, right = pair
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"fits in the socket buffer")
+    with small.open("rb") as f:
+        # The file's size is known, so no step asks sendfile for more at its end: the
+        # one step a zero timeout allows sends it all.
+        assert left.send_file(f, timeout=0) == len(b"fits in the socket buffer")
+    assert right.recv() == b"fits in the socket buffer"
+    with ten_mb.open("rb") as f, pytest.raises(NetTimeoutError):
+        left.send_file(f, timeout=0)  # nobody reads: what fits goes, then no time is left
+
+
+def test_a_pipe_is_sent_to_its_end(pair: tuple[StreamConnection, StreamConnection]) -> None:
+    left, right = pair
+    r, w = os.pipe()
+    with os.fdopen(r, "rb") as source:
+        os.write(w, b"from a pipe")
+        os.close(w)  # a pipe has no size to stop at: sent until its end (by sendfile or a copy)
+        assert left.send_file(source) == len(b"from a pipe")
+    assert right.recv_exactly(len(b"from a pipe")) == b"from a pipe"
+
+
+def test_arm_rules_for_reads_and_writes(pair: tuple[StreamConnection, StreamConnection]) -> None:
+    left, _ = pair
+    rcv, snd = socket.SO_RCVTIMEO, socket.SO_SNDTIMEO
+    for option in (rcv, snd):
+        left._arm(option, 2.0, 0.0, True)  # the first step takes the whole timeout
+        left._arm(option, None, 0.0, False)  # no limit at any step
+        left._arm(option, 0, 0.0, True)  # zero: the kernel's least wait
+    assert (left._rcvtimeo, left._sndtimeo) == (1e-6, 1e-6)
+    start = time.monotonic()
+    left._arm(rcv, 30.0, start, False)
+    assert 0 < left._rcvtimeo <= 30.0  # a later step: what is left
+    with pytest.raises(NetTimeoutError, match=r"recv from .* after 0 s"):
+        left._arm(rcv, 0, start, False)
+    with pytest.raises(NetTimeoutError, match=r"send to .* after 1 s"):
+        left._arm(snd, 1.0, start - 2.0, False)
+    # Arming SO_RCVTIMEO away from the default timeout turns recv()'s fast path off, and
+    # a default read arms the default again (so a read does not wait 30 s here).
+    left.timeout = SHORT
+    left._arm(rcv, 30.0, time.monotonic(), True)
+    with pytest.raises(NetTimeoutError):
+        left.recv()
+    assert left._rcvtimeo == SHORT

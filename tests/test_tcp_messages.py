@@ -270,6 +270,66 @@ def test_long_line_closes_only_that_client(
     assert [r.levelno for r in caplog.records] == [logging.WARNING]
 
 
+def test_long_line_after_good_ones_is_refused_while_the_client_waits(
+    loopback_host: str, baseline: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One read brings complete lines and then an oversized one: LineFramer returns the
+    # lines and holds FrameTooLarge back (error_pending). The loop must raise it at once,
+    # not at the next read, which never comes from a client waiting for the server.
+    with (
+        caplog.at_level(logging.WARNING, logger="netbasics"),
+        TCPServer.for_messages((loopback_host, 0), echo, framer=LineFramer(max_size=100), idle_timeout=None) as server,
+        client(server.endpoint) as bad,
+    ):
+        bad.sendall(b"one\ntwo\n" + b"x" * 500)
+        assert recv_all(bad, 8) == b"one\ntwo\n"
+        assert closed_by_server(bad, timeout=5.0)
+        assert settle(lambda: server.active_connections == 0)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "line longer than max_size=100" in warnings[0]
+
+
+class _BrokenPromise:
+    """A framer whose error_pending says an error is held back, and whose feed(b"") raises none."""
+
+    def __init__(self) -> None:
+        self.inner = LineFramer()
+        self.error_pending = False
+
+    def feed(self, data: bytes) -> list[bytes]:
+        messages = self.inner.feed(data)
+        self.error_pending = b"promise" in messages
+        return messages
+
+    def encode(self, message: bytes) -> bytes:
+        return self.inner.encode(message)
+
+    @property
+    def partial(self) -> bytes:
+        return self.inner.partial
+
+    def reset(self) -> None:
+        self.inner.reset()
+
+
+def test_framer_that_breaks_its_error_pending_promise_is_closed(
+    baseline: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    framer: Framer = _BrokenPromise()
+    with (
+        caplog.at_level(logging.WARNING, logger="netbasics"),
+        TCPServer.for_messages(("127.0.0.1", 0), echo, framer=framer, idle_timeout=None) as server,
+        client(server.endpoint) as sock,
+    ):
+        sock.sendall(b"fine\n")
+        assert recv_all(sock, 5) == b"fine\n"
+        sock.sendall(b"promise\n")
+        assert recv_all(sock, 8) == b"promise\n"
+        assert closed_by_server(sock, timeout=5.0)
+    assert any("raised nothing" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize(
     "bad_reply", [pytest.param(None, id="raises"), pytest.param(b"two\nlines", id="unencodable-reply")]
 )

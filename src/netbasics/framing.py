@@ -51,6 +51,17 @@ class Framer(Protocol):
       stream (what a peer that closes now leaves unfinished).
     * ``reset()`` drops that partial message.
 
+    One member is optional, for a framer that returns the good messages of a ``feed``
+    before an error that follows them in the same bytes (as :class:`LineFramer` does
+    with an oversized line after complete ones), and raises that error on its next
+    ``feed``:
+
+    * ``error_pending`` is true while such an error is held back. Transports read it
+      before they wait for more bytes, and when it is true they call ``feed(b"")``, which
+      must raise the error, instead of waiting (the peer may send nothing more). Without
+      it a transport raises the error only when more bytes arrive. It is read once per
+      message: make it a plain attribute rather than a property.
+
     >>> class Netstrings:
     ...     "Netstrings: b'5:hello,' carries b'hello'."
     ...     def __init__(self):
@@ -123,9 +134,23 @@ class LineFramer:
     Traceback (most recent call last):
     ...
     netbasics.FrameTooLarge: line longer than max_size=4 bytes (8 bytes and no delimiter b'\\n' yet)
+
+    ``error_pending`` (an attribute: read it, do not set it) is true after a ``feed``
+    that returned the lines before an oversized one: the next ``feed`` raises
+    :class:`FrameTooLarge`, whatever it is given (see :class:`Framer`).
+
+    >>> framer = LineFramer(max_size=4)
+    >>> framer.feed(b"ok\\ntoo long"), framer.error_pending
+    ([b'ok'], True)
+    >>> framer.feed(b"")
+    Traceback (most recent call last):
+    ...
+    netbasics.FrameTooLarge: line longer than max_size=4 bytes (8 bytes and no delimiter b'\\n' yet)
+    >>> framer.error_pending
+    False
     """
 
-    __slots__ = ("_buf", "_delimiter", "_max_size", "_overflow")
+    __slots__ = ("_buf", "_delimiter", "_max_size", "_overflow", "error_pending")
 
     def __init__(self, delimiter: bytes = b"\n", max_size: int = DEFAULT_MAX_LINE) -> None:
         if not isinstance(delimiter, bytes):
@@ -136,8 +161,12 @@ class LineFramer:
         self._max_size = _check_max(max_size)
         self._buf = bytearray()
         # The size of an oversized line found after complete ones in the same feed():
-        # those are returned first, and the next feed() raises FrameTooLarge.
+        # those are returned first, and the next feed() raises FrameTooLarge. It, not the
+        # public error_pending (which transports read and a caller could overwrite),
+        # decides whether feed() raises.
         self._overflow = 0
+        #: True while feed() holds a FrameTooLarge back for its next call.
+        self.error_pending = False
 
     @property
     def delimiter(self) -> bytes:
@@ -163,6 +192,7 @@ class LineFramer:
         """Drop any partial message."""
         self._buf.clear()
         self._overflow = 0
+        self.error_pending = False
 
     def feed(self, data: _Bytes) -> list[bytes]:
         """Add ``data`` and return every message it completes, in order (possibly none).
@@ -175,6 +205,7 @@ class LineFramer:
         """
         if self._overflow:
             size, self._overflow = self._overflow, 0
+            self.error_pending = False
             raise FrameTooLarge(self._too_long(size))
         delim = self._delimiter
         dlen = len(delim)
@@ -212,6 +243,7 @@ class LineFramer:
             if rest > limit + dlen - 1:
                 if out:
                     self._overflow = rest
+                    self.error_pending = True
                     return out
                 raise FrameTooLarge(self._too_long(rest))
             buf += data[pos:]
@@ -256,9 +288,18 @@ class LengthPrefixFramer:
     Traceback (most recent call last):
     ...
     netbasics.FrameTooLarge: header announces 4294967295 bytes, more than max_size=16777216
+
+    For transports that avoid copying large messages, :meth:`header` gives the header
+    alone (send it, then the message, with one ``sendmsg``), and :meth:`read_size` says
+    how much to read next so that a large body arrives in one piece, which ``feed``
+    then returns as the message without joining pieces. ``announced`` (an attribute:
+    read it, do not set it) is the body length the latest header announced (0 before
+    any); ``read_size(default, most)`` is ``default`` whenever ``announced`` is at most
+    ``default``, so a transport that reads small messages checks that attribute and
+    makes no call.
     """
 
-    __slots__ = ("_have", "_head", "_header_size", "_last", "_max_size", "_need", "_parts")
+    __slots__ = ("_have", "_head", "_header_size", "_max_size", "_need", "_parts", "announced")
 
     def __init__(self, header_size: int = 4, max_size: int | None = None) -> None:
         if isinstance(header_size, bool) or not isinstance(header_size, int):
@@ -280,7 +321,8 @@ class LengthPrefixFramer:
         self._parts: list[bytes] = []
         self._have = 0  # bytes in _parts
         self._need = -1  # body length once its header is read; -1 while reading a header
-        self._last = 0  # the body length of the last header read
+        #: The body length announced by the latest header read (0 before any).
+        self.announced = 0
 
     @property
     def header_size(self) -> int:
@@ -347,7 +389,7 @@ class LengthPrefixFramer:
                         break
                     need = self._length(head)
                     head.clear()
-                self._last = need
+                self.announced = need
                 if need == 0:
                     out.append(b"")
                     need = -1
@@ -368,24 +410,47 @@ class LengthPrefixFramer:
         self._need = need
         return out
 
-    def _read_size(self, default: int, most: int) -> int:
-        """How many bytes a transport should ask for next: the rest of a large body, else ``default``.
+    def read_size(self, default: int, most: int) -> int:
+        """How many bytes a transport should ask for next: ``default``, or more (at most ``most``) for a large message.
 
-        Reading the body of a large message in one piece (up to ``most`` bytes) lets
-        ``feed`` return that piece as the message, without joining pieces.
+        ``default`` is what the transport usually reads at once. While the body of a
+        message larger than that is arriving, the answer is the rest of that body (up to
+        ``most``): read in one piece, ``feed`` returns it as the message without joining
+        pieces. After such a message, the answer is the rest of the next header alone,
+        so that the next body (large messages tend to follow each other) can be read in
+        one piece too. Otherwise, including whenever ``announced <= default``, it is
+        ``default``: small messages are read many at a time.
+
+        >>> framer = LengthPrefixFramer()
+        >>> framer.read_size(65536, 1 << 22)
+        65536
+        >>> framer.feed((1 << 20).to_bytes(4, "big") + bytes(1000))
+        []
+        >>> framer.read_size(65536, 1 << 22)  # the rest of the 1 MiB body
+        1047576
+        >>> framer.feed(bytes(1047576))[0] == bytes(1 << 20)
+        True
+        >>> framer.read_size(65536, 1 << 22)  # the next header alone
+        4
         """
         need = self._need
         if need < 0:
-            # After a large message, read the next header alone: then its body can be
-            # read in one piece too. Small messages are read many at a time.
-            return self._header_size - len(self._head) if self._last > default else default
+            return self._header_size - len(self._head) if self.announced > default else default
         rest = need - self._have
         if rest <= default:
             return default
         return rest if rest < most else most
 
-    def _header(self, message: _Bytes) -> bytes:
-        """The header alone, for a transport that sends ``message`` after it without copying it."""
+    def header(self, message: _Bytes) -> bytes:
+        """The header that goes before ``message`` on the stream, alone.
+
+        For a transport that sends the header and then ``message`` itself (with
+        ``socket.sendmsg([header, message])``, say) rather than the copy :meth:`encode`
+        makes. Raises :class:`FrameTooLarge` when ``message`` is longer than ``max_size``.
+
+        >>> LengthPrefixFramer(header_size=2).header(b"hello")
+        b'\\x00\\x05'
+        """
         size = len(message) if isinstance(message, (bytes, bytearray)) else memoryview(message).nbytes
         if size > self._max_size:
             raise FrameTooLarge(f"message of {size} bytes is longer than max_size={self._max_size}")
@@ -394,7 +459,7 @@ class LengthPrefixFramer:
     def encode(self, message: _Bytes) -> bytes:
         """The header for ``message`` followed by it; :class:`FrameTooLarge` above ``max_size``."""
         msg = bytes(message)
-        return self._header(msg) + msg
+        return self.header(msg) + msg
 
     def __repr__(self) -> str:
         return f"LengthPrefixFramer(header_size={self._header_size}, max_size={self._max_size})"

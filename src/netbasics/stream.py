@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Final, Union
+from typing import Final, Protocol, Union, cast
 
 from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
 from ._io.sockets import (
@@ -42,7 +42,7 @@ from ._io.sockets import (
     set_keepalive,
     translate_os_error,
 )
-from ._io.stream_extras import StreamExtras
+from ._io.stream_extras import StreamExtras, first_wait
 from ._io.unix_sockets import unix_name
 from .addresses import IPv4Address, IPv6Address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
@@ -85,11 +85,11 @@ _SLOW: Final = object()
 SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 
 
-def _rcv_value(timeout: float | None) -> float:
-    """The ``SO_RCVTIMEO`` a read with ``timeout`` needs: 0 means no limit, so 0 s becomes 1 µs."""
-    if timeout is None:
-        return 0.0
-    return timeout or _MIN_WAIT
+class _HoldsErrors(Protocol):
+    """A framer with the optional ``error_pending`` member (see :class:`Framer`)."""
+
+    @property
+    def error_pending(self) -> bool: ...
 
 
 def _check_count(value: object, what: str, low: int) -> None:
@@ -134,6 +134,7 @@ class StreamConnection(StreamExtras):
         "_default_rcv",
         "_fast",
         "_framer",
+        "_held",
         "_line_framer",
         "_local",
         "_messages",
@@ -171,10 +172,12 @@ class StreamConnection(StreamExtras):
         self._peer: tuple[object, ...] | None = None
         # SO_RCVTIMEO as the default timeout needs it: reads with the default timeout
         # skip every check while the socket already holds it (the common case).
-        self._default_rcv = _rcv_value(self._timeout)
+        self._default_rcv = first_wait(self._timeout)
         # The framer whose messages (and partial message) are buffered, if any: bytes
         # received go either to _buf (plain reads) or to this framer, never both.
         self._framer: Framer | None = None
+        # That framer again if it can hold an error back (Framer.error_pending), else None.
+        self._held: _HoldsErrors | None = None
         self._line_framer: LineFramer | None = None  # recv_until() and lines()
         self._messages: deque[bytes] = deque()
         self._fast: object = _SLOW
@@ -238,7 +241,7 @@ class StreamConnection(StreamExtras):
     @timeout.setter
     def timeout(self, value: float | None) -> None:
         self._timeout = check_timeout(value)
-        self._default_rcv = _rcv_value(self._timeout)
+        self._default_rcv = first_wait(self._timeout)
         self._refresh_fast()
 
     @property
@@ -301,7 +304,7 @@ class StreamConnection(StreamExtras):
         That is what ``SO_RCVTIMEO`` already holds in the common case (the same timeout
         as the last call): no system call besides the ``recv``.
         """
-        want = _rcv_value(timeout)
+        want = first_wait(timeout)
         if want != self._rcvtimeo:
             self._set_rcvtimeo(want)
         try:
@@ -312,14 +315,7 @@ class StreamConnection(StreamExtras):
 
     def _recv_more(self, size: int, timeout: float | None, start: float) -> bytes:
         """A later ``recv`` of a call: what is left of the deadline ``start + timeout``."""
-        if timeout is None:
-            if self._rcvtimeo:
-                self._set_rcvtimeo(0.0)
-        else:
-            want = timeout - (_monotonic() - start)
-            if want <= 0:
-                raise self._timed_out("recv from", timeout)
-            self._set_rcvtimeo(want)
+        self._arm(_SO_RCVTIMEO, timeout, start, False)
         try:
             return self._sock.recv(size)
         except OSError as exc:
@@ -394,7 +390,7 @@ class StreamConnection(StreamExtras):
             want = self._default_rcv
         else:
             t = check_timeout(timeout)
-            want = _rcv_value(t)
+            want = first_wait(t)
         if self._framer is not None:
             self._unframe()
         buf = self._buf
@@ -473,6 +469,8 @@ class StreamConnection(StreamExtras):
             self._buf.clear()
             self._messages.extend(framer.feed(data))
         self._framer = framer
+        # Looked up once per framer: framers without error_pending cost one None test per message.
+        self._held = cast(_HoldsErrors, framer) if hasattr(framer, "error_pending") else None
         self._fast = _SLOW
 
     def _next_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
@@ -482,12 +480,17 @@ class StreamConnection(StreamExtras):
         messages = self._messages
         if messages:
             return messages.popleft()
-        if framer.__class__ is LineFramer and framer._overflow:
-            framer.feed(b"")  # an oversized line followed the lines already returned: raise now
+        held = self._held
+        if held is not None and held.error_pending:
+            # An error followed the messages already returned: feed(b"") raises it now,
+            # rather than after a read that may wait for a peer with nothing more to send.
+            messages.extend(framer.feed(b""))
+            if messages:
+                return messages.popleft()
         start = 0.0 if t is None else _monotonic()
         # The first read takes the whole timeout: with the default one, what SO_RCVTIMEO
         # already holds, so the common case is this one recv and one feed.
-        want = self._default_rcv if t is self._timeout else _rcv_value(t)
+        want = self._default_rcv if t is self._timeout else first_wait(t)
         if want != self._rcvtimeo:
             self._set_rcvtimeo(want)
         try:
@@ -571,15 +574,11 @@ class StreamConnection(StreamExtras):
 
     def _send_rest(self, data: bytes | bytearray | memoryview, sent: int, t: float | None) -> None:
         """Send ``data[sent:]``, blocking, within ``t`` seconds from now."""
-        start = 0.0
-        if t is None:
-            if self._sndtimeo:
-                self._set_sndtimeo(0.0)
-        else:
-            start = _monotonic()
-            want = t or _MIN_WAIT  # timeout=0: only what fits in the send buffer now
-            if want != self._sndtimeo:
-                self._set_sndtimeo(want)
+        start = 0.0 if t is None else _monotonic()
+        # The first step, as _arm() does it; the default timeout's value is known already.
+        want = self._default_rcv if t is self._timeout else first_wait(t)
+        if want != self._sndtimeo:
+            self._set_sndtimeo(want)
         sock = self._sock
         try:
             if not sent:
@@ -591,10 +590,7 @@ class StreamConnection(StreamExtras):
             total = view.nbytes
             while sent < total:
                 if t is not None:
-                    remaining = t - (_monotonic() - start)
-                    if remaining <= 0:
-                        raise self._timed_out("send to", t)
-                    self._set_sndtimeo(remaining)
+                    self._arm(_SO_SNDTIMEO, t, start, False)
                 sent += sock.send(view[sent:], _SEND_FLAGS)
         except OSError as exc:
             raise self._error(exc, "send to", t if t != 0 else _MIN_WAIT) from exc

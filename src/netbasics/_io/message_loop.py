@@ -40,7 +40,7 @@ import socket
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Final, Union
+from typing import Final, Protocol, Union, cast
 
 from ..endpoints import Endpoint
 from ..errors import FrameTooLarge, quote
@@ -68,17 +68,28 @@ _WRITE: Final = selectors.EVENT_WRITE
 _monotonic = time.monotonic
 
 
+class _HoldsErrors(Protocol):
+    """A framer with the optional ``error_pending`` member (see :class:`~netbasics.Framer`)."""
+
+    @property
+    def error_pending(self) -> bool: ...
+
+
 class _Conn:
     """One client connection, owned by the loop thread."""
 
-    __slots__ = ("closing", "deadline", "events", "framer", "out", "peer", "sized", "sock")
+    __slots__ = ("closing", "deadline", "events", "framer", "held", "out", "peer", "sized", "sock")
 
     def __init__(self, sock: socket.socket, peer: object, framer: Framer, deadline: float) -> None:
         self.sock = sock
         self.peer = peer
         self.framer = framer
-        # A LengthPrefixFramer, whose large messages are read and sent without copies.
-        self.sized = framer.__class__ is LengthPrefixFramer
+        # The framer again if it is exactly a LengthPrefixFramer, whose large messages are
+        # read and sent without copies (a subclass may encode differently: not assumed).
+        self.sized = framer if type(framer) is LengthPrefixFramer else None
+        # The framer again if it can hold an error back (Framer.error_pending): looked
+        # up once here, so framers without it cost one None test per batch of messages.
+        self.held = cast(_HoldsErrors, framer) if hasattr(framer, "error_pending") else None
         self.out = bytearray()  # encoded replies the kernel has not taken yet
         self.deadline = deadline
         self.events = _READ
@@ -312,13 +323,15 @@ class MessageLoop:
         between the pieces of one message.
         """
         framer = conn.framer
+        sized = conn.sized
         reads = _READS_PER_EVENT
         while True:
             size = _CHUNK
-            if conn.sized and (framer._need >= 0 or framer._last > _CHUNK):  # type: ignore[attr-defined]
+            if sized is not None and sized.announced > _CHUNK:
                 # The body of a large length-prefixed message is read in one piece when
-                # it has arrived: that piece is the message, not copied again.
-                size = framer._read_size(_CHUNK, _MOST)  # type: ignore[attr-defined]
+                # it has arrived: that piece is the message, not copied again. (The
+                # framer's answer is _CHUNK whenever announced <= _CHUNK: no call then.)
+                size = sized.read_size(_CHUNK, _MOST)
             try:
                 data = conn.sock.recv(size)
             except (BlockingIOError, InterruptedError):
@@ -336,6 +349,12 @@ class MessageLoop:
                 logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
                 self._close(conn)
                 return
+            except Exception:
+                # A framer may refuse malformed input in its own way (or have a bug): that
+                # ends this connection, not the loop that serves every other one.
+                logger.exception("%s: feed() of the framer failed for connection from %s", core, conn.peer)
+                self._close(conn)
+                return
             if messages:
                 deadlines = self._deadlines
                 if deadlines is not None:
@@ -346,9 +365,9 @@ class MessageLoop:
                         reply = respond(messages[0], conn.peer)
                         if reply is None:
                             out = None
-                        elif conn.sized and len(reply) >= _CHUNK and not conn.out and conn.events:
+                        elif sized is not None and len(reply) >= _CHUNK and not conn.out and conn.events:
                             # A large reply leaves with its header in one sendmsg, not copied behind it.
-                            self._send_large(core, conn, framer._header(reply), reply)  # type: ignore[attr-defined]
+                            self._send_large(core, conn, sized.header(reply), reply)
                             out = None
                         else:
                             out = framer.encode(reply)
@@ -377,11 +396,29 @@ class MessageLoop:
                             conn.out += memoryview(out)[sent:]
                             self._set_events(conn, _READ | _WRITE)
                             self._buffered(conn)
+                if conn.held is not None and conn.held.error_pending and conn.events:
+                    # The framer returned the good messages before an error in the same
+                    # bytes: raise it now, since the client may send nothing more.
+                    self._held_error(core, conn, framer)
+                    return
             if len(data) < size or not conn.events & _READ:
                 return
             reads -= 1
             if not reads:
                 return
+
+    def _held_error(self, core: ServerCore, conn: _Conn, framer: Framer) -> None:
+        """Raise the error ``conn``'s framer holds back (``feed(b"")`` does) and close, as for an oversized message."""
+        try:
+            framer.feed(b"")
+        except FrameTooLarge as exc:
+            logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
+        except Exception:
+            logger.exception("%s: feed() of the framer failed for connection from %s", core, conn.peer)
+        else:
+            # The framer broke its promise; the stream is in an unknown state either way.
+            logger.warning("%s: closed connection from %s: error_pending, feed(b'') raised nothing", core, conn.peer)
+        self._close(conn)
 
     def _ended(self, core: ServerCore, conn: _Conn) -> None:
         """The client ended its stream: close, after sending the replies still buffered."""

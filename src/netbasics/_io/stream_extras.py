@@ -5,6 +5,10 @@ own buffer and deadlines (``_buf``, ``_recv_first``, ``SO_RCVTIMEO``/``SO_SNDTIM
 a file handed out by :meth:`StreamExtras.makefile` sees the bytes the connection has
 already read, and bytes read ahead for the file stay in the connection for its next
 ``recv``: there is one buffer, not two.
+
+The rules for arming the kernel's timeouts live here too, for both the connection's own
+reads and writes and these: :func:`first_wait` (the first step of a call) and
+:meth:`StreamExtras._arm` (any step).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import errno
 import io
 import os
 import socket
+import stat
 import time
 from typing import TYPE_CHECKING, Final, Literal, overload
 
@@ -26,7 +31,7 @@ from .unix_sockets import peer_credentials
 
 _DEFAULT: Final = DEFAULT_TIMEOUT
 
-__all__ = ["StreamExtras"]
+__all__ = ["StreamExtras", "first_wait"]
 
 _CHUNK: Final = READ_CHUNK
 _MIN_WAIT: Final = MIN_WAIT
@@ -39,7 +44,21 @@ _COPY_CHUNK: Final = 256 * 1024
 _WRITE_BUFFER: Final = 65536
 # errno values of os.sendfile meaning "not for this kind of file or socket": copy instead.
 _NO_SENDFILE: Final = frozenset({errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP, errno.ESPIPE})
+_SO_SNDTIMEO: Final = socket.SO_SNDTIMEO
+_SO_RCVTIMEO: Final = socket.SO_RCVTIMEO
 _monotonic = time.monotonic
+
+
+def first_wait(timeout: float | None) -> float:
+    """The ``SO_RCVTIMEO``/``SO_SNDTIMEO`` for the first step of a call with ``timeout``: it may take all of it.
+
+    0 is the kernel's "no limit" (``timeout=None``); a zero timeout becomes the least wait
+    the kernel knows, 1 µs, so that the step takes only what is already there (or fits).
+    """
+    if timeout is None:
+        return 0.0
+    return timeout or _MIN_WAIT
+
 
 BinaryMode = Literal["rb", "wb", "rwb"]
 TextMode = Literal["r", "w"]
@@ -118,7 +137,7 @@ class StreamExtras:
             del buf[:k]
             return k
         t = self._resolve_timeout(timeout)
-        self._arm_recv(t, 0.0, True)
+        self._arm(_SO_RCVTIMEO, t, 0.0, True)
         try:
             return self._sock.recv_into(view, n)
         except OSError as exc:
@@ -149,7 +168,7 @@ class StreamExtras:
         sock = self._sock
         try:
             while got < n:
-                self._arm_recv(t, start, first)
+                self._arm(_SO_RCVTIMEO, t, start, first)
                 first = False
                 try:
                     k = sock.recv_into(view[got:], n - got)
@@ -198,31 +217,16 @@ class StreamExtras:
         _seek(file, offset + total)
         return total
 
-    def _arm_send(self, timeout: float | None, start: float) -> None:
-        """Set SO_SNDTIMEO to what is left of the deadline ``start + timeout`` of a send_file call."""
-        if timeout is None:
-            if self._sndtimeo:
-                self._set_sndtimeo(0.0)
-            return
-        if timeout == 0:
-            want = _MIN_WAIT  # as send_all: only what fits in the send buffer now
-        else:
-            want = timeout - (_monotonic() - start)
-            if want <= 0:
-                raise self._timed_out("send to", timeout)
-        if want != self._sndtimeo:
-            self._set_sndtimeo(want)
-
     def _sendfile(
         self, fd: int, offset: int, count: int | None, timeout: float | None, start: float
     ) -> tuple[int, bool]:
         """Send with os.sendfile; (bytes sent, finished). Not finished: copy the rest another way."""
-        end = offset + count if count is not None else None
+        end = offset + count if count is not None else _regular_size(fd)
         out = self._sock.fileno()
         pos = offset
         while end is None or pos < end:
             want = _SENDFILE_CHUNK if end is None else min(_SENDFILE_CHUNK, end - pos)
-            self._arm_send(timeout, start)
+            self._arm(_SO_SNDTIMEO, timeout, start, pos == offset)
             try:
                 sent = os.sendfile(out, fd, pos, want)
             except OSError as exc:
@@ -351,22 +355,27 @@ class StreamExtras:
 
     # --- helpers --------------------------------------------------------------------
 
-    def _arm_recv(self, timeout: float | None, start: float, first: bool) -> None:
-        """Set SO_RCVTIMEO for one read of a call whose deadline is ``start + timeout``.
+    def _arm(self, option: int, timeout: float | None, start: float, first: bool) -> None:
+        """Set ``option`` (``SO_RCVTIMEO``/``SO_SNDTIMEO``) for one step of a call with deadline ``start + timeout``.
 
-        The rules of the connection's own reads: the first read of a call may take the
-        whole timeout (usually already set: no system call), later ones what is left.
+        The one place for these rules, used by every read and write of the connection
+        that may take more than one step: the first step may take the whole timeout
+        (:func:`first_wait`; usually what the option holds already, so no system call),
+        a later one what is left of it, and once nothing is left the call raises
+        :class:`NetTimeoutError` (with a zero timeout, at the second step). Hot paths
+        spell the first step out as ``first_wait`` and a comparison, to save this call.
         """
-        if timeout is None:
-            want = 0.0  # SO_RCVTIMEO 0: no limit
-        elif first:
-            want = timeout or _MIN_WAIT  # timeout=0: take only what has already arrived
+        if first or timeout is None:
+            want = first_wait(timeout)
         else:
             want = timeout - (_monotonic() - start)
             if want <= 0:
-                raise self._timed_out("recv from", timeout)
-        if want != self._rcvtimeo:
-            self._set_rcvtimeo(want)
+                raise self._timed_out("recv from" if option == _SO_RCVTIMEO else "send to", timeout)
+        if option == _SO_RCVTIMEO:
+            if want != self._rcvtimeo:
+                self._set_rcvtimeo(want)
+        elif want != self._sndtimeo:
+            self._set_sndtimeo(want)
 
     def _plain_buffer(self) -> bytearray:
         """The connection's buffer, with any bytes a framer held back (``recv_until``'s read-ahead) put first."""
@@ -556,6 +565,20 @@ def _count(nbytes: object, size: int) -> int:
     if nbytes > size:
         raise ValueError(f"nbytes={nbytes} is larger than the buffer ({size} bytes)")
     return nbytes or size
+
+
+def _regular_size(fd: int) -> int | None:
+    """The size of the regular file open on ``fd`` (sendfile sends up to it), else ``None``.
+
+    Knowing where the file ends saves asking sendfile for more at the end, a step that a
+    zero timeout (one step only) would refuse; the standard library's
+    ``socket.sendfile`` likewise sends a file as long as it was when the call began.
+    """
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _fileno(file: io.IOBase) -> int | None:
