@@ -21,6 +21,7 @@ over its limit.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import time
 from collections import deque
@@ -29,6 +30,7 @@ from types import TracebackType
 from typing import Final, Protocol, Union, cast
 
 from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
+from ._io.held_send import Crowd, last_errno
 from ._io.sockets import (
     DEFAULT_TIMEOUT,
     MIN_WAIT,
@@ -68,6 +70,7 @@ _SEND_FLAGS: Final = SEND_FLAGS
 _SEND_NOW: Final = _SEND_FLAGS | getattr(socket, "MSG_DONTWAIT", 0)
 # The largest data send_all() first tries to send that way.
 _SEND_NOW_MAX: Final = 32768
+_BYTES: Final = bytes
 # Module globals are found faster than builtins (the hot paths check these classes).
 _MEMORYVIEW: Final = memoryview
 _INT: Final = int
@@ -97,6 +100,14 @@ def _check_count(value: object, what: str, low: int) -> None:
         raise TypeError(f"{what} must be an int, got {quote(value)}")
     if value < low:
         raise ValueError(f"{what} must be >= {low}, got {value}")
+
+
+def _held_send_failed() -> int:
+    """After a held send returned -1: 0 if the socket buffer was full or a signal came, else raise its error."""
+    code = last_errno()
+    if code in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+        return 0  # the timed loop sends the rest
+    raise OSError(code, os.strerror(code))
 
 
 def _stream_closed(what: str, partial: bytes = b"") -> ConnectionClosed:
@@ -131,6 +142,7 @@ class StreamConnection(StreamExtras):
         "__weakref__",
         "_buf",
         "_closed",
+        "_crowd",
         "_default_rcv",
         "_fast",
         "_framer",
@@ -182,6 +194,7 @@ class StreamConnection(StreamExtras):
         self._messages: deque[bytes] = deque()
         self._fast: object = _SLOW
         self._refresh_fast()
+        self._crowd: Crowd | None = None
         try:
             # TCP options only on TCP: the class also wraps Unix-domain stream sockets.
             tcp = sock.family in _INET
@@ -194,12 +207,19 @@ class StreamConnection(StreamExtras):
             raise translate_os_error(exc, "setsockopt", self._remote) from exc
 
     @classmethod
-    def _accepted(cls, sock: socket.socket, peer: object, timeout: float | None) -> StreamConnection:
-        """A connection for a socket a server accepted from ``peer`` (the address ``accept()`` gave)."""
+    def _accepted(
+        cls, sock: socket.socket, peer: object, timeout: float | None, crowd: Crowd | None = None
+    ) -> StreamConnection:
+        """A connection for a socket a server accepted from ``peer`` (the address ``accept()`` gave).
+
+        ``crowd`` is the server's flag for "several connection threads compete for the
+        GIL": while it is up, small sends keep the GIL (see ``_io.held_send``).
+        """
         sock.setblocking(True)  # BSDs hand out accepted sockets non-blocking like the listener
         conn = cls(sock, timeout=timeout)
         if isinstance(peer, tuple):  # an IP peer; a Unix-domain peer's address is text
             conn._peer = peer
+        conn._crowd = crowd
         return conn
 
     # --- properties -----------------------------------------------------------------
@@ -558,8 +578,15 @@ class StreamConnection(StreamExtras):
                 # option); what the kernel does not take at once goes through the timed
                 # loop. Large data skips it: it would often find the buffer full, costing
                 # a system call, and saves nothing that matters next to copying the data.
+                crowd = self._crowd
                 try:
-                    sent = self._sock.send(data, _SEND_NOW)
+                    if crowd is not None and crowd.busy and data.__class__ is _BYTES:
+                        # Other connection threads wait for the GIL: keep it (_io.held_send).
+                        sent = crowd.send(self._sock.fileno(), data, size, _SEND_NOW)
+                        if sent < 0:
+                            sent = _held_send_failed()
+                    else:
+                        sent = self._sock.send(data, _SEND_NOW)
                 except BlockingIOError:
                     sent = 0
                 except OSError as exc:

@@ -29,6 +29,7 @@ from typing import Final, Union
 from ..endpoints import Endpoint
 from ..errors import FrameTooLarge
 from ..stream import StreamConnection
+from .held_send import server_crowd
 from .server_core import ServerCore, logger
 
 __all__ = ["ConnectionHandler", "ThreadedEngine", "peer_text"]
@@ -70,11 +71,21 @@ class ThreadedEngine:
         self._cutting = False
         self._local = threading.local()
         self._core: ServerCore | None = None
+        # Up while more than one connection is being handled on a multi-CPU machine: then
+        # the connections' small sends keep the GIL (see _io.held_send for why).
+        self._crowd = server_crowd()
 
     @property
     def active(self) -> int:
         """Connections being handled right now."""
         return self._active
+
+    def _count(self, delta: int) -> None:
+        """Count a connection in or out (the lock is held) and keep the crowd flag true to the count."""
+        self._active += delta
+        crowd = self._crowd
+        if crowd is not None:
+            crowd.busy = self._active > 1
 
     # --- the accept loop ------------------------------------------------------------
 
@@ -108,7 +119,7 @@ class ThreadedEngine:
 
     def _dispatch(self, sock: socket.socket, peer: object) -> None:
         with self._lock:
-            self._active += 1
+            self._count(1)
             if self._idle_workers:
                 self._idle_workers -= 1
                 self._queue.put((sock, peer))
@@ -122,7 +133,7 @@ class ThreadedEngine:
         except RuntimeError as exc:  # can't start new thread: out of memory or a ulimit
             with self._lock:
                 self._workers.discard(thread)
-                self._active -= 1
+                self._count(-1)
                 self._cond.notify_all()
             sock.close()
             logger.error("%s: closed a connection from %s unhandled: cannot start a worker: %s", core, peer, exc)
@@ -156,7 +167,7 @@ class ThreadedEngine:
         core = self._core
         conn: StreamConnection | None = None
         try:
-            conn = StreamConnection._accepted(sock, peer, self._idle_timeout)
+            conn = StreamConnection._accepted(sock, peer, self._idle_timeout, self._crowd)
             with self._lock:
                 self._conns.add(conn)
                 cut = self._cutting
@@ -181,7 +192,7 @@ class ThreadedEngine:
             with self._lock:
                 if conn is not None:
                     self._conns.discard(conn)
-                self._active -= 1
+                self._count(-1)
                 self._cond.notify_all()
 
     # --- stopping -------------------------------------------------------------------
@@ -244,6 +255,6 @@ class ThreadedEngine:
             sock, peer = job
             sock.close()
             with self._lock:
-                self._active -= 1
+                self._count(-1)
                 self._cond.notify_all()
             logger.info("%s: closed connection from %s unhandled: server stopping", core, peer_text(peer))
