@@ -12,15 +12,16 @@ calls keep the GIL. The call itself costs more than the socket module's (about 0
 more in CPython 3.11), so it only pays while several connection threads compete on more
 than one CPU: :class:`Crowd` is the flag a server keeps for that, and the stream
 connection reads it before each small send. Where ``ctypes``, ``MSG_DONTWAIT`` or a C
-library ``send`` is missing, or ``NETBASICS_RELEASE_GIL`` is set to a non-empty value
-other than ``0``, :func:`load` returns ``None`` and every send goes through the socket
-module.
+library ``send`` is missing, on a free-threaded build (no GIL to keep), or when
+``NETBASICS_RELEASE_GIL`` is set to a non-empty value other than ``0``, :func:`load`
+returns ``None`` and every send goes through the socket module.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Callable
 from typing import Final
 
@@ -48,6 +49,8 @@ def load() -> HeldSend | None:
     """
     if os.environ.get(ENV_SWITCH, "") not in ("", "0"):
         return None
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return None  # pragma: no cover - a free-threaded build: no GIL to keep, only the call's cost
     return _load()
 
 
