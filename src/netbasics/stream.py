@@ -71,6 +71,9 @@ _SEND_NOW: Final = _SEND_FLAGS | getattr(socket, "MSG_DONTWAIT", 0)
 # The largest data send_all() first tries to send that way.
 _SEND_NOW_MAX: Final = 32768
 _BYTES: Final = bytes
+# The largest data a held send takes (see _io.held_send): the GIL is kept while the kernel
+# copies it, so bulk data, whose copy takes longer than a GIL hand-off, is sent releasing it.
+_HOLD_MAX: Final = 8192
 # Module globals are found faster than builtins (the hot paths check these classes).
 _MEMORYVIEW: Final = memoryview
 _INT: Final = int
@@ -580,7 +583,7 @@ class StreamConnection(StreamExtras):
                 # a system call, and saves nothing that matters next to copying the data.
                 crowd = self._crowd
                 try:
-                    if crowd is not None and crowd.busy and data.__class__ is _BYTES:
+                    if crowd is not None and crowd.busy and size <= _HOLD_MAX and data.__class__ is _BYTES:
                         # Other connection threads wait for the GIL: keep it (_io.held_send).
                         sent = crowd.send(self._sock.fileno(), data, size, _SEND_NOW)
                         if sent < 0:
