@@ -347,6 +347,19 @@ def test_send_timeout_when_peer_does_not_read(pair: tuple[StreamConnection, sock
     assert time.monotonic() - started < 1.5
 
 
+def test_default_send_deadline_covers_the_whole_call(pair: tuple[StreamConnection, socket.socket]) -> None:
+    # Large sends with the default timeout, once SO_SNDTIMEO holds it, go straight to one
+    # blocking send; when that stops part-way, the rest must get only what is left.
+    conn, peer = pair
+    conn.timeout = 0.3
+    conn.send_all(b"x" * 40_000)  # arms SO_SNDTIMEO with the default
+    peer.recv(65536)
+    started = time.monotonic()
+    with pytest.raises(NetTimeoutError, match="send to"):
+        conn.send_all(b"x" * 50_000_000)
+    assert time.monotonic() - started < 1.5
+
+
 # --- closing ------------------------------------------------------------------------
 
 

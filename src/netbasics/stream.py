@@ -596,15 +596,29 @@ class StreamConnection(StreamExtras):
                     raise self._error(exc, "send to", self._timeout) from exc
                 if sent == size and data.__class__ is not _MEMORYVIEW:
                     return
+            elif self._sndtimeo == self._default_rcv and data.__class__ is _BYTES:
+                # Large data, SO_SNDTIMEO already holding the default timeout: one blocking
+                # send takes it all unless the deadline passes (the loop below then runs).
+                start = _monotonic()
+                try:
+                    sent = self._sock.send(data, _SEND_FLAGS)
+                except OSError as exc:
+                    raise self._error(exc, "send to", self._timeout) from exc
+                if sent != size:
+                    self._send_rest(data, sent, self._timeout, start)
+                return
             else:
                 sent = 0
             self._send_rest(data, sent, self._timeout)
         else:
             self._send_rest(data, 0, check_timeout(timeout))
 
-    def _send_rest(self, data: bytes | bytearray | memoryview, sent: int, t: float | None) -> None:
-        """Send ``data[sent:]``, blocking, within ``t`` seconds from now."""
-        start = 0.0 if t is None else _monotonic()
+    def _send_rest(
+        self, data: bytes | bytearray | memoryview, sent: int, t: float | None, start: float | None = None
+    ) -> None:
+        """Send ``data[sent:]``, blocking, within ``t`` seconds from ``start`` (default: now)."""
+        if start is None:
+            start = 0.0 if t is None else _monotonic()
         # The first step, as _arm() does it; the default timeout's value is known already.
         want = self._default_rcv if t is self._timeout else first_wait(t)
         if want != self._sndtimeo:
