@@ -36,6 +36,7 @@ from ._io.sockets import (
     MIN_WAIT,
     READ_CHUNK,
     SEND_FLAGS,
+    STREAM_READ,
     Timeout,
     check_timeout,
     local_endpoint,
@@ -65,6 +66,7 @@ __all__ = [
 #: Seconds ``connect_tcp()`` waits for the whole Happy Eyeballs race by default.
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 _CHUNK: Final = READ_CHUNK
+_READ: Final = STREAM_READ
 _SEND_FLAGS: Final = SEND_FLAGS
 # The first send of send_all(): it never blocks (so it needs no deadline set up).
 _SEND_NOW: Final = _SEND_FLAGS | getattr(socket, "MSG_DONTWAIT", 0)
@@ -371,7 +373,7 @@ class StreamConnection(StreamExtras):
 
     # --- reading --------------------------------------------------------------------
 
-    def recv(self, max_bytes: int = _CHUNK, *, timeout: Timeout = _DEFAULT) -> bytes:
+    def recv(self, max_bytes: int = _READ, *, timeout: Timeout = _DEFAULT) -> bytes:
         """Up to ``max_bytes`` bytes, as soon as any are available; ``b""`` at the end of the stream.
 
         Raises :class:`NetTimeoutError` if nothing arrives in time, :class:`ConnectionClosed`
@@ -380,7 +382,7 @@ class StreamConnection(StreamExtras):
         if (
             timeout is self._fast
             and not self._buf
-            and (max_bytes is _CHUNK or (max_bytes.__class__ is _INT and max_bytes > 0))
+            and (max_bytes is _READ or (max_bytes.__class__ is _INT and max_bytes > 0))
         ):
             # The fast path: the default timeout, which the kernel already enforces, and
             # nothing buffered. Each check spared here is time held under the GIL per message.
@@ -426,7 +428,7 @@ class StreamConnection(StreamExtras):
         if want != self._rcvtimeo:
             self._set_rcvtimeo(want)
         try:
-            chunk = self._sock.recv(max(n - len(buf), _CHUNK))
+            chunk = self._sock.recv(max(n - len(buf), _READ))
         except OSError as exc:
             raise self._error(exc, "recv from", want or None) from exc
         while True:
@@ -443,7 +445,7 @@ class StreamConnection(StreamExtras):
                 data = bytes(buf[:n])
                 del buf[:n]
                 return data
-            chunk = self._recv_more(max(n - len(buf), _CHUNK), t, start)
+            chunk = self._recv_more(max(n - len(buf), _READ), t, start)
 
     def _lines_framer(self, delimiter: bytes, max_size: int) -> LineFramer:
         framer = self._line_framer
@@ -517,7 +519,7 @@ class StreamConnection(StreamExtras):
         if want != self._rcvtimeo:
             self._set_rcvtimeo(want)
         try:
-            chunk = self._sock.recv(_CHUNK)
+            chunk = self._sock.recv(_READ)
         except OSError as exc:
             raise self._error(exc, "recv from", want or None) from exc
         while True:
@@ -530,7 +532,7 @@ class StreamConnection(StreamExtras):
                     return got[0]
                 messages.extend(got)
                 return messages.popleft()
-            chunk = self._recv_more(_CHUNK, t, start)
+            chunk = self._recv_more(_READ, t, start)
 
     def _ended(self, framer: Framer, eof_ok: bool) -> None:
         partial = framer.partial
