@@ -21,7 +21,6 @@ over its limit.
 from __future__ import annotations
 
 import errno
-import os
 import socket
 import time
 from collections import deque
@@ -30,7 +29,7 @@ from types import TracebackType
 from typing import Final, Protocol, Union, cast
 
 from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
-from ._io.held_send import Crowd, last_errno
+from ._io.held_send import Crowd, held_send_failed
 from ._io.sockets import (
     DEFAULT_TIMEOUT,
     MIN_WAIT,
@@ -105,14 +104,6 @@ def _check_count(value: object, what: str, low: int) -> None:
         raise TypeError(f"{what} must be an int, got {quote(value)}")
     if value < low:
         raise ValueError(f"{what} must be >= {low}, got {value}")
-
-
-def _held_send_failed() -> int:
-    """After a held send returned -1: 0 if the socket buffer was full or a signal came, else raise its error."""
-    code = last_errno()
-    if code in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
-        return 0  # the timed loop sends the rest
-    raise OSError(code, os.strerror(code))
 
 
 def _stream_closed(what: str, partial: bytes = b"") -> ConnectionClosed:
@@ -589,7 +580,7 @@ class StreamConnection(StreamExtras):
                         # Other connection threads wait for the GIL: keep it (_io.held_send).
                         sent = crowd.send(self._sock.fileno(), data, size, _SEND_NOW)
                         if sent < 0:
-                            sent = _held_send_failed()
+                            sent = held_send_failed()
                     else:
                         sent = self._sock.send(data, _SEND_NOW)
                 except BlockingIOError:

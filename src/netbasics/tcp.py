@@ -14,10 +14,9 @@ from typing import Final, Union
 from ._io.message_loop import MessageLoop, Responder
 from ._io.server_core import ServerCore
 from ._io.servers import StreamServerBase
-from ._io.sockets import DEFAULT_BACKLOG, check_int, check_timeout, listen_socket, local_endpoint
+from ._io.sockets import DEFAULT_BACKLOG, listen_socket, local_endpoint
 from ._io.threaded import ConnectionHandler, ThreadedEngine
 from .endpoints import Endpoint, EndpointLike, coerce_target
-from .errors import quote
 from .framing import Framer
 from .resolver import resolve
 
@@ -84,11 +83,7 @@ class TCPServer(StreamServerBase):
         reuse_port: bool = False,
         name: str | None = None,
     ) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, got {quote(handler)}")
-        engine = ThreadedEngine(
-            handler, check_int(max_connections, "max_connections", 1), check_timeout(idle_timeout, "idle_timeout")
-        )
+        engine = ThreadedEngine(handler, max_connections, idle_timeout)  # checks its arguments
         self._bind(engine, bind, backlog, reuse_address, reuse_port, name)
 
     def _bind(
@@ -164,12 +159,7 @@ class TCPServer(StreamServerBase):
         ...         conn.recv_until(b"\\n"), conn.recv_until(b"\\n")
         (b'HELLO\\n', b'WORLD\\n')
         """
-        engine = MessageLoop(  # checks its arguments before a socket exists
-            respond,
-            framer,
-            check_int(max_connections, "max_connections", 1),
-            check_timeout(idle_timeout, "idle_timeout"),
-        )
+        engine = MessageLoop(respond, framer, max_connections, idle_timeout)  # checks its arguments
         server = cls.__new__(cls)
         server._bind(engine, bind, backlog, reuse_address, reuse_port, name)
         return server

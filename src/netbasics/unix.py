@@ -425,11 +425,7 @@ class UnixServer(StreamServerBase):
         backlog: int = DEFAULT_BACKLOG,
         name: str | None = None,
     ) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, got {quote(handler)}")
-        engine = ThreadedEngine(
-            handler, check_int(max_connections, "max_connections", 1), _check_timeout(idle_timeout, "idle_timeout")
-        )
+        engine = ThreadedEngine(handler, max_connections, idle_timeout)  # checks its arguments
         self._bind(engine, bind, mode, allowed_uids, backlog, name)
 
     def _bind(
@@ -493,8 +489,8 @@ class UnixServer(StreamServerBase):
         engine = MessageLoop(  # checks its arguments before a socket exists
             cast("Callable[[bytes, object], Union[bytes, None]]", respond),
             framer,
-            check_int(max_connections, "max_connections", 1),
-            _check_timeout(idle_timeout, "idle_timeout"),
+            max_connections,
+            idle_timeout,
             describe_peer=UnixAddress.from_sockaddr,  # type: ignore[arg-type]
             nodelay=False,
         )

@@ -19,6 +19,7 @@ returns ``None`` and every send goes through the socket module.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sys
@@ -30,12 +31,12 @@ try:
 except ImportError:  # pragma: no cover - Python built without ctypes
     ctypes = None  # type: ignore[assignment]
 
-__all__ = ["ENV_SWITCH", "Crowd", "HeldSend", "last_errno", "load", "server_crowd", "several_cpus"]
+__all__ = ["ENV_SWITCH", "Crowd", "HeldSend", "held_send_failed", "load", "server_crowd", "several_cpus"]
 
 #: Set to a non-empty value other than ``0`` to make every send release the GIL.
 ENV_SWITCH: Final = "NETBASICS_RELEASE_GIL"
 
-#: ``send(fd, data, len(data), flags)``: bytes sent, or -1 with the error in :func:`last_errno`.
+#: ``send(fd, data, len(data), flags)``: bytes sent, or -1 (then call :func:`held_send_failed`).
 HeldSend = Callable[[int, bytes, int, int], int]
 
 _send: HeldSend | None = None
@@ -71,10 +72,13 @@ def _load() -> HeldSend | None:
     return _send
 
 
-def last_errno() -> int:
-    """The ``errno`` the last held send on this thread left."""
+def held_send_failed() -> int:
+    """After a held send returned -1: 0 if the socket buffer was full or a signal came, else raise its error."""
     assert ctypes is not None
-    return ctypes.get_errno()
+    code = ctypes.get_errno()  # what the last held send on this thread left
+    if code in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+        return 0  # the caller's timed loop sends the rest
+    raise OSError(code, os.strerror(code))
 
 
 def several_cpus() -> bool:

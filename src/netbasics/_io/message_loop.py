@@ -46,7 +46,7 @@ from ..endpoints import Endpoint
 from ..errors import FrameTooLarge, quote
 from ..framing import Framer, LengthPrefixFramer
 from .server_core import ServerCore, logger
-from .sockets import READ_CHUNK, SEND_FLAGS
+from .sockets import READ_CHUNK, SEND_FLAGS, check_int, check_timeout
 
 __all__ = ["MessageLoop", "Responder"]
 
@@ -133,6 +133,9 @@ class MessageLoop:
         describe_peer: Callable[[object], object] = _inet_peer,
         nodelay: bool = True,
     ) -> None:
+        # The server's arguments, checked here before any socket exists, in their order.
+        max_connections = check_int(max_connections, "max_connections", 1)
+        idle_timeout = check_timeout(idle_timeout, "idle_timeout")
         if not callable(respond):
             raise TypeError(f"respond must be callable, got {quote(respond)}")
         missing = [name for name in ("feed", "encode", "reset") if not callable(getattr(framer, name, None))]

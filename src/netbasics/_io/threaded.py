@@ -27,10 +27,11 @@ from collections.abc import Callable
 from typing import Final, Union
 
 from ..endpoints import Endpoint
-from ..errors import FrameTooLarge
+from ..errors import FrameTooLarge, quote
 from ..stream import StreamConnection
 from .held_send import server_crowd
 from .server_core import ServerCore, logger
+from .sockets import check_int, check_timeout
 
 __all__ = ["ConnectionHandler", "ThreadedEngine", "peer_text"]
 
@@ -57,9 +58,12 @@ class ThreadedEngine:
     """Serves each connection with ``handler(conn)`` on a pool of worker threads; see the module docs."""
 
     def __init__(self, handler: ConnectionHandler, max_connections: int, idle_timeout: float | None) -> None:
+        """Check the server's arguments (before any socket exists) and set up an idle pool."""
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, got {quote(handler)}")
         self._handler = handler
-        self._max = max_connections
-        self._idle_timeout = idle_timeout
+        self._max = check_int(max_connections, "max_connections", 1)
+        self._idle_timeout = check_timeout(idle_timeout, "idle_timeout")
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
