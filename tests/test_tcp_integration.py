@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -35,15 +34,9 @@ from netbasics import (
     port_open,
 )
 from netbasics.testing import echo_handler, ipv6_loopback_available
+from peers import need
 
 pytestmark = pytest.mark.integration
-
-
-def need(binary: str) -> str:
-    path = shutil.which(binary)
-    if path is None:
-        pytest.skip(f"{binary} is not installed (.ci/run installs it with apt-get)")
-    return path
 
 
 def raw_client(endpoint: Endpoint) -> socket.socket:

@@ -14,15 +14,9 @@ import pytest
 
 from netbasics import Reply, UnixDatagram, UnixDatagramServer, UnixServer, connect_unix, open_unix_datagram
 from netbasics.testing import echo_handler
+from peers import need
 
 pytestmark = pytest.mark.integration
-
-
-def need(binary: str) -> str:
-    path = shutil.which(binary)
-    if path is None:
-        pytest.skip(f"{binary} is not installed (.ci/run installs it with apt-get)")
-    return path
 
 
 @pytest.fixture
