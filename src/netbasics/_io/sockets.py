@@ -24,6 +24,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "FOREVER",
     "MIN_WAIT",
+    "READ_CHUNK",
+    "SEND_FLAGS",
     "STREAM_READ",
     "AcceptBackoff",
     "DefaultTimeout",
