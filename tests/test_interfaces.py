@@ -172,7 +172,7 @@ def test_forms() -> None:
     ("value", "message"),
     [
         ("", "empty string is not an interface"),
-        ("1.2.3/24", "bad address in interface '1.2.3/24': expected 4 octets"),
+        ("1.2.3/24", "bad address in interface: expected 4 octets separated by '.', got 3 in '1.2.3/24'"),
         ("010.0.0.1/8", "leading zero"),
         ("10.0.0.1/33", "prefix length '33' is out of range (0 to 32)"),
         ("10.0.0.1/08", "leading zero"),
@@ -194,9 +194,9 @@ def test_errors(value: object, message: str) -> None:
 
 
 def test_error_types_and_family() -> None:
-    with pytest.raises(CIDRError, match="is an IPv6 interface, not IPv4"):
+    with pytest.raises(CIDRError, match="not IPv4: this is an IPv6 interface"):
         IPv4Interface("::1/64")
-    with pytest.raises(CIDRError, match="is an IPv4 interface, not IPv6"):
+    with pytest.raises(CIDRError, match="not IPv6: this is an IPv4 interface"):
         IPv6Interface("10.0.0.1/8")
     for bad in (5, True, 1.5, None, ("10.0.0.1", 2.0), ("10.0.0.1", True), [1, 2]):
         with pytest.raises(TypeError):

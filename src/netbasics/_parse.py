@@ -23,8 +23,8 @@ __all__ = [
     "format_ipv4",
     "format_ipv6",
     "hex_groups_int",
-    "ipv4_reason",
-    "ipv6_reason",
+    "ipv4_error",
+    "ipv6_error",
     "parse_ipv4_int",
     "parse_ipv6_int",
     "pure_ipv4_int",
@@ -48,6 +48,12 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 # Zone ids are interface names or numbers; keep characters that could end or confuse
 # a URL, an endpoint or a shell word out of them.
 _BAD_ZONE = re.compile(r"[\s%/\[\]]")
+#: The longest zone accepted after '%', in characters. A zone names an interface (RFC 4007
+#: section 11) or gives its index in decimal. Interface names are short: Linux allows 15
+#: characters (IFNAMSIZ is 16 with the NUL), the BSDs and macOS the same; Windows zones are
+#: numeric; an index is a 32-bit number (10 digits). 64 leaves room for any real name while
+#: keeping every message that quotes an address short (issue 19: megabyte zones).
+MAX_ZONE = 64
 
 
 def pure_ipv4_int(text: str) -> int:
@@ -61,34 +67,41 @@ def pure_ipv4_int(text: str) -> int:
         return OCTET24[a] | OCTET16[b] | OCTET8[c] | OCTET0[d]
     except (ValueError, KeyError):
         pass
-    raise AddressError(ipv4_reason(text)) from None
+    raise ipv4_error(text) from None
 
 
-def ipv4_reason(text: str) -> str:
-    """Why ``text`` is not strict dotted-quad IPv4 (the slow path, only on failure)."""
-    q = quote(text)
+def ipv4_error(text: str) -> AddressError:
+    """The :class:`AddressError` saying why ``text`` is not strict dotted-quad IPv4 (slow path)."""
+    reason, at = _ipv4_fault(text)
+    return AddressError(text, reason or "not a valid IPv4 address", at=at)
+
+
+def _ipv4_fault(text: str) -> tuple[str, int | None]:
+    """Why ``text`` is not strict dotted-quad IPv4, and the index of the fault; ``""`` if it is valid."""
     if not text:
-        return "empty string is not an IPv4 address"
+        return "empty string is not an IPv4 address", None
     parts = text.split(".")
     if len(parts) != 4:
-        return f"expected 4 octets separated by '.', got {len(parts)} in {q}"
+        return f"expected 4 octets separated by '.', got {len(parts)}", None
+    at = 0
     for part in parts:
         if not part:
-            return f"empty octet in {q}"
+            return "empty octet", at
         if not (part.isascii() and part.isdigit()):
-            return f"octet {quote(part)} is not plain ASCII decimal in {q}"
+            return f"octet {quote(part)} is not plain ASCII decimal", at
         if len(part) > 1 and part[0] == "0":
-            return f"octet {quote(part)} has a leading zero (ambiguous: octal or decimal?) in {q}"
+            return f"octet {quote(part)} has a leading zero (ambiguous: octal or decimal?)", at
         if len(part) > 3 or int(part) > 255:  # int() of a huge digit string would itself fail
-            return f"octet {part if len(part) <= 12 else quote(part)} out of range in {q}"
-    return f"not a valid IPv4 address: {q}"  # pragma: no cover - unreachable
+            return f"octet {part if len(part) <= 12 else quote(part)} out of range", at
+        at += len(part) + 1
+    return "", None  # valid: the caller wanted to know (an IPv6 dotted tail)
 
 
 def hex_groups_int(s: str) -> int:
     """Value of colon-hex IPv6 text with no zone and no dotted tail (RFC 4291 section 2.2).
 
     Raises ValueError or TypeError, without a message, when ``s`` is malformed: the
-    caller asks :func:`ipv6_reason` why. Case-insensitive.
+    caller asks :func:`ipv6_error` why. Case-insensitive.
     """
     if len(s) == 39 and s[4::5] == ":::::::":
         # Form 1 with four digits in every group (the exploded form): nothing to pad.
@@ -145,7 +158,7 @@ def pure_ipv6_int(text: str) -> tuple[int, str | None]:
         if "%" in s:
             # RFC 4007 section 11: the zone follows the address after a '%'.
             s, _, zone = s.partition("%")
-            if not zone or _BAD_ZONE.search(zone) or not zone.isprintable():
+            if not zone or len(zone) > MAX_ZONE or _BAD_ZONE.search(zone) or not zone.isprintable():
                 raise ValueError
         if "." in s:
             # RFC 4291 section 2.2 form 3: the low 32 bits written as dotted IPv4.
@@ -157,53 +170,60 @@ def pure_ipv6_int(text: str) -> tuple[int, str | None]:
         return hex_groups_int(s), zone
     except (ValueError, TypeError):  # AddressError is a ValueError
         pass
-    raise AddressError(ipv6_reason(text)) from None
+    raise ipv6_error(text) from None
 
 
-def ipv6_reason(text: str) -> str:
-    """Why ``text`` is not valid IPv6 text (the slow path, only on failure)."""
-    q = quote(text)
+def ipv6_error(text: str) -> AddressError:
+    """The :class:`AddressError` saying why ``text`` is not valid IPv6 text (slow path)."""
+    reason, at = _ipv6_fault(text)
+    return AddressError(text, reason, at=at)
+
+
+def _ipv6_fault(text: str) -> tuple[str, int | None]:
+    """Why ``text`` is not valid IPv6 text, and the index of the fault where it is known."""
     s, sep, zone = text.partition("%")
     if sep:
         if not zone:
-            return f"empty zone after '%' in {q}"
+            return "empty zone after '%'", len(s)
+        if len(zone) > MAX_ZONE:
+            return f"zone of {len(zone)} characters is longer than {MAX_ZONE}", len(s) + 1
         if _BAD_ZONE.search(zone) or not zone.isprintable():
-            return f"zone {quote(zone)} contains a forbidden character in {q}"
+            return f"zone {quote(zone)} contains a forbidden character", len(s) + 1
     if not s:
-        return "empty string is not an IPv6 address" if not sep else f"no address before '%' in {q}"
+        return ("empty string is not an IPv6 address", None) if not sep else ("no address before '%'", 0)
     if "." in s:
         head, sep, tail = s.rpartition(":")
         if not sep or not head:
-            return f"dotted IPv4 tail needs IPv6 groups before it in {q}"
-        try:
-            pure_ipv4_int(tail)
-        except AddressError as exc:
-            # The IPv4 reason ends by quoting the tail, which this message already does.
-            reason = str(exc).removesuffix(f" in {quote(tail)}")
-            return f"bad IPv4 tail {quote(tail)} in {q}: {reason}"
+            return "dotted IPv4 tail needs IPv6 groups before it", None
+        reason, at = _ipv4_fault(tail)
+        if reason:
+            where = None if at is None else len(head) + 1 + at
+            return f"bad IPv4 tail {quote(tail)}: {reason}", where
         s = head + ":0:0"  # the tail stands for two groups
-    for ch in s:
+    for i, ch in enumerate(s):
         if ch != ":" and ch not in _HEX_DIGITS:
-            return f"character {ch!r} is not allowed in {q}"
+            return f"character {ch!r} is not allowed", i
     if ":::" in s or s.count("::") > 1:
-        return f"more than one '::' in {q}"
+        return "more than one '::'", None
     if s.startswith(":") and not s.startswith("::"):
-        return f"leading single ':' in {q}"
+        return "leading single ':'", 0
     if s.endswith(":") and not s.endswith("::"):
-        return f"trailing single ':' in {q}"
+        return "trailing single ':'", len(s) - 1
+    at = 0
     for group in s.split(":"):
         if len(group) > 4:
-            return f"group {quote(group)} has more than 4 hex digits in {q}"
+            return f"group {quote(group)} has more than 4 hex digits", at
+        at += len(group) + 1
     if "::" in s:
         head, _, tail = s.partition("::")
         count = len(head.split(":") if head else []) + len(tail.split(":") if tail else [])
         if count > 7:
-            return f"'::' must stand for at least one group; too many groups in {q}"
+            return "'::' must stand for at least one group; too many groups", None
     else:
         count = len(s.split(":"))
         if count != 8:
-            return f"expected 8 groups, got {count} in {q}"
-    return f"empty group in {q}"  # pragma: no cover - every other failure is named above
+            return f"expected 8 groups, got {count}", None
+    return "empty group", None  # pragma: no cover - every other failure is named above
 
 
 # --- the fast path: the C library's inet_pton, trusted only where it agrees -----------------
@@ -346,7 +366,7 @@ def parse_ipv4_int(text: str) -> int:
         try:
             return _fb(inet_pton(AF_INET, text), "big")
         except (OSError, ValueError):
-            raise AddressError(ipv4_reason(text)) from None
+            raise ipv4_error(text) from None
     return pure_ipv4_int(text)
 
 
@@ -357,7 +377,7 @@ def parse_ipv6_int(text: str) -> tuple[int, str | None]:
             return _fb(inet_pton(AF_INET6, text), "big"), None
         except (OSError, ValueError):
             if "%" not in text:
-                raise AddressError(ipv6_reason(text)) from None
+                raise ipv6_error(text) from None
     return pure_ipv6_int(text)
 
 

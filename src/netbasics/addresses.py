@@ -26,8 +26,8 @@ from ._parse import (
     format_ipv4,
     format_ipv6,
     hex_groups_int,
-    ipv4_reason,
-    ipv6_reason,
+    ipv4_error,
+    ipv6_error,
     parse_ipv4_int,
     parse_ipv6_int,
     pure_ipv6_int,
@@ -81,7 +81,7 @@ def _check_int(value: object, maximum: int, kind: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{kind} needs an int, got {type(value).__name__} {quote(value)}")
     if not 0 <= value <= maximum:
-        raise AddressError(f"{quote(value)} is out of range for {kind} (0 to {maximum})")
+        raise AddressError(value, f"out of range for {kind} (0 to {maximum})")
     return value
 
 
@@ -95,7 +95,7 @@ def _int_text(value: int) -> str:
 def _out_of_range(addr: object, op: str, other: int, result: int, maximum: int, kind: str) -> AddressError:
     """The error for arithmetic that leaves the family's range: names the operation and its result."""
     return AddressError(
-        f"{quote(str(addr))} {op} {_int_text(other)} = {_int_text(result)} is out of range for {kind} (0 to {maximum})"
+        str(addr), f"address {op} {_int_text(other)} = {_int_text(result)} is out of range for {kind} (0 to {maximum})"
     )
 
 
@@ -241,7 +241,7 @@ class IPv4Address(_BaseAddress):
         if isinstance(data, memoryview):
             data = data.tobytes()  # its len() counts items, not bytes
         if len(data) != 4:
-            raise AddressError(f"IPv4 needs exactly 4 bytes, got {len(data)}: {quote(bytes(data))}")
+            raise AddressError(bytes(data), f"IPv4 needs exactly 4 bytes, got {len(data)}")
         return _v4(int.from_bytes(data, "big"))
 
     @property
@@ -442,7 +442,7 @@ class IPv6Address(_BaseAddress):
         if isinstance(value, str):
             ip, text_zone = parse_ipv6_int(value)
             if zone is not None and text_zone is not None:
-                raise AddressError(f"zone given twice for {quote(value)}")
+                raise AddressError(value, "zone given twice")
             zone = text_zone if zone is None else zone
         else:
             ip = _check_int(value, V6_MAX, "IPv6Address")
@@ -476,7 +476,7 @@ class IPv6Address(_BaseAddress):
         if isinstance(data, memoryview):
             data = data.tobytes()  # its len() counts items, not bytes
         if len(data) != 16:
-            raise AddressError(f"IPv6 needs exactly 16 bytes, got {len(data)}: {quote(bytes(data))}")
+            raise AddressError(bytes(data), f"IPv6 needs exactly 16 bytes, got {len(data)}")
         return _v6(int.from_bytes(data, "big"), None if zone is None else _check_zone(zone))
 
     @property
@@ -746,6 +746,7 @@ def _v6_each(ints: range) -> Iterator[IPv6Address]:
 def _check_zone(zone: object) -> str:
     if not isinstance(zone, str):
         raise TypeError(f"zone must be str, got {type(zone).__name__} {quote(zone)}")
+    zone = str.__str__(zone)  # its value: no override of a str subclass runs
     # Reuse the text parser's zone rules so both ways of giving a zone agree.
     return parse_ipv6_int("::%" + zone)[1] or ""
 
@@ -804,13 +805,13 @@ def parse_address(
                 try:
                     ip = _fb(inet_pton(AF_INET, text), "big")
                 except (OSError, ValueError):
-                    raise AddressError(ipv4_reason(text)) from None
+                    raise ipv4_error(text) from None
             else:
                 try:
                     a, b, c, d = text.split(".")
                     ip = OCTET24[a] | OCTET16[b] | OCTET8[c] | OCTET0[d]
                 except (ValueError, KeyError):
-                    raise AddressError(ipv4_reason(text)) from None
+                    raise ipv4_error(text) from None
             v4 = _new(IPv4Address)
             v4._ip = ip
             return v4
@@ -823,7 +824,7 @@ def parse_address(
                 # the look for '%'; the general parser then checks the zone's characters
                 # (outside this handler, so its errors do not chain to inet_pton's).
                 if "%" not in text:
-                    raise AddressError(ipv6_reason(text)) from None
+                    raise ipv6_error(text) from None
                 zoned = True
             if zoned:
                 ip, zone = pure_ipv6_int(text)
@@ -835,7 +836,7 @@ def parse_address(
             try:
                 ip = hex_groups_int(text)
             except (ValueError, TypeError):
-                raise AddressError(ipv6_reason(text)) from None
+                raise ipv6_error(text) from None
             zone = None
         v6 = _new(IPv6Address)
         v6._ip = ip
@@ -844,7 +845,7 @@ def parse_address(
     if cls is IPv4Address or cls is IPv6Address:
         return value  # type: ignore[return-value]
     if isinstance(value, str):  # str subclasses
-        return parse_address(str(value))
+        return parse_address(str.__str__(value))  # its value: no override of the subclass runs
     if isinstance(value, bool):
         raise TypeError("parse_address does not take bool")
     if isinstance(value, int):
@@ -852,7 +853,7 @@ def parse_address(
             return _v4(value)
         if V4_MAX < value <= V6_MAX:
             return _v6(value, None)
-        raise AddressError(f"{quote(value)} is out of range for an IP address (0 to 2**128 - 1)")
+        raise AddressError(value, "out of range for an IP address (0 to 2**128 - 1)")
     if isinstance(value, (bytes, bytearray, memoryview)):
         if isinstance(value, memoryview):
             value = value.tobytes()  # its len() counts items, not bytes
@@ -860,7 +861,7 @@ def parse_address(
             return _v4(int.from_bytes(value, "big"))
         if len(value) == 16:
             return _v6(int.from_bytes(value, "big"), None)
-        raise AddressError(f"packed address must be 4 or 16 bytes, got {len(value)}: {quote(bytes(value))}")
+        raise AddressError(bytes(value), f"packed address must be 4 or 16 bytes, got {len(value)}")
     if isinstance(value, ipaddress.IPv4Address):
         return _v4(int(value))
     if isinstance(value, ipaddress.IPv6Address):

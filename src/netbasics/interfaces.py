@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, Union
 
 from ._data.registry import AddressCategory
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
-from .errors import AddressError, CIDRError, quote
+from .errors import AddressError, CIDRError, quote, reason_of
 from .networks import IPv4Network, IPv6Network
 
 if TYPE_CHECKING:
@@ -38,8 +38,8 @@ def _split_text(text: str) -> tuple[Address, _Length | None]:
         address = parse_address(address_text)
     except AddressError as exc:
         if not text:
-            raise CIDRError("empty string is not an interface") from None
-        raise CIDRError(f"bad address in interface {quote(text)}: {exc}") from None
+            raise CIDRError(text, "empty string is not an interface") from None
+        raise CIDRError(text, f"bad address in interface: {reason_of(exc)}", at=exc.at) from None
     return address, length if sep else None
 
 
@@ -68,7 +68,7 @@ def _parts(value: object, int_version: int) -> tuple[Address, _Length | None]:
 
 
 def _bad_tuple(value: object) -> Address:
-    raise CIDRError(f"the address in {quote(value)} must be an address, not an interface or network")
+    raise CIDRError(value, "the address must be an address, not an interface or network")
 
 
 _ADDRESS_TYPES = (
@@ -91,7 +91,7 @@ def _address(value: object, int_version: int) -> Address:
             return IPv4Address(value) if int_version == 4 else IPv6Address(value)
         return parse_address(value)
     except AddressError as exc:
-        raise CIDRError(f"bad address for an interface: {exc}") from None
+        raise CIDRError(value, f"bad address for an interface: {reason_of(exc)}") from None
 
 
 def _network(address: Address, length: _Length | None) -> IPv4Network | IPv6Network:
@@ -118,7 +118,7 @@ class _BaseInterface(Generic[_A, _N]):
             raise AttributeError(f"{type(self).__name__} is immutable")
         address, length = _parts(value, self._VERSION)
         if address.version != self._VERSION:
-            raise CIDRError(f"{quote(str(value))} is an IPv{address.version} interface, not IPv{self._VERSION}")
+            raise CIDRError(str(value), f"not IPv{self._VERSION}: this is an IPv{address.version} interface")
         object.__setattr__(self, "_address", address)
         object.__setattr__(self, "_network", _network(address, length))
 
