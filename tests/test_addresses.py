@@ -367,8 +367,14 @@ def test_distance_is_the_int_difference(a: Address, b: Address) -> None:
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        (lambda: parse_address("255.255.255.255") + 1, "address + 1 = 4294967296 is out of range for IPv4 (0 to 4294967295) in '255.255.255.255'"),
-        (lambda: parse_address("0.0.0.0") - 1, "address - 1 = -1 is out of range for IPv4 (0 to 4294967295) in '0.0.0.0'"),
+        (
+            lambda: parse_address("255.255.255.255") + 1,
+            "address + 1 = 4294967296 is out of range for IPv4 (0 to 4294967295) in '255.255.255.255'",
+        ),
+        (
+            lambda: parse_address("0.0.0.0") - 1,
+            "address - 1 = -1 is out of range for IPv4 (0 to 4294967295) in '0.0.0.0'",
+        ),
         (
             lambda: 1 + parse_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
             f"+ 1 = {2**128} is out of range for IPv6",

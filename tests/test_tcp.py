@@ -27,6 +27,7 @@ from netbasics import (
     LengthPrefixFramer,
     LineFramer,
     NetTimeoutError,
+    PeerClosed,
     ResolveError,
     StreamConnection,
     TCPServer,
@@ -537,8 +538,8 @@ def test_port_open(listener: socket.socket) -> None:
         (OSError(errno.ETIMEDOUT, "Connection timed out"), "connect", NetTimeoutError, "timed out after 2 s"),
         (TimeoutError("timed out"), "recv from", NetTimeoutError, "timed out"),
         (BlockingIOError(errno.EAGAIN, "again"), "recv from", NetTimeoutError, "timed out after 2 s"),
-        (ConnectionResetError(errno.ECONNRESET, "reset"), "recv from", ConnectionClosed, "closed by peer"),
-        (BrokenPipeError(errno.EPIPE, "Broken pipe"), "send to", ConnectionClosed, "closed by peer"),
+        (ConnectionResetError(errno.ECONNRESET, "reset"), "recv from", PeerClosed, "closed by peer"),
+        (BrokenPipeError(errno.EPIPE, "Broken pipe"), "send to", PeerClosed, "closed by peer"),
         (OSError(errno.EADDRINUSE, "Address already in use"), "bind", BindError, "in use"),
         (OSError(errno.EAFNOSUPPORT, "not supported"), "bind", BindError, "not supported"),
         (OSError(errno.EACCES, "Permission denied"), "listen", BindError, "Permission"),
@@ -569,9 +570,12 @@ def test_connect_failure_messages() -> None:
     err = connect_failure("x:1", [(a, refused), (b, unreachable)], 3)
     assert type(err) is ConnectError
     assert str(err) == "connect to x:1 failed: 10.0.0.1:1 connection refused; [::1]:1 network is unreachable"
+    assert isinstance(err, ConnectError)
+    assert err.attempts == ((a, refused), (b, unreachable))
     err = connect_failure("x:1", [(a, refused), (b, None)], 3)
     assert type(err) is NetTimeoutError
-    assert str(err) == "connect to x:1 timed out after 3 s: 10.0.0.1:1 connection refused; [::1]:1 no answer"
+    assert str(err) == "connect to x:1: timed out after 3 s: 10.0.0.1:1 connection refused; [::1]:1 no answer"
+    assert (err.operation, err.timeout) == ("connect to x:1", 3)
     assert connect_failure("x:1", [(a, refused)], None).errno == errno.ECONNREFUSED
 
 

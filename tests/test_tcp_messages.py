@@ -287,7 +287,7 @@ def test_long_line_after_good_ones_is_refused_while_the_client_waits(
         assert settle(lambda: server.active_connections == 0)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert "line longer than max_size=100" in warnings[0]
+    assert "is longer than max_size=100" in warnings[0]
 
 
 class _BrokenPromise:

@@ -33,6 +33,7 @@ from .endpoints import parse_host_port as parse_host_port
 from .errors import AddressError as AddressError
 from .errors import BindError as BindError
 from .errors import CIDRError as CIDRError
+from .errors import ClosedLocally as ClosedLocally
 from .errors import ConnectError as ConnectError
 from .errors import ConnectionClosed as ConnectionClosed
 from .errors import DatagramTooLarge as DatagramTooLarge
@@ -40,6 +41,7 @@ from .errors import EndpointError as EndpointError
 from .errors import FrameTooLarge as FrameTooLarge
 from .errors import NetbasicsError as NetbasicsError
 from .errors import NetTimeoutError as NetTimeoutError
+from .errors import PeerClosed as PeerClosed
 from .errors import PortError as PortError
 from .errors import ResolveError as ResolveError
 from .framing import Framer as Framer
@@ -121,6 +123,7 @@ __all__ = [
     "AddressSet",
     "BindError",
     "CIDRError",
+    "ClosedLocally",
     "ConnectError",
     "ConnectionClosed",
     "ConnectionHandler",
@@ -146,6 +149,7 @@ __all__ = [
     "NetTimeoutError",
     "NetbasicsError",
     "Network",
+    "PeerClosed",
     "PeerCredentials",
     "PortCategory",
     "PortError",

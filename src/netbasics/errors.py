@@ -327,15 +327,17 @@ class PeerClosed(ConnectionClosed):
 class ClosedLocally(ConnectionClosed):
     """This side closed the connection (or socket) and then used it.
 
-    ``ClosedLocally(operation)``; ``.operation`` is what was attempted.
+    ``ClosedLocally(operation, what="the connection")``; ``.operation`` is what was
+    attempted (may be empty), ``what`` names the closed object in the message.
 
     >>> str(ClosedLocally("recv"))
     'recv: the connection was closed on this side'
     """
 
-    def __init__(self, operation: str, what: str = "the connection") -> None:
+    def __init__(self, operation: str = "", what: str = "the connection") -> None:
         self.operation = operation
-        super().__init__(f"{operation}: {what} was closed on this side")
+        closed = f"{what} was closed on this side"
+        super().__init__(f"{operation}: {closed}" if operation else closed)
 
 
 class NetTimeoutError(NetbasicsError, TimeoutError):

@@ -133,7 +133,7 @@ class LineFramer:
     >>> LineFramer(max_size=4).feed(b"too long")
     Traceback (most recent call last):
     ...
-    netbasics.FrameTooLarge: line longer than max_size=4 bytes (8 bytes and no delimiter b'\\n' yet)
+    netbasics.FrameTooLarge: line of at least 8 bytes is longer than max_size=4
 
     ``error_pending`` (an attribute: read it, do not set it) is true after a ``feed``
     that returned the lines before an oversized one: the next ``feed`` raises
@@ -145,7 +145,7 @@ class LineFramer:
     >>> framer.feed(b"")
     Traceback (most recent call last):
     ...
-    netbasics.FrameTooLarge: line longer than max_size=4 bytes (8 bytes and no delimiter b'\\n' yet)
+    netbasics.FrameTooLarge: line of at least 8 bytes is longer than max_size=4
     >>> framer.error_pending
     False
     """
@@ -206,7 +206,7 @@ class LineFramer:
         if self._overflow:
             size, self._overflow = self._overflow, 0
             self.error_pending = False
-            raise FrameTooLarge(self._too_long(size))
+            raise self._too_long(size)
         delim = self._delimiter
         dlen = len(delim)
         limit = self._max_size
@@ -222,7 +222,7 @@ class LineFramer:
                 if len(buf) > limit + dlen - 1:
                     size = len(buf)
                     buf.clear()
-                    raise FrameTooLarge(self._too_long(size))
+                    raise self._too_long(size)
                 return out
             out.append(bytes(buf[:end]))
             data = bytes(buf[end + dlen :])
@@ -245,13 +245,13 @@ class LineFramer:
                     self._overflow = rest
                     self.error_pending = True
                     return out
-                raise FrameTooLarge(self._too_long(rest))
+                raise self._too_long(rest)
             buf += data[pos:]
         return out
 
-    def _too_long(self, size: int) -> str:
-        limit, delim = self._max_size, self._delimiter
-        return f"line longer than max_size={limit} bytes ({size} bytes and no delimiter {delim!r} yet)"
+    def _too_long(self, size: int) -> FrameTooLarge:
+        # The line is still growing: its size is a lower bound (the delimiter not counted).
+        return FrameTooLarge(size, self._max_size, at_least=True, what="line")
 
     def encode(self, message: _Bytes) -> bytes:
         """``message`` followed by the delimiter.
@@ -261,7 +261,7 @@ class LineFramer:
         """
         msg = bytes(message)
         if len(msg) > self._max_size:
-            raise FrameTooLarge(f"message of {len(msg)} bytes is longer than max_size={self._max_size}")
+            raise FrameTooLarge(len(msg), self._max_size)
         if self._delimiter in msg:
             raise ValueError(f"message contains the delimiter {self._delimiter!r}: {quote(msg)}")
         return msg + self._delimiter
@@ -287,7 +287,7 @@ class LengthPrefixFramer:
     >>> framer.feed(b"\\xff\\xff\\xff\\xff")
     Traceback (most recent call last):
     ...
-    netbasics.FrameTooLarge: header announces 4294967295 bytes, more than max_size=16777216
+    netbasics.FrameTooLarge: announced message of 4294967295 bytes is longer than max_size=16777216
 
     For transports that avoid copying large messages, :meth:`header` gives the header
     alone (send it, then the message, with one ``sendmsg``), and :meth:`read_size` says
@@ -357,7 +357,7 @@ class LengthPrefixFramer:
         length = int.from_bytes(header, "big")
         if length > self._max_size:
             self.reset()
-            raise FrameTooLarge(f"header announces {length} bytes, more than max_size={self._max_size}")
+            raise FrameTooLarge(length, self._max_size, what="announced message")
         return length
 
     def feed(self, data: _Bytes) -> list[bytes]:
@@ -453,7 +453,7 @@ class LengthPrefixFramer:
         """
         size = len(message) if isinstance(message, (bytes, bytearray)) else memoryview(message).nbytes
         if size > self._max_size:
-            raise FrameTooLarge(f"message of {size} bytes is longer than max_size={self._max_size}")
+            raise FrameTooLarge(size, self._max_size)
         return size.to_bytes(self._header_size, "big")
 
     def encode(self, message: _Bytes) -> bytes:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, Union
 
 from ._data.registry import AddressCategory
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
-from .errors import AddressError, CIDRError, quote, reason_of
+from .errors import AddressError, CIDRError, reason_of
 from .networks import IPv4Network, IPv6Network
 
 if TYPE_CHECKING:

@@ -48,7 +48,7 @@ from ._io.stream_extras import StreamExtras, first_wait
 from ._io.unix_sockets import unix_name
 from .addresses import IPv4Address, IPv6Address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from .errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
+from .errors import ClosedLocally, ConnectError, EndpointError, NetTimeoutError, PeerClosed, quote
 from .framing import Framer, LineFramer
 from .resolver import resolve
 from .safety import DestinationPolicy, check_destination
@@ -106,8 +106,8 @@ def _check_count(value: object, what: str, low: int) -> None:
         raise ValueError(f"{what} must be >= {low}, got {value}")
 
 
-def _stream_closed(what: str, partial: bytes = b"") -> ConnectionClosed:
-    return ConnectionClosed(what, partial=partial)
+def _stream_closed(what: str, partial: bytes = b"") -> PeerClosed:
+    return PeerClosed(what, partial=partial)
 
 
 class StreamConnection(StreamExtras):
@@ -282,12 +282,12 @@ class StreamConnection(StreamExtras):
 
     def _error(self, exc: OSError, operation: str, timeout: float | None) -> BaseException:
         if self._closed or exc.errno == errno.EBADF:
-            return ConnectionClosed(f"{operation}: the connection was closed on this side")
+            return ClosedLocally(operation)
         target = self._where() if operation not in ("getsockname", "getpeername") else None
         return translate_os_error(exc, operation, target, timeout)
 
     def _timed_out(self, operation: str, timeout: float) -> NetTimeoutError:
-        return NetTimeoutError(f"{operation} {self._where()}: timed out after {timeout:g} s")
+        return NetTimeoutError(f"{operation} {self._where()}", timeout)
 
     def _set_rcvtimeo(self, seconds: float) -> None:
         try:

@@ -159,7 +159,9 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
     if exc.errno == errno.EMSGSIZE:
         return DatagramTooLarge(f"{where}: datagram too large for the path or socket ({exc.strerror})")
     if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(f"{where}: connection refused (ICMP port unreachable: nothing listening there)")
+        refused = ConnectError(where, "connection refused (ICMP port unreachable: nothing listening there)")
+        refused.errno = errno.ECONNREFUSED  # udp_request reads this field, never the message
+        return refused
     return translate_os_error(exc, operation, target, timeout)
 
 
@@ -594,7 +596,7 @@ def udp_request(
             try:
                 sock.send(data)
             except ConnectError as exc:
-                if not isinstance(exc.__cause__, ConnectionRefusedError):
+                if exc.errno != errno.ECONNREFUSED:
                     raise
                 # The ICMP error of an earlier attempt, reported on this send; the error
                 # is now cleared, so send again.
@@ -609,7 +611,7 @@ def udp_request(
                 except NetTimeoutError:
                     break
                 except ConnectError as exc:
-                    if not isinstance(exc.__cause__, ConnectionRefusedError):
+                    if exc.errno != errno.ECONNREFUSED:
                         raise
                     # Nothing listening (yet): wait out this attempt, then try again.
                     refused += 1
@@ -623,8 +625,8 @@ def udp_request(
                     continue
                 return answer
     if refused == attempts:
-        raise ConnectError(f"request to {peer}: refused {attempts} times (ICMP port unreachable: nothing listening)")
-    raise NetTimeoutError(f"request to {peer}: no reply after {attempts} attempt(s) over {total:g} s")
+        raise ConnectError(f"request to {peer}", f"refused {attempts} times (ICMP port unreachable: nothing listening)")
+    raise NetTimeoutError(f"request to {peer}", total, detail=f"no reply after {attempts} attempt(s)")
 
 
 def _batching_available() -> bool:

@@ -34,7 +34,7 @@ from ._io.unix_sockets import (
     remove_socket_file,
     unix_address_error,
 )
-from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, NetbasicsError, quote
+from .errors import ClosedLocally, DatagramTooLarge, EndpointError, NetbasicsError, quote
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
@@ -205,10 +205,10 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
         """Wait for the next datagram and return its bytes; see :meth:`recv_from`."""
         return self.recv_from(max_bytes).data
 
-    def _closed_here(self, exc: OSError) -> ConnectionClosed | None:
+    def _closed_here(self, exc: OSError) -> ClosedLocally | None:
         """The error for a call on a socket this side closed (EBADF), or None for any other failure."""
         if exc.errno == errno.EBADF or self._sock.fileno() < 0:
-            return ConnectionClosed("the Unix datagram socket was closed on this side")
+            return ClosedLocally(what="the Unix datagram socket")
         return None
 
     def _send_error(self, exc: OSError, target: UnixAddress) -> BaseException:

@@ -114,7 +114,7 @@ def open_tcp_socket(
     results: dict[Endpoint, OSError | None] = {}
     if not order:
         wanted = f"IPv{source.version} " if source is not None else ""
-        raise ConnectError(f"connect to {target}: no {wanted}address to connect to (source {source})")
+        raise ConnectError(f"connect to {target}", f"no {wanted}address to connect to (source {source})")
     now = time.monotonic()
     deadline = None if timeout is None else now + timeout
     next_start = now

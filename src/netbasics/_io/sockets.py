@@ -17,7 +17,7 @@ import struct
 from typing import Final, Union
 
 from ..endpoints import Endpoint
-from ..errors import BindError, ConnectError, ConnectionClosed, NetbasicsError, NetTimeoutError, ResolveError, quote
+from ..errors import BindError, ConnectError, NetbasicsError, NetTimeoutError, PeerClosed, ResolveError, quote
 
 __all__ = [
     "DEFAULT_BACKLOG",
@@ -186,18 +186,17 @@ def _translate(exc: OSError, where: str, operation: str, timeout: float | None) 
         or code == errno.ETIMEDOUT
         or (code in _WOULD_BLOCK and timeout is not None and timeout > 0)
     ):
-        after = f" after {timeout:g} s" if timeout is not None else ""
-        return NetTimeoutError(f"{where}: timed out{after}")
+        return NetTimeoutError(where, timeout)
     if isinstance(exc, socket.gaierror):
         return ResolveError(f"{where}: {exc.strerror or exc}")
     if operation in _BIND_OPERATIONS:
         return BindError(f"{where}: {exc.strerror or exc}")
     if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(f"{where}: connection refused")
+        return ConnectError(where, "connection refused")
     if code in _CLOSED or isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
-        return ConnectionClosed(f"{where}: connection closed by peer ({exc.strerror or exc})")
+        return PeerClosed(f"{where}: connection closed by peer ({exc.strerror or exc})")
     if code in _UNREACHABLE:
-        return ConnectError(f"{where}: {exc.strerror or exc}")
+        return ConnectError(where, str(exc.strerror or exc))
     return exc
 
 
@@ -225,10 +224,9 @@ def connect_failure(
     tried = "; ".join(f"{ep} {_reason(exc)}" for ep, exc in attempts) or "no address to try"
     timed_out = any(exc is None or _reason(exc) == "timed out" for _, exc in attempts)
     if timed_out:
-        after = f" after {timeout:g} s" if timeout is not None else ""
-        err: ConnectError | NetTimeoutError = NetTimeoutError(f"connect to {target} timed out{after}: {tried}")
+        err: ConnectError | NetTimeoutError = NetTimeoutError(f"connect to {target}", timeout, detail=tried)
     else:
-        err = ConnectError(f"connect to {target} failed: {tried}")
+        err = ConnectError(f"connect to {target}", tried, attempts=tuple(attempts))
     codes = {exc.errno for _, exc in attempts if exc is not None and exc.errno is not None}
     if len(codes) == 1:
         err.errno = codes.pop()

@@ -21,7 +21,7 @@ import stat
 import time
 from typing import TYPE_CHECKING, Final, Literal, overload
 
-from ..errors import ConnectionClosed, NetTimeoutError, quote
+from ..errors import NetTimeoutError, PeerClosed, quote
 from ..unix_addresses import PeerCredentials
 from .sockets import DEFAULT_TIMEOUT, MIN_WAIT, READ_CHUNK, Timeout, check_int
 
@@ -175,7 +175,7 @@ class StreamExtras:
                 except OSError as exc:
                     raise self._error(exc, "recv from", t if t != 0 else _MIN_WAIT) from exc
                 if not k:
-                    raise ConnectionClosed(
+                    raise PeerClosed(
                         f"recv_exactly_into: {self._where()} closed the connection after {got} of {n} bytes",
                         partial=bytes(view[:got]),
                     )

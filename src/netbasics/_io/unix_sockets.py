@@ -301,7 +301,7 @@ def unix_address_error(
         reason = f"the socket there is a {other} socket, not a {mine} one"
     if reason is None:
         return translate_os_error(exc, operation, address, timeout)
-    err = ConnectError(f"{operation} {address} failed: {reason}")
+    err = ConnectError(f"{operation} {address}", reason, attempts=((address, exc),))
     err.errno = code
     return err
 
