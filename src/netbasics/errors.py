@@ -91,11 +91,11 @@ def quote(value: object) -> str:
     if isinstance(value, (str, bytes, bytearray)):
         # Quote only the head: repr() of a huge input would copy all of it first. The
         # base class's methods, so that a subclass's overrides are never run.
+        head: str | bytes
         if isinstance(value, str):
             length, head, unit = str.__len__(value), str.__getitem__(value, slice(0, _QUOTE_LIMIT)), "chars"
         else:
-            base = bytes if isinstance(value, bytes) else bytearray
-            length, head, unit = base.__len__(value), bytes(base.__getitem__(value, slice(0, _QUOTE_LIMIT))), "bytes"
+            length, head, unit = _bytes_len(value), _bytes_head(value), "bytes"
         text = repr(head)
         if length > _QUOTE_LIMIT or len(text) > _QUOTE_LIMIT:
             return f"{text[: _QUOTE_LIMIT - 4]}...{text[-1]} ({length} {unit})"
@@ -128,6 +128,16 @@ def reason_of(exc: BaseException) -> str:
     return _cut(text, _REASON_LIMIT)
 
 
+def _bytes_len(value: bytes | bytearray) -> int:
+    return bytes.__len__(value) if isinstance(value, bytes) else bytearray.__len__(value)
+
+
+def _bytes_head(value: bytes | bytearray) -> bytes:
+    """The first bytes of ``value`` as exact ``bytes``, through the base class (no subclass override runs)."""
+    cut = slice(0, _QUOTE_LIMIT)
+    return bytes(bytes.__getitem__(value, cut) if isinstance(value, bytes) else bytearray.__getitem__(value, cut))
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[: limit - 4]} ..."
 
@@ -137,8 +147,7 @@ def _bounded(value: object) -> object:
     if isinstance(value, str):
         return str.__getitem__(value, slice(0, _QUOTE_LIMIT))
     if isinstance(value, (bytes, bytearray)):
-        base = bytes if isinstance(value, bytes) else bytearray
-        return bytes(base.__getitem__(value, slice(0, _QUOTE_LIMIT)))
+        return _bytes_head(value)
     if isinstance(value, memoryview):
         try:
             return value.tobytes()[:_QUOTE_LIMIT] if value.nbytes <= 4096 else b""

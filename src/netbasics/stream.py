@@ -46,6 +46,7 @@ from ._io.sockets import (
 )
 from ._io.stream_extras import StreamExtras, first_wait
 from ._io.unix_sockets import unix_name
+from ._timeouts import LONGEST_WAIT
 from .addresses import IPv4Address, IPv6Address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ClosedLocally, ConnectError, EndpointError, NetTimeoutError, PeerClosed, quote
@@ -742,10 +743,13 @@ def connect_tcp(
     ...         conn.recv()
     b'ping'
     """
-    connect_timeout = check_timeout(connect_timeout)
+    connect_timeout = check_timeout(connect_timeout, "connect_timeout")
+    delay = check_timeout(attempt_delay, "attempt_delay")  # None: the next address only once one fails
     shown, endpoints = _targets(target, policy)
     src = None if source is None else _source_endpoint(source)
-    sock = open_tcp_socket(endpoints, target=shown, timeout=connect_timeout, source=src, delay=attempt_delay)
+    sock = open_tcp_socket(
+        endpoints, target=shown, timeout=connect_timeout, source=src, delay=LONGEST_WAIT if delay is None else delay
+    )
     try:
         return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive)
     except BaseException:

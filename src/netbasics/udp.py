@@ -29,6 +29,7 @@ only UDP gives an errno (``EACCES`` on a send: broadcast; ``EMSGSIZE``: too larg
 from __future__ import annotations
 
 import errno
+import math
 import socket
 import struct
 import sys
@@ -44,7 +45,6 @@ from ._io.servers import DatagramServerBase
 from ._io.sockets import (
     bind_socket,
     check_int,
-    check_number,
     check_timeout,
     family_number,
     family_of,
@@ -52,6 +52,7 @@ from ._io.sockets import (
     remote_endpoint,
     translate_os_error,
 )
+from ._timeouts import check_factor
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import (
@@ -567,6 +568,9 @@ def udp_request(
     RFC 8085 section 3.1.3). At most ``retries + 1`` datagrams are sent, and the call
     gives up after ``timeout * (1 + backoff + ... + backoff**retries)`` seconds (7 s with
     the defaults) with :class:`~netbasics.NetTimeoutError`.
+    ``timeout=None`` or ``float("inf")`` waits for the first reply without a deadline
+    (like any timeout longer than about 23 days; see :mod:`netbasics.errors`); an attempt
+    whose wait would grow past that has no deadline either. ``timeout`` must be > 0.
 
     Datagrams from any other sender are ignored, as are replies for which ``accept``
     (if given) returns False: pass one that checks a request id to skip late answers to
@@ -574,14 +578,11 @@ def udp_request(
     :class:`~netbasics.ConnectError` is raised instead. A reply larger than
     ``max_bytes`` raises :class:`~netbasics.DatagramTooLarge`.
     """
-    if not check_number(timeout, "timeout") > 0:
-        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    wait = check_timeout(timeout, "timeout", zero=False)  # None: no deadline
     check_int(retries, "retries", 0)
-    if not check_number(backoff, "backoff") >= 1:
-        raise ValueError(f"backoff must be >= 1, got {backoff!r}")
+    factor = check_factor(backoff, "backoff")
     peer = _endpoint_for(target, family_number(family), "target")
     _check_size(data, _limit_for(peer.address), peer)
-    wait = float(timeout)
     total = 0.0
     refused = 0
     attempts = retries + 1
@@ -590,9 +591,9 @@ def udp_request(
     with open_udp(connect=peer) as sock:
         raw = sock.socket
         for _attempt in range(attempts):
-            deadline = time.monotonic() + wait
-            total += wait
-            wait *= backoff
+            deadline = None if wait is None else time.monotonic() + wait
+            total += math.inf if wait is None else wait
+            wait = None if wait is None else check_timeout(wait * factor)
             try:
                 sock.send(data)
             except ConnectError as exc:
@@ -602,8 +603,8 @@ def udp_request(
                 # is now cleared, so send again.
                 sock.send(data)
             while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
                     break
                 raw.settimeout(remaining)
                 try:
@@ -615,7 +616,8 @@ def udp_request(
                         raise
                     # Nothing listening (yet): wait out this attempt, then try again.
                     refused += 1
-                    time.sleep(max(0.0, deadline - time.monotonic()))
+                    if deadline is not None:
+                        time.sleep(max(0.0, deadline - time.monotonic()))
                     break
                 answer = _datagram(reply, sockaddr)
                 sender = answer.sender

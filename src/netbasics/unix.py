@@ -89,7 +89,7 @@ def connect_unix(
     >>> tmp.cleanup()
     """
     address = parse_unix_address(target)
-    sock = connect_unix_socket(address, socket.SOCK_STREAM, _check_timeout(connect_timeout))
+    sock = connect_unix_socket(address, socket.SOCK_STREAM, _check_timeout(connect_timeout, "connect_timeout"))
     try:
         return StreamConnection(sock, timeout=timeout, nodelay=False)
     except BaseException:

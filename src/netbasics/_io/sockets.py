@@ -16,6 +16,7 @@ import socket
 import struct
 from typing import Final, Union
 
+from .._timeouts import check_timeout
 from ..endpoints import Endpoint
 from ..errors import BindError, ConnectError, NetbasicsError, NetTimeoutError, PeerClosed, ResolveError, quote
 
@@ -103,23 +104,6 @@ class DefaultTimeout(enum.Enum):
 DEFAULT_TIMEOUT: Final = DefaultTimeout.TIMEOUT
 #: A per-call timeout: seconds, ``None`` for no limit, or omitted for the connection's default.
 Timeout = Union[float, None, DefaultTimeout]
-
-
-def check_timeout(timeout: object, what: str = "timeout") -> float | None:
-    """``timeout`` as float seconds, or ``None`` for no limit; the one check of every timeout argument.
-
-    A wrong type (text, a bool) is a ``TypeError``, a negative or NaN value a ``ValueError``;
-    values above :data:`FOREVER` (``inf`` included) mean no limit.
-    """
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"{what} must be seconds (int or float) or None, got {quote(timeout)}")
-    if timeout != timeout or timeout < 0:
-        raise ValueError(f"{what} must be >= 0 seconds, got {timeout!r}")
-    if timeout > FOREVER:
-        return None
-    return float(timeout)
 
 
 def check_int(value: object, what: str, low: int, high: int | None = None) -> int:
