@@ -454,7 +454,7 @@ def test_net_collapse_is_strict_unless_told() -> None:
     assert [json.loads(line) for line in out.splitlines()] == [
         {
             "input": "bogus",
-            "error": "bad address in network 'bogus': expected 4 octets separated by '.', got 1 in 'bogus'",
+            "error": "bad address in network 'bogus': expected 4 octets separated by '.', got 1",
         },
         {"network": "10.0.0.0/24"},
     ]

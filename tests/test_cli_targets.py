@@ -156,7 +156,7 @@ def test_connect_target(text: str, expected: object) -> None:
         ),
         ("http:/x", "bad port in 'http:/x': '/x' is neither a port number nor a known tcp service name"),
         ("bad host:https", "bad host in 'bad host:https': bad host name label 'bad host' in 'bad host'"),
-        ("[::g]:http", "bad address in '[::g]:http': character 'g' is not allowed in '::g'"),
+        ("[::g]:http", "bad address in '[::g]:http': character 'g' is not allowed"),
         # an address without a port: the hint brackets IPv6, never splits it at a colon
         ("192.0.2.1", "'192.0.2.1' has no port: give ADDRESS:PORT (for example 192.0.2.1:PORT)"),
         ("::1", "'::1' has no port: give ADDRESS:PORT (for example [::1]:PORT)"),

@@ -199,7 +199,7 @@ class AddressSet:
         except CIDRError as exc:
             # The name is not bad input: give it whole, unlike quoted text.
             where = f"line {lineno}" if name is None else f"line {lineno} of {name!r}"
-            raise CIDRError(f"{where}: {reason_of(exc)}") from None
+            raise CIDRError(f"{where}: {exc}") from None  # the whole message: nothing else quotes the line
         return builder.build()
 
     @classmethod
