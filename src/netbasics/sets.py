@@ -24,7 +24,7 @@ from ._core import DIFFERENCE, INTERSECTION, SYMMETRIC_DIFFERENCE, UNION, combin
 from ._core import parse_network_text as _parse_parts
 from ._parse import parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address
-from .errors import AddressError, CIDRError, quote, reason_of
+from .errors import AddressError, CIDRError, quote
 from .networks import AddressRange, IPv4Network, IPv6Network, Network, parse_network, parse_range
 
 __all__ = ["AddressSet"]
