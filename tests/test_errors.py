@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from collections.abc import Callable
+import re
+import socket
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import netbasics
+from cli_run import run
 from netbasics import (
     AddressError,
     AddressRange,
@@ -36,6 +41,7 @@ from netbasics import (
     NetbasicsError,
     PortError,
 )
+from netbasics._parse import MAX_ZONE
 from netbasics.errors import quote
 
 MAX_MESSAGE = 300
@@ -289,3 +295,275 @@ def test_quote_shapes() -> None:
     assert quote("x" * 100).endswith("...' (100 chars)")
     assert quote(b"x" * 100).endswith("...' (100 bytes)")
     assert quote([1] * 1000).endswith("...]")
+
+
+# --- fields (CONTRACTS section 1, issue 20 section 4) --------------------------------------
+
+
+def test_address_error_fields() -> None:
+    with pytest.raises(AddressError) as info:
+        netbasics.parse_address("1.2.3.256")
+    err = info.value
+    assert (err.input, err.reason, err.at) == ("1.2.3.256", "octet 256 out of range", 6)
+    assert str(err) == "octet 256 out of range in '1.2.3.256'"
+    with pytest.raises(AddressError) as info:
+        netbasics.parse_address("2001:db8::g1")
+    assert info.value.at == 10
+    assert "2001:db8::g1"[info.value.at] == "g"
+    with pytest.raises(AddressError) as info:
+        netbasics.parse_address("::ffff:1.2.3.999")
+    assert info.value.at is not None
+    assert "::ffff:1.2.3.999"[info.value.at :] == "999"
+    # The input is kept cut short: an exception never holds a megabyte.
+    with pytest.raises(AddressError) as info:
+        netbasics.parse_address("1." * 500_000)
+    assert info.value.input == ("1." * 30)
+    assert len(str(info.value)) <= MAX_MESSAGE
+    # Non-text inputs are kept as they are.
+    with pytest.raises(AddressError) as info:
+        IPv4Address(2**32)
+    assert info.value.input == 2**32
+    assert str(info.value) == "out of range for IPv4Address (0 to 4294967295): 4294967296"
+
+
+def test_wrapping_errors_carry_fields_and_do_not_quote_twice() -> None:
+    with pytest.raises(CIDRError) as info:
+        netbasics.parse_interface("1.2.3/24")
+    assert info.value.input == "1.2.3/24"
+    assert info.value.reason.startswith("bad address in interface: expected 4 octets")
+    assert str(info.value).count("'1.2.3/24'") == 1
+    with pytest.raises(EndpointError) as endpoint_info:
+        Endpoint("1.2.3.999", 80)
+    assert endpoint_info.value.input == "1.2.3.999"
+    assert endpoint_info.value.at == 6
+
+
+def test_the_one_message_form_still_works() -> None:
+    # Callers' own framers and code may raise these with a message, as before.
+    err = CIDRError("my own message")
+    assert (str(err), err.input, err.reason, err.at) == ("my own message", None, "my own message", None)
+    frame = netbasics.FrameTooLarge("record too long")
+    assert (str(frame), frame.size, frame.limit) == ("record too long", None, None)
+    assert str(netbasics.ConnectError("no route")) == "no route"
+    assert netbasics.ConnectError("no route").attempts == ()
+
+
+def test_frame_too_large_fields() -> None:
+    with pytest.raises(netbasics.FrameTooLarge) as info:
+        LengthPrefixFramer(max_size=100).feed(b"\x00\x00\x01\x00")
+    assert (info.value.size, info.value.limit, info.value.at_least) == (256, 100, False)
+    with pytest.raises(netbasics.FrameTooLarge) as info:
+        LineFramer(max_size=4).feed(b"abcdefgh")
+    assert (info.value.size, info.value.limit, info.value.at_least) == (8, 4, True)
+    assert str(info.value) == "line of at least 8 bytes is longer than max_size=4"
+    with pytest.raises(netbasics.FrameTooLarge) as info:
+        LineFramer(max_size=4).encode(b"abcdefgh")
+    assert (info.value.size, info.value.limit, info.value.at_least) == (8, 4, False)
+
+
+def _dead_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_connect_error_lists_every_attempt() -> None:
+    port = _dead_port()
+    with pytest.raises(netbasics.ConnectError) as info:
+        netbasics.connect_tcp(("127.0.0.1", port), connect_timeout=5)
+    ((where, exc),) = info.value.attempts
+    assert where == Endpoint("127.0.0.1", port)
+    assert isinstance(exc, ConnectionRefusedError)
+    assert info.value.operation == f"connect to 127.0.0.1:{port}"
+
+
+def test_connect_unix_error_names_the_attempt(tmp_path: Path) -> None:
+    target = netbasics.UnixAddress(str(tmp_path / "nobody.sock"))
+    with pytest.raises(netbasics.ConnectError) as info:
+        netbasics.connect_unix(target)
+    ((where, exc),) = info.value.attempts
+    assert where == target
+    assert isinstance(exc, FileNotFoundError)
+
+
+def test_timeout_fields() -> None:
+    a, b = socket.socketpair()
+    with netbasics.StreamConnection(a) as conn, b:
+        with pytest.raises(netbasics.NetTimeoutError) as info:
+            conn.recv(timeout=0.05)
+        assert info.value.timeout == 0.05
+        assert info.value.operation.startswith("recv from")
+        assert str(info.value).endswith("timed out after 0.05 s")
+
+
+def test_closed_by_the_peer_and_closed_here_are_two_errors() -> None:
+    a, b = socket.socketpair()
+    with netbasics.StreamConnection(a) as conn:
+        b.sendall(b"abc")
+        b.close()
+        with pytest.raises(netbasics.PeerClosed) as peer:
+            conn.recv_exactly(10)
+        assert peer.value.partial == b"abc"
+        assert isinstance(peer.value, netbasics.ConnectionClosed)
+        conn.close()
+        with pytest.raises(netbasics.ClosedLocally) as here:
+            conn.recv()
+        assert not isinstance(here.value, netbasics.PeerClosed)
+        assert isinstance(here.value, netbasics.ConnectionClosed)
+        assert here.value.operation == "recv from"
+    with netbasics.open_unix_datagram() as sock:
+        target = sock.local
+    with pytest.raises(netbasics.ClosedLocally):
+        sock.send_to(b"x", target)
+
+
+def test_the_library_never_reads_its_own_messages() -> None:
+    # Decisions are made on fields (errno, .reason, the class), never on an error's text
+    # or on what it was chained from (issue 20 section 4).
+    source = Path(netbasics.__file__).parent
+    pattern = re.compile(r"__cause__|__context__|str\((exc|err|error)\)\.(remove|starts|ends|split|partition|find)")
+    hits = [
+        f"{path.relative_to(source)}:{n}"
+        for path in sorted(source.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert hits == []
+
+
+# --- every message at every nesting is short (issue 19 item 1) ------------------------------
+
+ZONED = "fe80::1%" + "x" * 10**6
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _send_too_large(target: str) -> None:
+    with netbasics.open_udp(family=6) as sock:
+        sock.send_to(b"x" * 70_000, target)
+
+
+def _error_of(call: Callable[[], object]) -> BaseException:
+    """The error ``call`` raises, or the one it returns (for constructors)."""
+    try:
+        result = call()
+    except Exception as exc:
+        return exc
+    assert isinstance(result, BaseException), result
+    return result
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: netbasics.check_destination(ZONED),
+        lambda: netbasics.parse_address(ZONED),
+        lambda: netbasics.parse_interface("::ffff:" + "1." * 500_000),
+        lambda: netbasics.parse_interface(ZONED + "/64"),
+        lambda: netbasics.parse_endpoint(f"[{ZONED}]:80"),
+        lambda: netbasics.parse_host_port(f"[{ZONED}]:80"),
+        lambda: netbasics.parse_network("::ffff:" + "1." * 500_000 + "/96"),
+        lambda: netbasics.parse_range(ZONED + "-" + ZONED),
+        lambda: IPv6Address("fe80::1", zone="y" * 10**6),
+        lambda: netbasics.AddressSet.from_lines(["::ffff:" + "1." * 500_000]),
+        lambda: _send_too_large(f"[fe80::1%{'x' * 64}]:9"),
+        lambda: _send_too_large(f"[fe80::1%{'x' * 10**6}]:9"),
+        lambda: netbasics.ConnectError("x" * 10_000),
+        lambda: CIDRError("y" * 10_000, "z" * 10_000),
+    ],
+)
+def test_messages_stay_short_at_every_nesting(call: Callable[[], object]) -> None:
+    for exc in _chain(_error_of(call)):
+        assert len(str(exc)) <= MAX_MESSAGE, type(exc)
+
+
+def test_zones_are_bounded_at_parse() -> None:
+    longest = "z" * MAX_ZONE
+    assert IPv6Address(f"fe80::1%{longest}").zone == longest
+    assert IPv6Address("fe80::1%4294967295").zone == "4294967295"  # a 32-bit numeric zone
+    with pytest.raises(AddressError, match="zone of 65 characters is longer than 64") as info:
+        IPv6Address(f"fe80::1%{longest}z")
+    assert info.value.at == len("fe80::1%")
+    with pytest.raises(AddressError, match="longer than 64"):
+        IPv6Address("fe80::1", zone=longest + "z")
+
+
+def test_cli_classify_lines_stay_short() -> None:
+    for argv, stdin in (
+        (["classify", ZONED], ""),
+        (["classify"], ZONED + "\n"),
+        (["classify", "::ffff:" + "1." * 500_000], ""),
+        (["check", ZONED], ""),
+    ):
+        code, _, err = run(argv, stdin)
+        assert code != 0
+        assert err
+        assert all(len(line) <= 2 * MAX_MESSAGE for line in err.splitlines()), [len(x) for x in err.splitlines()]
+
+
+# --- str subclasses (issue 19 item 8) ------------------------------------------------------
+
+
+class Hostile(str):
+    """A str whose every method misbehaves: parsers must read only its value."""
+
+    def _boom(self, *args: object, **kwargs: object) -> Any:
+        raise RuntimeError("hostile str method called")
+
+    __str__ = __repr__ = __format__ = __getitem__ = __len__ = __contains__ = __iter__ = _boom
+    split = rsplit = partition = rpartition = find = rfind = index = strip = lower = upper = _boom
+    encode = isdigit = isascii = isprintable = startswith = endswith = count = replace = _boom
+    __add__ = __radd__ = __mod__ = __eq__ = __lt__ = _boom
+    __hash__ = _boom
+
+
+STR_ENTRY_POINTS: list[tuple[str, Callable[[Any], object]]] = [
+    ("parse_address", netbasics.parse_address),
+    ("parse_ipv4", netbasics.parse_ipv4),
+    ("parse_ipv6", netbasics.parse_ipv6),
+    ("IPv4Address", IPv4Address),
+    ("IPv6Address", IPv6Address),
+    ("IPv6Address(zone=)", lambda v: IPv6Address("fe80::1", zone=v)),
+    ("parse_network", netbasics.parse_network),
+    ("IPv4Network", IPv4Network),
+    ("IPv6Network", IPv6Network),
+    ("parse_interface", netbasics.parse_interface),
+    ("parse_range", netbasics.parse_range),
+    ("parse_endpoint", netbasics.parse_endpoint),
+    ("Endpoint", Endpoint),
+    ("parse_host_port", netbasics.parse_host_port),
+    ("HostPort", HostPort),
+    ("parse_port", netbasics.parse_port),
+    ("validate_port", netbasics.validate_port),
+    ("find_service", netbasics.find_service),
+    ("classify", netbasics.classify),
+    ("is_safe_destination", netbasics.is_safe_destination),
+    ("check_destination", netbasics.check_destination),
+    ("AddressSet", lambda v: AddressSet([v])),
+    ("parse_unix_address", netbasics.parse_unix_address),
+]
+STR_TEXTS = ["10.0.0.1", "8.8.8.8", "fe80::1%eth0", "2001:db8::1", "10.0.0.0/8", "10.0.0.1:80", "[::1]:443"]
+STR_TEXTS += ["80", "https", "example.com:443", "1.2.3.4-1.2.3.9", "unix:/tmp/x.sock", "eth0", "bogus", ""]
+
+
+def _outcome(call: Callable[[Any], object], value: object) -> tuple[str, object]:
+    try:
+        result = call(value)
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+    return "ok", result
+
+
+@pytest.mark.parametrize(("name", "call"), STR_ENTRY_POINTS, ids=[n for n, _ in STR_ENTRY_POINTS])
+def test_str_subclasses_are_parsed_by_their_value(name: str, call: Callable[[Any], object]) -> None:
+    # The rule (errors module docs): a str subclass is read as the string it holds; none of
+    # its methods run, so it cannot break a parse halfway or change the result.
+    for text in STR_TEXTS:
+        assert _outcome(call, Hostile(text)) == _outcome(call, text), text

@@ -169,8 +169,8 @@ def test_constructor_forms() -> None:
 @pytest.mark.parametrize(
     ("call", "exc", "message"),
     [
-        (lambda: IPv4Network("2001:db8::/32"), CIDRError, "is an IPv6 network, not IPv4"),
-        (lambda: IPv6Network("10.0.0.0/8"), CIDRError, "is an IPv4 network, not IPv6"),
+        (lambda: IPv4Network("2001:db8::/32"), CIDRError, "not IPv4: this is an IPv6 network"),
+        (lambda: IPv6Network("10.0.0.0/8"), CIDRError, "not IPv6: this is an IPv4 network"),
         (lambda: IPv4Network(("10.1.0.0", 8)), CIDRError, "has host bits set; did you mean '10.0.0.0/8'?"),
         (lambda: IPv4Network(("10.0.0.0", 33)), CIDRError, "prefix length 33 is out of range"),
         (lambda: IPv4Network(("10.0.0.0/8", 8)), CIDRError, "must be an address, not a network"),

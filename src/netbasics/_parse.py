@@ -20,6 +20,7 @@ __all__ = [
     "OCTET16",
     "OCTET24",
     "PTON",
+    "exact_str",
     "format_ipv4",
     "format_ipv6",
     "hex_groups_int",
@@ -54,6 +55,16 @@ _BAD_ZONE = re.compile(r"[\s%/\[\]]")
 #: numeric; an index is a 32-bit number (10 digits). 64 leaves room for any real name while
 #: keeping every message that quotes an address short (issue 19: megabyte zones).
 MAX_ZONE = 64
+
+
+def exact_str(text: str) -> str:
+    """``text`` as an exact ``str``: the value of a ``str`` subclass, without calling any of its methods.
+
+    Every public parser reads its text through this, so a subclass that overrides
+    ``__str__``, ``split``, ``__getitem__`` or anything else can neither break a parse
+    halfway nor change its result: it is parsed as the string it holds.
+    """
+    return text if type(text) is str else str.__str__(text)
 
 
 def pure_ipv4_int(text: str) -> int:

@@ -23,6 +23,7 @@ from ._parse import (
     OCTET16,
     OCTET24,
     PTON,
+    exact_str,
     format_ipv4,
     format_ipv6,
     hex_groups_int,
@@ -213,7 +214,7 @@ class IPv4Address(_BaseAddress):
     def __init__(self, value: int | str) -> None:
         self._refuse_reinit()
         if isinstance(value, str):
-            self._ip = parse_ipv4_int(value)
+            self._ip = parse_ipv4_int(exact_str(value))
         else:
             self._ip = _check_int(value, V4_MAX, "IPv4Address")
 
@@ -440,6 +441,7 @@ class IPv6Address(_BaseAddress):
     def __init__(self, value: int | str, zone: str | None = None) -> None:
         self._refuse_reinit()
         if isinstance(value, str):
+            value = exact_str(value)
             ip, text_zone = parse_ipv6_int(value)
             if zone is not None and text_zone is not None:
                 raise AddressError(value, "zone given twice")
@@ -746,7 +748,7 @@ def _v6_each(ints: range) -> Iterator[IPv6Address]:
 def _check_zone(zone: object) -> str:
     if not isinstance(zone, str):
         raise TypeError(f"zone must be str, got {type(zone).__name__} {quote(zone)}")
-    zone = str.__str__(zone)  # its value: no override of a str subclass runs
+    zone = exact_str(zone)  # its value: no override of a str subclass runs
     # Reuse the text parser's zone rules so both ways of giving a zone agree.
     return parse_ipv6_int("::%" + zone)[1] or ""
 
@@ -763,7 +765,7 @@ def parse_ipv4(text: str) -> IPv4Address:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_ipv4 needs str, got {type(text).__name__} {quote(text)}")
-    return _v4(parse_ipv4_int(text))
+    return _v4(parse_ipv4_int(exact_str(text)))
 
 
 def parse_ipv6(text: str) -> IPv6Address:
@@ -777,7 +779,7 @@ def parse_ipv6(text: str) -> IPv6Address:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_ipv6 needs str, got {type(text).__name__} {quote(text)}")
-    ip, zone = parse_ipv6_int(text)
+    ip, zone = parse_ipv6_int(exact_str(text))
     return _v6(ip, zone)
 
 
@@ -845,7 +847,7 @@ def parse_address(
     if cls is IPv4Address or cls is IPv6Address:
         return value  # type: ignore[return-value]
     if isinstance(value, str):  # str subclasses
-        return parse_address(str.__str__(value))  # its value: no override of the subclass runs
+        return parse_address(exact_str(value))  # its value: no override of the subclass runs
     if isinstance(value, bool):
         raise TypeError("parse_address does not take bool")
     if isinstance(value, int):

@@ -12,7 +12,7 @@ import ipaddress
 import re
 from typing import Final, Union
 
-from ._parse import parse_ipv4_int, parse_ipv6_int
+from ._parse import exact_str, parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .errors import AddressError, EndpointError, PortError, quote, reason_of
 from .ports import validate_port
@@ -105,7 +105,7 @@ class Endpoint:
         try:
             addr = parse_address(address)
         except AddressError as exc:
-            raise EndpointError(f"bad address in endpoint: {reason_of(exc)}") from None
+            raise EndpointError(exc.input, f"bad address in endpoint: {exc.reason}", at=exc.at) from None
         object.__setattr__(self, "_address", addr)
         object.__setattr__(self, "_port", _port(port, port))
 
@@ -231,6 +231,7 @@ def parse_endpoint(text: str) -> Endpoint:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_endpoint needs str, got {type(text).__name__} {quote(text)}")
+    text = exact_str(text)
     host, port_text, bracketed = _split_host_port(text)
     try:
         if bracketed:
@@ -311,6 +312,7 @@ class HostPort:
     def __init__(self, host: str, port: int | None = None) -> None:
         if not isinstance(host, str):
             raise TypeError(f"host must be str, got {type(host).__name__} {quote(host)}")
+        host = exact_str(host)
         if port is None:
             # HostPort("example.com:443"): the text form, so that repr() evaluates back.
             parsed = parse_host_port(host)
@@ -403,6 +405,7 @@ def parse_host_port(text: str) -> HostPort:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_host_port needs str, got {type(text).__name__} {quote(text)}")
+    text = exact_str(text)
     host, port_text, bracketed = _split_host_port(text)
     if bracketed:
         try:

@@ -14,6 +14,7 @@ import ipaddress
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, Union
 
 from ._data.registry import AddressCategory
+from ._parse import exact_str
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .errors import AddressError, CIDRError, reason_of
 from .networks import IPv4Network, IPv6Network
@@ -49,7 +50,7 @@ def _parts(value: object, int_version: int) -> tuple[Address, _Length | None]:
     ``int_version`` is the family of an address given as a bare int, as for networks.
     """
     if isinstance(value, str):
-        return _split_text(value)
+        return _split_text(exact_str(value))
     if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)):
         # A stdlib interface is an address subclass: int() is its address, scope_id its zone.
         if isinstance(value, ipaddress.IPv6Interface):
@@ -58,6 +59,7 @@ def _parts(value: object, int_version: int) -> tuple[Address, _Length | None]:
     if isinstance(value, tuple) and len(value) == 2:
         address, length = value
         if isinstance(address, str):
+            address = exact_str(address)
             address = _split_text(address)[0] if "/" not in address else _bad_tuple(value)
         else:
             address = _address(address, int_version)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, SupportsInd
 from ._core import MAPPED_LAST, MAPPED_PREFIX, V4_MAX, merge_keys
 from ._core import parse_network_text as _parse_parts
 from ._data.registry import IPV4_TABLE, IPV6_TABLE, AddressCategory, RegistryEntry
-from ._parse import format_ipv4, format_ipv6
+from ._parse import exact_str, format_ipv4, format_ipv6
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .errors import AddressError, CIDRError, quote, reason_of
 
@@ -67,7 +67,7 @@ def _address_int(value: object, what: str) -> tuple[int, int]:
         try:
             addr = parse_address(value)
         except AddressError as exc:
-            raise CIDRError(f"bad {what} address: {reason_of(exc)}") from None
+            raise CIDRError(exc.input, f"bad {what} address: {exc.reason}", at=exc.at) from None
     else:
         raise TypeError(f"{what} must be an address or address text, got {type(value).__name__} {quote(value)}")
     if addr.zone is not None:
@@ -175,7 +175,8 @@ class _BaseNetwork(Generic[_A]):
             raise AttributeError(f"{type(self).__name__} is immutable")
         version, ip, plen = _network_parts(value, strict, self._VERSION)
         if version != self._VERSION:
-            raise CIDRError(f"{quote(str(value))} is an IPv{version} network, not IPv{self._VERSION}")
+            shown = exact_str(value) if isinstance(value, str) else str(value)
+            raise CIDRError(shown, f"not IPv{self._VERSION}: this is an IPv{version} network")
         _set(self, "_ip", ip)
         _set(self, "_plen", plen)
 
@@ -671,7 +672,7 @@ def _network_parts(value: object, strict: bool, int_version: int) -> tuple[int, 
     ``int_version`` says which family a bare int (or an int in a tuple) belongs to.
     """
     if isinstance(value, str):
-        return _parse_parts(value, strict)
+        return _parse_parts(exact_str(value), strict)
     if isinstance(value, _BaseNetwork):
         return value._VERSION, value._ip, value._plen
     if isinstance(value, (IPv4Address, IPv6Address)):
@@ -982,6 +983,7 @@ def parse_range(text: str) -> AddressRange:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_range needs str, got {type(text).__name__} {quote(text)}")
+    text = exact_str(text)
     first, sep, last = text.partition("-")
     if not sep:
         raise CIDRError(f"a range needs 'first-last', got {quote(text)}")

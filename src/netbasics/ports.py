@@ -23,6 +23,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Final
 
+from ._parse import exact_str
 from .errors import PortError, quote
 
 __all__ = [
@@ -92,7 +93,10 @@ def validate_port(value: object) -> int:
         port = int(value)  # an int subclass such as IntEnum: hand back a plain int
         if 0 <= port <= MAX_PORT:
             return port
-    raise PortError(_port_reason(_check_port_type(value)))
+    checked = _check_port_type(value)
+    if checked is not value:  # a str subclass, now its exact value: check that
+        return validate_port(checked)
+    raise PortError(_port_reason(checked))
 
 
 def _check_port_type(value: object) -> int | str:
@@ -103,7 +107,7 @@ def _check_port_type(value: object) -> int | str:
         raise TypeError(f"port {quote(value)} is a float, not an int")
     if not isinstance(value, (int, str)):
         raise TypeError(f"port must be an int or a str of decimal digits, got {type(value).__name__} {quote(value)}")
-    return value
+    return exact_str(value) if isinstance(value, str) else value
 
 
 def _port_reason(value: int | str) -> str:
@@ -302,6 +306,7 @@ def _protocol(protocol: object) -> str:
         return protocol
     if not isinstance(protocol, str):
         raise TypeError(f"protocol must be a str, got {type(protocol).__name__} {quote(protocol)}")
+    protocol = exact_str(protocol)
     if protocol.isascii():
         lowered = protocol.lower()
         if lowered in _PROTOCOL_SET:
@@ -313,6 +318,7 @@ def _name_key(name: object) -> str | None:
     """The lookup key of a service name: lower-cased ASCII, or None if it cannot be one."""
     if not isinstance(name, str):
         raise TypeError(f"service name must be a str, got {type(name).__name__} {quote(name)}")
+    name = exact_str(name)
     # Only ASCII is lowered: str.lower() maps e.g. KELVIN SIGN to 'k', and a name that
     # is not ASCII is no registry name (RFC 6335 section 5.1).
     return name.lower() if name.isascii() else None
@@ -348,6 +354,8 @@ def parse_port(value: int | str, protocol: str = "tcp") -> int:
     netbasics.PortError: 'no-such-service' is neither a port number nor a known tcp service name
     """
     proto = _protocol(protocol)
+    if isinstance(value, str):
+        value = exact_str(value)
     if not isinstance(value, str) or not value or value.isdigit():
         return validate_port(value)
     i = _lookup(_name_key(value), (proto,))

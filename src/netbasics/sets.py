@@ -22,7 +22,7 @@ from typing import Union
 
 from ._core import DIFFERENCE, INTERSECTION, SYMMETRIC_DIFFERENCE, UNION, combine, merge_keys, merge_spans
 from ._core import parse_network_text as _parse_parts
-from ._parse import parse_ipv4_int, parse_ipv6_int
+from ._parse import exact_str, parse_ipv4_int, parse_ipv6_int
 from .addresses import Address, IPv4Address, IPv6Address
 from .errors import AddressError, CIDRError, quote
 from .networks import AddressRange, IPv4Network, IPv6Network, Network, parse_network, parse_range
@@ -96,7 +96,7 @@ class _Builder:
         elif isinstance(item, AddressSet):
             self.sets.append(item)
         elif isinstance(item, str):
-            self.add_text(str(item))
+            self.add_text(exact_str(item))
         else:
             try:
                 net = parse_network(item)  # type: ignore[arg-type]

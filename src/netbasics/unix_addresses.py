@@ -17,6 +17,7 @@ import os
 import sys
 from typing import Final, Union
 
+from ._parse import exact_str
 from .errors import EndpointError, quote
 
 __all__ = ["PeerCredentials", "UnixAddress", "UnixAddressLike", "is_unix_target", "parse_unix_address"]
@@ -213,6 +214,7 @@ def parse_unix_address(target: UnixAddressLike) -> UnixAddress:
     if isinstance(target, UnixAddress):
         return target
     if isinstance(target, str):
+        target = exact_str(target)
         if not target.startswith(_PREFIX):
             raise EndpointError(f"expected 'unix:PATH' or 'unix:@NAME', got {quote(target)}")
         rest = target[len(_PREFIX) :]
