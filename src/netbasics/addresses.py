@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from bisect import bisect_right
+from operator import attrgetter
 
 # The C parser, for the hot path only; _parse explains when it is trusted (PTON).
 from socket import AF_INET, AF_INET6, inet_pton
@@ -38,7 +39,7 @@ from .errors import AddressError, quote
 _fb = int.from_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from typing_extensions import Self
 
@@ -217,22 +218,6 @@ class IPv4Address(_BaseAddress):
             self._ip = parse_ipv4_int(exact_str(value))
         else:
             self._ip = _check_int(value, V4_MAX, "IPv4Address")
-
-    @classmethod
-    def _from_int(cls, ip: int) -> IPv4Address:
-        """Build from an int the caller knows is in range, without checks.
-
-        Internal, and shared on purpose: the other value modules (networks, endpoints,
-        safety) build addresses through this rather than by writing the private slot.
-        """
-        obj = _new(IPv4Address)
-        obj._ip = ip
-        return obj
-
-    @staticmethod
-    def _each(ints: range) -> Iterator[IPv4Address]:
-        """An address for each int of ``ints``, lazily: shared with networks for iteration."""
-        return _v4_each(ints)
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> IPv4Address:
@@ -452,23 +437,6 @@ class IPv6Address(_BaseAddress):
             zone = _check_zone(zone)
         self._ip = ip
         self._zone = zone
-
-    @classmethod
-    def _from_int(cls, ip: int, zone: str | None = None) -> IPv6Address:
-        """Build from an int the caller knows is in range and a checked zone, without checks.
-
-        Internal, and shared on purpose: the other value modules (networks, endpoints,
-        safety) build addresses through this rather than by writing the private slots.
-        """
-        obj = _new(IPv6Address)
-        obj._ip = ip
-        obj._zone = zone
-        return obj
-
-    @staticmethod
-    def _each(ints: range) -> Iterator[IPv6Address]:
-        """An address (no zone) for each int of ``ints``, lazily: shared with networks for iteration."""
-        return _v6_each(ints)
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview, zone: str | None = None) -> IPv6Address:
@@ -709,24 +677,40 @@ Address = Union[IPv4Address, IPv6Address]
 # Fast construction: allocate without running __init__, then fill the slots directly.
 _new = object.__new__
 
+# --- the shared constructors ---------------------------------------------------------------
+#
+# The other value modules (networks, endpoints, safety, sets) build addresses from ints
+# they have already checked (package-internal: not in __all__, not exported). They call these four functions, and never touch an address's
+# private slots: only this module knows how an address is laid out. No checks are made:
+# the caller guarantees ``0 <= ip`` within the family's range and a zone already checked.
 
-def _v4(ip: int) -> IPv4Address:
-    """Build an IPv4Address from a trusted int, skipping validation (hot path)."""
+
+def ipv4_from_int(ip: int) -> IPv4Address:
+    """The IPv4Address of an int the caller knows is in 0 to 2**32 - 1 (no checks; shared constructor)."""
     obj = _new(IPv4Address)
     obj._ip = ip
     return obj
 
 
-def _v6(ip: int, zone: str | None) -> IPv6Address:
-    """Build an IPv6Address from a trusted int and zone, skipping validation (hot path)."""
+def ipv6_from_int(ip: int, zone: str | None = None) -> IPv6Address:
+    """The IPv6Address of an int in range and an already checked zone (no checks; shared constructor)."""
     obj = _new(IPv6Address)
     obj._ip = ip
     obj._zone = zone
     return obj
 
 
-def _v4_each(ints: range) -> Iterator[IPv4Address]:
-    """An IPv4Address for each int of ``ints``, lazily (the loop of network iteration)."""
+#: The int value of an address, for hot paths in other modules (sets' membership test):
+#: ``address_int(a) == int(a)``, in C and without a method call. Shared like the constructors.
+address_int: Callable[[Address], int] = attrgetter("_ip")
+
+# The short names this module's hot paths use.
+_v4 = ipv4_from_int
+_v6 = ipv6_from_int
+
+
+def ipv4_each(ints: range) -> Iterator[IPv4Address]:
+    """An IPv4Address for each int of ``ints``, lazily (the loop of network iteration; shared)."""
     new, cls = _new, IPv4Address
     for ip in ints:
         # _v4 written out: a call per address is a quarter of the time of iterating a /16.
@@ -735,8 +719,8 @@ def _v4_each(ints: range) -> Iterator[IPv4Address]:
         yield obj
 
 
-def _v6_each(ints: range) -> Iterator[IPv6Address]:
-    """An IPv6Address (no zone) for each int of ``ints``, lazily."""
+def ipv6_each(ints: range) -> Iterator[IPv6Address]:
+    """An IPv6Address (no zone) for each int of ``ints``, lazily (shared, like :func:`ipv4_each`)."""
     new, cls = _new, IPv6Address
     for ip in ints:
         obj = new(cls)

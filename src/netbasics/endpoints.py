@@ -13,13 +13,13 @@ import re
 from typing import Final, Union
 
 from ._parse import exact_str, parse_ipv4_int, parse_ipv6_int
-from .addresses import Address, IPv4Address, IPv6Address, parse_address
+from .addresses import Address, IPv4Address, IPv6Address, ipv4_from_int, ipv6_from_int, parse_address
 from .errors import AddressError, EndpointError, PortError, quote, reason_of
 from .ports import validate_port
 
 # The addresses' shared constructors (no checks), under the short names used below.
-_v4 = IPv4Address._from_int
-_v6 = IPv6Address._from_int
+_v4 = ipv4_from_int
+_v6 = ipv6_from_int
 
 __all__ = ["Endpoint", "EndpointLike", "HostPort", "parse_endpoint", "parse_host_port"]
 

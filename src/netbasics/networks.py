@@ -21,7 +21,16 @@ from ._core import MAPPED_LAST, MAPPED_PREFIX, V4_MAX, merge_keys
 from ._core import parse_network_text as _parse_parts
 from ._data.registry import IPV4_TABLE, IPV6_TABLE, AddressCategory, RegistryEntry
 from ._parse import exact_str, format_ipv4, format_ipv6
-from .addresses import Address, IPv4Address, IPv6Address, parse_address
+from .addresses import (
+    Address,
+    IPv4Address,
+    IPv6Address,
+    ipv4_each,
+    ipv4_from_int,
+    ipv6_each,
+    ipv6_from_int,
+    parse_address,
+)
 from .errors import AddressError, CIDRError, quote, reason_of
 
 if TYPE_CHECKING:
@@ -40,10 +49,10 @@ __all__ = [
 ]
 
 # The addresses' shared constructors (no checks), under the short names used below.
-_v4 = IPv4Address._from_int
-_v6 = IPv6Address._from_int
-_v4_each = IPv4Address._each
-_v6_each = IPv6Address._each
+_v4 = ipv4_from_int
+_v6 = ipv6_from_int
+_v4_each = ipv4_each
+_v6_each = ipv6_each
 
 # How many addresses a network of each prefix length holds (indexing reads these).
 _SIZE4: Final = [1 << (32 - p) for p in range(33)]
@@ -158,17 +167,6 @@ class _BaseNetwork(Generic[_A]):
         _SET_IP(obj, ip)
         _SET_PLEN(obj, plen)
         return obj
-
-    # Internal, and shared on purpose with sets: it builds and reads networks through
-    # these two rather than through the private slots.
-    @classmethod
-    def _from_bounds(cls, bounds: list[int]) -> list[Network]:
-        """The fewest networks of this family covering the flat half-open ``bounds`` (see ``_core``)."""
-        return _bounds_networks(bounds, cls._VERSION)
-
-    def _prefix_key(self) -> int:
-        """The sortable key ``start << 8 | host_bits`` that ``_core.merge_keys`` merges."""
-        return self._ip << 8 | (self._BITS - self._plen)
 
     def _init(self, value: object, strict: bool) -> None:
         if hasattr(self, "_plen"):
@@ -782,6 +780,37 @@ def _collect_keys(items: Iterable[object], keys4: list[int], keys6: list[int]) -
                 add6(net._ip << 8 | (128 - net._plen))
 
 
+# --- shared with sets -----------------------------------------------------------------------
+#
+# sets builds and reads networks and ranges through these four functions, never through
+# their private slots: only this module knows how they are laid out (package-internal:
+# not in __all__, not exported).
+
+
+def prefix_key(network: Network) -> int:
+    """The sortable key ``start << 8 | host_bits`` of ``network`` that ``_core.merge_keys`` merges."""
+    return network._ip << 8 | (network._BITS - network._plen)
+
+
+def range_from_ints(version: int, first: int, last: int) -> AddressRange:
+    """The AddressRange ``first``-``last`` of ints the caller knows are one family's, ``first <= last`` (no checks)."""
+    obj = _new(AddressRange)
+    _set(obj, "_version", version)
+    _set(obj, "_first", first)
+    _set(obj, "_last", last)
+    return obj
+
+
+def range_span(r: AddressRange) -> tuple[int, int, int]:
+    """``(version, first, end)``: the range ``r`` as a half-open interval of ints."""
+    return r._version, r._first, r._last + 1
+
+
+def networks_from_bounds(bounds: list[int], version: int) -> list[Network]:
+    """The fewest networks of ``version`` covering the flat half-open ``bounds`` (see ``_core``)."""
+    return _bounds_networks(bounds, version)
+
+
 def _bounds_networks(bounds: list[int], version: int) -> list[Network]:
     """The fewest networks covering each half-open interval ``[bounds[k], bounds[k + 1])``, k even.
 
@@ -876,21 +905,6 @@ class AddressRange:
         _set(self, "_version", version)
         _set(self, "_first", lo)
         _set(self, "_last", hi)
-
-    # Internal, and shared on purpose with sets: it builds and reads ranges through these
-    # two rather than through the private slots.
-    @classmethod
-    def _from_ints(cls, version: int, first: int, last: int) -> AddressRange:
-        """Build from ints the caller knows are one family's, with ``first <= last``, without checks."""
-        obj = _new(cls)
-        _set(obj, "_version", version)
-        _set(obj, "_first", first)
-        _set(obj, "_last", last)
-        return obj
-
-    def _span(self) -> tuple[int, int, int]:
-        """``(version, first, end)``: the range as a half-open interval of ints."""
-        return self._version, self._first, self._last + 1
 
     @property
     def version(self) -> int:

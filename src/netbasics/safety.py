@@ -33,7 +33,7 @@ from typing import Final, NamedTuple, Union
 
 from ._core import V4_MAX
 from ._data.registry import AddressCategory
-from .addresses import Address, IPv4Address, IPv6Address, parse_address
+from .addresses import Address, IPv4Address, IPv6Address, ipv4_from_int, parse_address
 from .endpoints import Endpoint
 from .errors import NetbasicsError, quote
 from .ports import validate_port
@@ -47,7 +47,7 @@ __all__ = [
     "is_safe_destination",
 ]
 
-_v4 = IPv4Address._from_int  # the shared constructor (no checks): every value is masked to 32 bits
+_v4 = ipv4_from_int  # the shared constructor (no checks): every value is masked to 32 bits
 _NAT64_WKP: Final = 0x0064FF9B << 64  # 64:ff9b::/96, bits above the low 32
 _NAT64_LOCAL: Final = 0x0064FF9B0001  # 64:ff9b:1::/48, the top 48 bits
 _C = AddressCategory

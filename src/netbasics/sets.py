@@ -23,9 +23,20 @@ from typing import Union
 from ._core import DIFFERENCE, INTERSECTION, SYMMETRIC_DIFFERENCE, UNION, combine, merge_keys, merge_spans
 from ._core import parse_network_text as _parse_parts
 from ._parse import exact_str, parse_ipv4_int, parse_ipv6_int
-from .addresses import Address, IPv4Address, IPv6Address
+from .addresses import Address, IPv4Address, IPv6Address, address_int
 from .errors import AddressError, CIDRError, quote
-from .networks import AddressRange, IPv4Network, IPv6Network, Network, parse_network, parse_range
+from .networks import (
+    AddressRange,
+    IPv4Network,
+    IPv6Network,
+    Network,
+    networks_from_bounds,
+    parse_network,
+    parse_range,
+    prefix_key,
+    range_from_ints,
+    range_span,
+)
 
 __all__ = ["AddressSet"]
 
@@ -84,7 +95,7 @@ class _Builder:
             self.keys6.append(ip << 8 | (128 - plen))
 
     def add_range(self, r: AddressRange) -> None:
-        version, first, end = r._span()
+        version, first, end = range_span(r)
         (self.spans4 if version == 4 else self.spans6).append((first, end))
 
     def add(self, item: object) -> None:
@@ -102,7 +113,7 @@ class _Builder:
                 net = parse_network(item)  # type: ignore[arg-type]
             except TypeError:
                 raise TypeError(f"cannot add {type(item).__name__} {quote(item)} to an AddressSet") from None
-            (self.keys4 if net.version == 4 else self.keys6).append(net._prefix_key())
+            (self.keys4 if net.version == 4 else self.keys6).append(prefix_key(net))
 
     def build(self) -> AddressSet:
         v4 = merge_keys(self.keys4)
@@ -218,7 +229,7 @@ class AddressSet:
     def __contains__(self, item: object) -> bool:
         cls = item.__class__
         if cls is IPv4Address:
-            return (bisect_right(self._v4, item._ip) & 1) == 1  # type: ignore[attr-defined]
+            return (bisect_right(self._v4, address_int(item)) & 1) == 1  # type: ignore[arg-type]
         if cls is str:
             try:
                 if ":" in item:  # type: ignore[operator]
@@ -229,7 +240,7 @@ class AddressSet:
                     raise
                 return self._covers(AddressSet(item))  # type: ignore[arg-type]
         if cls is IPv6Address:
-            return (bisect_right(self._v6, item._ip) & 1) == 1  # type: ignore[attr-defined]
+            return (bisect_right(self._v6, address_int(item)) & 1) == 1  # type: ignore[arg-type]
         return self._contains_other(item)
 
     def _contains_other(self, item: object) -> bool:
@@ -354,25 +365,24 @@ class AddressSet:
 
     def __iter__(self) -> Iterator[Network]:
         """The fewest networks covering the set, in order, IPv4 first; produced lazily."""
-        family: type[Network]
-        for family, bounds in ((IPv4Network, self._v4), (IPv6Network, self._v6)):
+        for version, bounds in ((4, self._v4), (6, self._v6)):
             # A chunk of intervals at a time: lazy, without a function call per network.
             for k in range(0, len(bounds), 1024):
-                yield from family._from_bounds(bounds[k : k + 1024])
+                yield from networks_from_bounds(bounds[k : k + 1024], version)
 
     def to_networks(self) -> list[Network]:
         """The fewest networks covering exactly the set, sorted, IPv4 first.
 
         ``AddressSet(s.to_networks()) == s`` always holds.
         """
-        return IPv4Network._from_bounds(self._v4) + IPv6Network._from_bounds(self._v6)
+        return networks_from_bounds(self._v4, 4) + networks_from_bounds(self._v6, 6)
 
     def to_ranges(self) -> list[AddressRange]:
         """The set as sorted, disjoint, non-adjacent ranges, IPv4 first."""
         out: list[AddressRange] = []
         for version, bounds in ((4, self._v4), (6, self._v6)):
             for k in range(0, len(bounds), 2):
-                out.append(AddressRange._from_ints(version, bounds[k], bounds[k + 1] - 1))
+                out.append(range_from_ints(version, bounds[k], bounds[k + 1] - 1))
         return out
 
     def __repr__(self) -> str:
