@@ -680,9 +680,10 @@ _new = object.__new__
 # --- the shared constructors ---------------------------------------------------------------
 #
 # The other value modules (networks, endpoints, safety, sets) build addresses from ints
-# they have already checked (package-internal: not in __all__, not exported). They call these four functions, and never touch an address's
-# private slots: only this module knows how an address is laid out. No checks are made:
-# the caller guarantees ``0 <= ip`` within the family's range and a zone already checked.
+# they have already checked. They call these functions (package-internal: not in
+# __all__, not exported) and never touch an address's private slots: only this module
+# knows how an address is laid out. No checks are made: the caller guarantees ``ip`` is
+# within the family's range and the zone is already checked.
 
 
 def ipv4_from_int(ip: int) -> IPv4Address:
