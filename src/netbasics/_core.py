@@ -115,22 +115,21 @@ def _mask_length(text: str, length: str) -> int:
     if plen is None:
         plen = _HOSTMASK4.get(mask)
     if plen is None:
-        raise CIDRError(f"mask {quote(length)} is neither a contiguous netmask nor a hostmask in {quote(text)}")
+        raise CIDRError(text, f"mask {quote(length)} is neither a contiguous netmask nor a hostmask")
     return plen
 
 
 def _bad_length(text: str, length: str, maximum: int) -> int:
     """Raise the reason a prefix length is not valid (never returns)."""
-    q = quote(text)
     if not length:
-        raise CIDRError(f"missing prefix length after '/' in {q}")
+        raise CIDRError(text, "missing prefix length after '/'")
     if maximum == 128 and ":" in length:
-        raise CIDRError(f"IPv6 networks take a prefix length, not a netmask, in {q}")
+        raise CIDRError(text, "IPv6 networks take a prefix length, not a netmask")
     if not (length.isascii() and length.isdigit()):
-        raise CIDRError(f"prefix length {quote(length)} is not plain ASCII decimal in {q}")
+        raise CIDRError(text, f"prefix length {quote(length)} is not plain ASCII decimal")
     if len(length) > 1 and length[0] == "0":
-        raise CIDRError(f"prefix length {quote(length)} has a leading zero in {q}")
-    raise CIDRError(f"prefix length {quote(length)} is out of range (0 to {maximum}) in {q}")
+        raise CIDRError(text, f"prefix length {quote(length)} has a leading zero")
+    raise CIDRError(text, f"prefix length {quote(length)} is out of range (0 to {maximum})")
 
 
 # --- the interval algorithms (see the module docstring) --------------------------------

@@ -51,21 +51,21 @@ def _split_host_port(text: str) -> tuple[str, str, bool]:
     if text.startswith("["):
         close = text.find("]")
         if close < 0:
-            raise EndpointError(f"missing ']' in {quote(text)}")
+            raise EndpointError(text, "missing ']'")
         host, rest = text[1:close], text[close + 1 :]
         if not rest.startswith(":") or len(rest) < 2:
-            raise EndpointError(f"expected ':PORT' after ']' in {quote(text)}")
+            raise EndpointError(text, "expected ':PORT' after ']'")
         return host, rest[1:], True
     host, sep, port = text.rpartition(":")
     if not sep:
-        raise EndpointError(f"missing ':PORT' in {quote(text)}")
+        raise EndpointError(text, "missing ':PORT'")
     if ":" in host:
         # RFC 3986 section 3.2.2: an IPv6 literal with a port must be bracketed; without
         # brackets '2001:db8::1:80' is ambiguous (is 80 the port or the last group?).
         # The hint quotes the fix, cut like any input: the host may be a megabyte long.
         raise EndpointError(f"ambiguous IPv6 endpoint {quote(text)}: write it as {quote(f'[{host}]:{port}')}")
     if not host:
-        raise EndpointError(f"missing host before ':' in {quote(text)}")
+        raise EndpointError(text, "missing host before ':'")
     return host, port, False
 
 
@@ -267,13 +267,13 @@ def _check_host(host: str, text: object) -> str:
     """Validate a host name (not an IP literal); returns it lower-cased."""
     name = host[:-1] if host.endswith(".") else host
     if not name or len(name) > _MAX_HOST:
-        raise EndpointError(f"host name must be 1 to {_MAX_HOST} characters in {quote(text)}")
+        raise EndpointError(text, f"host name must be 1 to {_MAX_HOST} characters")
     if not name.isascii():
-        raise EndpointError(f"host name is not ASCII (encode IDNs as xn-- first) in {quote(text)}")
+        raise EndpointError(text, "host name is not ASCII (encode IDNs as xn-- first)")
     labels = name.split(".")
     for label in labels:
         if not _LABEL.fullmatch(label):
-            raise EndpointError(f"bad host name label {quote(label)} in {quote(text)}")
+            raise EndpointError(text, f"bad host name label {quote(label)}")
     # '127.1', '2130706433', '010.0.0.1' and '0x7f.1' are not names: the system resolver
     # reads them as legacy inet_aton() addresses (127.1 is 127.0.0.1, 010 is octal), the
     # ambiguity the strict parser exists to refuse (CVE-2021-29921). RFC 1123 section 2.1
