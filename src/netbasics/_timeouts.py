@@ -31,9 +31,7 @@ LONGEST_WAIT: Final = 2_000_000.0
 
 def _number(value: object, what: str) -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{what} must be a number of seconds (int or float) or None, got {quote(value)}")
-    if value != value:
-        raise ValueError(f"{what} must be a number of seconds, got nan")
+        raise TypeError(f"{what} must be seconds (int or float) or None, got {quote(value)}")
     return value
 
 
@@ -52,7 +50,7 @@ def check_timeout(timeout: object, what: str = "timeout", *, zero: bool = True) 
     if timeout is None:
         return None
     value = _number(timeout, what)
-    if value < 0 or (not zero and value == 0):
+    if value != value or value < 0 or (not zero and value == 0):
         raise ValueError(f"{what} must be {'>=' if zero else '>'} 0 seconds, got {quote(value)}")
     if value > LONGEST_WAIT:  # an int too large for a float compares exactly, no overflow
         return None
@@ -69,6 +67,6 @@ def check_factor(value: object, what: str, low: float = 1.0) -> float:
     (2.0, 2000000.0)
     """
     number = _number(value, what)
-    if number < low:
+    if number != number or number < low:
         raise ValueError(f"{what} must be >= {low:g}, got {quote(number)}")
     return LONGEST_WAIT if number > LONGEST_WAIT else float(number)
