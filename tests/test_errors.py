@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import pickle
 import re
 import socket
 from collections.abc import Callable, Iterator
@@ -567,3 +568,23 @@ def test_str_subclasses_are_parsed_by_their_value(name: str, call: Callable[[Any
     # its methods run, so it cannot break a parse halfway or change the result.
     for text in STR_TEXTS:
         assert _outcome(call, Hostile(text)) == _outcome(call, text), text
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AddressError("1.2.3.256", "octet 256 out of range", at=6),
+        CIDRError("plain message"),
+        netbasics.FrameTooLarge(10, 4, at_least=True, what="line"),
+        netbasics.ConnectError("connect to x:1", "refused", attempts=((Endpoint("127.0.0.1", 1), None),)),
+        netbasics.NetTimeoutError("recv from x:1", 2.5, detail="more"),
+        netbasics.PeerClosed("x closed the connection", partial=b"ab"),
+        netbasics.ClosedLocally("recv from"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_errors_pickle_with_their_fields(error: BaseException) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.__dict__ == error.__dict__

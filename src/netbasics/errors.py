@@ -347,6 +347,10 @@ class ClosedLocally(ConnectionClosed):
         self.operation = operation
         closed = f"{what} was closed on this side"
         super().__init__(f"{operation}: {closed}" if operation else closed)
+        self._what = what
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.operation, self._what), self.__dict__)
 
 
 class NetTimeoutError(NetbasicsError, TimeoutError):
@@ -369,3 +373,13 @@ class NetTimeoutError(NetbasicsError, TimeoutError):
         after = f" after {timeout:g} s" if timeout is not None else ""
         more = f": {detail}" if detail else ""
         super().__init__(f"{operation}: timed out{after}{more}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # OSError pickles as cls(*args): give the fields back instead of the message.
+        return (_rebuild_timeout, (type(self), self.operation, self.timeout, self.detail), self.__dict__)
+
+
+def _rebuild_timeout(
+    cls: type[NetTimeoutError], operation: str, timeout: float | None, detail: str | None
+) -> NetTimeoutError:
+    return cls(operation, timeout, detail=detail)
