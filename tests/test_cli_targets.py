@@ -152,9 +152,9 @@ def test_connect_target(text: str, expected: object) -> None:
         ("192.0.2.1:99999", "bad port in '192.0.2.1:99999': port '99999' is out of range (0 to 65535)"),
         (
             "192.0.2.1:nosuch",
-            "bad port in '192.0.2.1:nosuch': 'nosuch' is neither a port number nor a known tcp service name",
+            "bad port in '192.0.2.1:nosuch': port 'nosuch' is neither a port number nor a known tcp service name",
         ),
-        ("http:/x", "bad port in 'http:/x': '/x' is neither a port number nor a known tcp service name"),
+        ("http:/x", "bad port in 'http:/x': port '/x' is neither a port number nor a known tcp service name"),
         ("bad host:https", "bad host in 'bad host:https': bad host name label 'bad host' in 'bad host'"),
         ("[::g]:http", "bad address in '[::g]:http': character 'g' is not allowed"),
         # an address without a port: the hint brackets IPv6, never splits it at a colon
@@ -255,7 +255,7 @@ def test_bind_endpoint(text: str, expected: object) -> None:
         ("bad host:80", "bad host name label 'bad host' in 'bad host'"),
         (
             "127.0.0.1:nosuch",
-            "bad port in '127.0.0.1:nosuch': 'nosuch' is neither a port number nor a known tcp service name",
+            "bad port in '127.0.0.1:nosuch': port 'nosuch' is neither a port number nor a known tcp service name",
         ),
     ],
 )
@@ -463,6 +463,6 @@ def test_ports_may_be_service_names() -> None:
     assert (code, out) == (1, "")
     assert err == (
         "netbasics probe: argument: bad port in '127.0.0.1:no-such-service': "
-        "'no-such-service' is neither a port number nor a known tcp service name\n"
+        "port 'no-such-service' is neither a port number nor a known tcp service name\n"
     )
     assert "parse_port" not in err

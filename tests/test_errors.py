@@ -588,3 +588,17 @@ def test_errors_pickle_with_their_fields(error: BaseException) -> None:
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert copy.__dict__ == error.__dict__
+
+
+def test_port_error_fields() -> None:
+    with pytest.raises(PortError) as info:
+        netbasics.validate_port("080")
+    assert (info.value.input, info.value.reason) == ("080", "has a leading zero (ambiguous: octal or decimal?)")
+    assert str(info.value) == "port '080' has a leading zero (ambiguous: octal or decimal?)"
+    with pytest.raises(PortError) as info:
+        netbasics.parse_port("htps")
+    assert info.value.input == "htps"
+    assert str(info.value) == "port 'htps' is neither a port number nor a known tcp service name"
+    # Wrapped, a port error keeps its subject: its reason does not read alone.
+    with pytest.raises(EndpointError, match=r"bad port in '1\.2\.3\.4:080': port '080' has a leading zero"):
+        netbasics.parse_endpoint("1.2.3.4:080")

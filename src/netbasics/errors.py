@@ -124,7 +124,7 @@ def reason_of(exc: BaseException) -> str:
     >>> reason_of(ValueError("x" * 500))[-10:]
     'xxxxxx ...'
     """
-    text = exc.reason if isinstance(exc, _InputError) else str(exc)
+    text = exc.reason if isinstance(exc, _InputError) and exc._REASON_ALONE else str(exc)
     return _cut(text, _REASON_LIMIT)
 
 
@@ -196,6 +196,9 @@ class _InputError(NetbasicsError, ValueError):
     input: object
     reason: str
     at: int | None
+    #: Whether ``reason`` reads as a sentence of its own (what :func:`reason_of` gives a
+    #: wrapping error); ``PortError``'s reasons continue ``"port <input>"``.
+    _REASON_ALONE = True
 
     def __init__(self, input: object, reason: str | None = None, *, at: int | None = None) -> None:
         if reason is None:
@@ -204,11 +207,13 @@ class _InputError(NetbasicsError, ValueError):
             return
         reason = _cut(reason, 220)
         self.input, self.reason, self.at = _bounded(input), reason, at
+        super().__init__(self._message(input, reason))
+
+    @staticmethod
+    def _message(input: object, reason: str) -> str:
         if isinstance(input, str):
-            message = f"{reason} in {quote(input)}" if str.__len__(input) else reason
-        else:
-            message = f"{reason}: {quote(input)}"
-        super().__init__(message)
+            return f"{reason} in {quote(input)}" if str.__len__(input) else reason
+        return f"{reason}: {quote(input)}"
 
 
 class AddressError(_InputError):
@@ -237,7 +242,19 @@ class CIDRError(_InputError):
 
 
 class PortError(_InputError):
-    """A port number is not a plain integer in 0-65535, or a service name is unknown (``.input``, ``.reason``)."""
+    """A port number is not a plain integer in 0-65535, or a service name is unknown (``.input``, ``.reason``).
+
+    The message reads ``"port <quoted input> <reason>"``:
+
+    >>> str(PortError("080", "has a leading zero"))
+    "port '080' has a leading zero"
+    """
+
+    _REASON_ALONE = False
+
+    @staticmethod
+    def _message(input: object, reason: str) -> str:
+        return reason if input == "" else f"port {quote(input)} {reason}"
 
 
 class EndpointError(_InputError):

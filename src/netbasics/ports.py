@@ -96,7 +96,8 @@ def validate_port(value: object) -> int:
     checked = _check_port_type(value)
     if checked is not value:  # a str subclass, now its exact value: check that
         return validate_port(checked)
-    raise PortError(_port_reason(checked))
+    shown = int(checked) if isinstance(checked, int) else checked  # an IntEnum as its number
+    raise PortError(shown, _port_reason(checked))
 
 
 def _check_port_type(value: object) -> int | str:
@@ -111,24 +112,23 @@ def _check_port_type(value: object) -> int | str:
 
 
 def _port_reason(value: int | str) -> str:
-    """Say why ``value`` is not a port number (the slow path; only errors come here)."""
+    """Why ``value`` is not a port number, to follow ``port <value>`` (the slow path)."""
     if isinstance(value, int):
-        return f"port {quote(int(value))} is out of range (0 to {MAX_PORT})"
-    q = quote(value)
+        return f"is out of range (0 to {MAX_PORT})"
     if not value:
         return "empty string is not a port number"
     if value.strip() != value:
-        return f"port {q} has leading or trailing whitespace"
+        return "has leading or trailing whitespace"
     if value[0] in "+-" and value[1:].isdigit():
-        return f"port {q} has a sign; write plain decimal digits"
+        return "has a sign; write plain decimal digits"
     if not (value.isascii() and value.isdigit()):
         if value.isascii() and value[0].isalpha() and value.replace("-", "").isalnum():
             # Looks like a service name: point at the function that takes one.
-            return f"port {q} is not a number (parse_port() also accepts service names)"
-        return f"port {q} is not plain ASCII decimal"
+            return "is not a number (parse_port() also accepts service names)"
+        return "is not plain ASCII decimal"
     if value[0] == "0" and len(value) > 1:
-        return f"port {q} has a leading zero (ambiguous: octal or decimal?)"
-    return f"port {q} is out of range (0 to {MAX_PORT})"
+        return "has a leading zero (ambiguous: octal or decimal?)"
+    return f"is out of range (0 to {MAX_PORT})"
 
 
 # --- RFC 6335 ranges --------------------------------------------------------------------
@@ -351,7 +351,7 @@ def parse_port(value: int | str, protocol: str = "tcp") -> int:
     >>> parse_port("no-such-service")
     Traceback (most recent call last):
     ...
-    netbasics.PortError: 'no-such-service' is neither a port number nor a known tcp service name
+    netbasics.PortError: port 'no-such-service' is neither a port number nor a known tcp service name
     """
     proto = _protocol(protocol)
     if isinstance(value, str):
@@ -360,7 +360,7 @@ def parse_port(value: int | str, protocol: str = "tcp") -> int:
         return validate_port(value)
     i = _lookup(_name_key(value), (proto,))
     if i is None:
-        raise PortError(f"{quote(value)} is neither a port number nor a known {proto} service name")
+        raise PortError(value, f"is neither a port number nor a known {proto} service name")
     return (_index or _get_index()).rows[i][1]
 
 
