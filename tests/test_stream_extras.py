@@ -609,3 +609,21 @@ def test_file_write_after_a_timeout_sends_each_byte_once(buffering: int | None) 
 def _read_to_end(sock: socket.socket, into: bytearray) -> None:
     while chunk := sock.recv(65536):
         into += chunk
+
+
+def test_send_all_timeout_leaves_no_view_of_the_callers_buffer() -> None:
+    # The root of issue 19 item 3: the error of a timed-out send_all kept a view of the
+    # caller's bytearray alive (a traceback cycle), so resizing it raised BufferError
+    # until the garbage collector ran.
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    conn = StreamConnection(a, timeout=SHORT, nodelay=False)
+    try:
+        data = bytearray(1 << 20)
+        with pytest.raises(NetTimeoutError) as info:
+            conn.send_all(data)
+        data += b"resizable"  # BufferError while a view lived
+        assert info.value is not None
+    finally:
+        conn.close()
+        b.close()
