@@ -483,7 +483,6 @@ class StreamConnection:
     def _next_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
         """The next message of ``framer``; ``None`` at a clean end of the stream if ``eof_ok``."""
         rbuf = self._rbuf
-        self._fast = _SLOW  # the framer may keep bytes: recv() must look at the buffer
         message = rbuf.take_message(framer)
         if message is not None:
             return message
@@ -501,7 +500,7 @@ class StreamConnection:
             if not chunk:
                 self._ended(framer, eof_ok)
                 return None
-            rbuf.feed(chunk)
+            self._fed(chunk)  # the framer may keep bytes: recv() must look at the buffer
             message = rbuf.take_message(framer)
             if message is not None:
                 return message
