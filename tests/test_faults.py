@@ -39,7 +39,7 @@ from netbasics import (
 from netbasics import resolver as resolver_module
 from netbasics._io.happy_eyeballs import ATTEMPT_DELAY
 from netbasics.framing import Framer
-from netbasics.testing import echo_handler, udp_echo_handler
+from netbasics.testing import echo_handler, ipv6_loopback_available, udp_echo_handler
 from netbasics.udp import Datagram, Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
@@ -343,6 +343,25 @@ def test_client_deadline_fires_on_time_during_a_stall(
     assert timeout - EARLY <= elapsed < timeout + SLACK, elapsed
 
 
+@pytest.mark.parametrize("given", ["call", "connection"])
+def test_client_send_deadline_fires_on_time_during_a_stall(loopback_host: str, baseline: None, given: str) -> None:
+    # The relay stops forwarding at once and stops reading after 1 MiB; the socket
+    # buffers fill up and send_all must give up at its deadline.
+    timeout = 0.3
+    with (
+        tcp_echo(loopback_host) as server,
+        TcpRelay(server.endpoint, stall_after=0, direction="up") as relay,
+        netbasics.connect_tcp(relay.endpoint, timeout=timeout if given == "connection" else 5.0) as conn,
+    ):
+        data = b"x" * (64 << 20)
+        started = time.monotonic()
+        with pytest.raises(NetTimeoutError):
+            conn.send_all(data) if given == "connection" else conn.send_all(data, timeout=timeout)
+        elapsed = time.monotonic() - started
+        assert relay.stats.up == 0
+    assert timeout - EARLY <= elapsed < timeout + SLACK, elapsed
+
+
 def test_client_read_survives_a_stall_shorter_than_its_deadline(loopback_host: str, baseline: None) -> None:
     with (
         tcp_echo(loopback_host) as server,
@@ -388,6 +407,19 @@ def test_client_sees_connection_closed_when_reset_mid_message(
             read(conn)
         assert time.monotonic() - started < 1.0  # the reset, not the 5 s timeout
         assert relay.stats.resets == 1
+
+
+@pytest.mark.xfail(strict=True, reason="bug: after a reset the error says 'recv from peer', not the peer's endpoint")
+def test_reset_error_names_the_peer(loopback_host: str, baseline: None) -> None:
+    with (
+        tcp_echo(loopback_host) as server,
+        TcpRelay(server.endpoint, reset_after=4, direction="down") as relay,
+        netbasics.connect_tcp(relay.endpoint, timeout=5) as conn,
+    ):
+        conn.send_all(b"hello\n")
+        with pytest.raises(ConnectionClosed) as info:
+            conn.recv_until(b"\n")
+    assert str(relay.endpoint) in str(info.value)
 
 
 # --- both server modes under stalls and resets -------------------------------------------
@@ -562,7 +594,7 @@ HOSTS = [
 def test_happy_eyeballs_connects_past_an_address_that_never_answers(
     fake_names: Callable[[str, list[Endpoint]], dict[str, Any]], baseline: None, dead: str, live: str, delay: float
 ) -> None:
-    if "::1" in (dead, live) and not netbasics.testing.ipv6_loopback_available():
+    if "::1" in (dead, live) and not ipv6_loopback_available():
         pytest.skip("IPv6 loopback ::1 cannot be bound on this machine")
     with blackhole(dead) as silent, socket.create_server((live, 0), family=_family(live)) as listener:
         working = Endpoint.from_sockaddr(listener.getsockname())
