@@ -352,6 +352,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == f"netbasics {netbasics.__version__}\n"
 
 
+def test_version_is_single_sourced() -> None:
+    # The installed metadata (what pip and PyPI show) is built from __version__.
+    import importlib.metadata
+
+    assert importlib.metadata.version("netbasics") == netbasics.__version__
+
+
 # --- issue 14 reproductions ------------------------------------------------------------------------
 
 
