@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import itertools
 import os
 import re
 import shutil
@@ -350,3 +351,14 @@ def test_readme_links_work_on_the_package_index() -> None:
     prefix = "https://github.com/netbasics/netbasics/blob/main/"
     missing = [t for t in targets if t.startswith(prefix) and not (ROOT / t[len(prefix) :]).exists()]
     assert not missing, missing
+
+
+def test_no_import_is_written_twice_in_a_row() -> None:
+    # A copy-paste slip that reads as if the second line mattered.
+    repeats = []
+    for page in PAGES:
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for number, (line, following) in enumerate(itertools.pairwise(lines), 1):
+            if line.startswith(("import ", "from ")) and line == following:
+                repeats.append(f"{page.name}:{number + 1}: {line}")
+    assert not repeats, repeats
