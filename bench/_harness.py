@@ -19,8 +19,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -117,7 +119,7 @@ def scenario_list(text: str) -> tuple[Scenario, ...]:
 
 def parser(doc: str) -> argparse.ArgumentParser:
     """A parser with the options every echo benchmark has: ``--seconds``, ``--runs``, ``--pin``,
-    ``--client`` and ``--scenarios``."""
+    ``--client``, ``--scenarios`` and ``--where``."""
     result = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     result.add_argument("--seconds", type=duration, default=3.0, help="measured seconds per run (default 3)")
     result.add_argument(
@@ -141,6 +143,12 @@ def parser(doc: str) -> argparse.ArgumentParser:
         default=SCENARIOS,
         metavar="LIST",
         help="comma-separated scenarios: 1 (1 conn), 50 (50 conns), bulk (4 conns, 256 KiB); default all",
+    )
+    result.add_argument(
+        "--where",
+        action="store_true",
+        help="also sample where each server's threads wait (running, GIL futex, socket, poll), every 5 ms;"
+        " costs CPU, so compare such figures only with each other",
     )
     return result
 
@@ -251,62 +259,135 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def context_switches(pid: int) -> dict[int, tuple[int, int]]:
-    """Each live thread's (voluntary, involuntary) context switches so far, by thread id.
+def thread_counters(pid: int) -> dict[int, tuple[int, int, int]]:
+    """Each live thread's (voluntary switches, involuntary switches, run-queue wait in ns) so far, by id.
 
     A voluntary switch is a sleep (in ``recv``, ``poll``, or a futex waiting for the GIL);
-    an involuntary one is a preemption. /proc/PID/status alone counts only the main thread.
+    an involuntary one is a preemption; the run-queue wait is time runnable but not running
+    (waiting for a CPU; 0 where the kernel keeps no schedstat). /proc/PID/status alone
+    counts only the main thread, so every thread's file is read.
     """
-    counts: dict[int, tuple[int, int]] = {}
+    counts: dict[int, tuple[int, int, int]] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
-        voluntary = involuntary = 0
+        voluntary = involuntary = waited = 0
         try:
             for line in (task / "status").read_text().splitlines():
                 if line.startswith("voluntary_ctxt_switches:"):
                     voluntary = int(line.split()[1])
                 elif line.startswith("nonvoluntary_ctxt_switches:"):
                     involuntary = int(line.split()[1])
+            with suppress(FileNotFoundError):
+                waited = int((task / "schedstat").read_text().split()[1])
         except (FileNotFoundError, ProcessLookupError):
             continue  # the thread ended while the directory was read
-        counts[int(task.name)] = (voluntary, involuntary)
+        counts[int(task.name)] = (voluntary, involuntary, waited)
     return counts
+
+
+#: ``--where``: a thread's wait channel (/proc/PID/task/TID/wchan) to the column it counts in.
+WHERE = ("running", "futex (GIL)", "socket", "poll", "other")
+
+
+def where(wchan: str) -> str:
+    """The :data:`WHERE` column of a wait channel: "0" is a thread on a CPU or waiting for one."""
+    if wchan in ("0", ""):
+        return "running"
+    if "futex" in wchan:
+        return "futex (GIL)"
+    if any(part in wchan for part in ("poll", "select")):
+        return "poll"
+    if any(part in wchan for part in ("wait_woken", "sk_wait", "sk_stream", "unix_", "tcp_", "sock_", "inet_")):
+        return "socket"
+    return "other"
+
+
+class Sampler:
+    """``--where``: how many of a server's threads are in each :data:`WHERE` state, on average.
+
+    A thread of the harness reads every server thread's wait channel each ``interval``
+    seconds between :meth:`start` and :meth:`stop`. It costs the harness CPU time that the
+    server and the load generator then miss, so figures taken with it are not compared
+    with figures taken without.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.005) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.samples = 0
+        self.states: Counter[str] = Counter()
+        self.channels: Counter[str] = Counter()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        tasks = Path(f"/proc/{self.pid}/task")
+        while not self._done.wait(self.interval):
+            for task in tasks.iterdir():
+                try:
+                    wchan = (task / "wchan").read_text().strip()
+                except (FileNotFoundError, ProcessLookupError):
+                    continue
+                self.states[where(wchan)] += 1
+                self.channels[wchan] += 1
+            self.samples += 1
+
+    def averages(self) -> dict[str, float]:
+        """The average number of threads in each :data:`WHERE` state."""
+        return {state: self.states[state] / self.samples if self.samples else 0.0 for state in WHERE}
 
 
 @dataclass
 class Counters:
-    """A server's CPU time and context switches, read as the measured part starts and as it ends."""
+    """A server's CPU time, context switches and run-queue wait, read as the measured part starts and ends."""
 
     pid: int
+    sampler: Sampler | None = None
     cpu: float = 0.0
     switches: tuple[int, int] = (0, 0)
-    _start: tuple[float, dict[int, tuple[int, int]]] | None = None
+    queued: float = 0.0  # seconds its threads were runnable but waiting for a CPU
+    _start: tuple[float, dict[int, tuple[int, int, int]]] | None = None
 
     def start(self) -> None:
-        self._start = (cpu_seconds(self.pid), context_switches(self.pid))
+        self._start = (cpu_seconds(self.pid), thread_counters(self.pid))
+        if self.sampler:
+            self.sampler.start()
 
     def stop(self) -> None:
+        if self.sampler:
+            self.sampler.stop()
         assert self._start is not None
         cpu, before = self._start
-        after = context_switches(self.pid)
+        after = thread_counters(self.pid)
         self.cpu = cpu_seconds(self.pid) - cpu
         # Threads born during the window count from zero; threads that ended are lost, but the
         # generator keeps every connection (and so every connection thread) open until now.
-        zero = (0, 0)
-        self.switches = (
-            sum(v - before.get(tid, zero)[0] for tid, (v, _) in after.items()),
-            sum(n - before.get(tid, zero)[1] for tid, (_, n) in after.items()),
-        )
+        zero = (0, 0, 0)
+        delta = [tuple(a - b for a, b in zip(now, before.get(tid, zero), strict=True)) for tid, now in after.items()]
+        self.switches = (sum(d[0] for d in delta), sum(d[1] for d in delta))
+        self.queued = sum(d[2] for d in delta) / 1e9
 
 
 @dataclass
 class Measurements:
-    """Per server and row: the figure (round trips/s or MB/s), and per round trip (per MB for bulk)
-    the server's CPU µs and its voluntary and involuntary context switches."""
+    """Per server and row: the figure (round trips/s or MB/s); per round trip (per MB for bulk) the
+    server's CPU µs, voluntary and involuntary context switches and run-queue wait µs; with
+    ``--where``, the average number of its threads in each :data:`WHERE` state, and the wait
+    channels seen."""
 
     figures: Samples
     cpu: Samples
     voluntary: Samples
     involuntary: Samples
+    queued: Samples
+    where: dict[str, dict[Row, list[dict[str, float]]]]
+    channels: Counter[str]
 
 
 def rotated(names: Sequence[str], run: int) -> list[str]:
@@ -328,15 +409,17 @@ def measure(
     seconds: float,
     cpus: set[int] | None = None,
     rows: Sequence[Row] | None = None,
+    sample_where: bool = False,
 ) -> Measurements:
     """Run every row (scenario and client) against every server ``runs`` times, interleaved and rotated.
 
     The order is (run, row, server), so drifting background load on the machine spreads
-    over all servers alike; progress goes to standard error. Each server's CPU time and
-    context switches are read from /proc as the load generator's measured part starts and
-    as it ends (the warm-up, a fifth of ``seconds``, and connection set-up are left out):
-    per round trip they are a steadier measure than throughput on a busy machine, and the
-    switches show where the server's threads wait.
+    over all servers alike; progress goes to standard error. Each server's CPU time,
+    context switches and run-queue wait are read from /proc as the load generator's
+    measured part starts and as it ends (the warm-up, a fifth of ``seconds``, and
+    connection set-up are left out): per round trip they are a steadier measure than
+    throughput on a busy machine, and they show how the server's threads wait.
+    ``sample_where`` also samples where they wait (:class:`Sampler`).
     """
     rows = list(rows) if rows is not None else table_rows(SCENARIOS, ["epoll"])
     names = list(running)
@@ -346,12 +429,15 @@ def measure(
     def empty() -> Samples:
         return {name: {row: [] for row in rows} for name in names}
 
-    result = Measurements(empty(), empty(), empty(), empty())
+    result = Measurements(
+        empty(), empty(), empty(), empty(), empty(), {name: {row: [] for row in rows} for name in names}, Counter()
+    )
     for run in range(runs):
         for row in rows:
             scenario = row.scenario
             for name in rotated(names, run):
-                counters = Counters(running[name].proc.pid)
+                pid = running[name].proc.pid
+                counters = Counters(pid, Sampler(pid) if sample_where else None)
                 echoed = _loadgen.echo(
                     binary,
                     running[name].target,
@@ -365,14 +451,19 @@ def measure(
                 figure = echoed.megabytes_per_second if scenario.bulk else echoed.trips_per_second
                 work = echoed.echoed_bytes / 1e6 if scenario.bulk else echoed.trips
                 per = 1 / work if work else 0.0
+                cpu, queued = counters.cpu * 1e6 * per, counters.queued * 1e6 * per
+                voluntary, involuntary = counters.switches[0] * per, counters.switches[1] * per
                 result.figures[name][row].append(figure)
-                result.cpu[name][row].append(counters.cpu * 1e6 * per)
-                result.voluntary[name][row].append(counters.switches[0] * per)
-                result.involuntary[name][row].append(counters.switches[1] * per)
+                result.cpu[name][row].append(cpu)
+                result.voluntary[name][row].append(voluntary)
+                result.involuntary[name][row].append(involuntary)
+                result.queued[name][row].append(queued)
+                if counters.sampler:
+                    result.where[name][row].append(counters.sampler.averages())
+                    result.channels.update(counters.sampler.channels)
                 print(
                     f"run {run + 1} {name:{width}} {row.client:7} {scenario.label:32} {figure:10.0f}"
-                    f"  cpu {counters.cpu * 1e6 * per:7.2f}  cs {counters.switches[0] * per:5.2f}"
-                    f" / {counters.switches[1] * per:5.2f}",
+                    f"  cpu {cpu:7.2f}  cs {voluntary:5.2f} / {involuntary:5.2f}  queued {queued:6.2f}",
                     file=sys.stderr,
                 )
     return result
@@ -416,20 +507,23 @@ def row_cells(row: Row) -> list[str]:
 
 
 def print_costs(measured: Measurements, names: dict[str, str], anchor: str, rows: Sequence[Row]) -> None:
-    """Two more tables: each server's CPU time per round trip (per MB for bulk) with its ratio to
-    ``anchor``'s, and its voluntary / involuntary context switches per round trip (per MB)."""
-    print("\nServer CPU time, µs per round trip (per MB echoed for bulk); lower is better:\n")
+    """The tables after the throughput table, one cell per server: CPU time per round trip (per MB
+    for bulk) with its ratio to ``anchor``'s; context switches and run-queue wait per round trip;
+    with ``--where``, the average number of threads in each state."""
     header = ["scenario", "client", *names.values()]
-    header += [f"{names[n]} / {names[anchor]}" for n in names if n != anchor]
-    table = []
-    for row in rows:
-        cells = [*row_cells(row), *(f"{statistics.median(measured.cpu[n][row]):.2f}" for n in names)]
-        cells += [ratio(measured.cpu, n, anchor, row) for n in names if n != anchor]
-        table.append(cells)
-    print_table(header, table)
+
+    def cells(samples: Samples, form: str) -> list[list[str]]:
+        return [[*row_cells(row), *(format(statistics.median(samples[n][row]), form) for n in names)] for row in rows]
+
+    print("\nServer CPU time, µs per round trip (per MB echoed for bulk); lower is better:\n")
+    table = cells(measured.cpu, ".2f")
+    for cpu_row, row in zip(table, rows, strict=True):
+        cpu_row += [ratio(measured.cpu, n, anchor, row) for n in names if n != anchor]
+    print_table([*header, *(f"{names[n]} / {names[anchor]}" for n in names if n != anchor)], table)
+
     print(
-        "\nServer context switches per round trip (per MB echoed for bulk), voluntary / involuntary"
-        " (all threads; voluntary = slept in recv, poll or a GIL wait, involuntary = preempted):\n"
+        "\nServer context switches per round trip (per MB echoed for bulk), all threads, voluntary / involuntary"
+        " (voluntary: went to sleep, in recv, send, poll or a futex such as the GIL's; involuntary: preempted):\n"
     )
     table = [
         [
@@ -441,7 +535,32 @@ def print_costs(measured: Measurements, names: dict[str, str], anchor: str, rows
         ]
         for row in rows
     ]
-    print_table(["scenario", "client", *names.values()], table)
+    print_table(header, table)
+
+    print(
+        "\nServer run-queue wait, µs per round trip (per MB echoed for bulk), all threads: time runnable"
+        " but waiting for a CPU (the load generator's threads compete for the same CPUs):\n"
+    )
+    print_table(header, cells(measured.queued, ".2f"))
+
+    if not any(measured.where[n][row] for n in names for row in rows):
+        return
+    print(
+        "\nWhere the server's threads are (--where), average number of threads: "
+        + " / ".join(WHERE)
+        + " (sampled from /proc/PID/task/*/wchan every 5 ms; running = on a CPU or waiting for one):\n"
+    )
+    table = []
+    for row in rows:
+        line = row_cells(row)
+        for n in names:
+            runs = measured.where[n][row]
+            line.append(" / ".join(f"{statistics.median(r[state] for r in runs):.1f}" for state in WHERE))
+        table.append(line)
+    print_table(header, table)
+    seen = measured.channels.most_common(10)
+    total = sum(measured.channels.values()) or 1
+    print("\nWait channels seen: " + ", ".join(f"{name} {count / total:.0%}" for name, count in seen))
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -4,7 +4,7 @@ Run by hand from the repository root on Linux (needs a C compiler once, for the 
 generator)::
 
     python bench/tcp_echo.py [--seconds 3] [--runs 3] [--idle 1000] [--pin]
-                             [--client epoll|threads|both] [--scenarios 1,50,bulk]
+                             [--client epoll|threads|both] [--scenarios 1,50,bulk] [--where]
 
 One run starts each server in its own process, on 127.0.0.1 port 0:
 
@@ -43,10 +43,15 @@ next server, so background load on the machine affects all of them alike. The ou
 Markdown: the throughput table, with the ratios of the default and the switched
 ``TCPServer`` to socketserver, of default to switched, and of message mode to socketserver
 and asyncio (each the median of the ratios measured within one run); then per server the
-CPU time and the voluntary / involuntary context switches per round trip, read from /proc
-over the measured part of each run only. A run takes about servers x scenarios x clients
-x runs x 1.2 x seconds: ``--seconds 2 --runs 5 --scenarios 50`` about 2 minutes, all
-scenarios about 6. Numbers on a shared or busy machine vary; compare within one run.
+CPU time, the voluntary / involuntary context switches and the run-queue wait (time
+runnable but waiting for a CPU) per round trip, all read from /proc over the measured part
+of each run only; ``--where`` adds a table of where the server's threads are (on a CPU,
+waiting on a futex such as the GIL's, in a socket call, in poll), sampled every 5 ms,
+which costs CPU (compare such runs only with each other). ``--pin`` puts each server on
+one CPU, where the held send is off: the heading says, per netbasics server, whether it
+is on. A run takes about servers x scenarios x clients x runs x 1.2 x seconds:
+``--seconds 2 --runs 5 --scenarios 50`` about 2 minutes, all scenarios about 6.
+Numbers on a shared or busy machine vary; compare within one run.
 """
 
 from __future__ import annotations
@@ -110,7 +115,7 @@ def main() -> None:
     load_cpus, server_cpus = h.cpu_sets(args.pin)
     rows = h.table_rows(args.scenarios, h.CLIENT_CHOICES[args.client])
     with h.servers(SERVERS, max(h.DEFAULT_MAX_CONNECTIONS, args.idle + 100), server_cpus) as running:
-        measured = h.measure(binary, running, args.runs, args.seconds, load_cpus, rows)
+        measured = h.measure(binary, running, args.runs, args.seconds, load_cpus, rows, args.where)
         if args.idle > 0:
             memory = {name: idle_memory(binary, server, args.idle) for name, server in running.items()}
 
