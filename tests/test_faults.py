@@ -50,10 +50,6 @@ SLACK = 0.1
 EARLY = 0.02
 
 FRAMERS = [pytest.param(LineFramer, id="lines"), pytest.param(LengthPrefixFramer, id="length-prefix")]
-PARTIAL_ON_RESET = (
-    "bug: a reset (ECONNRESET) after some bytes of a message raises ConnectionClosed with .partial == b'': "
-    "the bytes already buffered are dropped (a FIN keeps them)"
-)
 
 
 def udp_echo(host: str) -> UDPServer:
@@ -375,7 +371,6 @@ def test_client_read_survives_a_stall_shorter_than_its_deadline(loopback_host: s
         assert relay.stats.stalls == 1
 
 
-@pytest.mark.xfail(strict=True, reason=PARTIAL_ON_RESET)
 @pytest.mark.parametrize(("read", "data"), READERS)
 def test_client_keeps_partial_bytes_when_reset_mid_message(
     loopback_host: str, baseline: None, read: Callable[..., bytes], data: bytes
@@ -522,7 +517,6 @@ def reset_mid_message(server: TCPServer, message: bytes) -> None:
         assert settle(lambda: server.active_connections == 0)
 
 
-@pytest.mark.xfail(strict=True, reason=PARTIAL_ON_RESET)
 def test_threaded_server_handler_keeps_partial_bytes_when_reset_mid_message(loopback_host: str, baseline: None) -> None:
     partials: list[bytes] = []
 

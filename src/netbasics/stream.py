@@ -293,7 +293,11 @@ class StreamConnection:
         if self._closed or exc.errno == errno.EBADF:
             return ConnectionClosed(f"{operation}: the connection was closed on this side")
         target = self._where() if operation not in ("getsockname", "getpeername") else None
-        return translate_os_error(exc, operation, target, timeout)
+        error = translate_os_error(exc, operation, target, timeout)
+        if isinstance(error, ConnectionClosed) and not error.partial and operation == "recv from":
+            # Reset mid-message: what arrived of it is the caller's, as when the peer closes.
+            error.partial = self._rbuf.take_rest()
+        return error
 
     def _timed_out(self, operation: str, timeout: float) -> NetTimeoutError:
         return NetTimeoutError(f"{operation} {self._where()}: timed out after {timeout:g} s")
