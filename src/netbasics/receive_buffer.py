@@ -134,8 +134,8 @@ class ReceiveBuffer:
         self._framer: Framer | None = None
         self._messages: deque[bytes] = deque()
         self._chunks: deque[bytes] = deque()
-        # The framer again if it can hold an error back (Framer.error_pending), or its
-        # read_size method if it has one: looked up once per framer, not per message.
+        # The framer again if it can hold an error back (Framer.error_pending), and again
+        # if it has read_size(): looked up once per framer, not per message.
         self._held: _HoldsErrors | None = None
         self._sizer: _SizesReads | None = None
         self._eof = False
