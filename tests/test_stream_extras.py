@@ -23,7 +23,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netbasics import ConnectionClosed, NetTimeoutError, PeerCredentials, StreamConnection, TCPServer, connect_tcp
+from netbasics import (
+    ConnectionClosed,
+    LineFramer,
+    NetTimeoutError,
+    PeerCredentials,
+    StreamConnection,
+    TCPServer,
+    connect_tcp,
+)
 
 SHORT = 0.05  # seconds: a timeout that is meant to pass
 
@@ -379,7 +387,20 @@ def test_peer_credentials_of_tcp_is_an_error() -> None:
 # --- one buffer: any mix of reads sees every byte once, in order -----------------------
 
 _OPS = st.lists(
-    st.sampled_from(["recv", "recv_until", "recv_exactly", "recv_into", "file_readline", "file_read", "file_read1"]),
+    st.sampled_from(
+        [
+            "recv",
+            "recv_until",
+            "recv_exactly",
+            "recv_into",
+            "recv_exactly_into",
+            "recv_message",
+            "file_readline",
+            "file_readline_limited",
+            "file_read",
+            "file_read1",
+        ]
+    ),
     min_size=1,
     max_size=30,
 )
@@ -392,6 +413,7 @@ def test_any_mix_of_reads_sees_each_byte_once(data: bytes, ops: list[str], size:
         left.send_all(data)
         left.shutdown_write()
         f = right.makefile("rb")
+        lines = LineFramer(max_size=10_000)  # its messages and its partial line go back to plain reads
         got = bytearray()
         for op in ops:
             if op == "recv":
@@ -409,8 +431,22 @@ def test_any_mix_of_reads_sees_each_byte_once(data: bytes, ops: list[str], size:
             elif op == "recv_into":
                 buf = bytearray(size)
                 got += buf[: right.recv_into(buf)]
+            elif op == "recv_exactly_into":
+                buf = bytearray(size)
+                try:
+                    right.recv_exactly_into(buf)
+                    got += buf
+                except ConnectionClosed as exc:
+                    got += exc.partial
+            elif op == "recv_message":
+                try:
+                    got += right.recv_message(lines) + b"\n"
+                except ConnectionClosed as exc:
+                    got += exc.partial
             elif op == "file_readline":
                 got += f.readline()
+            elif op == "file_readline_limited":
+                got += f.readline(size)
             elif op == "file_read":
                 got += f.read(size)
             else:
@@ -553,3 +589,77 @@ def test_arm_rules_for_reads_and_writes(pair: tuple[StreamConnection, StreamConn
     with pytest.raises(NetTimeoutError):
         left.recv()
     assert left._rcvtimeo == SHORT
+
+
+@pytest.mark.parametrize("buffering", [None, 0], ids=["buffered", "unbuffered"])
+def test_file_write_after_a_timeout_sends_each_byte_once(buffering: int | None) -> None:
+    # Issue 19 item 3: after a write timeout, the next write raised BufferError (a view of
+    # the file's buffer outlived the error), and once that view was gone, flush() sent
+    # again bytes that had already gone out. Now the file goes on from where the
+    # connection stands: the peer receives each accepted byte exactly once, in order.
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    left = StreamConnection(a, timeout=SHORT, nodelay=False)
+    received = bytearray()
+    reader = threading.Thread(target=lambda: _read_to_end(b, received), daemon=True)
+    try:
+        f = left.makefile("wb", buffering=buffering)
+        accepted: list[bytes] = []  # every write() that returned or raised took its data
+        for i in range(1000):
+            data = b"%08d" % i * 2048  # 16 KiB, numbered: a byte sent twice shows
+            accepted.append(data)
+            try:
+                f.write(data)
+            except NetTimeoutError:
+                break
+        else:
+            pytest.fail("the peer never stopped the writes")
+        # The peer still reads nothing: the unsent bytes wait in the file (an unbuffered
+        # write tries them first, and times out again; a buffered one collects).
+        if buffering == 0:
+            with pytest.raises(NetTimeoutError) as info:
+                f.write(b"more")
+        else:
+            f.write(b"more")
+        accepted.append(b"more")
+        with pytest.raises(NetTimeoutError) as info:
+            f.flush()
+        assert info.value is not None  # kept alive: no view of a buffer may live in it
+        left.timeout = 5
+        reader.start()
+        f.write(b"last")
+        accepted.append(b"last")
+        f.flush()
+        f.close()
+        left.shutdown_write()
+        reader.join(10)
+        assert bytes(received) == b"".join(accepted)
+    finally:
+        left.close()
+        b.close()
+        if reader.is_alive():
+            reader.join(10)
+
+
+def _read_to_end(sock: socket.socket, into: bytearray) -> None:
+    while chunk := sock.recv(65536):
+        into += chunk
+
+
+def test_send_all_timeout_leaves_no_view_of_the_callers_buffer() -> None:
+    # The root of issue 19 item 3: the error of a timed-out send_all kept a view of the
+    # caller's bytearray alive (a traceback cycle), so resizing it raised BufferError
+    # until the garbage collector ran.
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    conn = StreamConnection(a, timeout=SHORT, nodelay=False)
+    try:
+        data = bytearray(1 << 20)
+        with pytest.raises(NetTimeoutError) as info:
+            conn.send_all(data)
+        data += b"resizable"  # BufferError while a view lived
+        assert info.value is not None
+    finally:
+        conn.close()
+        b.close()

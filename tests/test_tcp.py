@@ -224,12 +224,14 @@ def test_recv_message_refuses_huge_header_at_once(pair: tuple[StreamConnection, 
 
 
 def test_switching_framers_with_buffered_messages(pair: tuple[StreamConnection, socket.socket]) -> None:
+    # What one framer holds goes to the next, re-encoded (the receive buffer's rule, as
+    # for plain reads): the stream stays whole, however it arrived.
     conn, peer = pair
-    peer.sendall(b"a\nb\n")
+    peer.sendall(b"a\nb\n" + LengthPrefixFramer().encode(b"c"))
     lines = LineFramer()
     assert conn.recv_message(lines) == b"a"
-    with pytest.raises(ValueError, match="another framer"):
-        conn.recv_message(LineFramer())
+    assert conn.recv_message(LineFramer()) == b"b"
+    assert conn.recv_message(LengthPrefixFramer()) == b"c"
 
 
 def test_send_message_too_large(pair: tuple[StreamConnection, socket.socket]) -> None:
@@ -327,6 +329,19 @@ def test_fast_read_path_follows_every_timeout_change(pair: tuple[StreamConnectio
         conn.recv(100)
     with pytest.raises(NetTimeoutError):
         conn.recv_exactly(1)
+
+
+def test_fast_read_path_sees_what_a_framer_holds(pair: tuple[StreamConnection, socket.socket]) -> None:
+    # A message read that re-arms SO_RCVTIMEO to the default (so recv()'s fast path
+    # looks possible again) and then leaves bytes in the framer: recv() must return them.
+    conn, peer = pair
+    conn.timeout = 5
+    peer.sendall(b"a")
+    assert conn.recv(timeout=1) == b"a"  # SO_RCVTIMEO now holds 1 s, not the default
+    peer.sendall(b"one\ntwo\n")
+    time.sleep(0.05)  # both lines arrive in one read
+    assert conn.recv_message(LineFramer()) == b"one"
+    assert conn.recv() == b"two\n"  # with a stale fast path: NetTimeoutError after 5 s
 
 
 @pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (float("nan"), ValueError), ("1", TypeError)])
