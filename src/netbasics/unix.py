@@ -34,7 +34,7 @@ from ._io.unix_sockets import (
     remove_socket_file,
     unix_address_error,
 )
-from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, NetbasicsError, quote
+from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, quote
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
@@ -150,7 +150,7 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
     file this socket bound is removed on :meth:`close`.
     """
 
-    __slots__ = ("_identity", "_private_dir")
+    __slots__ = ("_file", "_identity", "_private_dir")
 
     _max_receive = _MAX_RECEIVE
     _closed_text = "a closed Unix datagram socket"
@@ -159,12 +159,26 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
         if sock.family != socket.AF_UNIX or sock.type != socket.SOCK_DGRAM:
             raise ValueError(f"UnixDatagramSocket needs an AF_UNIX SOCK_DGRAM socket, got {sock!r}")
         self._sock = sock
+        # The socket file this socket created (absolute, so a later chdir does not
+        # matter) and its identity: close() removes it if it is still that file.
+        self._file: str | None = None
         self._identity: FileIdentity | None = None
         self._private_dir: str | None = None
         try:
             self._peer = UnixAddress.from_sockaddr(sock.getpeername())
         except OSError:
             self._peer = None
+
+    @classmethod
+    def _owning(
+        cls, sock: socket.socket, file: str | None, identity: FileIdentity | None, private_dir: str | None
+    ) -> UnixDatagramSocket:
+        """A socket that owns the socket file ``file`` (``identity``) and/or the directory ``private_dir``."""
+        result = cls(sock)
+        result._file = None if file is None or identity is None else os.path.abspath(file)
+        result._identity = identity
+        result._private_dir = private_dir
+        return result
 
     @property
     def local(self) -> UnixAddress:
@@ -226,16 +240,10 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
 
     def close(self) -> None:
         """Close the socket (idempotent) and remove the socket file it bound, if still its own."""
-        path = None
-        if self._identity is not None:
-            try:
-                path = self.local.path
-            except (OSError, NetbasicsError):
-                path = None
         self._sock.close()
-        if path is not None:
-            remove_socket_file(path, self._identity)
-            self._identity = None
+        if self._file is not None:
+            remove_socket_file(self._file, self._identity)
+            self._file = self._identity = None
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
@@ -282,8 +290,11 @@ def open_unix_datagram(
     t = _check_timeout(timeout)
     identity: FileIdentity | None = None
     private_dir: str | None = None
+    file: str | None = None
     if bind is not None:
-        sock, identity = bind_unix(parse_unix_address(bind), socket.SOCK_DGRAM, mode=mode)
+        address = parse_unix_address(bind)
+        sock, identity = bind_unix(address, socket.SOCK_DGRAM, mode=mode)
+        file = address.path
     else:
         if mode is not None:
             raise ValueError("mode= needs bind=: an automatic address has no file to set it on")
@@ -305,15 +316,14 @@ def open_unix_datagram(
                 sock.connect(target.sockaddr)
             except OSError as exc:
                 raise _send_error(exc, target, t, "connect to") from exc
-        result = UnixDatagramSocket(sock)
+        return UnixDatagramSocket._owning(sock, file, identity, private_dir)
     except BaseException:
         sock.close()
+        if file is not None:
+            remove_socket_file(file, identity)
         if private_dir is not None:  # pragma: no cover - Linux
             shutil.rmtree(private_dir, ignore_errors=True)
         raise
-    result._identity = identity
-    result._private_dir = private_dir
-    return result
 
 
 # --- servers ----------------------------------------------------------------------------
@@ -390,7 +400,7 @@ class UnixServer(StreamServerBase):
       use"; a path that is not a socket (a regular file, a directory) is never deleted.
     * ``mode`` (e.g. ``0o660``) sets the socket file's permissions, exactly (the umask
       does not apply) and with no moment in which the file is reachable with wider
-      ones: it is bound in a private directory, given its mode, then linked into place.
+      ones (on Linux the socket is given its mode before ``bind`` creates the file).
       Connecting needs write permission on the file.
     * On stop the file is removed, but only if it is still the one this server created
       (another process may have put its own there since).
