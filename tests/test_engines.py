@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -107,3 +108,152 @@ def test_stream_server_bound_with_mode_names_its_path(sockdir: Path, baseline: N
             assert conn.recv_exactly(2) == b"hi"
             assert seen == [UnixAddress(str(path))]
     assert not path.exists()
+
+
+# --- 19.4: per-connection framers ------------------------------------------------------
+
+
+class LockedFramer(LineFramer):
+    """A framer holding a lock: it cannot be deep-copied."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+
+
+def shout(message: bytes, peer: object) -> bytes:
+    return message.upper()
+
+
+def test_framer_that_cannot_be_copied_is_refused_when_the_server_is_built(sockdir: Path, baseline: None) -> None:
+    with pytest.raises(TypeError, match="cannot be copied for each connection"):
+        TCPServer.for_messages("127.0.0.1:0", shout, framer=LockedFramer())
+    with pytest.raises(TypeError, match="cannot be copied for each connection"):
+        UnixServer.for_messages(f"unix:{sockdir / 'f.sock'}", shout, framer=LockedFramer())
+    assert list(sockdir.iterdir()) == []  # refused before any socket existed
+
+
+class FlakyCopyFramer(LineFramer):
+    """A framer whose copies fail while ``broken`` is set (set after the server was built)."""
+
+    broken = False
+
+    def __deepcopy__(self, memo: dict[int, object]) -> FlakyCopyFramer:
+        if FlakyCopyFramer.broken:
+            raise RuntimeError("no copy today")
+        return FlakyCopyFramer()
+
+
+def test_failed_connection_setup_closes_only_that_connection(caplog: pytest.LogCaptureFixture, baseline: None) -> None:
+    with TCPServer.for_messages("127.0.0.1:0", shout, framer=FlakyCopyFramer()) as server:
+        try:
+            FlakyCopyFramer.broken = True
+            with caplog.at_level(logging.ERROR, logger="netbasics"), connect_tcp(server.endpoint, timeout=5) as conn:
+                conn.send_all(b"hi\n")
+                try:
+                    assert conn.recv() == b""  # closed by the server
+                except ConnectionError:
+                    pass  # or reset, since it closed with our line unread
+            assert any(
+                "setting it up failed" in r.getMessage() and "127.0.0.1" in r.getMessage() for r in caplog.records
+            )
+            assert server.serving
+        finally:
+            FlakyCopyFramer.broken = False
+        with connect_tcp(server.endpoint, timeout=5) as conn:  # later clients are served
+            conn.send_all(b"hi\n")
+            assert conn.recv_until(b"\n") == b"HI\n"
+
+
+# --- 19.5: a threaded stop under load --------------------------------------------------
+
+_CLIENTS = r"""
+import socket, sys, threading
+family, where, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def connect():
+    if family == "unix":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(where)
+        return sock
+    return socket.create_connection(("127.0.0.1", int(where)))
+def run(sock):
+    try:
+        while True:
+            sock.sendall(b"x" * 100 + b"\n")
+            if not sock.recv(65536):
+                break
+    except OSError:
+        pass
+    sock.close()
+socks = [connect() for _ in range(n)]
+threads = [threading.Thread(target=run, args=(s,)) for s in socks]
+for t in threads:
+    t.start()
+print("ready", flush=True)
+for t in threads:
+    t.join()
+"""
+
+
+def _stop_under_load(family: str, sockdir: Path, clients: int, grace: float) -> tuple[float, int]:
+    """Seconds ``stop(grace)`` took with ``clients`` busy clients (another process), and handlers still running then."""
+    running = [0]
+    lock = threading.Lock()
+
+    def echo(conn: StreamConnection) -> None:
+        with lock:
+            running[0] += 1
+        try:
+            for line in conn:
+                conn.send_all(line + b"\n")
+        finally:
+            with lock:
+                running[0] -= 1
+
+    server: TCPServer | UnixServer
+    if family == "unix":
+        path = sockdir / "load.sock"
+        server = UnixServer(f"unix:{path}", echo, max_connections=clients + 10).start()
+        where = str(path)
+    else:
+        server = TCPServer("127.0.0.1:0", echo, max_connections=clients + 10).start()
+        where = str(server.endpoint.port)
+    load = subprocess.Popen(
+        [sys.executable, "-c", _CLIENTS, family, where, str(clients)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert load.stdout is not None
+        assert load.stdout.readline() == "ready\n"
+        deadline = time.monotonic() + 10
+        while server.active_connections < clients and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.active_connections == clients
+        time.sleep(0.2)  # every client busy
+        started = time.monotonic()
+        server.stop(grace)
+        elapsed = time.monotonic() - started
+        with lock:
+            left = running[0]
+        return elapsed, left
+    finally:
+        server.stop(0)
+        load.wait(10)
+        if load.stdout is not None:
+            load.stdout.close()
+
+
+@pytest.mark.parametrize("family", ["tcp", "unix"])
+def test_threaded_stop_under_load_meets_its_bound(family: str, sockdir: Path, baseline: None) -> None:
+    # 200 clients (another process) sending as fast as they can: stop(0.5) must return
+    # within 0.5 + 0.1 s with every handler returned. Cutting 200 connections one
+    # socket.shutdown at a time (each letting go of the GIL) took 1.5-2.6 s for stop(1).
+    # On a machine shared with other work a run can be late by its scheduling alone,
+    # so the bound must hold in one of three runs (before the fix it held in none).
+    grace = 0.5
+    runs = []
+    for _ in range(3):
+        elapsed, left = _stop_under_load(family, sockdir, 200, grace)
+        runs.append((round(elapsed, 3), left))
+        if elapsed < grace + 0.1 and left == 0:
+            return
+    pytest.fail(f"stop({grace}) with 200 busy clients: (seconds, handlers left) per run: {runs}")

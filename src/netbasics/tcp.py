@@ -9,16 +9,19 @@ Clients and the connection class live in :mod:`netbasics.stream`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final, Union
 
 from ._io.message_loop import MessageLoop, Responder
+from ._io.peers import INET_PEERS
 from ._io.server_core import ServerCore
 from ._io.servers import StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, listen_socket, local_endpoint
-from ._io.threaded import ConnectionHandler, ThreadedEngine
+from ._io.threaded import ThreadedEngine
 from .endpoints import Endpoint, EndpointLike, coerce_target
 from .framing import Framer
 from .resolver import resolve
+from .stream import StreamConnection, accepted_connection
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
@@ -31,6 +34,9 @@ __all__ = [
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
 #: Connections a server handles at once by default (one worker thread each).
 DEFAULT_MAX_CONNECTIONS: Final = 256
+
+#: A :class:`TCPServer` handler: ``handler(conn)`` serves one connection in a worker thread.
+ConnectionHandler = Callable[[StreamConnection], object]
 
 
 class TCPServer(StreamServerBase):
@@ -83,12 +89,13 @@ class TCPServer(StreamServerBase):
         reuse_port: bool = False,
         name: str | None = None,
     ) -> None:
-        engine = ThreadedEngine(handler, max_connections, idle_timeout)  # checks its arguments
+        # The engine checks its arguments before any socket exists.
+        engine = ThreadedEngine(handler, max_connections, idle_timeout, accept=accepted_connection, peers=INET_PEERS)
         self._bind(engine, bind, backlog, reuse_address, reuse_port, name)
 
     def _bind(
         self,
-        engine: Union[ThreadedEngine, MessageLoop],
+        engine: Union[ThreadedEngine[StreamConnection], MessageLoop[Endpoint]],
         bind: EndpointLike,
         backlog: int,
         reuse_address: bool,
@@ -159,7 +166,7 @@ class TCPServer(StreamServerBase):
         ...         conn.recv_until(b"\\n"), conn.recv_until(b"\\n")
         (b'HELLO\\n', b'WORLD\\n')
         """
-        engine = MessageLoop(respond, framer, max_connections, idle_timeout)  # checks its arguments
+        engine = MessageLoop(respond, framer, max_connections, idle_timeout, peers=INET_PEERS)  # checks its arguments
         server = cls.__new__(cls)
         server._bind(engine, bind, backlog, reuse_address, reuse_port, name)
         return server

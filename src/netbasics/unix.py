@@ -16,7 +16,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Collection
-from typing import Final, Union, cast
+from typing import Final, Union
 
 from ._io.datagram_engine import DatagramEngine
 from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply
@@ -25,8 +25,9 @@ from ._io.server_core import ServerCore, logger
 from ._io.servers import DatagramServerBase, StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, check_int, translate_os_error
 from ._io.sockets import check_timeout as _check_timeout
-from ._io.threaded import ConnectionHandler, ThreadedEngine
+from ._io.threaded import ThreadedEngine
 from ._io.unix_sockets import (
+    UNIX_PEERS,
     FileIdentity,
     bind_unix,
     connect_unix_socket,
@@ -36,8 +37,8 @@ from ._io.unix_sockets import (
 )
 from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, quote
 from .framing import Framer
-from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
-from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
+from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection, accepted_connection
+from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ConnectionHandler
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -58,6 +59,8 @@ _MAX_DATAGRAM: Final = 65536
 _MAX_RECEIVE: Final = 16 * 1024 * 1024
 _AUTOBIND: Final = sys.platform.startswith("linux")
 _DONTWAIT: Final = getattr(socket, "MSG_DONTWAIT", 0)
+# User ids are 32-bit (uid_t); (uid_t)-1 means "no user" to the kernel, never a peer's uid.
+_MAX_UID: Final = 2**32 - 2
 
 
 def connect_unix(
@@ -343,8 +346,8 @@ def _check_uids(allowed_uids: object) -> frozenset[int] | None:
     for uid in uids:
         if isinstance(uid, bool) or not isinstance(uid, int):
             raise TypeError(f"allowed_uids must hold ints (user ids), got {quote(uid)}")
-        if uid < 0:
-            raise ValueError(f"a user id is >= 0, got {uid} in allowed_uids")
+        if not 0 <= uid <= _MAX_UID:
+            raise ValueError(f"a user id is from 0 to {_MAX_UID} (32 bits), got {uid} in allowed_uids")
     if not uids:
         raise ValueError("allowed_uids is empty: every client would be refused (None allows everyone)")
     if not hasattr(socket, "SO_PEERCRED"):  # pragma: no cover - Linux
@@ -435,12 +438,13 @@ class UnixServer(StreamServerBase):
         backlog: int = DEFAULT_BACKLOG,
         name: str | None = None,
     ) -> None:
-        engine = ThreadedEngine(handler, max_connections, idle_timeout)  # checks its arguments
+        # The engine checks its arguments before any socket exists.
+        engine = ThreadedEngine(handler, max_connections, idle_timeout, accept=accepted_connection, peers=UNIX_PEERS)
         self._bind(engine, bind, mode, allowed_uids, backlog, name)
 
     def _bind(
         self,
-        engine: ThreadedEngine | MessageLoop,
+        engine: ThreadedEngine[StreamConnection] | MessageLoop[UnixAddress],
         bind: UnixAddressLike,
         mode: int | None,
         allowed_uids: Collection[int] | None,
@@ -496,14 +500,8 @@ class UnixServer(StreamServerBase):
         b'HELLO\\n'
         >>> tmp.cleanup()
         """
-        engine = MessageLoop(  # checks its arguments before a socket exists
-            cast("Callable[[bytes, object], Union[bytes, None]]", respond),
-            framer,
-            max_connections,
-            idle_timeout,
-            describe_peer=UnixAddress.from_sockaddr,  # type: ignore[arg-type]
-            nodelay=False,
-        )
+        # The engine checks its arguments before any socket exists.
+        engine = MessageLoop(respond, framer, max_connections, idle_timeout, peers=UNIX_PEERS, nodelay=False)
         server = cls.__new__(cls)
         server._bind(engine, bind, mode, allowed_uids, backlog, name)
         return server

@@ -32,14 +32,16 @@ import stat
 import struct
 import sys
 import tempfile
-from typing import Final
+from typing import Any, Final
 
 from ..errors import BindError, ConnectError, quote
 from ..unix_addresses import SUN_PATH_SIZE, PeerCredentials, UnixAddress
 from .sockets import MIN_WAIT, set_io_timeout, translate_os_error
 
 __all__ = [
+    "UNIX_PEERS",
     "FileIdentity",
+    "UnixPeers",
     "bind_unix",
     "connect_unix_socket",
     "peer_credentials",
@@ -356,3 +358,41 @@ def peer_credentials(sock: socket.socket) -> PeerCredentials:
         raise translate_os_error(exc, "getsockopt SO_PEERCRED") from exc
     pid, uid, gid = _UCRED.unpack(raw)
     return PeerCredentials(pid or None, uid, gid)
+
+
+class UnixPeers:
+    """The Unix kind of ``_io.peers.PeerKind``: peers are :class:`UnixAddress` values.
+
+    Most Unix clients never bind, so their address is unnamed; a log record then names
+    the process by its pid and uid (``SO_PEERCRED``), or says "an unnamed peer".
+    """
+
+    __slots__ = ()
+
+    unnamed_senders = True  # a datagram from an unbound socket comes with no address
+
+    def peer(self, sockaddr: Any) -> UnixAddress:
+        """See ``PeerKind.peer``."""
+        return UnixAddress.from_sockaddr(sockaddr)
+
+    def describe(self, sockaddr: Any, sock: socket.socket | None = None) -> str:
+        """See ``PeerKind.describe``: the address, else the pid and uid, else "an unnamed peer"."""
+        try:
+            address = UnixAddress.from_sockaddr(sockaddr)
+        except Exception:
+            return repr(sockaddr)
+        if not address.is_unnamed:
+            return str(address)
+        if sock is not None and sock.family == socket.AF_UNIX and sock.type == socket.SOCK_STREAM:
+            try:
+                creds = peer_credentials(sock)
+            except (OSError, NotImplementedError):
+                pass
+            else:
+                pid = f"pid {creds.pid}" if creds.pid is not None else "an unknown pid"
+                return f"{pid} (uid {creds.uid})"
+        return "an unnamed peer"
+
+
+#: The one instance of :class:`UnixPeers`.
+UNIX_PEERS: Final = UnixPeers()
