@@ -14,16 +14,19 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from leaks import settle
 from netbasics import (
     LineFramer,
     StreamConnection,
@@ -257,3 +260,87 @@ def test_threaded_stop_under_load_meets_its_bound(family: str, sockdir: Path, ba
         if elapsed < grace + 0.1 and left == 0:
             return
     pytest.fail(f"stop({grace}) with 200 busy clients: (seconds, handlers left) per run: {runs}")
+
+
+# --- 19.6: message-mode backpressure with large replies --------------------------------
+
+
+def test_small_requests_for_large_replies_do_not_grow_memory(baseline: None) -> None:
+    # 8,192 requests of 2 bytes arrive in one read; each asks for 10 KB. Answering them
+    # all before looking at the output limit buffered 80 MB (and twice that to join
+    # them); now answering stops at the limit until the client reads.
+    reply = b"r" * 10_000
+
+    def big(message: bytes, peer: object) -> bytes:
+        return reply
+
+    with TCPServer.for_messages("127.0.0.1:0", big, framer=LineFramer(), idle_timeout=None) as server:
+        sock = socket.create_connection(("127.0.0.1", server.endpoint.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        try:
+            tracemalloc.start()
+            try:
+                sock.sendall(b"q\n" * 8192)  # and never read
+                time.sleep(0.5)  # let the server do all it would do: fill the kernel's buffers, then wait
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            assert peak < 4 * 1024 * 1024, f"peak {peak} bytes traced"
+            assert server.pending_output <= 256 * 1024 + len(reply) + 1
+            # Reading drains the output, and every request is answered, in order.
+            sock.settimeout(5)
+            want = 8192 * (len(reply) + 1)
+            got = 0
+            while got < want:
+                chunk = sock.recv(1 << 20)
+                assert chunk, f"closed after {got} of {want} bytes"
+                assert chunk.strip(b"r\n") == b""
+                got += len(chunk)
+            assert got == want
+            assert server.pending_output == 0
+        finally:
+            sock.close()
+
+
+# --- 19.8: user ids and naming Unix peers ----------------------------------------------
+
+
+def test_allowed_uids_are_32_bit(sockdir: Path) -> None:
+    for uid in (2**40, 2**32, 2**32 - 1):
+        with pytest.raises(ValueError, match="32 bits"):
+            UnixServer(f"unix:{sockdir / 'u.sock'}", lambda conn: None, allowed_uids=[uid])
+    with UnixServer(f"unix:{sockdir / 'u.sock'}", lambda conn: None, allowed_uids=[2**32 - 2]):
+        pass
+    assert list(sockdir.iterdir()) == []
+
+
+def test_unix_handler_failure_names_the_peer(sockdir: Path, caplog: pytest.LogCaptureFixture, baseline: None) -> None:
+    def fail(conn: StreamConnection) -> None:
+        conn.recv()
+        raise RuntimeError("handler bug")
+
+    path = sockdir / "fail.sock"
+    with caplog.at_level(logging.ERROR, logger="netbasics"), UnixServer(f"unix:{path}", fail):
+        with connect_unix(f"unix:{path}", timeout=5) as conn:  # unbound: an unnamed peer
+            conn.send_all(b"x")
+            conn.recv()
+        assert settle(lambda: any("handler failed" in r.getMessage() for r in caplog.records))
+    [record] = [r for r in caplog.records if "handler failed" in r.getMessage()]
+    assert f"from pid {os.getpid()} (uid {os.getuid()})" in record.getMessage()
+    assert "''" not in record.getMessage()
+
+
+def test_unix_message_mode_failure_names_the_peer(
+    sockdir: Path, caplog: pytest.LogCaptureFixture, baseline: None
+) -> None:
+    def fail(message: bytes, peer: UnixAddress) -> bytes:
+        raise RuntimeError("respond bug")
+
+    path = sockdir / "mfail.sock"
+    with caplog.at_level(logging.ERROR, logger="netbasics"):
+        with UnixServer.for_messages(f"unix:{path}", fail, framer=LineFramer()):
+            with connect_unix(f"unix:{path}", timeout=5) as conn:
+                conn.send_all(b"x\n")
+                assert conn.recv() == b""
+    [record] = [r for r in caplog.records if "respond() failed" in r.getMessage()]
+    assert f"from pid {os.getpid()} (uid {os.getuid()})" in record.getMessage()

@@ -133,7 +133,8 @@ class TCPServer(StreamServerBase):
         Message mode runs every connection on one event-loop thread (non-blocking sockets
         on a ``selectors`` selector) instead of a thread per connection, which is several
         times faster for small messages in CPython. Each connection gets its own copy of
-        ``framer`` (any :class:`Framer`: a :class:`LineFramer`, a :class:`LengthPrefixFramer` or your own); for every
+        ``framer`` (any :class:`Framer`: a :class:`LineFramer`, a :class:`LengthPrefixFramer` or your own;
+        a framer that cannot be deep-copied, e.g. one holding a lock, is a ``TypeError`` here); for every
         complete message it decodes, ``respond(message, peer)`` is called with the bytes
         and the client's :class:`Endpoint`, and a reply it returns is encoded with the same
         framer and sent back (``None``: no reply). Replies leave in the order of the messages.
@@ -151,7 +152,9 @@ class TCPServer(StreamServerBase):
         * ``idle_timeout`` is a deadline for each complete message, counted from the
           previous one (or the connection), so trickling clients are cut (``None``: none);
         * a client that sends without reading stops being read once about 256 KiB of
-          replies wait for it, so it cannot grow the server's memory;
+          replies wait for it, and the requests it already sent wait unanswered until
+          it reads, so it cannot grow the server's memory (:attr:`pending_output` shows
+          what replies the server holds);
         * at ``max_connections`` new clients wait in the listen backlog;
         * :meth:`stop` closes idle connections at once, lets queued replies drain for up to
           its ``timeout``, closes the rest and joins the loop thread; calling it from

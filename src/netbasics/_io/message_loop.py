@@ -46,6 +46,7 @@ back raised at once (both looked up once per connection, never per message).
 from __future__ import annotations
 
 import copy
+import logging
 import selectors
 import socket
 import time
@@ -128,7 +129,7 @@ class _Conn:
         self.closing = False  # read no more; close once ``out`` is sent
 
     def __str__(self) -> str:
-        """The client, for log records (formatted only when a record is written)."""
+        """The client, for log records: call it before the socket is closed (a Unix peer is named through it)."""
         return self.kind.describe(self.address, self.sock if self.sock.fileno() >= 0 else None)
 
 
@@ -232,7 +233,7 @@ class MessageLoop(Generic[P]):
         finally:
             for conn in list(self._conns):
                 if conn.out:
-                    logger.info("%s: closing connection from %s at shutdown", core, conn)
+                    logger.info("%s: closing connection from %s at shutdown", core, str(conn))
                 self._close(conn)
             sel.close()
             self._sel = None
@@ -284,7 +285,7 @@ class MessageLoop(Generic[P]):
                     conn = next(iter(deadlines))
                     if conn.deadline > now:
                         break
-                    logger.debug("%s: connection from %s ended: no complete message within %g s", core, conn, idle)
+                    logger.debug("%s: connection from %s ended: no complete message within %g s", core, str(conn), idle)
                     self._close(conn)
             if resume_at and now >= resume_at:
                 resume_at = 0.0
@@ -372,17 +373,18 @@ class MessageLoop(Generic[P]):
 
     def _lost(self, core: ServerCore, conn: _Conn, exc: OSError) -> None:
         """The connection broke (a reset, a broken pipe): a normal event on a server."""
-        logger.debug("%s: connection from %s ended: %s", core, conn, exc)
+        if logger.isEnabledFor(logging.DEBUG):  # resets are common: name the peer only when it is logged
+            logger.debug("%s: connection from %s ended: %s", core, str(conn), exc)
         self._close(conn)
 
     def _refused(self, core: ServerCore, conn: _Conn, exc: FrameTooLarge) -> None:
         """The client broke the protocol (an oversized message): a warning, no traceback."""
-        logger.warning("%s: closed connection from %s: %s", core, conn, exc)
+        logger.warning("%s: closed connection from %s: %s", core, str(conn), exc)
         self._close(conn)
 
     def _failed(self, core: ServerCore, conn: _Conn, what: str) -> None:
         """Our side failed (``respond``, the framer): the traceback, for the server's author."""
-        logger.exception("%s: %s failed for connection from %s", core, what, conn)
+        logger.exception("%s: %s failed for connection from %s", core, what, str(conn))
         self._close(conn)
 
     # --- reading and answering ------------------------------------------------------
@@ -501,13 +503,13 @@ class MessageLoop(Generic[P]):
             self._failed(core, conn, "feed() of the framer")
         else:
             # The framer broke its promise; the stream is in an unknown state either way.
-            logger.warning("%s: closed connection from %s: error_pending, feed(b'') raised nothing", core, conn)
+            logger.warning("%s: closed connection from %s: error_pending, feed(b'') raised nothing", core, str(conn))
             self._close(conn)
 
     def _ended(self, core: ServerCore, conn: _Conn) -> None:
         """The client ended its stream: close, after sending the replies still buffered."""
         if conn.framer.partial:
-            logger.debug("%s: connection from %s closed in the middle of a message", core, conn)
+            logger.debug("%s: connection from %s closed in the middle of a message", core, str(conn))
         if conn.out:
             # Half-closed by the client (e.g. nc after its input ends): send the replies first.
             conn.closing = True
@@ -631,7 +633,7 @@ class MessageLoop(Generic[P]):
         if more:
             self._set_events(conn, _READ)
         else:
-            logger.debug("%s: closing connection from %s at shutdown", core, conn)
+            logger.debug("%s: closing connection from %s at shutdown", core, str(conn))
             self._close(conn)
 
     def _set_events(self, conn: _Conn, events: int) -> None:
