@@ -337,10 +337,9 @@ def test_unix_message_mode_failure_names_the_peer(
         raise RuntimeError("respond bug")
 
     path = sockdir / "mfail.sock"
-    with caplog.at_level(logging.ERROR, logger="netbasics"):
-        with UnixServer.for_messages(f"unix:{path}", fail, framer=LineFramer()):
-            with connect_unix(f"unix:{path}", timeout=5) as conn:
-                conn.send_all(b"x\n")
-                assert conn.recv() == b""
+    server = UnixServer.for_messages(f"unix:{path}", fail, framer=LineFramer())
+    with caplog.at_level(logging.ERROR, logger="netbasics"), server, connect_unix(f"unix:{path}", timeout=5) as conn:
+        conn.send_all(b"x\n")
+        assert conn.recv() == b""
     [record] = [r for r in caplog.records if "respond() failed" in r.getMessage()]
     assert f"from pid {os.getpid()} (uid {os.getuid()})" in record.getMessage()
