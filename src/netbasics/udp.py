@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Final, Union
 
 from ._io.datagram_engine import DatagramEngine
-from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received
+from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received, received_factory
 from ._io.server_core import ServerCore
 from ._io.servers import DatagramServerBase
 from ._io.sockets import (
@@ -202,7 +202,7 @@ class Datagram(ReceivedDatagram[Endpoint]):
 
 
 # A Datagram from a trusted payload and socket address, without parsing the address (hot path).
-_datagram = Datagram._from_received
+_datagram = received_factory(Datagram)
 
 
 def _check_receive_buffer(size: object) -> int:
@@ -605,7 +605,7 @@ def udp_request(
                     break
                 raw.settimeout(remaining)
                 try:
-                    reply, sockaddr = sock._recv(max_bytes)
+                    answer = sock.recv_from(max_bytes)
                 except NetTimeoutError:
                     break
                 except ConnectError as exc:
@@ -615,7 +615,6 @@ def udp_request(
                     refused += 1
                     time.sleep(max(0.0, deadline - time.monotonic()))
                     break
-                answer = _datagram(reply, sockaddr)
                 sender = answer.sender
                 if int(sender.address) != int(peer.address) or sender.port != peer.port:
                     continue  # someone else; compared without zones, which may be spelt differently

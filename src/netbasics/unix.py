@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection
 from typing import Final, Union
 
 from ._io.datagram_engine import DatagramEngine
-from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply
+from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, received_factory
 from ._io.message_loop import MessageLoop
 from ._io.server_core import ServerCore, logger
 from ._io.servers import DatagramServerBase, StreamServerBase
@@ -134,7 +134,7 @@ class UnixDatagram(ReceivedDatagram[UnixAddress]):
         return self._sender_now()
 
 
-_unix_datagram = UnixDatagram._from_received
+_unix_datagram = received_factory(UnixDatagram)
 
 
 def _send_error(exc: OSError, target: UnixAddress, timeout: float | None, operation: str = "send to") -> BaseException:
