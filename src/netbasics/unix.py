@@ -29,6 +29,7 @@ from ._io.threaded import ThreadedEngine
 from ._io.unix_sockets import (
     UNIX_PEERS,
     FileIdentity,
+    UnixPeers,
     bind_unix,
     connect_unix_socket,
     peer_credentials,
@@ -515,7 +516,7 @@ class UnixServer(StreamServerBase):
         return f"<UnixServer {self._address} {self._core.state}, {self._engine.active} connections>"
 
 
-def _unix_reply(sendto: Callable[[BytesLike, int, str | bytes], int], to: str | bytes | None) -> Reply:
+def _unix_reply(sock: socket.socket, to: str | bytes | None) -> Reply:
     """The ``reply`` of a Unix datagram: send to the sender's address, errors translated.
 
     The send never waits. A Unix datagram to a socket whose receive queue is full blocks
@@ -523,6 +524,8 @@ def _unix_reply(sendto: Callable[[BytesLike, int, str | bytes], int], to: str | 
     replies would stall the server's worker for good; its reply is dropped instead, as
     UDP drops it, with a debug record.
     """
+
+    sendto = sock.sendto
 
     def reply(data: BytesLike) -> None:
         if to is None or to == "":
@@ -535,6 +538,26 @@ def _unix_reply(sendto: Callable[[BytesLike, int, str | bytes], int], to: str | 
             raise _send_error(exc, UnixAddress.from_sockaddr(to), None) from exc
 
     return reply
+
+
+class _UnixDatagrams(UnixPeers):
+    """The Unix kind of datagram server (``_io.datagram_engine.DatagramKind``); its servers never batch."""
+
+    __slots__ = ()
+
+    reply_fits = 0
+    datagram = staticmethod(_unix_datagram)
+    reply = staticmethod(_unix_reply)
+
+    def check_reply(self, data: object, sockaddr: str | bytes | None) -> None:
+        """Nothing to check before the send: the batched loop (which asks) decodes IP addresses only."""
+
+    def reply_error(self, exc: OSError, sockaddr: str | bytes | None) -> BaseException:
+        """The error of a failed reply to ``sockaddr``."""
+        return _send_error(exc, UnixAddress.from_sockaddr(sockaddr), None)
+
+
+_UNIX_DATAGRAMS: Final = _UnixDatagrams()
 
 
 class UnixDatagramServer(DatagramServerBase):
@@ -586,16 +609,8 @@ class UnixDatagramServer(DatagramServerBase):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {quote(name)}")
         address = parse_unix_address(bind)
-        engine = DatagramEngine(
-            handler,
-            workers,
-            max_datagram,
-            batched=False,  # the batched receive decodes IP socket addresses only
-            make_datagram=_unix_datagram,
-            make_reply=_unix_reply,  # type: ignore[arg-type]  # given sock.sendto, which also takes flags
-            describe_sender=UnixAddress.from_sockaddr,
-            unnamed_senders=True,
-        )
+        # Never batched: the batched receive decodes IP socket addresses only.
+        engine = DatagramEngine(handler, workers, max_datagram, _UNIX_DATAGRAMS, batched=False)
         sock, identity = bind_unix(address, socket.SOCK_DGRAM, mode=mode)
         try:
             core = ServerCore(sock, engine, kind="UnixDatagramServer", label=str(address), name=name)
