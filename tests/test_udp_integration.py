@@ -159,7 +159,7 @@ def test_names_resolve_to_loopback() -> None:
 
 
 def test_ipv4_target_from_dual_stack_ipv6_socket() -> None:
-    if _udp_fixtures._ipv6_loopback_problem() is not None:
+    if _udp_fixtures.ipv6_loopback_problem() is not None:
         pytest.skip("IPv6 loopback unavailable")
     with _bound(4) as a, netbasics.open_udp(family=6, timeout=2.0) as b:
         b.send_to(b"mapped", a.local)  # sent to ::ffff:127.0.0.1
@@ -815,7 +815,7 @@ def test_multicast_membership_by_interface_name_and_index() -> None:
             except OSError as exc:
                 pytest.skip(f"IPv4 multicast membership on lo not allowed: {exc}")
             sock4.leave_group("239.255.42.98", interface=interface)
-    if _udp_fixtures._ipv6_loopback_problem() is not None:
+    if _udp_fixtures.ipv6_loopback_problem() is not None:
         return
     with netbasics.open_udp(family=6) as sock6:
         for interface in ("lo", lo):
@@ -827,7 +827,7 @@ def test_multicast_membership_by_interface_name_and_index() -> None:
 
 
 def test_multicast_ipv6_on_loopback() -> None:
-    if _udp_fixtures._ipv6_loopback_problem() is not None:
+    if _udp_fixtures.ipv6_loopback_problem() is not None:
         pytest.skip("IPv6 loopback unavailable")
     group = "ff01::4242"  # interface-local scope (RFC 4291 section 2.7): never leaves the interface
     try:

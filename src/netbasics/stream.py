@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Final, Protocol, Union, cast
+from typing import Final, Union
 
 from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
 from ._io.held_send import Crowd, held_send_failed
@@ -49,7 +49,7 @@ from ._io.unix_sockets import unix_name
 from .addresses import IPv4Address, IPv6Address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
-from .framing import Framer, LineFramer
+from .framing import ErrorPendingFramer, Framer, LineFramer
 from .resolver import resolve
 from .safety import DestinationPolicy, check_destination
 from .unix_addresses import UnixAddress
@@ -90,13 +90,6 @@ _DEFAULT: Final = DEFAULT_TIMEOUT
 # argument is this object, so ``timeout is self._fast`` is then always false.
 _SLOW: Final = object()
 SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
-
-
-class _HoldsErrors(Protocol):
-    """A framer with the optional ``error_pending`` member (see :class:`Framer`)."""
-
-    @property
-    def error_pending(self) -> bool: ...
 
 
 def _check_count(value: object, what: str, low: int) -> None:
@@ -185,7 +178,7 @@ class StreamConnection(StreamExtras):
         # received go either to _buf (plain reads) or to this framer, never both.
         self._framer: Framer | None = None
         # That framer again if it can hold an error back (Framer.error_pending), else None.
-        self._held: _HoldsErrors | None = None
+        self._held: ErrorPendingFramer | None = None
         self._line_framer: LineFramer | None = None  # recv_until() and lines()
         self._messages: deque[bytes] = deque()
         self._fast: object = _SLOW
@@ -470,7 +463,7 @@ class StreamConnection(StreamExtras):
             self._messages.extend(framer.feed(data))
         self._framer = framer
         # Looked up once per framer: framers without error_pending cost one None test per message.
-        self._held = cast(_HoldsErrors, framer) if hasattr(framer, "error_pending") else None
+        self._held = framer if isinstance(framer, ErrorPendingFramer) else None
         self._fast = _SLOW
 
     def _next_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
