@@ -28,6 +28,9 @@ import pytest
 
 from leaks import settle
 from netbasics import (
+    ErrorPendingFramer,
+    HeaderFramer,
+    LengthPrefixFramer,
     LineFramer,
     StreamConnection,
     TCPServer,
@@ -37,6 +40,7 @@ from netbasics import (
     connect_unix,
     open_unix_datagram,
 )
+from netbasics._io.message_loop import MessageLoop
 
 
 @pytest.fixture
@@ -343,3 +347,27 @@ def test_unix_message_mode_failure_names_the_peer(
         assert conn.recv() == b""
     [record] = [r for r in caplog.records if "respond() failed" in r.getMessage()]
     assert f"from pid {os.getpid()} (uid {os.getuid()})" in record.getMessage()
+
+
+# --- 20.3: the zero-copy path is a protocol, not a class ---------------------------------
+
+
+class Prefixed(LengthPrefixFramer):
+    """A subclass: it keeps the header-then-message encoding, so it keeps HeaderFramer's promise."""
+
+
+def test_any_header_framer_takes_the_zero_copy_path(baseline: None) -> None:
+    assert isinstance(Prefixed(), HeaderFramer)
+    assert not isinstance(LineFramer(), HeaderFramer)
+    assert isinstance(LineFramer(), ErrorPendingFramer)
+    big = bytes(range(256)) * 4096  # 1 MiB: read in one piece, sent with its header by sendmsg
+    server = TCPServer.for_messages("127.0.0.1:0", lambda m, p: m, framer=Prefixed())
+    with server, connect_tcp(server.endpoint, timeout=5) as conn:
+        framer = Prefixed()
+        conn.send_message(big, framer)
+        assert conn.recv_message(framer) == big
+        engine = server._engine
+        assert isinstance(engine, MessageLoop)
+        [served] = engine._conns
+        assert served.sized is served.framer  # looked up once, when the connection came
+        assert served.held is None
