@@ -38,7 +38,7 @@ from typing import Final, Union
 
 from ._io.datagram_engine import DatagramEngine
 from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received, received_factory
-from ._io.peers import InetPeers
+from ._io.peers import InetPeers, inet_peer
 from ._io.server_core import ServerCore
 from ._io.servers import DatagramServerBase
 from ._io.sockets import (
@@ -59,7 +59,6 @@ from .errors import (
     ConnectError,
     DatagramTooLarge,
     EndpointError,
-    NetbasicsError,
     NetTimeoutError,
     quote,
 )
@@ -163,11 +162,8 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
     return translate_os_error(exc, operation, target, timeout)
 
 
-def _sender(sockaddr: _SockAddr) -> Endpoint:
-    try:
-        return Endpoint.from_sockaddr(sockaddr)
-    except NetbasicsError as exc:  # pragma: no cover - the kernel gives well-formed addresses
-        raise EndpointError(f"unexpected sender address {quote(sockaddr)}: {exc}") from None
+# A sender's socket address as an Endpoint: the one sockaddr-to-peer helper, shared with the servers.
+_sender = inet_peer
 
 
 class Datagram(ReceivedDatagram[Endpoint]):
