@@ -14,8 +14,8 @@ At ``max_connections`` the loop stops accepting (clients wait in the listen back
 Stopping (:meth:`ThreadedEngine.finish`): handlers get the grace period to finish;
 connections still open are then shut down both ways, all at once and without letting go
 of the GIL (:func:`shut_down_all`), which ends any read or write blocked on them;
-workers are joined until the hard deadline. A handler may call
-``stop()`` itself: its own connection is left to it.
+the handlers are awaited until the hard deadline (the idle workers then exit on their
+own). A handler may call ``stop()`` itself: its own connection is left to it.
 
 Works over any listening stream socket (TCP or Unix-domain): the address ``accept``
 returns is only used in log records.
@@ -264,8 +264,10 @@ class ThreadedEngine(Generic[C]):
             conn = self._accept(sock, peer, self._idle_timeout, self._crowd)
             self._handler(conn)
         except (ConnectionError, TimeoutError) as exc:
-            # Resets, broken pipes, idle clients: normal events on a server.
-            logger.debug("%s: connection from %s ended: %s", core, self._peer(sock, peer), exc)
+            # Resets, broken pipes, idle clients: normal events on a server (the peer is
+            # named only when the record is written: on Unix that is a system call).
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s: connection from %s ended: %s", core, self._peer(sock, peer), exc)
         except FrameTooLarge as exc:
             # The client broke the protocol, not the handler: no traceback.
             logger.warning("%s: closed connection from %s: %s", core, self._peer(sock, peer), exc)
@@ -297,7 +299,7 @@ class ThreadedEngine(Generic[C]):
             self._stopping = True
             self._idle_workers = 0
             # One exit sentinel per worker, not per idle one: a worker whose idle wait
-            # ends just now may take another's. Spare sentinels are drained in finish().
+            # ends just now may take another's. Spare ones stay in the queue (harmless).
             sentinels = len(self._workers)
             self._cond.notify_all()
         for _ in range(sentinels):
