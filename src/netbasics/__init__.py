@@ -42,7 +42,9 @@ from .errors import NetbasicsError as NetbasicsError
 from .errors import NetTimeoutError as NetTimeoutError
 from .errors import PortError as PortError
 from .errors import ResolveError as ResolveError
+from .framing import ErrorPendingFramer as ErrorPendingFramer
 from .framing import Framer as Framer
+from .framing import HeaderFramer as HeaderFramer
 from .framing import LengthPrefixFramer as LengthPrefixFramer
 from .framing import LineFramer as LineFramer
 from .interfaces import Interface as Interface
@@ -132,8 +134,10 @@ __all__ = [
     "Endpoint",
     "EndpointError",
     "EndpointLike",
+    "ErrorPendingFramer",
     "FrameTooLarge",
     "Framer",
+    "HeaderFramer",
     "HostPort",
     "IPv4Address",
     "IPv4Interface",
