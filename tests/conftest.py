@@ -39,7 +39,7 @@ def family(request: pytest.FixtureRequest) -> int:
     """4 or 6; IPv6 is skipped with the reason when ``::1`` cannot be bound."""
     fam: int = request.param
     if fam == 6:
-        problem = _udp_fixtures._ipv6_loopback_problem()
+        problem = _udp_fixtures.ipv6_loopback_problem()
         if problem is not None:
             pytest.skip(problem)
     return fam

@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 from netbasics import ConnectionClosed, NetTimeoutError, StreamConnection, TCPServer, connect_tcp
 from netbasics._io import held_send
+from netbasics._io.peers import INET_PEERS
 from netbasics._io.threaded import ThreadedEngine
+from netbasics.stream import accepted_connection
 
 pytestmark = pytest.mark.skipif(held_send.load() is None, reason="no held send on this platform")
 
@@ -33,7 +35,7 @@ def crowded(sock: socket.socket, timeout: float | None = 5) -> StreamConnection:
     assert send is not None
     crowd = held_send.Crowd(send)
     crowd.busy = True
-    return StreamConnection._accepted(sock, "peer", timeout, crowd)
+    return accepted_connection(sock, "peer", timeout, crowd)
 
 
 def send_repeatedly(conn: StreamConnection, data: bytes, times: int) -> None:
@@ -136,7 +138,7 @@ def test_closed_connection_is_connection_closed(pair: tuple[StreamConnection, so
 def test_engine_raises_the_flag_with_two_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(held_send.ENV_SWITCH, raising=False)
     monkeypatch.setattr(held_send, "several_cpus", lambda: True)
-    engine = ThreadedEngine(lambda conn: None, 10, None)
+    engine = ThreadedEngine(lambda conn: None, 10, None, accept=accepted_connection, peers=INET_PEERS)
     crowd = engine._crowd
     assert crowd is not None
     seen = []

@@ -11,10 +11,12 @@ from typing import Union
 
 import pytest
 
-from netbasics import Datagram, Endpoint, LineFramer, Reply, StreamConnection, TCPServer, UDPServer
+from netbasics import Datagram, Endpoint, LineFramer, Reply, StreamConnection, TCPServer, UDPServer, UnixAddress
 from netbasics._io.message_loop import MessageLoop
 from netbasics._io.server_core import ServerCore
 from netbasics._io.threaded import ThreadedEngine
+from netbasics._io.unix_sockets import UNIX_PEERS
+from netbasics.stream import accepted_connection
 
 Server = Union[TCPServer, UDPServer]
 
@@ -126,11 +128,13 @@ def test_the_core_serves_any_listening_stream_socket(tmp_path: Path, mode: str) 
     # The core takes a bound socket, so a Unix-domain server is the same server with
     # another endpoint; StreamConnection works over it too.
     path = str(tmp_path / "core.sock")
-    engine: ThreadedEngine | MessageLoop
+    engine: ThreadedEngine[StreamConnection] | MessageLoop[UnixAddress]
     if mode == "threaded":
-        engine = ThreadedEngine(lambda conn: conn.send_all(conn.recv_until().upper()), 4, 5.0)
+        engine = ThreadedEngine(
+            lambda conn: conn.send_all(conn.recv_until().upper()), 4, 5.0, accept=accepted_connection, peers=UNIX_PEERS
+        )
     else:
-        engine = MessageLoop(lambda m, p: m.upper(), LineFramer(), 4, 5.0, describe_peer=str, nodelay=False)
+        engine = MessageLoop(lambda m, p: m.upper(), LineFramer(), 4, 5.0, peers=UNIX_PEERS, nodelay=False)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen()

@@ -11,8 +11,8 @@ from __future__ import annotations
 import errno
 import pickle
 import socket
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -22,6 +22,7 @@ import netbasics
 from netbasics import udp
 from netbasics._io.datagram_engine import DatagramEngine
 from netbasics._io.datagrams import TRUNC_FLAGS, oversized_received
+from netbasics._io.peers import InetPeers
 from netbasics._io.server_core import ServerCore
 from netbasics.addresses import IPv4Address, IPv6Address
 from netbasics.endpoints import Endpoint, EndpointLike, parse_endpoint
@@ -445,35 +446,34 @@ def test_receive_on_a_closed_socket_is_a_plain_oserror(closed_v4: UDPSocket) -> 
     assert not isinstance(info.value, netbasics.NetbasicsError)
 
 
-def test_a_batched_datagram_engine_needs_its_reply_hooks() -> None:
-    with pytest.raises(ValueError, match="check_reply and reply_error"):
-        DatagramEngine(_noop, 1, 1024, batched=True, make_datagram=bytes, make_reply=print, describe_sender=str)  # type: ignore[arg-type]
-
-
 @pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix-domain sockets here")
 def test_datagram_engine_serves_another_kind_of_socket(tmp_path: Path) -> None:
     # The UDP engine on the server core with its three hooks: an AF_UNIX datagram socket.
     senders: list[object] = []
 
-    def make_datagram(data: bytes, address: object) -> Datagram:
-        senders.append(address)
-        return Datagram(data, Endpoint("127.0.0.1", 9))  # a stand-in: the test looks at the data
+    class Kind(InetPeers):
+        """A stand-in kind: every datagram looks like it came from 127.0.0.1:9."""
 
-    def make_reply(sendto: Callable[[udp.BytesLike, object], int], to: object) -> udp.Reply:
-        def reply(data: udp.BytesLike) -> None:
-            sendto(data, to)
+        unnamed_senders = True
+        reply_fits = 0
 
-        return reply
+        def datagram(self, data: bytes, sockaddr: Any) -> Datagram:
+            senders.append(sockaddr)
+            return Datagram(data, Endpoint("127.0.0.1", 9))  # the test looks at the data
 
-    engine = DatagramEngine(
-        lambda d, reply: reply(d.data.upper()),
-        1,
-        1024,
-        batched=False,
-        make_datagram=make_datagram,
-        make_reply=make_reply,
-        describe_sender=str,
-    )
+        def reply(self, sock: socket.socket, sockaddr: Any) -> udp.Reply:
+            def reply(data: udp.BytesLike) -> None:
+                sock.sendto(data, sockaddr)
+
+            return reply
+
+        def check_reply(self, data: object, sockaddr: Any) -> None:
+            pass
+
+        def reply_error(self, exc: OSError, sockaddr: Any) -> BaseException:
+            return exc
+
+    engine = DatagramEngine(lambda d, reply: reply(d.data.upper()), 1, 1024, Kind(), batched=False)
     path, client_path = str(tmp_path / "server.sock"), str(tmp_path / "client.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)

@@ -111,6 +111,12 @@ def _free_port(family: int) -> int:
     return port
 
 
+def server_threads(server: UDPServer) -> list[threading.Thread]:
+    """The server's threads still alive: the serving thread and its workers, found by their names."""
+    name = server.name
+    return [t for t in threading.enumerate() if t.name == name or t.name.startswith(f"{name} worker")]
+
+
 def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -153,7 +159,7 @@ def test_names_resolve_to_loopback() -> None:
 
 
 def test_ipv4_target_from_dual_stack_ipv6_socket() -> None:
-    if _udp_fixtures._ipv6_loopback_problem() is not None:
+    if _udp_fixtures.ipv6_loopback_problem() is not None:
         pytest.skip("IPv6 loopback unavailable")
     with _bound(4) as a, netbasics.open_udp(family=6, timeout=2.0) as b:
         b.send_to(b"mapped", a.local)  # sent to ::ffff:127.0.0.1
@@ -332,7 +338,7 @@ def test_icmp_port_unreachable_does_not_stop_the_server() -> None:
 
 def test_stop_is_prompt_and_joins_every_worker() -> None:
     with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=8) as server:
-        threads = list(server._threads)
+        threads = server_threads(server)
         assert len(threads) == 8
         assert all(t.is_alive() for t in threads)
         start = time.monotonic()
@@ -352,7 +358,7 @@ def test_stop_from_inside_the_handler() -> None:
     server.start()
     with netbasics.open_udp(family=4) as c:
         c.send_to(b"stop", server.endpoint)
-    assert _wait_for(lambda: not any(t.is_alive() for t in server._threads), 2.0)
+    assert _wait_for(lambda: not any(t.is_alive() for t in server_threads(server)), 2.0)
     assert not server.serving
 
 
@@ -415,10 +421,10 @@ def _queued_server(
 
 def test_server_uses_the_loop_asked_for(io_path: str) -> None:
     with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler) as one:
-        assert one._batched is (io_path == "batched")
+        assert one.batches is (io_path == "batched")
         assert netbasics.udp_request(one.endpoint, b"which", timeout=2.0).data == b"which"
     with UDPServer("127.0.0.1:0", _udp_fixtures.udp_echo_handler, workers=2) as two:
-        assert not two._batched  # several workers never batch: an idle one takes the next datagram
+        assert not two.batches  # several workers never batch: an idle one takes the next datagram
 
 
 def test_batch_of_maximum_size_datagrams(family: int) -> None:
@@ -575,7 +581,7 @@ def test_stop_from_a_handler_sends_its_replies() -> None:
     with client:
         server.start()
         assert client.recv_from().data == b"bye"
-        assert _wait_for(lambda: not any(t.is_alive() for t in server._threads), 2.0)
+        assert _wait_for(lambda: not any(t.is_alive() for t in server_threads(server)), 2.0)
         client.settimeout(0.1)
         with pytest.raises(NetTimeoutError):
             client.recv_from()  # the second datagram was not handled after stop()
@@ -589,7 +595,7 @@ def test_stop_while_idle_is_prompt() -> None:
     start = time.monotonic()
     server.stop()
     assert time.monotonic() - start < 1.0
-    assert not any(t.is_alive() for t in server._threads)
+    assert not any(t.is_alive() for t in server_threads(server))
 
 
 def test_reply_send_errors_are_raised_or_logged(io_path: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -742,7 +748,7 @@ def test_stop_during_a_storm_is_prompt(workers: int) -> None:
         start = time.monotonic()
         server.stop()
         assert time.monotonic() - start < 1.0
-        assert not any(t.is_alive() for t in server._threads)
+        assert not any(t.is_alive() for t in server_threads(server))
     finally:
         stop_sending.set()
         flooder.join(2.0)
@@ -809,7 +815,7 @@ def test_multicast_membership_by_interface_name_and_index() -> None:
             except OSError as exc:
                 pytest.skip(f"IPv4 multicast membership on lo not allowed: {exc}")
             sock4.leave_group("239.255.42.98", interface=interface)
-    if _udp_fixtures._ipv6_loopback_problem() is not None:
+    if _udp_fixtures.ipv6_loopback_problem() is not None:
         return
     with netbasics.open_udp(family=6) as sock6:
         for interface in ("lo", lo):
@@ -821,7 +827,7 @@ def test_multicast_membership_by_interface_name_and_index() -> None:
 
 
 def test_multicast_ipv6_on_loopback() -> None:
-    if _udp_fixtures._ipv6_loopback_problem() is not None:
+    if _udp_fixtures.ipv6_loopback_problem() is not None:
         pytest.skip("IPv6 loopback unavailable")
     group = "ff01::4242"  # interface-local scope (RFC 4291 section 2.7): never leaves the interface
     try:

@@ -44,7 +44,9 @@ from .errors import NetTimeoutError as NetTimeoutError
 from .errors import PeerClosed as PeerClosed
 from .errors import PortError as PortError
 from .errors import ResolveError as ResolveError
+from .framing import ErrorPendingFramer as ErrorPendingFramer
 from .framing import Framer as Framer
+from .framing import HeaderFramer as HeaderFramer
 from .framing import LengthPrefixFramer as LengthPrefixFramer
 from .framing import LineFramer as LineFramer
 from .interfaces import Interface as Interface
@@ -135,8 +137,10 @@ __all__ = [
     "Endpoint",
     "EndpointError",
     "EndpointLike",
+    "ErrorPendingFramer",
     "FrameTooLarge",
     "Framer",
+    "HeaderFramer",
     "HostPort",
     "IPv4Address",
     "IPv4Interface",

@@ -19,7 +19,7 @@ import pytest
 
 from .udp import Datagram, Reply, UDPServer
 
-__all__ = ["udp_echo_handler", "udp_echo_server", "udp_echo_server_v6"]
+__all__ = ["ipv6_loopback_problem", "udp_echo_handler", "udp_echo_server", "udp_echo_server_v6"]
 
 
 def udp_echo_handler(datagram: Datagram, reply: Reply) -> None:
@@ -27,8 +27,8 @@ def udp_echo_handler(datagram: Datagram, reply: Reply) -> None:
     reply(datagram.data)
 
 
-def _ipv6_loopback_problem() -> str | None:
-    """Why ``::1`` cannot be bound here, or ``None`` if it can."""
+def ipv6_loopback_problem() -> str | None:
+    """Why ``::1`` cannot be bound here, or ``None`` if it can (the one probe; ``ipv6_loopback_available`` asks it)."""
     if not socket.has_ipv6:
         return "Python was built without IPv6 support"
     try:
@@ -49,7 +49,7 @@ def udp_echo_server() -> Iterator[UDPServer]:
 @pytest.fixture
 def udp_echo_server_v6() -> Iterator[UDPServer]:
     """A running UDP echo server on ``::1``; skipped with the reason when IPv6 loopback is unavailable."""
-    problem = _ipv6_loopback_problem()
+    problem = ipv6_loopback_problem()
     if problem is not None:
         pytest.skip(problem)
     with UDPServer("[::1]:0", udp_echo_handler) as server:

@@ -18,11 +18,11 @@ drop the connection, or call :meth:`reset` if the transport can resynchronise.
 
 from __future__ import annotations
 
-from typing import Final, Protocol, Union
+from typing import Final, Protocol, Union, runtime_checkable
 
 from .errors import FrameTooLarge, quote
 
-__all__ = ["Framer", "LengthPrefixFramer", "LineFramer"]
+__all__ = ["ErrorPendingFramer", "Framer", "HeaderFramer", "LengthPrefixFramer", "LineFramer"]
 
 _Bytes = Union[bytes, bytearray, memoryview]
 
@@ -111,6 +111,55 @@ class Framer(Protocol):
 
     def reset(self) -> None:
         """Drop the message not yet complete."""
+        ...
+
+
+@runtime_checkable
+class ErrorPendingFramer(Framer, Protocol):
+    """A :class:`Framer` with the optional ``error_pending`` member: it can hold an error back.
+
+    See :class:`Framer`: while ``error_pending`` is true, the next ``feed(b"")`` raises the
+    error held back. Transports check for the member once per connection (``isinstance``
+    works: the protocol is runtime-checkable), then read it once per batch of messages.
+    :class:`LineFramer` is one.
+    """
+
+    @property
+    def error_pending(self) -> bool:
+        """True while an error found in bytes already fed waits for the next ``feed``."""
+        ...
+
+
+@runtime_checkable
+class HeaderFramer(Framer, Protocol):
+    """A :class:`Framer` whose messages travel as a header and then the message bytes, unchanged.
+
+    Transports move large messages of such a framer without copying them: a reply is
+    sent as ``header(reply)`` and ``reply`` in one ``sendmsg``, and a large body is read
+    in one piece of ``read_size(default, most)`` bytes, which ``feed`` returns as the
+    message. A framer that has these members promises ``encode(m) == header(m) + m``
+    (a subclass of :class:`LengthPrefixFramer` that encodes otherwise must not keep
+    them). Transports check for them once per connection (``isinstance`` works).
+    :class:`LengthPrefixFramer` is one.
+
+    * ``announced``: the body length announced by the latest header (0 before any); a
+      transport skips ``read_size`` while it is at most its usual read size.
+    * ``read_size(default, most)``: how many bytes to read next (see
+      :meth:`LengthPrefixFramer.read_size`).
+    * ``header(message)``: the header that goes before ``message``, alone.
+    """
+
+    @property
+    def announced(self) -> int:
+        """The body length announced by the latest header read (0 before any)."""
+        ...
+
+    def read_size(self, default: int, most: int) -> int:
+        """How many bytes to read next: ``default``, or up to ``most`` for the rest of a large body."""
+        ...
+
+    def header(self, message: bytes) -> bytes:
+        """The header that goes before ``message`` on the stream, alone."""
         ...
 
 

@@ -212,22 +212,6 @@ class StreamConnection:
         except OSError as exc:
             raise translate_os_error(exc, "setsockopt", self._remote) from exc
 
-    @classmethod
-    def _accepted(
-        cls, sock: socket.socket, peer: object, timeout: float | None, crowd: Crowd | None = None
-    ) -> StreamConnection:
-        """A connection for a socket a server accepted from ``peer`` (the address ``accept()`` gave).
-
-        ``crowd`` is the server's flag for "several connection threads compete for the
-        GIL": while it is up, small sends keep the GIL (see ``_io.held_send``).
-        """
-        sock.setblocking(True)  # BSDs hand out accepted sockets non-blocking like the listener
-        conn = cls(sock, timeout=timeout)
-        if isinstance(peer, tuple):  # an IP peer; a Unix-domain peer's address is text
-            conn._peer = peer
-        conn._crowd = crowd
-        return conn
-
     # --- properties -----------------------------------------------------------------
 
     @property
@@ -1131,6 +1115,24 @@ class _ConnectionFile(io.BufferedIOBase):
 
     def detach(self) -> io.RawIOBase:
         raise io.UnsupportedOperation("a connection file has no raw stream to detach")
+
+
+def accepted_connection(
+    sock: socket.socket, address: object, timeout: float | None, crowd: Crowd | None = None
+) -> StreamConnection:
+    """The connection a server's handler gets for a socket it accepted from ``address`` (what ``accept()`` gave).
+
+    ``timeout`` is its default deadline; ``crowd`` is the server's flag for "several
+    connection threads compete for the GIL": while it is up, small sends keep the GIL
+    (see ``_io.held_send``). The server's engine calls it (it is the ``accept`` of
+    ``_io.threaded.ThreadedEngine``), so the engine never needs to know this class.
+    """
+    sock.setblocking(True)  # BSDs hand out accepted sockets non-blocking like the listener
+    conn = StreamConnection(sock, timeout=timeout)
+    if isinstance(address, tuple):  # an IP peer, decoded when asked; a Unix-domain peer's address is text
+        conn._peer = address
+    conn._crowd = crowd
+    return conn
 
 
 # --- clients ------------------------------------------------------------------------

@@ -9,16 +9,19 @@ Clients and the connection class live in :mod:`netbasics.stream`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final, Union
 
 from ._io.message_loop import MessageLoop, Responder
+from ._io.peers import INET_PEERS
 from ._io.server_core import ServerCore
 from ._io.servers import StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, listen_socket, local_endpoint
-from ._io.threaded import ConnectionHandler, ThreadedEngine
+from ._io.threaded import ThreadedEngine
 from .endpoints import Endpoint, EndpointLike, coerce_target
 from .framing import Framer
 from .resolver import resolve
+from .stream import StreamConnection, accepted_connection
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
@@ -31,6 +34,9 @@ __all__ = [
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
 #: Connections a server handles at once by default (one worker thread each).
 DEFAULT_MAX_CONNECTIONS: Final = 256
+
+#: A :class:`TCPServer` handler: ``handler(conn)`` serves one connection in a worker thread.
+ConnectionHandler = Callable[[StreamConnection], object]
 
 
 class TCPServer(StreamServerBase):
@@ -83,12 +89,13 @@ class TCPServer(StreamServerBase):
         reuse_port: bool = False,
         name: str | None = None,
     ) -> None:
-        engine = ThreadedEngine(handler, max_connections, idle_timeout)  # checks its arguments
+        # The engine checks its arguments before any socket exists.
+        engine = ThreadedEngine(handler, max_connections, idle_timeout, accept=accepted_connection, peers=INET_PEERS)
         self._bind(engine, bind, backlog, reuse_address, reuse_port, name)
 
     def _bind(
         self,
-        engine: Union[ThreadedEngine, MessageLoop],
+        engine: Union[ThreadedEngine[StreamConnection], MessageLoop[Endpoint]],
         bind: EndpointLike,
         backlog: int,
         reuse_address: bool,
@@ -126,7 +133,8 @@ class TCPServer(StreamServerBase):
         Message mode runs every connection on one event-loop thread (non-blocking sockets
         on a ``selectors`` selector) instead of a thread per connection, which is several
         times faster for small messages in CPython. Each connection gets its own copy of
-        ``framer`` (any :class:`Framer`: a :class:`LineFramer`, a :class:`LengthPrefixFramer` or your own); for every
+        ``framer`` (any :class:`Framer`: a :class:`LineFramer`, a :class:`LengthPrefixFramer` or your own;
+        a framer that cannot be deep-copied, e.g. one holding a lock, is a ``TypeError`` here); for every
         complete message it decodes, ``respond(message, peer)`` is called with the bytes
         and the client's :class:`Endpoint`, and a reply it returns is encoded with the same
         framer and sent back (``None``: no reply). Replies leave in the order of the messages.
@@ -144,7 +152,9 @@ class TCPServer(StreamServerBase):
         * ``idle_timeout`` is a deadline for each complete message, counted from the
           previous one (or the connection), so trickling clients are cut (``None``: none);
         * a client that sends without reading stops being read once about 256 KiB of
-          replies wait for it, so it cannot grow the server's memory;
+          replies wait for it, and the requests it already sent wait unanswered until
+          it reads, so it cannot grow the server's memory (:attr:`pending_output` shows
+          what replies the server holds);
         * at ``max_connections`` new clients wait in the listen backlog;
         * :meth:`stop` closes idle connections at once, lets queued replies drain for up to
           its ``timeout``, closes the rest and joins the loop thread; calling it from
@@ -159,7 +169,7 @@ class TCPServer(StreamServerBase):
         ...         conn.recv_until(b"\\n"), conn.recv_until(b"\\n")
         (b'HELLO\\n', b'WORLD\\n')
         """
-        engine = MessageLoop(respond, framer, max_connections, idle_timeout)  # checks its arguments
+        engine = MessageLoop(respond, framer, max_connections, idle_timeout, peers=INET_PEERS)  # checks its arguments
         server = cls.__new__(cls)
         server._bind(engine, bind, backlog, reuse_address, reuse_port, name)
         return server

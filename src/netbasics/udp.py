@@ -33,13 +33,13 @@ import math
 import socket
 import struct
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Final, Union
 
 from ._io.datagram_engine import DatagramEngine
-from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received
+from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received, received_factory
+from ._io.peers import InetPeers, inet_peer
 from ._io.server_core import ServerCore
 from ._io.servers import DatagramServerBase
 from ._io.sockets import (
@@ -60,7 +60,6 @@ from .errors import (
     ConnectError,
     DatagramTooLarge,
     EndpointError,
-    NetbasicsError,
     NetTimeoutError,
     quote,
 )
@@ -166,11 +165,8 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
     return translate_os_error(exc, operation, target, timeout)
 
 
-def _sender(sockaddr: _SockAddr) -> Endpoint:
-    try:
-        return Endpoint.from_sockaddr(sockaddr)
-    except NetbasicsError as exc:  # pragma: no cover - the kernel gives well-formed addresses
-        raise EndpointError(f"unexpected sender address {quote(sockaddr)}: {exc}") from None
+# A sender's socket address as an Endpoint: the one sockaddr-to-peer helper, shared with the servers.
+_sender = inet_peer
 
 
 class Datagram(ReceivedDatagram[Endpoint]):
@@ -205,7 +201,7 @@ class Datagram(ReceivedDatagram[Endpoint]):
 
 
 # A Datagram from a trusted payload and socket address, without parsing the address (hot path).
-_datagram = Datagram._from_received
+_datagram = received_factory(Datagram)
 
 
 def _check_receive_buffer(size: object) -> int:
@@ -608,7 +604,7 @@ def udp_request(
                     break
                 raw.settimeout(remaining)
                 try:
-                    reply, sockaddr = sock._recv(max_bytes)
+                    answer = sock.recv_from(max_bytes)
                 except NetTimeoutError:
                     break
                 except ConnectError as exc:
@@ -619,7 +615,6 @@ def udp_request(
                     if deadline is not None:
                         time.sleep(max(0.0, deadline - time.monotonic()))
                     break
-                answer = _datagram(reply, sockaddr)
                 sender = answer.sender
                 if int(sender.address) != int(peer.address) or sender.port != peer.port:
                     continue  # someone else; compared without zones, which may be spelt differently
@@ -650,8 +645,9 @@ def _reply_error(exc: OSError, to: _SockAddr) -> BaseException:
     return _translate(exc, "send to", _sender(to))
 
 
-def _direct_reply(sendto: Callable[[BytesLike, _SockAddr], int], to: _SockAddr) -> Reply:
+def _direct_reply(sock: socket.socket, to: _SockAddr) -> Reply:
     """A reply callable that sends to ``to`` at once, errors translated and raised to the caller."""
+    sendto = sock.sendto
 
     def reply(data: BytesLike) -> None:
         if len(data) > MAX_UDP_PAYLOAD_IPV4:
@@ -662,6 +658,21 @@ def _direct_reply(sendto: Callable[[BytesLike, _SockAddr], int], to: _SockAddr) 
             raise _reply_error(exc, to) from exc
 
     return reply
+
+
+class _UDPDatagrams(InetPeers):
+    """The UDP kind of datagram server (``_io.datagram_engine.DatagramKind``): senders are endpoints."""
+
+    __slots__ = ()
+
+    reply_fits = MAX_UDP_PAYLOAD_IPV4  # a bytes reply this small fits any UDP destination
+    datagram = staticmethod(_datagram)
+    reply = staticmethod(_direct_reply)
+    check_reply = staticmethod(_check_reply)
+    reply_error = staticmethod(_reply_error)
+
+
+_UDP_DATAGRAMS: Final = _UDPDatagrams()
 
 
 class UDPServer(DatagramServerBase):
@@ -739,16 +750,7 @@ class UDPServer(DatagramServerBase):
         # Batches only with one worker: with more, a datagram taken into one worker's batch
         # would wait behind a blocking handler while the other workers sit idle.
         engine = DatagramEngine(
-            handler,
-            workers,
-            max_datagram,
-            batched=workers == 1 and _batching_available(),
-            make_datagram=_datagram,
-            make_reply=_direct_reply,
-            describe_sender=_sender,
-            check_reply=_check_reply,
-            reply_fits=MAX_UDP_PAYLOAD_IPV4,  # a bytes reply this small fits any UDP destination
-            reply_error=_reply_error,
+            handler, workers, max_datagram, _UDP_DATAGRAMS, batched=workers == 1 and _batching_available()
         )
         sock = bind_socket(ep, socket.SOCK_DGRAM, reuse_address=False)
         try:
@@ -767,12 +769,13 @@ class UDPServer(DatagramServerBase):
         return self._endpoint
 
     @property
-    def _batched(self) -> bool:
-        return self._engine.batched
+    def batches(self) -> bool:
+        """Whether the server receives and replies in batches (Linux, one worker; see the class docs).
 
-    @property
-    def _threads(self) -> list[threading.Thread]:
-        return list(self._engine.threads)
+        When true, an error from the kernel's send of a reply comes after the handler
+        returned, so it is logged instead of raised into the handler.
+        """
+        return self._engine.batched
 
     def __repr__(self) -> str:
         return f"<UDPServer {self._endpoint} {self._core.state}, workers={self._engine.workers}>"

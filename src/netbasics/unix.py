@@ -16,28 +16,30 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Collection
-from typing import Final, Union, cast
+from typing import Final, Union
 
 from ._io.datagram_engine import DatagramEngine
-from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply
+from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, received_factory
 from ._io.message_loop import MessageLoop
 from ._io.server_core import ServerCore, logger
 from ._io.servers import DatagramServerBase, StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, check_int, translate_os_error
 from ._io.sockets import check_timeout as _check_timeout
-from ._io.threaded import ConnectionHandler, ThreadedEngine
+from ._io.threaded import ThreadedEngine
 from ._io.unix_sockets import (
+    UNIX_PEERS,
     FileIdentity,
+    UnixPeers,
     bind_unix,
     connect_unix_socket,
     peer_credentials,
     remove_socket_file,
     unix_address_error,
 )
-from .errors import ClosedLocally, DatagramTooLarge, EndpointError, NetbasicsError, quote
+from .errors import ClosedLocally, DatagramTooLarge, EndpointError, quote
 from .framing import Framer
-from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
-from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
+from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection, accepted_connection
+from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ConnectionHandler
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -58,6 +60,8 @@ _MAX_DATAGRAM: Final = 65536
 _MAX_RECEIVE: Final = 16 * 1024 * 1024
 _AUTOBIND: Final = sys.platform.startswith("linux")
 _DONTWAIT: Final = getattr(socket, "MSG_DONTWAIT", 0)
+# User ids are 32-bit (uid_t); (uid_t)-1 means "no user" to the kernel, never a peer's uid.
+_MAX_UID: Final = 2**32 - 2
 
 
 def connect_unix(
@@ -131,7 +135,7 @@ class UnixDatagram(ReceivedDatagram[UnixAddress]):
         return self._sender_now()
 
 
-_unix_datagram = UnixDatagram._from_received
+_unix_datagram = received_factory(UnixDatagram)
 
 
 def _send_error(exc: OSError, target: UnixAddress, timeout: float | None, operation: str = "send to") -> BaseException:
@@ -150,7 +154,7 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
     file this socket bound is removed on :meth:`close`.
     """
 
-    __slots__ = ("_identity", "_private_dir")
+    __slots__ = ("_file", "_identity", "_private_dir")
 
     _max_receive = _MAX_RECEIVE
     _closed_text = "a closed Unix datagram socket"
@@ -159,12 +163,26 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
         if sock.family != socket.AF_UNIX or sock.type != socket.SOCK_DGRAM:
             raise ValueError(f"UnixDatagramSocket needs an AF_UNIX SOCK_DGRAM socket, got {sock!r}")
         self._sock = sock
+        # The socket file this socket created (absolute, so a later chdir does not
+        # matter) and its identity: close() removes it if it is still that file.
+        self._file: str | None = None
         self._identity: FileIdentity | None = None
         self._private_dir: str | None = None
         try:
             self._peer = UnixAddress.from_sockaddr(sock.getpeername())
         except OSError:
             self._peer = None
+
+    @classmethod
+    def _owning(
+        cls, sock: socket.socket, file: str | None, identity: FileIdentity | None, private_dir: str | None
+    ) -> UnixDatagramSocket:
+        """A socket that owns the socket file ``file`` (``identity``) and/or the directory ``private_dir``."""
+        result = cls(sock)
+        result._file = None if file is None or identity is None else os.path.abspath(file)
+        result._identity = identity
+        result._private_dir = private_dir
+        return result
 
     @property
     def local(self) -> UnixAddress:
@@ -226,16 +244,10 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
 
     def close(self) -> None:
         """Close the socket (idempotent) and remove the socket file it bound, if still its own."""
-        path = None
-        if self._identity is not None:
-            try:
-                path = self.local.path
-            except (OSError, NetbasicsError):
-                path = None
         self._sock.close()
-        if path is not None:
-            remove_socket_file(path, self._identity)
-            self._identity = None
+        if self._file is not None:
+            remove_socket_file(self._file, self._identity)
+            self._file = self._identity = None
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
@@ -282,8 +294,11 @@ def open_unix_datagram(
     t = _check_timeout(timeout)
     identity: FileIdentity | None = None
     private_dir: str | None = None
+    file: str | None = None
     if bind is not None:
-        sock, identity = bind_unix(parse_unix_address(bind), socket.SOCK_DGRAM, mode=mode)
+        address = parse_unix_address(bind)
+        sock, identity = bind_unix(address, socket.SOCK_DGRAM, mode=mode)
+        file = address.path
     else:
         if mode is not None:
             raise ValueError("mode= needs bind=: an automatic address has no file to set it on")
@@ -305,15 +320,14 @@ def open_unix_datagram(
                 sock.connect(target.sockaddr)
             except OSError as exc:
                 raise _send_error(exc, target, t, "connect to") from exc
-        result = UnixDatagramSocket(sock)
+        return UnixDatagramSocket._owning(sock, file, identity, private_dir)
     except BaseException:
         sock.close()
+        if file is not None:
+            remove_socket_file(file, identity)
         if private_dir is not None:  # pragma: no cover - Linux
             shutil.rmtree(private_dir, ignore_errors=True)
         raise
-    result._identity = identity
-    result._private_dir = private_dir
-    return result
 
 
 # --- servers ----------------------------------------------------------------------------
@@ -333,8 +347,8 @@ def _check_uids(allowed_uids: object) -> frozenset[int] | None:
     for uid in uids:
         if isinstance(uid, bool) or not isinstance(uid, int):
             raise TypeError(f"allowed_uids must hold ints (user ids), got {quote(uid)}")
-        if uid < 0:
-            raise ValueError(f"a user id is >= 0, got {uid} in allowed_uids")
+        if not 0 <= uid <= _MAX_UID:
+            raise ValueError(f"a user id is from 0 to {_MAX_UID} (32 bits), got {uid} in allowed_uids")
     if not uids:
         raise ValueError("allowed_uids is empty: every client would be refused (None allows everyone)")
     if not hasattr(socket, "SO_PEERCRED"):  # pragma: no cover - Linux
@@ -390,7 +404,7 @@ class UnixServer(StreamServerBase):
       use"; a path that is not a socket (a regular file, a directory) is never deleted.
     * ``mode`` (e.g. ``0o660``) sets the socket file's permissions, exactly (the umask
       does not apply) and with no moment in which the file is reachable with wider
-      ones: it is bound in a private directory, given its mode, then linked into place.
+      ones (on Linux the socket is given its mode before ``bind`` creates the file).
       Connecting needs write permission on the file.
     * On stop the file is removed, but only if it is still the one this server created
       (another process may have put its own there since).
@@ -425,12 +439,13 @@ class UnixServer(StreamServerBase):
         backlog: int = DEFAULT_BACKLOG,
         name: str | None = None,
     ) -> None:
-        engine = ThreadedEngine(handler, max_connections, idle_timeout)  # checks its arguments
+        # The engine checks its arguments before any socket exists.
+        engine = ThreadedEngine(handler, max_connections, idle_timeout, accept=accepted_connection, peers=UNIX_PEERS)
         self._bind(engine, bind, mode, allowed_uids, backlog, name)
 
     def _bind(
         self,
-        engine: ThreadedEngine | MessageLoop,
+        engine: ThreadedEngine[StreamConnection] | MessageLoop[UnixAddress],
         bind: UnixAddressLike,
         mode: int | None,
         allowed_uids: Collection[int] | None,
@@ -486,14 +501,8 @@ class UnixServer(StreamServerBase):
         b'HELLO\\n'
         >>> tmp.cleanup()
         """
-        engine = MessageLoop(  # checks its arguments before a socket exists
-            cast("Callable[[bytes, object], Union[bytes, None]]", respond),
-            framer,
-            max_connections,
-            idle_timeout,
-            describe_peer=UnixAddress.from_sockaddr,  # type: ignore[arg-type]
-            nodelay=False,
-        )
+        # The engine checks its arguments before any socket exists.
+        engine = MessageLoop(respond, framer, max_connections, idle_timeout, peers=UNIX_PEERS, nodelay=False)
         server = cls.__new__(cls)
         server._bind(engine, bind, mode, allowed_uids, backlog, name)
         return server
@@ -507,7 +516,7 @@ class UnixServer(StreamServerBase):
         return f"<UnixServer {self._address} {self._core.state}, {self._engine.active} connections>"
 
 
-def _unix_reply(sendto: Callable[[BytesLike, int, str | bytes], int], to: str | bytes | None) -> Reply:
+def _unix_reply(sock: socket.socket, to: str | bytes | None) -> Reply:
     """The ``reply`` of a Unix datagram: send to the sender's address, errors translated.
 
     The send never waits. A Unix datagram to a socket whose receive queue is full blocks
@@ -515,6 +524,8 @@ def _unix_reply(sendto: Callable[[BytesLike, int, str | bytes], int], to: str | 
     replies would stall the server's worker for good; its reply is dropped instead, as
     UDP drops it, with a debug record.
     """
+
+    sendto = sock.sendto
 
     def reply(data: BytesLike) -> None:
         if to is None or to == "":
@@ -527,6 +538,26 @@ def _unix_reply(sendto: Callable[[BytesLike, int, str | bytes], int], to: str | 
             raise _send_error(exc, UnixAddress.from_sockaddr(to), None) from exc
 
     return reply
+
+
+class _UnixDatagrams(UnixPeers):
+    """The Unix kind of datagram server (``_io.datagram_engine.DatagramKind``); its servers never batch."""
+
+    __slots__ = ()
+
+    reply_fits = 0
+    datagram = staticmethod(_unix_datagram)
+    reply = staticmethod(_unix_reply)
+
+    def check_reply(self, data: object, sockaddr: str | bytes | None) -> None:
+        """Nothing to check before the send: the batched loop (which asks) decodes IP addresses only."""
+
+    def reply_error(self, exc: OSError, sockaddr: str | bytes | None) -> BaseException:
+        """The error of a failed reply to ``sockaddr``."""
+        return _send_error(exc, UnixAddress.from_sockaddr(sockaddr), None)
+
+
+_UNIX_DATAGRAMS: Final = _UnixDatagrams()
 
 
 class UnixDatagramServer(DatagramServerBase):
@@ -578,16 +609,8 @@ class UnixDatagramServer(DatagramServerBase):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {quote(name)}")
         address = parse_unix_address(bind)
-        engine = DatagramEngine(
-            handler,
-            workers,
-            max_datagram,
-            batched=False,  # the batched receive decodes IP socket addresses only
-            make_datagram=_unix_datagram,
-            make_reply=_unix_reply,  # type: ignore[arg-type]  # given sock.sendto, which also takes flags
-            describe_sender=UnixAddress.from_sockaddr,
-            unnamed_senders=True,
-        )
+        # Never batched: the batched receive decodes IP socket addresses only.
+        engine = DatagramEngine(handler, workers, max_datagram, _UNIX_DATAGRAMS, batched=False)
         sock, identity = bind_unix(address, socket.SOCK_DGRAM, mode=mode)
         try:
             core = ServerCore(sock, engine, kind="UnixDatagramServer", label=str(address), name=name)

@@ -3,7 +3,8 @@
 The engine knows sockets, threads and the server core, not the kind of address: how a
 received ``(data, address)`` becomes the handler's datagram and its ``reply``, how a
 sender is named in log records, and (for the batched loop) how a reply is checked and a
-failed one described come from the server that builds it, as hooks.
+failed one described come from the server that builds it, as one
+:class:`DatagramKind`.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from ..endpoints import Endpoint
 from .datagrams import TRUNC_FLAGS, BytesLike, Reply, oversized_received
+from .peers import PeerKind
 from .server_core import ServerCore
 from .server_core import logger as _log
 from .sockets import family_of, local_endpoint
 
-__all__ = ["DatagramEngine"]
+__all__ = ["DatagramEngine", "DatagramKind"]
 
 # Recent senders whose reply callables a worker keeps (cleared when full).
 _REPLY_CACHE: Final = 256
@@ -36,6 +38,30 @@ _SHUTDOWN_WAKES: Final = sys.platform.startswith("linux")
 # A socket address as the socket module gives it: a tuple for IP; text or bytes (or None
 # for an unbound sender) for AF_UNIX. The engine only passes it to the hooks.
 _SockAddr = Any
+
+
+class DatagramKind(PeerKind[Any], Protocol):
+    """What differs between the datagram servers (UDP, Unix): a :class:`PeerKind` plus the handler's arguments.
+
+    ``peer``, ``describe`` and ``unnamed_senders`` as for any kind of peer (a sender's
+    socket address, decoded and named in log records); and:
+    """
+
+    def datagram(self, data: bytes, sockaddr: _SockAddr) -> object:
+        """The handler's datagram for ``data`` received from ``sockaddr`` (a hot path: decode lazily)."""
+
+    def reply(self, sock: socket.socket, sockaddr: _SockAddr) -> Reply:
+        """The handler's ``reply``: sends from ``sock`` to ``sockaddr`` at once, errors raised to the caller."""
+
+    @property
+    def reply_fits(self) -> int:
+        """A ``bytes`` reply of at most this many bytes needs no :meth:`check_reply` (batched loop)."""
+
+    def check_reply(self, data: object, sockaddr: _SockAddr) -> None:
+        """Raise for a reply that cannot be sent to ``sockaddr`` (not bytes-like, too large); batched loop."""
+
+    def reply_error(self, exc: OSError, sockaddr: _SockAddr) -> BaseException:
+        """The error logged when the kernel refused a queued reply to ``sockaddr`` (batched loop)."""
 
 
 class DatagramEngine:
@@ -53,37 +79,18 @@ class DatagramEngine:
         handler: Callable[[Any, Reply], None],
         workers: int,
         max_datagram: int,
+        kind: DatagramKind,
         *,
         batched: bool,
-        make_datagram: Callable[[bytes, _SockAddr], object],
-        make_reply: Callable[[Callable[[BytesLike, _SockAddr], int], _SockAddr], Reply],
-        describe_sender: Callable[[_SockAddr], object],
-        unnamed_senders: bool = False,
-        check_reply: Callable[[object, _SockAddr], None] | None = None,
-        reply_fits: int = 0,
-        reply_error: Callable[[OSError, _SockAddr], BaseException] | None = None,
     ) -> None:
-        if batched and (check_reply is None or reply_error is None):
-            raise ValueError("a batched datagram engine needs check_reply and reply_error")
         self.handler = handler
         self.workers = workers
         self.max_datagram = max_datagram
+        #: Whether the worker receives and replies in batches (recvmmsg/sendmmsg).
         self.batched = batched
-        # How a received (data, address) becomes the handler's arguments, and how a
-        # sender is named in log records: the server's kind of socket decides.
-        self.make_datagram = make_datagram
-        self.make_reply = make_reply
-        self.describe_sender = describe_sender
-        # A Unix datagram from an unbound sender comes with no address (None), which on
-        # UDP only a shut-down socket gives: then None is a sender, not the end.
-        self.unnamed_senders = unnamed_senders
-        # For the batched loop, whose replies are queued: check_reply(data, address)
-        # raises for a reply that cannot be sent (checked at once for anything but
-        # bytes of at most reply_fits bytes), reply_error(exc, address) is the error
-        # logged when the kernel refused one.
-        self.check_reply = check_reply
-        self.reply_fits = reply_fits
-        self.reply_error = reply_error
+        # How a received (data, address) becomes the handler's arguments, how a sender is
+        # named in log records and how a queued reply is checked: the server's kind of socket.
+        self.kind = kind
         #: Every worker thread that ran, the serving thread first.
         self.threads: list[threading.Thread] = []
         # worker thread id -> a function that sends the replies its current batch queued
@@ -131,20 +138,20 @@ class DatagramEngine:
 
     def oversized(self, core: ServerCore, size: int, sockaddr: _SockAddr) -> None:
         """Log a datagram that was larger than ``max_datagram`` (it was dropped)."""
-        _log.warning("%s: %s", core, oversized_received(size, self.max_datagram, self.describe_sender(sockaddr)))
+        _log.warning("%s: %s", core, oversized_received(size, self.max_datagram, self.kind.describe(sockaddr)))
 
     def _serve_plain(self, core: ServerCore) -> None:
         """The portable loop: one recvfrom per datagram, replies sent at once. A hot path."""
         sock = core.sock
         recvfrom = sock.recvfrom
-        sendto = sock.sendto
         handler = self.handler
         max_datagram = self.max_datagram
         size = max_datagram + 1  # one spare byte detects an oversized datagram
         flags = TRUNC_FLAGS
-        datagram = self.make_datagram
-        make_reply = self.make_reply
-        unnamed = self.unnamed_senders
+        kind = self.kind
+        datagram = kind.datagram
+        make_reply = kind.reply
+        unnamed = kind.unnamed_senders
         replies: dict[_SockAddr, Reply] = {}  # one reply callable per recent sender
         while True:
             try:
@@ -168,11 +175,11 @@ class DatagramEngine:
             if reply is None:
                 if len(replies) >= _REPLY_CACHE:
                     replies.clear()
-                reply = replies[sockaddr] = make_reply(sendto, sockaddr)
+                reply = replies[sockaddr] = make_reply(sock, sockaddr)
             try:
                 handler(datagram(data, sockaddr), reply)
             except Exception:
-                _log.exception("%s: handler failed for a datagram from %s", core, self.describe_sender(sockaddr))
+                _log.exception("%s: handler failed for a datagram from %s", core, kind.describe(sockaddr))
 
     # --- stopping -------------------------------------------------------------------
 
@@ -288,8 +295,8 @@ class _BatchWorker:
         stopping = engine.stopping
         handler = engine.handler
         max_datagram = engine.max_datagram
-        datagram = engine.make_datagram
-        describe = engine.describe_sender
+        datagram = engine.kind.datagram
+        describe = engine.kind.describe
         for offset, len_at, name_at, namelen_at in slots:
             if stopping():  # stop() ran, maybe from the last handler: leave the rest
                 return False
@@ -322,12 +329,11 @@ class _BatchWorker:
     def _make_reply(self, raw: bytes, to: _SockAddr) -> Reply:
         """The reply callable for one sender: queued while this worker's batch runs, else sent at once."""
         engine = self._engine
-        direct = engine.make_reply(self._sock.sendto, to)
-        check = engine.check_reply
-        assert check is not None  # a batched engine has its hooks (checked when it was made)
+        direct = engine.kind.reply(self._sock, to)
+        check = engine.kind.check_reply
         get_ident = threading.get_ident
         queue = self._pending.append
-        fits = engine.reply_fits
+        fits = engine.kind.reply_fits
 
         def reply(data: BytesLike) -> None:
             if self._batching != get_ident():
@@ -347,9 +353,7 @@ class _BatchWorker:
     def _send_failed(self, _data: bytes, raw: bytes, exc: OSError) -> None:
         if self._engine.stopping():
             return  # shut down for sending by stop(): EPIPE, as a reply after stop() gets
-        describe = self._engine.reply_error
-        assert describe is not None
-        error = describe(exc, self._decode(raw))
+        error = self._engine.kind.reply_error(exc, self._decode(raw))
         _log.error("%s: reply not sent: %s", self._core, error)
 
     def flush(self) -> None:

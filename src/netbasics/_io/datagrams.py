@@ -19,7 +19,15 @@ from .sockets import check_int, check_timeout
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["TRUNC_FLAGS", "BytesLike", "DatagramSocketBase", "ReceivedDatagram", "Reply", "oversized_received"]
+__all__ = [
+    "TRUNC_FLAGS",
+    "BytesLike",
+    "DatagramSocketBase",
+    "ReceivedDatagram",
+    "Reply",
+    "oversized_received",
+    "received_factory",
+]
 
 S = TypeVar("S")  # a datagram's sender: an Endpoint or a UnixAddress
 A = TypeVar("A")  # a socket's own and its peer's address: likewise
@@ -57,7 +65,7 @@ class ReceivedDatagram(Generic[S]):
     ``len()`` of the payload, pickled and repr'd as ``Class(data, sender)``. A subclass
     names its sender type (``_sender_type``, ``_sender_text``), turns a socket address
     into one (``_decode``) and defines the documented ``sender`` property; a datagram
-    made by :meth:`_from_received` decodes its sender's address only when asked, so a
+    made by :func:`received_factory` decodes its sender's address only when asked, so a
     server that just replies never pays for it.
     """
 
@@ -78,15 +86,6 @@ class ReceivedDatagram(Generic[S]):
         self._data = data
         self._sender = sender
         self._sockaddr = None
-
-    @classmethod
-    def _from_received(cls, data: bytes, sockaddr: Any) -> Self:
-        """A datagram from a received payload and the kernel's socket address, unchecked (a hot path)."""
-        obj = _new(cls)
-        obj._data = data
-        obj._sockaddr = sockaddr
-        obj._sender = None
-        return obj
 
     def _decode(self, sockaddr: Any) -> S:  # pragma: no cover - each subclass has its own
         raise NotImplementedError
@@ -119,6 +118,26 @@ class ReceivedDatagram(Generic[S]):
 
     def __reduce__(self) -> tuple[type[Self], tuple[bytes, S]]:
         return (type(self), (self._data, self._sender_now()))
+
+
+D = TypeVar("D", bound=ReceivedDatagram[Any])
+
+
+def received_factory(cls: type[D]) -> Callable[[bytes, Any], D]:
+    """The fast constructor of a datagram class: ``make(data, sockaddr)`` from a received payload and socket address.
+
+    Unchecked (the kernel gave both) and the sender left undecoded until asked: the
+    receive loops of the servers and sockets call it once per datagram.
+    """
+
+    def make(data: bytes, sockaddr: Any) -> D:
+        obj = _new(cls)
+        obj._data = data
+        obj._sockaddr = sockaddr
+        obj._sender = None
+        return obj
+
+    return make
 
 
 class DatagramSocketBase(Generic[A]):

@@ -151,7 +151,8 @@ def open_tcp_socket(
             if deadline is not None and wake is not None:
                 wake = min(wake, deadline)
             for key, _ in sel.select(None if wake is None else max(0.0, wake - now)):
-                ready: socket.socket = key.fileobj  # type: ignore[assignment]
+                # selectors types fileobj as any file-like; only sockets are registered here.
+                ready: socket.socket = key.fileobj  # type: ignore[assignment]  # no typed form: see above
                 endpoint = pending.pop(ready)
                 sel.unregister(ready)
                 code = ready.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)

@@ -11,8 +11,11 @@ waits in the connection's output buffer.
 The same guarantees as the threaded server, kept by the loop itself:
 
 * Backpressure: a connection whose output buffer reaches ``_HIGH_WATER`` bytes is not
-  read again until the buffer drains below ``_LOW_WATER``, so a client that sends and
-  never reads costs at most about ``_HIGH_WATER`` plus the replies to one read.
+  read again until the buffer drains below ``_LOW_WATER``. The messages of one read are
+  answered one by one, and once the replies reach ``_HIGH_WATER`` the rest wait
+  (unanswered, as received) until the buffer drains: a client that sends many small
+  requests for large replies and never reads costs at most about ``_HIGH_WATER`` plus
+  one reply plus one read of requests.
 * Deadlines: every connection must complete a message within ``idle_timeout`` of the
   previous one (or of being accepted). All deadlines are "now + idle_timeout", assigned
   in time order, so an insertion-ordered dict kept in that order is a priority queue
@@ -28,27 +31,39 @@ The same guarantees as the threaded server, kept by the loop itself:
 
 Only the loop thread touches connections; other threads talk to it through the server
 core (its stopping flag and wake-up pipe). It serves any listening stream socket (TCP or
-Unix-domain): ``describe_peer`` turns the address ``accept`` gives into what ``respond``
-receives as ``peer``.
+Unix-domain): the server's kind of peer (``_io.peers``) turns the address ``accept``
+gives into what ``respond`` receives as ``peer``, and names it in log records.
+
+Each connection gets its own copy of the server's framer. The copy is made (and
+checked) once when the server is built, so a framer that cannot be copied is a
+``TypeError`` there; any failure setting up one connection later closes that
+connection alone, logged. A framer that implements the optional
+:class:`~netbasics.HeaderFramer` protocol has its large messages read and sent without
+copies; one that implements :class:`~netbasics.ErrorPendingFramer` has an error it holds
+back raised at once (both looked up once per connection, never per message).
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import selectors
 import socket
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Final, Protocol, Union, cast
+from typing import Any, Final, Generic, TypeGuard, TypeVar, Union
 
 from ..endpoints import Endpoint
 from ..errors import FrameTooLarge, quote
-from ..framing import Framer, LengthPrefixFramer
+from ..framing import ErrorPendingFramer, Framer, HeaderFramer
+from .peers import PeerKind
 from .server_core import ServerCore, logger
 from .sockets import READ_CHUNK, SEND_FLAGS, check_int, check_timeout
 
 __all__ = ["MessageLoop", "Responder"]
+
+P = TypeVar("P")
 
 #: ``respond(message, peer)``: the reply to send back, or ``None`` for no reply.
 Responder = Callable[[bytes, Endpoint], Union[bytes, None]]
@@ -68,32 +83,64 @@ _WRITE: Final = selectors.EVENT_WRITE
 _monotonic = time.monotonic
 
 
-class _HoldsErrors(Protocol):
-    """A framer with the optional ``error_pending`` member (see :class:`~netbasics.Framer`)."""
-
-    @property
-    def error_pending(self) -> bool: ...
-
-
 class _Conn:
     """One client connection, owned by the loop thread."""
 
-    __slots__ = ("closing", "deadline", "events", "framer", "held", "out", "peer", "sized", "sock")
+    __slots__ = (
+        "address",
+        "closing",
+        "deadline",
+        "events",
+        "framer",
+        "held",
+        "kind",
+        "out",
+        "peer",
+        "pending",
+        "sized",
+        "sock",
+    )
 
-    def __init__(self, sock: socket.socket, peer: object, framer: Framer, deadline: float) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        address: object,
+        peer: object,
+        kind: PeerKind[object],
+        framer: Framer,
+        deadline: float,
+    ) -> None:
         self.sock = sock
+        self.address = address  # as accept() gave it, for log records
+        self.kind = kind
         self.peer = peer
         self.framer = framer
-        # The framer again if it is exactly a LengthPrefixFramer, whose large messages are
-        # read and sent without copies (a subclass may encode differently: not assumed).
-        self.sized = framer if type(framer) is LengthPrefixFramer else None
-        # The framer again if it can hold an error back (Framer.error_pending): looked
-        # up once here, so framers without it cost one None test per batch of messages.
-        self.held = cast(_HoldsErrors, framer) if hasattr(framer, "error_pending") else None
+        # The framer again if it reads and sends large messages without copies
+        # (HeaderFramer), or holds an error back (ErrorPendingFramer); else None. Set by
+        # the loop when it accepts the connection.
+        self.sized: HeaderFramer | None = None
+        self.held: ErrorPendingFramer | None = None
         self.out = bytearray()  # encoded replies the kernel has not taken yet
+        # Messages received but not answered yet, held back by backpressure, and the
+        # index of the next one; None while there are none (then the connection is read).
+        self.pending: tuple[list[bytes], int] | None = None
         self.deadline = deadline
         self.events = _READ
         self.closing = False  # read no more; close once ``out`` is sent
+
+    def __str__(self) -> str:
+        """The client, for log records: call it before the socket is closed (a Unix peer is named through it)."""
+        return self.kind.describe(self.address, self.sock if self.sock.fileno() >= 0 else None)
+
+
+def _is_sized(framer: Framer, known: bool | None) -> TypeGuard[HeaderFramer]:
+    """Whether ``framer`` is a :class:`HeaderFramer`: ``known`` (the answer for its class) if given."""
+    return isinstance(framer, HeaderFramer) if known is None else known
+
+
+def _holds_errors(framer: Framer, known: bool | None) -> TypeGuard[ErrorPendingFramer]:
+    """Whether ``framer`` is an :class:`ErrorPendingFramer`: ``known`` (the answer for its class) if given."""
+    return isinstance(framer, ErrorPendingFramer) if known is None else known
 
 
 def _fresh_framer(framer: Framer) -> Framer:
@@ -107,30 +154,24 @@ def _fresh_framer(framer: Framer) -> Framer:
     return fresh
 
 
-def _inet_peer(address: object) -> object:
-    """The ``peer`` given to ``respond`` on TCP: the client's :class:`Endpoint`."""
-    assert isinstance(address, tuple)
-    return Endpoint.from_sockaddr(address)
-
-
-class MessageLoop:
+class MessageLoop(Generic[P]):
     """The message-mode engine of one server: ``respond(message, peer)`` for every message.
 
     Made before the server binds (so bad arguments leak no socket); the server core
     calls :meth:`run` on its serving thread and :meth:`stop_requested`/:meth:`finish`
-    from ``stop()``. ``describe_peer`` turns an accepted address into the ``peer``
-    argument (an :class:`Endpoint` on TCP); ``nodelay`` sets ``TCP_NODELAY`` on each
-    accepted socket (TCP only).
+    from ``stop()``. ``peers`` turns an accepted address into the ``peer`` argument (an
+    :class:`Endpoint` on TCP) and names it in log records; ``nodelay`` sets
+    ``TCP_NODELAY`` on each accepted socket (TCP only).
     """
 
     def __init__(
         self,
-        respond: Callable[[bytes, Endpoint], Union[bytes, None]],
+        respond: Callable[[bytes, P], Union[bytes, None]],
         framer: Framer,
         max_connections: int,
         idle_timeout: float | None,
         *,
-        describe_peer: Callable[[object], object] = _inet_peer,
+        peers: PeerKind[P],
         nodelay: bool = True,
     ) -> None:
         # The server's arguments, checked here before any socket exists, in their order.
@@ -143,11 +184,25 @@ class MessageLoop:
             raise TypeError(
                 f"framer must have feed(), encode(), reset() and partial (see netbasics.Framer), got {quote(framer)}"
             )
-        self._respond: Callable[[bytes, object], Union[bytes, None]] = respond  # type: ignore[assignment]
-        self._framer = framer
+        try:
+            # The server's own copy, made now: a framer that cannot be copied for each
+            # connection (it holds a lock, a socket, ...) is refused here, not at the first client.
+            prototype = _fresh_framer(framer)
+        except Exception as exc:
+            raise TypeError(
+                f"framer {quote(framer)} cannot be copied for each connection ({type(exc).__name__}: {exc}); "
+                "keep locks, sockets and files out of it"
+            ) from exc
+        self._respond = respond
+        self._framer = prototype
+        # A runtime-checkable protocol's isinstance costs tens of microseconds: answered
+        # once here for the class every connection's copy has.
+        self._framer_class = type(prototype)
+        self._sized = isinstance(prototype, HeaderFramer)
+        self._held = isinstance(prototype, ErrorPendingFramer)
         self._max = max_connections
         self._idle_timeout = idle_timeout
-        self._describe_peer = describe_peer
+        self._peers = peers
         self._nodelay = nodelay
         self._active = 0
         self._sel: selectors.BaseSelector | None = None
@@ -157,13 +212,16 @@ class MessageLoop:
         self._listener: socket.socket | None = None
         self._core: ServerCore | None = None
         self._now = 0.0  # the loop's clock reading for the connections being accepted
-        #: The most output bytes ever buffered for one connection (for tests of backpressure).
-        self.peak_buffered = 0
 
     @property
     def active(self) -> int:
         """Connections open right now."""
         return self._active
+
+    @property
+    def pending_output(self) -> int:
+        """Bytes of replies waiting for their clients to read them (read from any thread)."""
+        return sum(len(conn.out) for conn in list(self._conns))
 
     # --- called by stop() -----------------------------------------------------------
 
@@ -190,7 +248,7 @@ class MessageLoop:
         finally:
             for conn in list(self._conns):
                 if conn.out:
-                    logger.info("%s: closing connection from %s at shutdown", core, conn.peer)
+                    logger.info("%s: closing connection from %s at shutdown", core, str(conn))
                 self._close(conn)
             sel.close()
             self._sel = None
@@ -242,7 +300,7 @@ class MessageLoop:
                     conn = next(iter(deadlines))
                     if conn.deadline > now:
                         break
-                    logger.debug("%s: connection from %s ended: no complete message within %g s", core, conn.peer, idle)
+                    logger.debug("%s: connection from %s ended: no complete message within %g s", core, str(conn), idle)
                     self._close(conn)
             if resume_at and now >= resume_at:
                 resume_at = 0.0
@@ -298,24 +356,61 @@ class MessageLoop:
             sock.setblocking(False)
             if self._nodelay:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            peer = self._describe_peer(address)
-            conn = _Conn(sock, peer, _fresh_framer(self._framer), self._now + (self._idle_timeout or 0.0))
+            framer = _fresh_framer(self._framer)
+            conn = _Conn(
+                sock, address, self._peers.peer(address), self._peers, framer, self._now + (self._idle_timeout or 0.0)
+            )
+            # The optional protocols, looked up once per connection (never per message),
+            # from the answers for the prototype's class when the copy has that class.
+            same = type(framer) is self._framer_class
+            if _is_sized(framer, self._sized if same else None):
+                conn.sized = framer
+            if _holds_errors(framer, self._held if same else None):
+                conn.held = framer
             self._sel.register(sock, _READ, conn)
-        except (OSError, ValueError) as exc:
-            # The client may already have reset; a stray sockaddr form is no reason to crash.
+        except OSError as exc:
+            # The client may already have reset.
+            logger.debug("%s: closed connection from %s at once: %s", self._core, self._peers.describe(address), exc)
             sock.close()
-            logger.debug("%s: closed connection from %r at once: %s", self._core, address, exc)
+            return
+        except Exception:
+            # Anything else (a framer whose copy fails now, a stray address form) ends
+            # this connection, never the loop that serves every other one.
+            logger.exception(
+                "%s: closed connection from %s at once: setting it up failed", self._core, self._peers.describe(address)
+            )
+            sock.close()
             return
         self._conns.add(conn)
         self._active = len(self._conns)
         if self._deadlines is not None:
             self._deadlines[conn] = None
 
+    # --- ending a connection: one place for each way, each logs and closes ----------
+
+    def _lost(self, core: ServerCore, conn: _Conn, exc: OSError) -> None:
+        """The connection broke (a reset, a broken pipe): a normal event on a server."""
+        if logger.isEnabledFor(logging.DEBUG):  # resets are common: name the peer only when it is logged
+            logger.debug("%s: connection from %s ended: %s", core, str(conn), exc)
+        self._close(conn)
+
+    def _refused(self, core: ServerCore, conn: _Conn, exc: FrameTooLarge) -> None:
+        """The client broke the protocol (an oversized message): a warning, no traceback."""
+        logger.warning("%s: closed connection from %s: %s", core, str(conn), exc)
+        self._close(conn)
+
+    def _failed(self, core: ServerCore, conn: _Conn, what: str) -> None:
+        """Our side failed (``respond``, the framer): the traceback, for the server's author."""
+        logger.exception("%s: %s failed for connection from %s", core, what, str(conn))
+        self._close(conn)
+
+    # --- reading and answering ------------------------------------------------------
+
     def _receive(
         self,
         core: ServerCore,
         conn: _Conn,
-        respond: Callable[[bytes, object], Union[bytes, None]],
+        respond: Callable[[bytes, Any], Union[bytes, None]],
         now: float,
         idle: float,
     ) -> None:
@@ -340,8 +435,7 @@ class MessageLoop:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
-                self._close(conn)
+                self._lost(core, conn, exc)
                 return
             if not data:
                 self._ended(core, conn)
@@ -349,14 +443,12 @@ class MessageLoop:
             try:
                 messages = framer.feed(data)
             except FrameTooLarge as exc:
-                logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
-                self._close(conn)
+                self._refused(core, conn, exc)
                 return
             except Exception:
                 # A framer may refuse malformed input in its own way (or have a bug): that
                 # ends this connection, not the loop that serves every other one.
-                logger.exception("%s: feed() of the framer failed for connection from %s", core, conn.peer)
-                self._close(conn)
+                self._failed(core, conn, "feed() of the framer")
                 return
             if messages:
                 deadlines = self._deadlines
@@ -375,30 +467,17 @@ class MessageLoop:
                         else:
                             out = framer.encode(reply)
                     else:
-                        out = self._replies(conn, framer, messages, respond)
+                        out = self._replies(conn, messages, 0, respond)
                 except Exception:
-                    logger.exception("%s: respond() failed for connection from %s", core, conn.peer)
-                    self._close(conn)
+                    self._failed(core, conn, "respond()")
                     return
-                if out is not None:
-                    if not conn.events:
-                        return  # closed while respond() ran
-                    if conn.out:
-                        conn.out += out
-                        self._buffered(conn)
-                    else:
-                        try:
-                            sent = conn.sock.send(out, _SEND_FLAGS)
-                        except (BlockingIOError, InterruptedError):
-                            sent = 0
-                        except OSError as exc:
-                            logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
-                            self._close(conn)
-                            return
-                        if sent != len(out):
-                            conn.out += memoryview(out)[sent:]
-                            self._set_events(conn, _READ | _WRITE)
-                            self._buffered(conn)
+                if out is not None and not self._send(core, conn, out):
+                    return
+                if conn.pending is not None:
+                    # Over the high-water mark with messages unanswered: read no more;
+                    # _flush answers the rest as the output drains.
+                    self._set_events(conn, _WRITE)
+                    return
                 if conn.held is not None and conn.held.error_pending and conn.events:
                     # The framer returned the good messages before an error in the same
                     # bytes: raise it now, since the client may send nothing more.
@@ -410,23 +489,44 @@ class MessageLoop:
             if not reads:
                 return
 
+    def _send(self, core: ServerCore, conn: _Conn, out: bytes) -> bool:
+        """Send ``out`` (replies) or buffer what the kernel does not take; False if the connection is gone."""
+        if not conn.events:
+            return False  # closed while respond() ran
+        if conn.out:
+            conn.out += out
+            self._buffered(conn)
+            return True
+        try:
+            sent = conn.sock.send(out, _SEND_FLAGS)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as exc:
+            self._lost(core, conn, exc)
+            return False
+        if sent != len(out):
+            conn.out += memoryview(out)[sent:]
+            self._set_events(conn, _READ | _WRITE)
+            self._buffered(conn)
+        return True
+
     def _held_error(self, core: ServerCore, conn: _Conn, framer: Framer) -> None:
         """Raise the error ``conn``'s framer holds back (``feed(b"")`` does) and close, as for an oversized message."""
         try:
             framer.feed(b"")
         except FrameTooLarge as exc:
-            logger.warning("%s: closed connection from %s: %s", core, conn.peer, exc)
+            self._refused(core, conn, exc)
         except Exception:
-            logger.exception("%s: feed() of the framer failed for connection from %s", core, conn.peer)
+            self._failed(core, conn, "feed() of the framer")
         else:
             # The framer broke its promise; the stream is in an unknown state either way.
-            logger.warning("%s: closed connection from %s: error_pending, feed(b'') raised nothing", core, conn.peer)
-        self._close(conn)
+            logger.warning("%s: closed connection from %s: error_pending, feed(b'') raised nothing", core, str(conn))
+            self._close(conn)
 
     def _ended(self, core: ServerCore, conn: _Conn) -> None:
         """The client ended its stream: close, after sending the replies still buffered."""
         if conn.framer.partial:
-            logger.debug("%s: connection from %s closed in the middle of a message", core, conn.peer)
+            logger.debug("%s: connection from %s closed in the middle of a message", core, str(conn))
         if conn.out:
             # Half-closed by the client (e.g. nc after its input ends): send the replies first.
             conn.closing = True
@@ -436,17 +536,53 @@ class MessageLoop:
 
     @staticmethod
     def _replies(
-        conn: _Conn, framer: Framer, messages: list[bytes], respond: Callable[[bytes, object], Union[bytes, None]]
+        conn: _Conn, messages: list[bytes], first: int, respond: Callable[[bytes, Any], Union[bytes, None]]
     ) -> bytes | None:
-        """The encoded replies to several messages that came in one read, joined (``None``: no reply)."""
+        """The encoded replies to ``messages[first:]``, joined (``None``: no reply), stopping at the high-water mark.
+
+        Once the connection's output would reach ``_HIGH_WATER``, the messages not yet
+        answered are kept in ``conn.pending`` (the caller stops reading the connection),
+        so one read of many small requests for large replies cannot grow memory.
+        """
         peer = conn.peer
-        encode = framer.encode
+        encode = conn.framer.encode
         replies = []
-        for message in messages:
-            reply = respond(message, peer)
+        room = _HIGH_WATER - len(conn.out)
+        last = len(messages) - 1
+        for i in range(first, last + 1):
+            reply = respond(messages[i], peer)
             if reply is not None:
-                replies.append(encode(reply))
+                data = encode(reply)
+                replies.append(data)
+                room -= len(data)
+                if room <= 0 and i < last:
+                    conn.pending = (messages, i + 1)
+                    break
+        else:
+            conn.pending = None
         return b"".join(replies) if replies else None
+
+    def _answer_pending(self, core: ServerCore, conn: _Conn) -> None:
+        """Answer messages held back by backpressure, now that the output has drained; read again once none are left."""
+        pending = conn.pending
+        assert pending is not None
+        messages, first = pending
+        try:
+            out = self._replies(conn, messages, first, self._respond)
+        except Exception:
+            self._failed(core, conn, "respond()")
+            return
+        deadlines = self._deadlines
+        if deadlines is not None:
+            conn.deadline = _monotonic() + (self._idle_timeout or 0.0)  # answering counts as progress
+            deadlines.move_to_end(conn)
+        if out is not None and not self._send(core, conn, out):
+            return
+        if conn.pending is None and conn.events:
+            if conn.held is not None and conn.held.error_pending:
+                self._held_error(core, conn, conn.framer)
+            elif len(conn.out) < _LOW_WATER:
+                self._set_events(conn, _READ | _WRITE if conn.out else _READ)
 
     def _send_large(self, core: ServerCore, conn: _Conn, header: bytes, body: bytes) -> None:
         """Send ``header`` and ``body`` with one sendmsg; what the kernel does not take is buffered."""
@@ -455,8 +591,7 @@ class MessageLoop:
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError as exc:
-            logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
-            self._close(conn)
+            self._lost(core, conn, exc)
             return
         if sent < len(header):
             conn.out += header[sent:]
@@ -469,11 +604,8 @@ class MessageLoop:
         self._buffered(conn)
 
     def _buffered(self, conn: _Conn) -> None:
-        """After replies were buffered: track the peak, and stop reading at the high-water mark."""
-        size = len(conn.out)
-        if size > self.peak_buffered:
-            self.peak_buffered = size
-        if size >= _HIGH_WATER:
+        """After replies were buffered: stop reading at the high-water mark."""
+        if len(conn.out) >= _HIGH_WATER or conn.pending is not None:
             self._set_events(conn, _WRITE)  # backpressure: read no more until it drains
 
     def _flush(self, core: ServerCore, conn: _Conn) -> None:
@@ -483,8 +615,7 @@ class MessageLoop:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            logger.debug("%s: connection from %s ended: %s", core, conn.peer, exc)
-            self._close(conn)
+            self._lost(core, conn, exc)
             return
         del out[:sent]
         if conn.closing:
@@ -493,6 +624,8 @@ class MessageLoop:
                     self._linger(core, conn)
                 else:
                     self._close(conn)
+        elif len(out) < _LOW_WATER and conn.pending is not None:
+            self._answer_pending(core, conn)
         elif not out:
             self._set_events(conn, _READ)
         elif len(out) < _LOW_WATER and not conn.events & _READ:
@@ -517,7 +650,7 @@ class MessageLoop:
         if more:
             self._set_events(conn, _READ)
         else:
-            logger.debug("%s: closing connection from %s at shutdown", core, conn.peer)
+            logger.debug("%s: closing connection from %s at shutdown", core, str(conn))
             self._close(conn)
 
     def _set_events(self, conn: _Conn, events: int) -> None:

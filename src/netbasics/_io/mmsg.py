@@ -33,7 +33,7 @@ from typing import Final
 try:
     import ctypes
 except ImportError:  # pragma: no cover - Python built without ctypes
-    ctypes = None  # type: ignore[assignment]
+    ctypes = None  # type: ignore[assignment]  # an optional module or None: typing has no form for that
 
 __all__ = ["ENV_SWITCH", "Receiver", "Sender", "available", "decode_sockaddr"]
 

@@ -29,6 +29,10 @@ class StreamEngine(Engine, Protocol):
     def active(self) -> int:
         """Connections being handled right now."""
 
+    @property
+    def pending_output(self) -> int:
+        """Bytes of replies the engine holds for clients that have not read them yet."""
+
 
 class DatagramEngineLike(Engine, Protocol):
     """A datagram server's engine: ``started`` is set once every worker thread runs."""
@@ -89,6 +93,18 @@ class StreamServerBase(_ServerBase):
         """Connections being handled right now."""
         return self._engine.active
 
+    @property
+    def pending_output(self) -> int:
+        """Bytes of replies the server holds right now for clients that have not read them yet.
+
+        In message mode (``for_messages``) this is the replies the kernel has not taken
+        yet, over every connection: backpressure keeps it near 256 KiB per connection
+        (a client past that is not read, and its further requests wait unanswered),
+        so it shows which share of the server's memory its clients hold. In threaded
+        mode it is always 0: a handler's send waits for the client instead.
+        """
+        return self._engine.pending_output
+
     # --- running --------------------------------------------------------------------
 
     def serve_forever(self) -> None:
@@ -110,9 +126,12 @@ class StreamServerBase(_ServerBase):
 
         Phases: the listening socket is closed at once (new clients are refused);
         running handlers get up to ``timeout`` seconds to finish; connections still open
-        are then shut down both ways, which ends any read or write blocked on them, and
-        closed; every worker thread is joined. Returns within ``timeout`` + 0.1 s even
-        with idle clients connected. Safe to call more than once, from any thread,
+        are then shut down both ways, all at once, which ends any read or write blocked
+        on them; once every handler has returned (its connection closed) ``stop``
+        returns, and the idle worker threads exit on their own, running no more user
+        code. Returns within ``timeout`` + 0.1 s, also with hundreds of busy clients (a
+        handler that ignores the errors from its cut connection and keeps running is
+        the exception: it is logged as still running). Safe to call more than once, from any thread,
         including from inside a handler (that handler's own connection is left to it).
         """
         self._core.stop(timeout)

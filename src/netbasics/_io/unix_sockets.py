@@ -7,14 +7,18 @@ What a server on a path must get right, and how:
   connect to it is refused (nobody listens); a live listener gives :class:`BindError`
   "already in use"; anything that is not a socket (a regular file, a directory) is never
   deleted.
-* **Permissions without a window.** ``bind`` creates the file with ``0777 & ~umask``,
-  and on Linux ``fchmod`` on the socket changes the socket's own inode, not the file.
-  Changing the umask is process-wide (other threads create files too), and ``chmod``
-  after ``bind`` leaves a moment in which the file has the wider mode. So with ``mode=``
-  the socket is bound inside a fresh directory only its owner can enter (``mkdtemp``,
-  0700) next to the target, given its mode there, and then hard-linked into place:
-  ``link`` fails if anything exists at the target, so it never replaces a file either.
-  The first moment anyone else can reach the socket, it already has its final mode.
+* **Permissions without a window.** ``bind`` creates the file with the socket's own
+  mode masked by the umask (``0777 & ~umask`` for a new socket), and ``chmod`` after
+  ``bind`` would leave a moment in which the file has the wider mode; changing the umask
+  is process-wide (other threads create files too). On Linux the socket's mode can be
+  set *before* ``bind`` (``fchmod`` on the socket), and the kernel creates the file with
+  ``mode & ~umask``: never wider than asked. A ``chmod`` then adds back what the umask
+  removed. The socket is bound at its own path, so the name it reports (``getsockname``,
+  and what its peers see as its address) is the path asked for. Elsewhere the socket is
+  bound inside a fresh directory only its owner can enter (``mkdtemp``, 0700) next to
+  the target, given its mode there, and then hard-linked into place (``link`` fails if
+  anything exists at the target, so it never replaces a file either); there the socket
+  keeps reporting its private name.
 * **Cleanup.** On stop the file is removed only if it is still the one this server
   created (same device and inode): another server may have replaced it since.
 """
@@ -28,14 +32,16 @@ import stat
 import struct
 import sys
 import tempfile
-from typing import Final
+from typing import Any, Final
 
 from ..errors import BindError, ConnectError, quote
 from ..unix_addresses import SUN_PATH_SIZE, PeerCredentials, UnixAddress
 from .sockets import MIN_WAIT, set_io_timeout, translate_os_error
 
 __all__ = [
+    "UNIX_PEERS",
     "FileIdentity",
+    "UnixPeers",
     "bind_unix",
     "connect_unix_socket",
     "peer_credentials",
@@ -53,6 +59,8 @@ _SO_PEERCRED: Final = getattr(socket, "SO_PEERCRED", None)
 # Attempts at replacing a stale file before giving up (each loses only to a concurrent
 # process doing the same thing at the same moment).
 _STALE_ATTEMPTS: Final = 3
+# Whether the socket's mode, set before bind, becomes the mode of the file bind creates.
+_MODE_BEFORE_BIND: Final = sys.platform.startswith("linux") and hasattr(os, "O_PATH")
 
 
 def _kind_name(mode: int) -> str:
@@ -174,9 +182,11 @@ def bind_unix(
         try:
             if mode is None:
                 sock.bind(path)
-            else:
+            elif _MODE_BEFORE_BIND:
+                _bind_with_mode(sock, path, mode)
+            else:  # pragma: no cover - Linux
                 _bind_private_then_link(sock, path, mode, backlog)
-            if backlog is not None and mode is None:
+            if backlog is not None and (mode is None or _MODE_BEFORE_BIND):
                 sock.listen(max(1, backlog))
             st = os.lstat(path)
             return sock, (st.st_dev, st.st_ino)
@@ -198,6 +208,26 @@ def _new_socket(address: UnixAddress, kind: socket.SocketKind) -> socket.socket:
         return socket.socket(socket.AF_UNIX, kind)
     except OSError as exc:
         raise translate_os_error(exc, "bind", address) from exc
+
+
+def _bind_with_mode(sock: socket.socket, path: str, mode: int) -> None:
+    """Bind ``sock`` at ``path`` with a file of exactly ``mode``, never wider on the way (Linux)."""
+    # Linux creates the socket file with the socket inode's mode minus the umask
+    # (unix_bind_bsd in net/unix/af_unix.c): set it first, so the file is born narrow.
+    os.fchmod(sock.fileno(), mode)
+    sock.bind(path)
+    # Now add back what the umask took away. By descriptor, not by name: opened without
+    # following a symbolic link, and checked to be a socket, so a file swapped in at the
+    # path meanwhile is never the one changed.
+    fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISSOCK(st.st_mode):
+            raise OSError(errno.ENOTSOCK, "the socket file was replaced as it was bound", path)
+        if stat.S_IMODE(st.st_mode) != mode:
+            os.chmod(f"/proc/self/fd/{fd}", mode)
+    finally:
+        os.close(fd)
 
 
 def _bind_private_then_link(sock: socket.socket, path: str, mode: int, backlog: int | None) -> None:
@@ -328,3 +358,41 @@ def peer_credentials(sock: socket.socket) -> PeerCredentials:
         raise translate_os_error(exc, "getsockopt SO_PEERCRED") from exc
     pid, uid, gid = _UCRED.unpack(raw)
     return PeerCredentials(pid or None, uid, gid)
+
+
+class UnixPeers:
+    """The Unix kind of ``_io.peers.PeerKind``: peers are :class:`UnixAddress` values.
+
+    Most Unix clients never bind, so their address is unnamed; a log record then names
+    the process by its pid and uid (``SO_PEERCRED``), or says "an unnamed peer".
+    """
+
+    __slots__ = ()
+
+    unnamed_senders = True  # a datagram from an unbound socket comes with no address
+
+    def peer(self, sockaddr: Any) -> UnixAddress:
+        """See ``PeerKind.peer``."""
+        return UnixAddress.from_sockaddr(sockaddr)
+
+    def describe(self, sockaddr: Any, sock: socket.socket | None = None) -> str:
+        """See ``PeerKind.describe``: the address, else the pid and uid, else "an unnamed peer"."""
+        try:
+            address = UnixAddress.from_sockaddr(sockaddr)
+        except Exception:
+            return repr(sockaddr)
+        if not address.is_unnamed:
+            return str(address)
+        if sock is not None and sock.family == socket.AF_UNIX and sock.type == socket.SOCK_STREAM:
+            try:
+                creds = peer_credentials(sock)
+            except (OSError, NotImplementedError):
+                pass
+            else:
+                pid = f"pid {creds.pid}" if creds.pid is not None else "an unknown pid"
+                return f"{pid} (uid {creds.uid})"
+        return "an unnamed peer"
+
+
+#: The one instance of :class:`UnixPeers`.
+UNIX_PEERS: Final = UnixPeers()
