@@ -28,7 +28,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Collection
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Union
+from typing import TYPE_CHECKING, Any, Final, Union, cast
 
 from .._io.server_core import STOP_SLACK, logger
 from .._io.sockets import DEFAULT_BACKLOG, AcceptBackoff, check_int, check_timeout, listen_socket, local_endpoint
@@ -344,9 +344,9 @@ class _MessageProtocol(asyncio.Protocol):
     # --- transport callbacks ------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.set_write_buffer_limits(high=_REPLY_HIGH)
+        # uvloop's transports do not subclass asyncio.Transport; they have its methods.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.set_write_buffer_limits(high=_REPLY_HIGH)
         self.server._protos.add(self)
         if self.idle is not None:
             self.last = self.loop.time()

@@ -20,7 +20,7 @@ import io
 import socket
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Final, Union
+from typing import Any, Final, Union, cast
 
 from .. import errors as _errors
 from .._io.happy_eyeballs import ATTEMPT_DELAY, interleave
@@ -68,6 +68,8 @@ _READ_HIGH: Final = 4 * STREAM_READ
 _READ_LOW: Final = STREAM_READ
 # The transport's write buffer: send_all() waits while more than this waits to be sent.
 _WRITE_HIGH: Final = 256 * 1024
+# Read size of send_file's copy loop (a loop without sendfile).
+_COPY_CHUNK: Final = 256 * 1024
 _INET: Final = (socket.AF_INET, socket.AF_INET6)
 SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 
@@ -106,8 +108,8 @@ class _Protocol(asyncio.Protocol):
         self.closed: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports do not subclass asyncio.Transport; they have its methods.
+        self.transport = cast(asyncio.Transport, transport)
         self.closed = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
@@ -528,11 +530,31 @@ class StreamConnection:
         t, _ = self._at(timeout)
         try:
             async with deadline(t):
-                return await self._loop.sendfile(self._transport, file, offset, count)  # type: ignore[arg-type]
+                try:
+                    return await self._loop.sendfile(self._transport, file, offset, count)  # type: ignore[arg-type]
+                except NotImplementedError:  # uvloop has no loop.sendfile
+                    return await self._copy_file(file, offset, count)
         except TimeoutError:
             raise _timeout_error(f"send to {self._where()}", t) from None
         except OSError as exc:
             raise translate_os_error(exc, "send to", self._where(), t) from exc
+
+    async def _copy_file(self, file: io.IOBase, offset: int, count: int | None) -> int:
+        """send_file without loop.sendfile: reads in the default executor, sends as send_all does."""
+        loop = self._loop
+        await loop.run_in_executor(None, file.seek, offset)
+        total = 0
+        while count is None or total < count:
+            want = _COPY_CHUNK if count is None else min(_COPY_CHUNK, count - total)
+            chunk = await loop.run_in_executor(None, file.read, want)
+            if not chunk:
+                break
+            self._check_writable()
+            self._transport.write(chunk)
+            total += len(chunk)
+            if self._proto.writing_paused:
+                await self._drain(None)  # the caller's deadline bounds the whole copy
+        return total
 
     # --- closing ----------------------------------------------------------------------
 
