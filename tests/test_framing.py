@@ -214,7 +214,7 @@ def test_length_defaults_and_limits() -> None:
     assert repr(LengthPrefixFramer(2, 9)) == "LengthPrefixFramer(header_size=2, max_size=9)"
 
 
-def pending(framer: LineFramer) -> bool:
+def pending(framer: LineFramer | LengthPrefixFramer) -> bool:
     """``framer.error_pending``, read through a call: mypy would keep what the last assert narrowed it to."""
     return framer.error_pending
 
@@ -223,7 +223,7 @@ def test_line_good_messages_come_before_the_oversized_one() -> None:
     framer = LineFramer(max_size=4)
     assert not pending(framer)
     assert framer.feed(b"1234\n12345\n") == [b"1234"]  # the good line is not lost
-    assert framer.partial == b""
+    assert framer.partial == b"12345\n"  # the bytes after it, as received (ReceiveBuffer hands them on)
     assert pending(framer)  # what tells a transport not to wait for more bytes
     with pytest.raises(FrameTooLarge, match="max_size=4"):
         framer.feed(b"")
@@ -290,3 +290,20 @@ def test_length_read_size_is_default_unless_announced_is_larger(sizes: list[int]
         assert size >= 1
         if framer.announced <= default:
             assert size == default
+
+
+def test_length_good_messages_come_before_the_oversized_header() -> None:
+    # Before: the oversized header raised at once and the good message in the same feed was lost.
+    framer = LengthPrefixFramer(header_size=2, max_size=4)
+    assert framer.feed(framer.encode(b"hi") + b"\x00\x09abc") == [b"hi"]
+    assert pending(framer)
+    assert framer.partial == b"\x00\x09abc"  # the bytes after the good message, as received
+    with pytest.raises(FrameTooLarge, match="announces 9 bytes"):
+        framer.feed(b"")
+    assert not pending(framer)
+    assert framer.partial == b""
+    assert framer.feed(framer.encode(b"ok")) == [b"ok"]
+    # A header split across feeds: nothing came before it in the feed that completes it.
+    assert framer.feed(framer.encode(b"a") + b"\x00") == [b"a"]
+    with pytest.raises(FrameTooLarge):
+        framer.feed(b"\x05")

@@ -41,6 +41,7 @@ PURE = {
     "netbasics.framing",
     "netbasics.networks",
     "netbasics.ports",
+    "netbasics.receive_buffer",
     "netbasics.safety",
     "netbasics.sets",
     "netbasics.unix_addresses",

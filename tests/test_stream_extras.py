@@ -553,3 +553,59 @@ def test_arm_rules_for_reads_and_writes(pair: tuple[StreamConnection, StreamConn
     with pytest.raises(NetTimeoutError):
         left.recv()
     assert left._rcvtimeo == SHORT
+
+
+@pytest.mark.parametrize("buffering", [None, 0], ids=["buffered", "unbuffered"])
+def test_file_write_after_a_timeout_sends_each_byte_once(buffering: int | None) -> None:
+    # Issue 19 item 3: after a write timeout, the next write raised BufferError (a view of
+    # the file's buffer outlived the error), and once that view was gone, flush() sent
+    # again bytes that had already gone out. Now the file goes on from where the
+    # connection stands: the peer receives each accepted byte exactly once, in order.
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    left = StreamConnection(a, timeout=SHORT, nodelay=False)
+    received = bytearray()
+    reader = threading.Thread(target=lambda: _read_to_end(b, received), daemon=True)
+    try:
+        f = left.makefile("wb", buffering=buffering)
+        accepted: list[bytes] = []  # every write() that returned or raised took its data
+        for i in range(1000):
+            data = b"%08d" % i * 2048  # 16 KiB, numbered: a byte sent twice shows
+            accepted.append(data)
+            try:
+                f.write(data)
+            except NetTimeoutError:
+                break
+        else:
+            pytest.fail("the peer never stopped the writes")
+        # The peer still reads nothing: the unsent bytes wait in the file (an unbuffered
+        # write tries them first, and times out again; a buffered one collects).
+        if buffering == 0:
+            with pytest.raises(NetTimeoutError) as info:
+                f.write(b"more")
+        else:
+            f.write(b"more")
+        accepted.append(b"more")
+        with pytest.raises(NetTimeoutError) as info:
+            f.flush()
+        assert info.value is not None  # kept alive: no view of a buffer may live in it
+        left.timeout = 5
+        reader.start()
+        f.write(b"last")
+        accepted.append(b"last")
+        f.flush()
+        f.close()
+        left.shutdown_write()
+        reader.join(10)
+        assert bytes(received) == b"".join(accepted)
+    finally:
+        left.close()
+        b.close()
+        if reader.is_alive():
+            reader.join(10)
+
+
+def _read_to_end(sock: socket.socket, into: bytearray) -> None:
+    while chunk := sock.recv(65536):
+        into += chunk

@@ -62,6 +62,11 @@ class Framer(Protocol):
       it a transport raises the error only when more bytes arrive. It is read once per
       message: make it a plain attribute rather than a property.
 
+    While an error is held back, ``partial`` should be the bytes after the last message
+    returned, as received (the two framers here do so): a transport that goes on with
+    another kind of read (:class:`~netbasics.ReceiveBuffer` hands them back) then sees the
+    stream as it came, as if the framer had been fed only up to its last message.
+
     >>> class Netstrings:
     ...     "Netstrings: b'5:hello,' carries b'hello'."
     ...     def __init__(self):
@@ -150,7 +155,7 @@ class LineFramer:
     False
     """
 
-    __slots__ = ("_buf", "_delimiter", "_max_size", "_overflow", "error_pending")
+    __slots__ = ("_buf", "_delimiter", "_max_size", "_overflow", "_rest", "error_pending")
 
     def __init__(self, delimiter: bytes = b"\n", max_size: int = DEFAULT_MAX_LINE) -> None:
         if not isinstance(delimiter, bytes):
@@ -165,6 +170,9 @@ class LineFramer:
         # public error_pending (which transports read and a caller could overwrite),
         # decides whether feed() raises.
         self._overflow = 0
+        # The bytes of that oversized line (already in memory as the fed data): they are
+        # the partial message while the error is held back.
+        self._rest = b""
         #: True while feed() holds a FrameTooLarge back for its next call.
         self.error_pending = False
 
@@ -185,13 +193,18 @@ class LineFramer:
 
     @property
     def partial(self) -> bytes:
-        """The bytes of the message not yet complete (what a peer that closes now leaves unfinished)."""
-        return bytes(self._buf)
+        """The bytes of the message not yet complete (what a peer that closes now leaves unfinished).
+
+        While an error is held back (``error_pending``), the bytes of the oversized line
+        received so far.
+        """
+        return self._rest if self._overflow else bytes(self._buf)
 
     def reset(self) -> None:
         """Drop any partial message."""
         self._buf.clear()
         self._overflow = 0
+        self._rest = b""
         self.error_pending = False
 
     def feed(self, data: _Bytes) -> list[bytes]:
@@ -205,6 +218,7 @@ class LineFramer:
         """
         if self._overflow:
             size, self._overflow = self._overflow, 0
+            self._rest = b""
             self.error_pending = False
             raise FrameTooLarge(self._too_long(size))
         delim = self._delimiter
@@ -243,6 +257,7 @@ class LineFramer:
             if rest > limit + dlen - 1:
                 if out:
                     self._overflow = rest
+                    self._rest = data[pos:]
                     self.error_pending = True
                     return out
                 raise FrameTooLarge(self._too_long(rest))
@@ -299,7 +314,18 @@ class LengthPrefixFramer:
     makes no call.
     """
 
-    __slots__ = ("_have", "_head", "_header_size", "_max_size", "_need", "_parts", "announced")
+    __slots__ = (
+        "_have",
+        "_head",
+        "_header_size",
+        "_max_size",
+        "_need",
+        "_overflow",
+        "_parts",
+        "_rest",
+        "announced",
+        "error_pending",
+    )
 
     def __init__(self, header_size: int = 4, max_size: int | None = None) -> None:
         if isinstance(header_size, bool) or not isinstance(header_size, int):
@@ -323,6 +349,13 @@ class LengthPrefixFramer:
         self._need = -1  # body length once its header is read; -1 while reading a header
         #: The body length announced by the latest header read (0 before any).
         self.announced = 0
+        # An oversized header found after complete messages in the same feed(): those are
+        # returned first and the next feed() raises (as LineFramer does); _rest holds the
+        # bytes from that header on, the partial message meanwhile.
+        self._overflow = -1
+        self._rest = b""
+        #: True while feed() holds a FrameTooLarge back for its next call.
+        self.error_pending = False
 
     @property
     def header_size(self) -> int:
@@ -341,7 +374,13 @@ class LengthPrefixFramer:
 
     @property
     def partial(self) -> bytes:
-        """The bytes of the message not yet complete, header included."""
+        """The bytes of the message not yet complete, header included.
+
+        While an error is held back (``error_pending``), the bytes from the oversized
+        header on.
+        """
+        if self._overflow >= 0:
+            return self._rest
         if self._need < 0:
             return bytes(self._head)
         return self._need.to_bytes(self._header_size, "big") + b"".join(self._parts)
@@ -352,24 +391,29 @@ class LengthPrefixFramer:
         self._parts.clear()
         self._have = 0
         self._need = -1
+        self._overflow = -1
+        self._rest = b""
+        self.error_pending = False
 
-    def _length(self, header: _Bytes) -> int:
-        length = int.from_bytes(header, "big")
-        if length > self._max_size:
-            self.reset()
-            raise FrameTooLarge(f"header announces {length} bytes, more than max_size={self._max_size}")
-        return length
+    def _too_large(self, length: int) -> FrameTooLarge:
+        self.reset()
+        return FrameTooLarge(f"header announces {length} bytes, more than max_size={self._max_size}")
 
     def feed(self, data: _Bytes) -> list[bytes]:
         """Add ``data`` and return every message it completes, in order (possibly none).
 
-        Raises :class:`FrameTooLarge` as soon as a header announces more than ``max_size``.
-        A message that arrives in pieces is copied once, when its last piece comes.
+        Raises :class:`FrameTooLarge` as soon as a header announces more than ``max_size``;
+        when complete messages came before that header in the same ``data``, they are
+        returned and the next call raises (``error_pending``), so that no good message is
+        lost. A message that arrives in pieces is copied once, when its last piece comes.
         """
+        if self._overflow >= 0:
+            raise self._too_large(self._overflow)
         if data.__class__ is not bytes:
             data = bytes(data)
         assert isinstance(data, bytes)
         out: list[bytes] = []
+        limit = self._max_size
         hsize = self._header_size
         parts = self._parts
         need = self._need
@@ -379,7 +423,9 @@ class LengthPrefixFramer:
             if need < 0:
                 head = self._head
                 if not head and end - pos >= hsize:
-                    need = self._length(data[pos : pos + hsize])
+                    need = int.from_bytes(data[pos : pos + hsize], "big")
+                    if need > limit:
+                        return self._refuse(need, out, data, pos)
                     pos += hsize
                 else:
                     take = min(hsize - len(head), end - pos)
@@ -387,7 +433,11 @@ class LengthPrefixFramer:
                     pos += take
                     if len(head) < hsize:
                         break
-                    need = self._length(head)
+                    need = int.from_bytes(head, "big")
+                    if need > limit:
+                        # (A header completed here began in an earlier feed: no message
+                        # came before it in this one, so _refuse raises at once.)
+                        return self._refuse(need, out, data, pos - len(head))
                     head.clear()
                 self.announced = need
                 if need == 0:
@@ -408,6 +458,16 @@ class LengthPrefixFramer:
                     self._have = 0
                     need = -1
         self._need = need
+        return out
+
+    def _refuse(self, length: int, out: list[bytes], data: bytes, start: int) -> list[bytes]:
+        """An oversized header at ``data[start:]``: raise now, or after the messages in ``out``."""
+        if not out:
+            raise self._too_large(length)
+        self.reset()
+        self._overflow = length
+        self._rest = data[start:]
+        self.error_pending = True
         return out
 
     def read_size(self, default: int, most: int) -> int:
