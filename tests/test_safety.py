@@ -22,6 +22,7 @@ from netbasics import (
     UnsafeReason,
     check_destination,
     is_safe_destination,
+    is_valid_address,
     parse_address,
     parse_endpoint,
     resolve,
@@ -158,10 +159,73 @@ def test_accepts_every_address_form() -> None:
 
 
 def test_names_are_not_addresses() -> None:
-    with pytest.raises(AddressError):
-        is_safe_destination("localhost")
-    with pytest.raises(AddressError):
+    # Issue 23: text that is not a strict address is never safe, and every refusal is an
+    # UnsafeDestination with a reason, so one except clause covers what attackers send.
+    assert not is_safe_destination("localhost")
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination("localhost")
+    assert info.value.reason is UnsafeReason.INVALID
+    with pytest.raises(UnsafeDestination) as info:
         check_destination("127.1")
+    assert (info.value.reason, info.value.address, info.value.host) == (
+        UnsafeReason.LEGACY_NUMERIC,
+        IPv4Address("127.0.0.1"),
+        "127.1",
+    )
+    assert str(info.value).startswith("'127.1': legacy numeric form of 127.0.0.1")
+    # Wrong types are still the caller's bug; numbers and bytes are addresses or AddressError.
+    with pytest.raises(TypeError):
+        is_safe_destination(1.5)  # type: ignore[arg-type]
+    with pytest.raises(AddressError):
+        is_safe_destination(2**129)
+
+
+LEGACY = ["127.1", "2130706433", "0x7f.1", "017700000001", "0x7f000001", "0177.0.0.1", "127.0.0.1.", "1.2.3.04"]
+JUNK = ["", "[example.com]", "[]", "%31%32%37.0.0.1", "a b", "1.2.3.4.5", "0x100000000", "exa mple.com", "-x.com"]
+
+
+@pytest.mark.parametrize("text", LEGACY)
+def test_legacy_numeric_forms_are_refused_with_a_reason(text: str) -> None:
+    assert not is_safe_destination(text, policy=DestinationPolicy(allow=["0.0.0.0/0", "::/0"]))
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination(text)
+    assert info.value.reason is UnsafeReason.LEGACY_NUMERIC
+    for call in (
+        lambda: resolve(text, 80, policy=DestinationPolicy()),
+        lambda: netbasics.connect_tcp(f"{text}:80", policy=DestinationPolicy()),
+        lambda: netbasics.connect_tcp((text, 80), policy=DestinationPolicy()),
+    ):
+        with pytest.raises(UnsafeDestination) as info:
+            call()
+        assert info.value.reason is UnsafeReason.LEGACY_NUMERIC
+        assert info.value.host == text
+
+
+@pytest.mark.parametrize("text", JUNK)
+def test_junk_is_refused_as_invalid(text: str) -> None:
+    assert not is_safe_destination(text)
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination(text)
+    assert info.value.reason is UnsafeReason.INVALID
+    with pytest.raises(UnsafeDestination) as info:
+        resolve(text, 80, policy=DestinationPolicy())
+    assert info.value.reason is UnsafeReason.INVALID
+    with pytest.raises(UnsafeDestination):
+        netbasics.connect_tcp((text, 80), policy=DestinationPolicy())
+
+
+def test_without_a_policy_bad_text_is_still_a_parse_error() -> None:
+    with pytest.raises(EndpointError):
+        resolve("127.1", 80)
+    with pytest.raises(EndpointError):
+        netbasics.connect_tcp("127.1:80")
+
+
+@given(st.text(max_size=40))
+def test_is_safe_destination_answers_for_any_text(text: str) -> None:
+    # Never raises for text; True only for a strict, global address.
+    if is_safe_destination(text):
+        assert is_valid_address(text)
 
 
 # --- policies ---------------------------------------------------------------------------
@@ -478,6 +542,8 @@ def test_verdict_fields(destination: str, reason: UnsafeReason, embedded: str | 
 def test_every_address_reason_is_reachable() -> None:
     reached = {reason for _, reason, _ in VERDICTS}
     policy_only = {UnsafeReason.DENIED, UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED}
+    policy_only |= {UnsafeReason.LEGACY_NUMERIC, UnsafeReason.INVALID}  # about text: tested above
+    policy_only |= {UnsafeReason.AMBIGUOUS_URL, UnsafeReason.SCHEME}  # about URLs: test_http_guard
     # NOT_GLOBAL is the fallback for a non-global row outside the named categories.
     assert set(UnsafeReason) - reached - policy_only <= {UnsafeReason.NOT_GLOBAL}
 

@@ -21,7 +21,7 @@ from ._io.sockets import family_number, translate_os_error
 from .addresses import Address, IPv4Address, IPv6Address
 from .endpoints import Endpoint, HostPort
 from .errors import ResolveError
-from .safety import DestinationPolicy, UnsafeDestination, check_destination
+from .safety import DestinationPolicy, UnsafeDestination, check_destination, destination_host
 
 __all__ = ["Resolver", "resolve"]
 
@@ -76,7 +76,9 @@ def resolve(
     unsafe answer refuses the whole name with :class:`UnsafeDestination` (its ``host``
     names the name): a name that can point at an internal address is not safe, whichever
     answer a client would pick. Connect only to the returned endpoints, never to the name
-    again; that closes the DNS-rebinding window.
+    again; that closes the DNS-rebinding window. With a policy, text that is no host is
+    refused the same way: legacy numeric forms (``127.1``, ``2130706433``) with reason
+    ``LEGACY_NUMERIC``, junk with ``INVALID``.
 
     ``resolver`` (a :class:`Resolver`) answers for names; ``None`` asks the system
     resolver. IP literals and ``localhost`` never reach it.
@@ -89,6 +91,18 @@ def resolve(
     ...
     netbasics.UnsafeDestination: localhost resolves to an unsafe address: 127.0.0.1: loopback (RFC 1122 ...
     """
+    if policy is not None and (isinstance(host, str) or host.address is None):
+        # Text a lenient parser would read as an address (127.1) or that is no host at all
+        # is refused as a destination, not reported as bad input: one exception to catch.
+        text = host if isinstance(host, str) else host.host
+        found = destination_host(text)
+        if isinstance(found, UnsafeDestination):
+            shown = host.port if isinstance(host, HostPort) and port is None else port
+            raise UnsafeDestination(
+                found.address, found.reason, found.detail, embedded=found.embedded, port=shown, host=found.host
+            )
+        if isinstance(host, str):
+            host = found if isinstance(found, str) else str(found)
     endpoints, name = _resolve(host, port, family, resolver)
     if policy is not None:
         for endpoint in endpoints:

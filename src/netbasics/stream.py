@@ -51,7 +51,7 @@ from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
 from .framing import Framer, LineFramer
 from .resolver import Resolver, resolve
-from .safety import DestinationPolicy, check_destination
+from .safety import DestinationPolicy, check_destination, refuse_target
 from .unix_addresses import UnixAddress
 
 __all__ = [
@@ -698,7 +698,12 @@ def _source_endpoint(source: SourceLike) -> Endpoint:
 def _targets(
     target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None = None
 ) -> tuple[object, list[Endpoint]]:
-    parsed = coerce_target(target)
+    try:
+        parsed = coerce_target(target)
+    except EndpointError as exc:
+        if policy is None:
+            raise
+        raise refuse_target(target, exc) from exc
     if isinstance(parsed, Endpoint):
         if policy is not None:
             check_destination(parsed, policy=policy)
