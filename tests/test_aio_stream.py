@@ -27,7 +27,6 @@ from netbasics import (
     LineFramer,
     NetTimeoutError,
     UnsafeDestination,
-    resolver,
 )
 from netbasics.aio._stream import StreamConnection, open_connection
 from peers import need
@@ -332,24 +331,21 @@ def test_connect_tcp_and_policy(loop_kind: str) -> None:
     run(loop_kind, main())
 
 
-@pytest.fixture
-def fake_names(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, int]]]:
-    """Names the resolver answers from a table: {name: [(address, port), ...]} in that order."""
-    table: dict[str, list[tuple[str, int]]] = {}
-    real = resolver._getaddrinfo
+class FakeNames(dict[str, list[tuple[str, int]]]):
+    """A resolver answering from a table, {name: [(address, port), ...]}, in that order."""
 
-    def fake(host: str, port: Any, family: int = 0, type: int = 0, *args: Any) -> Any:
-        if host not in table:
-            return real(host, port, family, type, *args)
+    def __call__(self, host: str, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> Any:
         out = []
-        for address, p in table[host]:
+        for address, p in self[host]:
             fam = socket.AF_INET6 if ":" in address else socket.AF_INET
             sockaddr = (address, p, 0, 0) if fam == socket.AF_INET6 else (address, p)
             out.append((fam, socket.SOCK_STREAM, 6, "", sockaddr))
         return out
 
-    monkeypatch.setattr(resolver, "_getaddrinfo", fake)
-    return table
+
+@pytest.fixture
+def fake_names() -> FakeNames:
+    return FakeNames()
 
 
 def _ipv6_or_skip() -> None:
@@ -396,13 +392,13 @@ def hanging_v6() -> Iterator[int]:
 
 
 def test_happy_eyeballs_falls_back_to_ipv4_after_the_attempt_delay(
-    loop_kind: str, fake_names: dict[str, list[tuple[str, int]]], hanging_v6: int, silent: socket.socket
+    loop_kind: str, fake_names: FakeNames, hanging_v6: int, silent: socket.socket
 ) -> None:
     fake_names["dual.test"] = [("::1", hanging_v6), ("127.0.0.1", silent.getsockname()[1])]
 
     async def main() -> float:
         start = time.monotonic()
-        async with await aio.connect_tcp("dual.test:1", attempt_delay=0.25) as conn:
+        async with await aio.connect_tcp("dual.test:1", attempt_delay=0.25, resolver=fake_names) as conn:
             elapsed = time.monotonic() - start
             assert str(conn.remote).startswith("127.0.0.1:")
         return elapsed
@@ -410,19 +406,19 @@ def test_happy_eyeballs_falls_back_to_ipv4_after_the_attempt_delay(
     assert run(loop_kind, main()) < 0.25 + 0.05
 
 
-def test_happy_eyeballs_keeps_the_resolver_order(loop_kind: str, fake_names: dict[str, list[tuple[str, int]]]) -> None:
+def test_happy_eyeballs_keeps_the_resolver_order(loop_kind: str, fake_names: FakeNames) -> None:
     with socket.create_server(("127.0.0.1", 0)) as a, socket.create_server(("127.0.0.1", 0)) as b:
         fake_names["order.test"] = [("127.0.0.1", b.getsockname()[1]), ("127.0.0.1", a.getsockname()[1])]
 
         async def main() -> int:
-            async with await aio.connect_tcp("order.test:1") as conn:
+            async with await aio.connect_tcp("order.test:1", resolver=fake_names) as conn:
                 assert isinstance(conn.remote, type(conn.remote))
                 return conn.remote.port  # type: ignore[union-attr]
 
         assert run(loop_kind, main()) == b.getsockname()[1]
 
 
-def test_every_attempt_failing_names_each(loop_kind: str, fake_names: dict[str, list[tuple[str, int]]]) -> None:
+def test_every_attempt_failing_names_each(loop_kind: str, fake_names: FakeNames) -> None:
     ports = []
     for _ in range(2):
         with socket.create_server(("127.0.0.1", 0)) as s:
@@ -431,7 +427,7 @@ def test_every_attempt_failing_names_each(loop_kind: str, fake_names: dict[str, 
 
     async def main() -> None:
         with pytest.raises(ConnectError) as info:
-            await aio.connect_tcp("dead.test:1")
+            await aio.connect_tcp("dead.test:1", resolver=fake_names)
         for port in ports:
             assert f"127.0.0.1:{port}" in str(info.value)
         attempts = getattr(info.value, "attempts", None)
@@ -441,14 +437,14 @@ def test_every_attempt_failing_names_each(loop_kind: str, fake_names: dict[str, 
     run(loop_kind, main())
 
 
-def test_cancelling_a_connect_mid_race_leaves_no_fd(
-    loop_kind: str, fake_names: dict[str, list[tuple[str, int]]], hanging_v6: int
-) -> None:
+def test_cancelling_a_connect_mid_race_leaves_no_fd(loop_kind: str, fake_names: FakeNames, hanging_v6: int) -> None:
     fake_names["slow.test"] = [("::1", hanging_v6), ("::1", hanging_v6)]
     before = fd_count()
 
     async def main() -> None:
-        task = asyncio.get_running_loop().create_task(aio.connect_tcp("slow.test:1", attempt_delay=0.05))
+        task = asyncio.get_running_loop().create_task(
+            aio.connect_tcp("slow.test:1", attempt_delay=0.05, resolver=fake_names)
+        )
         await asyncio.sleep(0.15)  # both attempts running
         assert fd_count() > before
         task.cancel()

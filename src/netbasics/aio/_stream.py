@@ -43,8 +43,9 @@ from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from ..errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
 from ..framing import DEFAULT_MAX_LINE, Framer
 from ..receive_buffer import ReceiveBuffer
+from ..resolver import Resolver
 from ..resolver import resolve as _resolve_sync
-from ..safety import DestinationPolicy, check_destination
+from ..safety import DestinationPolicy, check_destination, refuse_target
 from ..unix_addresses import PeerCredentials, UnixAddress, UnixAddressLike, parse_unix_address
 from ._deadline import deadline, deadline_at, wait_until
 
@@ -638,28 +639,38 @@ async def resolve(
     *,
     family: int | None = None,
     policy: DestinationPolicy | None = None,
+    resolver: Resolver | None = None,
 ) -> list[Endpoint]:
     """Resolve ``host`` to a list of endpoints, in the resolver's order: :func:`netbasics.resolve` for asyncio.
 
-    IP literals and ``localhost`` are answered at once; a name is resolved by
-    ``getaddrinfo`` in the loop's default executor, so the loop never blocks. With a
+    IP literals and ``localhost`` are answered at once; a name is looked up by
+    ``resolver`` (a :class:`~netbasics.Resolver`; ``None``: the system's
+    ``getaddrinfo``) in the loop's default executor, so the loop never blocks. With a
     ``policy`` every answer is checked and one unsafe answer refuses the name
     (:class:`~netbasics.UnsafeDestination`).
     """
     if _no_lookup(host, port):
-        return _resolve_sync(host, port, family=family, policy=policy)
+        return _resolve_sync(host, port, family=family, policy=policy, resolver=resolver)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, functools.partial(_resolve_sync, host, port, family=family, policy=policy))
+    lookup = functools.partial(_resolve_sync, host, port, family=family, policy=policy, resolver=resolver)
+    return await loop.run_in_executor(None, lookup)
 
 
-async def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[object, list[Endpoint]]:
-    parsed = coerce_target(target)
+async def _targets(
+    target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None
+) -> tuple[object, list[Endpoint]]:
+    try:
+        parsed = coerce_target(target)
+    except EndpointError as exc:
+        if policy is None:
+            raise
+        raise refuse_target(target, exc) from exc
     if isinstance(parsed, Endpoint):
         if policy is not None:
             check_destination(parsed, policy=policy)
         return parsed, [parsed]
     # Resolve once and check every answer; the race then uses exactly these endpoints.
-    return parsed, await resolve(parsed, policy=policy)
+    return parsed, await resolve(parsed, policy=policy, resolver=resolver)
 
 
 def _source_endpoint(source: SourceLike) -> Endpoint:
@@ -773,6 +784,7 @@ async def connect_tcp(
     keepalive: bool | float = False,
     attempt_delay: float = ATTEMPT_DELAY,
     policy: DestinationPolicy | None = None,
+    resolver: Resolver | None = None,
 ) -> StreamConnection:
     """Open a TCP connection to ``target``: :func:`netbasics.connect_tcp` for asyncio.
 
@@ -785,13 +797,14 @@ async def connect_tcp(
 
     With a ``policy``, the destination is checked before any packet is sent: a name is
     resolved once, refused if any answer is unsafe, and only checked addresses are tried.
+    ``resolver`` (a :class:`~netbasics.Resolver`) looks names up instead of the system.
 
     Raises :class:`ConnectError` (with every address tried) or :class:`NetTimeoutError`;
     :class:`ResolveError`, :class:`EndpointError`, :class:`UnsafeDestination` as the
     synchronous one.
     """
     connect_timeout = check_timeout(connect_timeout, "connect_timeout")
-    shown, endpoints = await _targets(target, policy)
+    shown, endpoints = await _targets(target, policy, resolver)
     src = None if source is None else _source_endpoint(source)
     sock = await _race(endpoints, target=shown, timeout=connect_timeout, source=src, delay=attempt_delay)
     try:
@@ -844,10 +857,10 @@ async def connect_unix(
     return await open_connection(sock, timeout=timeout)
 
 
-async def port_open(target: EndpointLike, timeout: float = 1.0) -> bool:
+async def port_open(target: EndpointLike, timeout: float = 1.0, *, resolver: Resolver | None = None) -> bool:
     """True if something accepts TCP connections at ``target`` within ``timeout`` seconds (like ``nc -z``)."""
     try:
-        conn = await connect_tcp(target, connect_timeout=timeout)
+        conn = await connect_tcp(target, connect_timeout=timeout, resolver=resolver)
     except (ConnectError, NetTimeoutError):
         return False
     conn.abort()
