@@ -74,12 +74,23 @@ _COPY_CHUNK: Final = 256 * 1024
 _INET: Final = (socket.AF_INET, socket.AF_INET6)
 SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 
-# The closed-by-peer / closed-here pair of CONTRACTS section 1, where the errors branch has them.
+# The closed-by-peer / closed-here pair and the timeout fields of CONTRACTS section 1, built
+# through these helpers so this module works before and after the errors branch is merged.
 _PeerClosed: type[ConnectionClosed] = getattr(_errors, "PeerClosed", ConnectionClosed)
-_ClosedLocally: type[ConnectionClosed] = getattr(_errors, "ClosedLocally", ConnectionClosed)
+_CLOSED_LOCALLY: Any = getattr(_errors, "ClosedLocally", None)
+_TIMEOUT_FIELDS: Final = NetTimeoutError.__init__ is not Exception.__init__
+
+
+def _closed_here(operation: str) -> ConnectionClosed:
+    if _CLOSED_LOCALLY is not None:
+        err: ConnectionClosed = _CLOSED_LOCALLY(operation)
+        return err
+    return ConnectionClosed(f"{operation}: the connection was closed on this side")
 
 
 def _timeout_error(operation: str, timeout: float | None) -> NetTimeoutError:
+    if _TIMEOUT_FIELDS:
+        return NetTimeoutError(operation, timeout)  # type: ignore[call-arg,unused-ignore]
     after = f" after {timeout:g} s" if timeout is not None else ""
     return NetTimeoutError(f"{operation}: timed out{after}")
 
@@ -268,7 +279,7 @@ class StreamConnection:
     async def _more(self, t: float | None, at: float | None) -> None:
         """Wait for the protocol's next bytes or end of stream, until loop time ``at``."""
         if self._closed:
-            raise _ClosedLocally("recv: the connection was closed on this side")
+            raise _closed_here("recv")
         proto = self._proto
         if proto.paused_reading:
             proto.paused_reading = False
@@ -300,7 +311,7 @@ class StreamConnection:
 
     def _ended(self, what: str, partial: bytes) -> BaseException:
         if self._closed:
-            return _ClosedLocally(f"{what}: the connection was closed on this side", partial=partial)
+            return _closed_here("recv")
         err = self._reset_error("recv from")
         if err is not None and not partial:
             return err
@@ -319,7 +330,7 @@ class StreamConnection:
             check_int(max_bytes, "max_bytes", 1)
         if not len(buf):
             if self._closed:
-                raise _ClosedLocally("recv: the connection was closed on this side")
+                raise _closed_here("recv")
             if not buf.eof:
                 t, at = self._at(timeout)
                 while not len(buf) and not buf.eof:
@@ -471,7 +482,7 @@ class StreamConnection:
 
     def _check_writable(self) -> None:
         if self._closed:
-            raise _ClosedLocally("send: the connection was closed on this side")
+            raise _closed_here("send")
         if self._transport.is_closing():
             err = self._reset_error("send to")
             raise err if err is not None else _PeerClosed(f"send to {self._where()}: the connection is closed")
