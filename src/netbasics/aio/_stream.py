@@ -47,7 +47,7 @@ from ..resolver import Resolver
 from ..resolver import resolve as _resolve_sync
 from ..safety import DestinationPolicy, check_destination, refuse_target
 from ..unix_addresses import PeerCredentials, UnixAddress, UnixAddressLike, parse_unix_address
-from ._deadline import deadline, deadline_at, wait_until
+from ._deadline import EXPIRED, Alarm, deadline, deadline_at, wait_until
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -99,6 +99,7 @@ class _Protocol(asyncio.Protocol):
     """The transport's side: received bytes into the buffer, wake the one waiting read or drain."""
 
     __slots__ = (
+        "alarm",
         "buf",
         "closed",
         "error",
@@ -111,6 +112,7 @@ class _Protocol(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.buf = ReceiveBuffer()
+        self.alarm: Alarm | None = None  # the reads' deadline, made with the transport
         self.transport: asyncio.Transport | None = None
         self.read_waiter: asyncio.Future[Any] | None = None
         self.write_waiter: asyncio.Future[Any] | None = None
@@ -122,7 +124,14 @@ class _Protocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport; they have its methods.
         self.transport = cast(asyncio.Transport, transport)
-        self.closed = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.closed = loop.create_future()
+        self.alarm = Alarm(loop, self._expired)
+
+    def _expired(self) -> None:
+        waiter = self.read_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(EXPIRED)
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf
@@ -150,6 +159,8 @@ class _Protocol(asyncio.Protocol):
             waiter.set_result(None)
         if self.closed is not None and not self.closed.done():
             self.closed.set_result(None)
+        if self.alarm is not None:
+            self.alarm.cancel()
 
     def pause_writing(self) -> None:
         self.writing_paused = True
@@ -286,11 +297,19 @@ class StreamConnection:
             self._transport.resume_reading()
         fut = self._loop.create_future()
         proto.read_waiter = fut
+        alarm = proto.alarm
+        if at is not None and alarm is not None:
+            if at <= self._loop.time():
+                proto.read_waiter = None
+                raise _timeout_error(f"recv from {self._where()}", t)
+            alarm.set(at)
         try:
-            if not await wait_until(self._loop, fut, at):
+            if await fut is EXPIRED:
                 raise _timeout_error(f"recv from {self._where()}", t)
         finally:
             proto.read_waiter = None
+            if alarm is not None:
+                alarm.at = None
 
     def _taken(self) -> None:
         """After a read: resume a paused transport once the buffer drained below the low mark."""
