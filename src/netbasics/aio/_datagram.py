@@ -29,7 +29,7 @@ from .._io.datagrams import BytesLike
 from .._io.sockets import check_int, check_number, check_timeout, family_number, translate_os_error
 from ..addresses import Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from ..errors import ConnectError, EndpointError, NetbasicsError, NetTimeoutError, ResolveError
+from ..errors import ConnectError, ConnectionClosed, EndpointError, NetbasicsError, NetTimeoutError, ResolveError
 from ..resolver import resolve
 from ..safety import DestinationPolicy, UnsafeDestination, check_destination
 from ..udp import DEFAULT_MAX_DATAGRAM, Datagram, Interface
@@ -142,6 +142,7 @@ class _AioDatagramSocket(Generic[_Sync]):
 
     _sync: _Sync
     _timeout: float | None
+    _kind: str  # names the socket in messages
 
     def _adopt(self, sync: _Sync, timeout: float | None) -> None:
         sock = sync.socket
@@ -185,11 +186,17 @@ class _AioDatagramSocket(Generic[_Sync]):
             return "a closed socket"
 
     async def _io(self, call: Callable[[], _T], waiter: FdWaiter, timeout: float | None) -> _T | None:
-        """``call()`` until it does not block; None once ``timeout`` seconds passed (``None``: no limit)."""
+        """``call()`` until it does not block; None once ``timeout`` seconds passed (``None``: no limit).
+
+        A socket closed on this side, before or while waiting, raises ConnectionClosed.
+        """
         try:
             return call()
         except BlockingIOError:
             pass
+        except OSError:
+            self._check_open()
+            raise
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
@@ -198,10 +205,15 @@ class _AioDatagramSocket(Generic[_Sync]):
                 return None
             if remaining is None:
                 await waiter.wait(None)
+            self._check_open()
             try:
                 return call()
             except BlockingIOError:
                 continue
+
+    def _check_open(self) -> None:
+        if self._sync.closed:
+            raise ConnectionClosed(f"the {self._kind} socket was closed on this side")
 
     async def _receive(self, call: Callable[[], _T]) -> _T:
         result = await self._io(call, self._readable, self._timeout)
@@ -246,6 +258,7 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
     """
 
     __slots__ = ()
+    _kind = "UDP"
 
     def __init__(self, sock: socket.socket, *, broadcast: bool = False) -> None:
         self._adopt(_sync_udp.UDPSocket(sock, broadcast=broadcast), None)
@@ -346,6 +359,7 @@ class UnixDatagramSocket(_AioDatagramSocket[_sync_unix.UnixDatagramSocket]):
     """
 
     __slots__ = ()
+    _kind = "Unix datagram"
 
     def __init__(self, sock: socket.socket) -> None:
         self._adopt(_sync_unix.UnixDatagramSocket(sock), None)
