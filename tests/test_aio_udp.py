@@ -24,7 +24,7 @@ import pytest
 
 import netbasics
 from aio_loops import loop_kind as loop_kind  # the fixture, under its own name
-from aio_loops import run
+from aio_loops import run, same_signature
 from netbasics import aio
 from netbasics.endpoints import Endpoint
 from netbasics.errors import (
@@ -42,27 +42,10 @@ from peers import need
 pytestmark = pytest.mark.integration
 
 LOOPBACK = {4: "127.0.0.1", 6: "::1"}
-# Keywords the asyncio API has before the synchronous twin gets them (CONTRACTS section 3:
-# resolver= on udp_request/open_udp; the destination policy on every request). Once the
-# synchronous function has one, it is compared like every other keyword.
-ASYNC_ONLY = {"policy", "resolver"}
 
 
 def _host(family: int) -> str:
     return LOOPBACK[family] if family == 4 else f"[{LOOPBACK[family]}]"
-
-
-def same_signature(async_fn: Callable[..., Any], sync_fn: Callable[..., Any]) -> None:
-    """Assert the parameters agree in name, kind, order and default (annotations may differ: awaitables)."""
-    a = inspect.signature(async_fn).parameters
-    s = inspect.signature(sync_fn).parameters
-    shared = [name for name in a if name not in ASYNC_ONLY or name in s]
-    assert shared == list(s), f"{async_fn.__qualname__}: {list(a)} != {list(s)}"
-    for name in s:
-        assert (a[name].kind, a[name].default) == (s[name].kind, s[name].default), name
-    for name in set(a) - set(s):
-        assert a[name].kind is inspect.Parameter.KEYWORD_ONLY, name
-        assert a[name].default is None, name
 
 
 # --- the API mirrors the synchronous one ----------------------------------------------------
