@@ -314,7 +314,9 @@ def test_request_arguments_are_checked_as_in_the_sync_api(kwargs: dict[str, Any]
 
 
 def test_request_with_a_policy_refuses_before_sending(loop_kind: str, baseline: None) -> None:
-    def fake(host: str, port: int | None, family: int = 0, type: int = 0) -> list[tuple[Any, ...]]:
+    def fake(
+        host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+    ) -> list[tuple[Any, ...]]:
         assert host == "intranet.test"
         return [(socket.AF_INET, socket.SOCK_DGRAM, 17, "", ("10.0.0.5", port))]
 
@@ -340,26 +342,30 @@ def test_request_through_an_injected_resolver(loop_kind: str, baseline: None) ->
 
     async def main() -> None:
         async with aio.UDPServer("127.0.0.1:0", lambda d, reply: reply(b"ok")) as server:
-            port = server.endpoint.port
+            server_port = server.endpoint.port
 
-            def fake(host: str, p: int | None, family: int = 0, type: int = 0) -> list[tuple[Any, ...]]:
-                asked.append((host, p, family, type))
+            def fake(
+                host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+            ) -> list[tuple[Any, ...]]:
+                asked.append((host, port, family))
                 return [
                     (socket.AF_UNIX, socket.SOCK_DGRAM, 0, "", "/not/ip"),  # skipped: not IP
-                    (socket.AF_INET, socket.SOCK_DGRAM, 17, "", ("127.0.0.1", p)),
+                    (socket.AF_INET, socket.SOCK_DGRAM, 17, "", ("127.0.0.1", port)),
                 ]
 
-            got = await aio.udp_request(f"service.test:{port}", b"q", resolver=fake)
+            got = await aio.udp_request(f"service.test:{server_port}", b"q", resolver=fake)
             assert got.data == b"ok"
 
-            def nothing(host: str, p: int | None, family: int = 0, type: int = 0) -> list[tuple[Any, ...]]:
+            def nothing(
+                host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+            ) -> list[tuple[Any, ...]]:
                 raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
             with pytest.raises(ResolveError, match=r"nowhere\.test"):
                 await aio.udp_request("nowhere.test:53", b"q", resolver=nothing)
 
     run(loop_kind, main())
-    assert asked == [("service.test", asked[0][1], socket.AF_UNSPEC, socket.SOCK_DGRAM)]
+    assert asked == [("service.test", asked[0][1], socket.AF_UNSPEC)]  # asked once, in a worker thread
 
 
 # --- UDPServer ------------------------------------------------------------------------------------

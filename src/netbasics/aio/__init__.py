@@ -12,7 +12,6 @@ __all__: list[str] = []
 # The datagram half adds its imports below this line, and extends __all__ with
 # `__all__ += [...]` (kept sorted when the lead merges); nothing of the stream half
 # follows this block.
-from ._datagram import Resolver as Resolver
 from ._datagram import UDPSocket as UDPSocket
 from ._datagram import UnixDatagramSocket as UnixDatagramSocket
 from ._datagram import open_udp as open_udp
@@ -22,7 +21,6 @@ from ._datagram_server import UDPServer as UDPServer
 from ._datagram_server import UnixDatagramServer as UnixDatagramServer
 
 __all__ += [
-    "Resolver",
     "UDPServer",
     "UDPSocket",
     "UnixDatagramServer",

@@ -9,9 +9,9 @@ broadcast guard and the translated errors are the synchronous ones; only when a 
 would block does the coroutine wait for the descriptor (``_readiness``), with the
 socket's ``timeout`` as its deadline.
 
-Names are resolved without blocking the loop (``loop.getaddrinfo``, or the
-``resolver=`` given, in the loop's executor); with a ``policy`` every answer is checked
-before any datagram is sent, as ``connect_tcp`` does.
+Names are resolved without blocking the loop (:func:`netbasics.resolve`, with the
+``resolver=`` given, in the loop's default executor); with a ``policy`` every answer is
+checked before any datagram is sent, as ``connect_tcp`` does.
 """
 
 from __future__ import annotations
@@ -19,19 +19,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from .. import udp as _sync_udp
 from .. import unix as _sync_unix
 from .._io.datagrams import BytesLike
-from .._io.sockets import check_int, check_number, check_timeout, family_number, translate_os_error
+from .._io.sockets import check_int, check_number, check_timeout, family_number
 from ..addresses import Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from ..errors import ConnectError, ConnectionClosed, EndpointError, NetbasicsError, NetTimeoutError, ResolveError
-from ..resolver import resolve
-from ..safety import DestinationPolicy, UnsafeDestination, check_destination
+from ..errors import ConnectError, ConnectionClosed, EndpointError, NetbasicsError, NetTimeoutError
+from ..resolver import Resolver, resolve
+from ..safety import DestinationPolicy, check_destination
 from ..udp import DEFAULT_MAX_DATAGRAM, Datagram, Interface
 from ..unix import UnixDatagram
 from ..unix_addresses import UnixAddress, UnixAddressLike
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
-    "Resolver",
     "UDPSocket",
     "UnixDatagramSocket",
     "open_udp",
@@ -49,14 +48,8 @@ __all__ = [
     "udp_request",
 ]
 
-#: A resolver for ``resolver=``: called like ``socket.getaddrinfo(host, port, family, type)``
-#: (which is one), in the loop's default executor. ``None`` means the loop's own ``getaddrinfo``.
-Resolver = Callable[[str, int | None, int, int], Sequence[tuple[int, int, int, str, tuple[Any, ...]]]]
-
 # The synchronous Unix datagram default receive size (netbasics.unix), kept equal by a test.
 UNIX_MAX_DATAGRAM: Final = 65536
-
-_IP_FAMILIES: Final = frozenset({int(socket.AF_INET), int(socket.AF_INET6)})
 
 _Sync = TypeVar("_Sync", _sync_udp.UDPSocket, _sync_unix.UnixDatagramSocket)
 _T = TypeVar("_T")
@@ -68,42 +61,11 @@ _T = TypeVar("_T")
 async def _resolve_name(
     hp: HostPort, family: int | None, policy: DestinationPolicy | None, resolver: Resolver | None
 ) -> list[Endpoint]:
-    """``resolve(hp, family=, policy=)`` without blocking the loop: the answers in order, each checked."""
+    """:func:`netbasics.resolve` without blocking the loop: a name is looked up in the loop's default executor."""
     if hp.address is not None or hp.is_localhost:
-        return resolve(hp, family=family, policy=policy)  # no I/O: a literal, or localhost (RFC 6761)
-    loop = asyncio.get_running_loop()
-    af = {None: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}[family]
-    try:
-        if resolver is None:
-            infos: Sequence[tuple[Any, ...]] = await loop.getaddrinfo(
-                hp.host, hp.port, family=af, type=socket.SOCK_DGRAM
-            )
-        else:
-            call = functools.partial(resolver, hp.host, hp.port, int(af), int(socket.SOCK_DGRAM))
-            infos = await loop.run_in_executor(None, call)
-    except OSError as exc:
-        err = translate_os_error(exc, "resolve", hp.host)
-        if not isinstance(err, ResolveError):
-            err = ResolveError(f"resolve {hp.host}: {exc}")
-        raise err from exc
-    found: list[Endpoint] = []
-    for info in infos:
-        if int(info[0]) not in _IP_FAMILIES:
-            continue
-        ep = Endpoint.from_sockaddr(tuple(info[4]))
-        if ep not in found and (family is None or ep.version == family):
-            found.append(ep)
-    if not found:
-        raise ResolveError(f"resolve {hp.host}: no {'IP' if family is None else f'IPv{family}'} address")
-    if policy is not None:
-        for ep in found:
-            try:
-                check_destination(ep, policy=policy)
-            except UnsafeDestination as exc:  # one unsafe answer refuses the name, as resolve() does
-                raise UnsafeDestination(
-                    exc.address, exc.reason, exc.detail, embedded=exc.embedded, port=exc.port, host=hp.host
-                ) from None
-    return found
+        return resolve(hp, family=family, policy=policy)  # no lookup: a literal, or localhost (RFC 6761)
+    call = functools.partial(resolve, hp, family=family, policy=policy, resolver=resolver)
+    return await asyncio.get_running_loop().run_in_executor(None, call)
 
 
 async def _endpoint(
