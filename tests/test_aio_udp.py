@@ -596,3 +596,93 @@ def test_no_resource_warning(tmp_path: Any) -> None:
     assert result.stdout == b"done\n"
     assert b"ResourceWarning" not in result.stderr, result.stderr
     assert b"Exception ignored" not in result.stderr, result.stderr
+
+
+def test_wrapping_a_socket_and_the_options(loop_kind: str, baseline: None) -> None:
+    async def main() -> None:
+        raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        raw.bind(("127.0.0.1", 0))
+        async with aio.UDPSocket(raw, broadcast=True) as sock:
+            assert sock.broadcast
+            assert sock.socket is raw
+            assert raw.gettimeout() == 0.0  # non-blocking: waits happen on the loop
+            assert sock.timeout is None
+            sock.timeout = 1.5
+            assert sock.timeout == 1.5
+            sock.multicast_ttl = 3
+            assert sock.multicast_ttl == 3
+            sock.multicast_loopback = False
+            assert not sock.multicast_loopback
+            sock.set_multicast_interface(None)
+            try:
+                sock.join_group("239.255.42.42", "127.0.0.1")
+                joined = True
+            except OSError:  # no multicast on loopback here
+                joined = False
+            if joined:
+                sock.leave_group("239.255.42.42", "127.0.0.1")
+            with pytest.raises(TypeError):
+                sock.timeout = "1"  # type: ignore[assignment]
+        assert raw.fileno() == -1
+
+    run(loop_kind, main())
+
+
+def test_open_udp_checks_family_and_arguments(loop_kind: str) -> None:
+    async def main() -> None:
+        with pytest.raises(EndpointError, match="is IPv4, but the socket is IPv6"):
+            await aio.open_udp(bind="127.0.0.1:0", family=6)
+        with pytest.raises(TypeError, match="accept"):
+            await aio.udp_request("127.0.0.1:9", b"x", accept=3)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="timeout"):
+            await aio.open_udp(timeout=-1)
+
+    run(loop_kind, main())
+
+
+def test_a_burst_is_served_in_order_without_starving_the_loop(loop_kind: str, baseline: None) -> None:
+    seen: list[int] = []
+
+    def count(d: Datagram, reply: netbasics.Reply) -> None:
+        seen.append(int(d.data))
+
+    async def main() -> None:
+        async with aio.UDPServer("127.0.0.1:0", count, receive_buffer=1 << 20) as server:
+            async with await aio.open_udp(connect=server.endpoint, timeout=2) as client:
+                for i in range(300):
+                    await client.send(b"%d" % i)
+            for _ in range(200):
+                if len(seen) == 300:
+                    break
+                await asyncio.sleep(0.01)
+        assert seen == list(range(300))
+
+    run(loop_kind, main())
+
+
+def test_concurrent_stops_and_a_handler_that_ignores_cancellation(
+    loop_kind: str, caplog: pytest.LogCaptureFixture, baseline: None
+) -> None:
+    finished: list[bool] = []
+
+    async def stubborn(d: Datagram, reply: netbasics.Reply) -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.2)  # refuses to stop at once
+            finished.append(True)
+
+    async def main() -> None:
+        server = await aio.UDPServer("127.0.0.1:0", stubborn).start()
+        async with await aio.open_udp(connect=server.endpoint) as client:
+            await client.send(b"x")
+            await asyncio.sleep(0.05)
+            start = time.monotonic()
+            await asyncio.gather(server.stop(0.05), server.stop(0.05))
+            assert time.monotonic() - start < 0.05 + 0.1
+        await asyncio.sleep(0.3)  # let the stubborn handler end
+        assert finished == [True]
+
+    with caplog.at_level(logging.WARNING, logger="netbasics"):
+        run(loop_kind, main())
+    assert any("ignored cancellation" in r.getMessage() for r in caplog.records)

@@ -315,3 +315,41 @@ def test_our_client_against_socat_recvfrom(loop_kind: str, sockdir: Path) -> Non
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_wrapping_a_socket(loop_kind: str, sockdir: Path, baseline: None) -> None:
+    async def main() -> None:
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        raw.bind(str(sockdir / "raw"))
+        async with aio.UnixDatagramSocket(raw) as sock:
+            assert sock.local == UnixAddress(str(sockdir / "raw"))
+            assert sock.peer is None
+
+    run(loop_kind, main())
+
+
+def test_replies_to_a_client_that_never_reads_are_dropped(
+    loop_kind: str, sockdir: Path, caplog: pytest.LogCaptureFixture, baseline: None
+) -> None:
+    handled: list[bytes] = []
+
+    def echo(d: UnixDatagram, reply: netbasics.Reply) -> None:
+        handled.append(d.data)
+        reply(d.data)
+
+    async def main() -> None:
+        async with (
+            aio.UnixDatagramServer(f"unix:{sockdir}/s", echo) as server,
+            await aio.open_unix_datagram(connect=server.endpoint, timeout=5) as client,
+        ):
+            for i in range(300):  # far more than a Unix datagram queue holds (max_dgram_qlen)
+                await client.send(b"%d" % i)
+            for _ in range(300):
+                if len(handled) == 300:
+                    break
+                await asyncio.sleep(0.01)
+        assert len(handled) == 300  # the server never stalled on the full client
+
+    with caplog.at_level(logging.DEBUG, logger="netbasics"):
+        run(loop_kind, main())
+    assert any("dropped" in r.getMessage() for r in caplog.records)

@@ -411,11 +411,7 @@ async def open_udp(
         reuse_address=reuse_address,
         receive_buffer=receive_buffer,
     )
-    try:
-        return UDPSocket._wrap(sync, t)
-    except BaseException:
-        sync.close()
-        raise
+    return UDPSocket._wrap(sync, t)
 
 
 async def udp_request(
@@ -531,8 +527,4 @@ async def open_unix_datagram(
     t = check_timeout(timeout)
     # Nothing here waits: binding and connecting a Unix datagram socket are immediate.
     sync = _sync_unix.open_unix_datagram(bind=bind, connect=connect, mode=mode, autobind=autobind)
-    try:
-        return UnixDatagramSocket._wrap(sync, t)
-    except BaseException:
-        sync.close()
-        raise
+    return UnixDatagramSocket._wrap(sync, t)
