@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Coroutine
+import inspect
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
@@ -18,6 +19,11 @@ import pytest
 T = TypeVar("T")
 
 LOOP_KINDS = ["asyncio", "uvloop"]
+
+# Keywords the asyncio API has before the synchronous twin gets them (CONTRACTS section 3:
+# resolver= on udp_request/open_udp; the destination policy on every request). Once the
+# synchronous function has one, it is compared like every other keyword.
+ASYNC_ONLY = {"policy", "resolver"}
 
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:
@@ -61,3 +67,16 @@ def loop_kind(request: pytest.FixtureRequest) -> str:
     if kind == "uvloop":
         new_loop(kind).close()  # skips with the reason when uvloop is missing
     return kind
+
+
+def same_signature(async_fn: Callable[..., Any], sync_fn: Callable[..., Any]) -> None:
+    """Assert the parameters agree in name, kind, order and default (annotations may differ: awaitables)."""
+    a = inspect.signature(async_fn).parameters
+    s = inspect.signature(sync_fn).parameters
+    shared = [name for name in a if name not in ASYNC_ONLY or name in s]
+    assert shared == list(s), f"{async_fn.__qualname__}: {list(a)} != {list(s)}"
+    for name in s:
+        assert (a[name].kind, a[name].default) == (s[name].kind, s[name].default), name
+    for name in set(a) - set(s):
+        assert a[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+        assert a[name].default is None, name

@@ -34,7 +34,7 @@ from ._io.unix_sockets import (
     remove_socket_file,
     unix_address_error,
 )
-from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, NetbasicsError, quote
+from .errors import ConnectionClosed, DatagramTooLarge, EndpointError, quote
 from .framing import Framer
 from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection
 from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
@@ -150,7 +150,7 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
     file this socket bound is removed on :meth:`close`.
     """
 
-    __slots__ = ("_identity", "_private_dir")
+    __slots__ = ("_bound_path", "_identity", "_private_dir")
 
     _max_receive = _MAX_RECEIVE
     _closed_text = "a closed Unix datagram socket"
@@ -160,6 +160,7 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
             raise ValueError(f"UnixDatagramSocket needs an AF_UNIX SOCK_DGRAM socket, got {sock!r}")
         self._sock = sock
         self._identity: FileIdentity | None = None
+        self._bound_path: str | None = None  # the socket file bind= made (absolute), removed on close
         self._private_dir: str | None = None
         try:
             self._peer = UnixAddress.from_sockaddr(sock.getpeername())
@@ -169,6 +170,8 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
     @property
     def local(self) -> UnixAddress:
         """The address this socket is bound to (unnamed if unbound)."""
+        if self._bound_path is not None and self._sock.fileno() >= 0:
+            return UnixAddress(self._bound_path)  # bound with mode=: the kernel names the private directory
         try:
             return UnixAddress.from_sockaddr(self._sock.getsockname())
         except OSError as exc:
@@ -226,12 +229,9 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
 
     def close(self) -> None:
         """Close the socket (idempotent) and remove the socket file it bound, if still its own."""
-        path = None
-        if self._identity is not None:
-            try:
-                path = self.local.path
-            except (OSError, NetbasicsError):
-                path = None
+        # The path bind= asked for, not getsockname(): with mode= the socket was bound in a
+        # private directory and then linked into place, so the kernel names the first path.
+        path = self._bound_path if self._identity is not None else None
         self._sock.close()
         if path is not None:
             remove_socket_file(path, self._identity)
@@ -282,8 +282,9 @@ def open_unix_datagram(
     t = _check_timeout(timeout)
     identity: FileIdentity | None = None
     private_dir: str | None = None
-    if bind is not None:
-        sock, identity = bind_unix(parse_unix_address(bind), socket.SOCK_DGRAM, mode=mode)
+    bound = None if bind is None else parse_unix_address(bind)
+    if bound is not None:
+        sock, identity = bind_unix(bound, socket.SOCK_DGRAM, mode=mode)
     else:
         if mode is not None:
             raise ValueError("mode= needs bind=: an automatic address has no file to set it on")
@@ -312,6 +313,8 @@ def open_unix_datagram(
             shutil.rmtree(private_dir, ignore_errors=True)
         raise
     result._identity = identity
+    if identity is not None and bound is not None and bound.path is not None:
+        result._bound_path = os.path.abspath(bound.path)
     result._private_dir = private_dir
     return result
 
