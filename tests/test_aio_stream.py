@@ -595,3 +595,17 @@ def test_send_file(loop_kind: str, tmp_path: Any) -> None:
         assert bytes(got) == path.read_bytes()[100:200_100] + b"tail"
 
     run(loop_kind, main())
+
+
+def test_wait_closed_aborts_when_queued_data_is_not_taken(loop_kind: str, silent: socket.socket) -> None:
+    """close() sends what is queued first; wait_closed() gives up after the default timeout and aborts."""
+
+    async def main() -> float:
+        conn = await aio.connect_tcp(silent.getsockname(), timeout=0.2)
+        conn.transport.write(b"z" * (16 * 1024 * 1024))  # more than the peer's buffers take
+        conn.close()
+        start = time.monotonic()
+        await conn.wait_closed()
+        return time.monotonic() - start
+
+    assert run(loop_kind, main()) < 0.2 + SLACK

@@ -616,8 +616,10 @@ class StreamConnection:
         closed = self._proto.closed
         if closed is None or closed.done():
             return
-        t = self._timeout
-        if not await wait_until(self._loop, asyncio.shield(closed), deadline_at(self._loop, t)):
+        # A future of our own, so that the deadline never resolves the protocol's.
+        waiter = self._loop.create_future()
+        closed.add_done_callback(functools.partial(_settle, waiter))
+        if not await wait_until(self._loop, waiter, deadline_at(self._loop, self._timeout)):
             self._transport.abort()
             await closed
 
@@ -637,6 +639,11 @@ class StreamConnection:
             return f"<netbasics.aio.StreamConnection {self.local} -> {self.remote}>"
         except Exception:
             return "<netbasics.aio.StreamConnection>"
+
+
+def _settle(waiter: asyncio.Future[None], _: object) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 async def open_connection(sock: socket.socket, *, timeout: float | None, peer: object = None) -> StreamConnection:
