@@ -319,3 +319,33 @@ def test_no_resource_warning_when_a_server_is_dropped_unstarted() -> None:
     server = aio.TCPServer("127.0.0.1:0", _echo_lines)
     del server
     gc.collect()  # filterwarnings=error: a ResourceWarning would fail the test
+
+
+def test_a_handler_finishing_during_stop_still_delivers_its_reply(loop_kind: str) -> None:
+    size = 2 * 1024 * 1024
+
+    async def main() -> int:
+        started = asyncio.Event()
+
+        async def big_reply(conn: StreamConnection) -> None:
+            await conn.recv_until()
+            started.set()
+            await asyncio.sleep(0.1)  # stop() begins meanwhile
+            await conn.send_all(b"x" * size)
+
+        server = aio.TCPServer("127.0.0.1:0", big_reply)
+        await server.start()
+        conn = await aio.connect_tcp(server.endpoint, timeout=5)
+        await conn.send_all(b"go\n")
+        await started.wait()
+        stopping = asyncio.get_running_loop().create_task(server.stop(5))
+        got = 0
+        while chunk := await conn.recv():
+            got += len(chunk)
+            await asyncio.sleep(0.001)  # a slow reader: the reply is still queued when the handler returns
+        await stopping
+        conn.close()
+        await conn.wait_closed()
+        return got
+
+    assert run(loop_kind, main()) == size

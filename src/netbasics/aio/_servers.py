@@ -206,11 +206,13 @@ class _Server:
     async def _handle(self, sock: socket.socket, address: object) -> None:
         conn: StreamConnection | None = None
         peer = peer_text(address)
+        cut = False  # cancelled: the connection is aborted, not closed after its queued writes
         try:
             conn = await open_connection(sock, timeout=self._idle_timeout, peer=address)
             self._conns.add(conn)
             await self._handler(conn)
         except asyncio.CancelledError:
+            cut = True
             if self._state == "serving":
                 raise  # cancelled by someone else than stop()
             logger.info("%s: closed connection from %s at shutdown", self, peer)
@@ -224,15 +226,18 @@ class _Server:
             self._release()
             if conn is not None:
                 self._conns.discard(conn)
-                if self._state == "serving":
+                if cut:
+                    conn.abort()
+                else:
+                    # What the handler sent still leaves (within its idle deadline, and
+                    # until stop() runs out of grace, which cancels this wait).
                     conn.close()
                     try:
                         await conn.wait_closed()
                     except asyncio.CancelledError:
                         conn.abort()
-                        raise
-                else:
-                    conn.abort()
+                        if self._state == "serving":
+                            raise
 
     async def _add_message_connection(
         self, loop: asyncio.AbstractEventLoop, sock: socket.socket, address: object
