@@ -349,3 +349,55 @@ def test_a_handler_finishing_during_stop_still_delivers_its_reply(loop_kind: str
         return got
 
     assert run(loop_kind, main()) == size
+
+
+@pytest.mark.parametrize("client", ["socat", "nc"])
+def test_command_line_clients_against_our_servers(loop_kind: str, client: str) -> None:
+    async def main() -> tuple[bytes, bytes]:
+        async def upper(conn: StreamConnection) -> None:
+            async for line in conn:
+                await conn.send_all(line.upper() + b"\n")
+
+        outs = []
+        async with (
+            aio.TCPServer("127.0.0.1:0", upper) as a,
+            aio.TCPServer.for_messages("127.0.0.1:0", lambda m, p: m.upper(), framer=LineFramer()) as b,
+        ):
+            for server in (a, b):
+                ep = server.endpoint
+                if client == "socat":
+                    argv = [need("socat"), "-t", "2", "-", f"TCP:{ep}"]
+                else:
+                    argv = [need("nc"), "-N", "-w", "5", str(ep.address), str(ep.port)]
+                proc = await asyncio.create_subprocess_exec(*argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                out, _ = await asyncio.wait_for(proc.communicate(b"abc\ndef\n"), 10)
+                outs.append(out)
+        return outs[0], outs[1]
+
+    assert run(loop_kind, main()) == (b"ABC\nDEF\n", b"ABC\nDEF\n")
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_message_mode_closes_after_the_replies_when_the_client_half_closes(loop_kind: str, use_async: bool) -> None:
+    async def slow(message: bytes, peer: object) -> bytes:
+        await asyncio.sleep(0.05)
+        return message.upper()
+
+    def fast(message: bytes, peer: object) -> bytes:
+        return message.upper()
+
+    async def main() -> tuple[bytes, float]:
+        respond = slow if use_async else fast
+        server = aio.TCPServer.for_messages("127.0.0.1:0", respond, framer=LineFramer())
+        async with server, await aio.connect_tcp(server.endpoint, timeout=5) as conn:
+            await conn.send_all(b"a\nb\n")
+            conn.shutdown_write()
+            start = time.monotonic()
+            got = b""
+            while chunk := await conn.recv():
+                got += chunk
+            return got, time.monotonic() - start
+
+    got, elapsed = run(loop_kind, main())
+    assert got == b"A\nB\n"
+    assert elapsed < 1  # closed after the replies, not at the idle deadline

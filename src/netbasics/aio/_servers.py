@@ -342,6 +342,7 @@ class _MessageProtocol(asyncio.Protocol):
         self.writing_paused = False
         self.reading_paused = False
         self.stopping = False
+        self.eof = False  # the client sent all it will send
         self.held = hasattr(framer, "error_pending")
         self.loop = asyncio.get_running_loop()
         self.done: asyncio.Future[None] = self.loop.create_future()
@@ -442,13 +443,18 @@ class _MessageProtocol(asyncio.Protocol):
         finally:
             self.task = None
         self.queue = None
-        if self.stopping:
+        if self.eof and self.transport is not None:
+            self.transport.close()
+        elif self.stopping:
             self._close_if_idle()
 
     def eof_received(self) -> bool:
         if self.framer.partial:
             logger.debug("%s: connection from %s closed in the middle of a message", self.server, self.peer)
-        return True  # replies still owed are sent; close after them (see _close_if_idle)
+        self.eof = True
+        if self.task is None and self.transport is not None:
+            self.transport.close()  # sends the replies still queued, then closes
+        return True  # else the replies of the respond() in flight are sent first (see _run_async)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is not None:
