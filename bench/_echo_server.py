@@ -3,11 +3,17 @@
 Usage: ``python bench/_echo_server.py KIND ADDRESS MAX_CONNECTIONS``, where ADDRESS is
 ``HOST:PORT`` (port 0 picks one), ``[IPv6]:PORT`` or ``unix:PATH``. The server prints the
 address to connect to (with the real port) on one line, then serves until it is killed.
+The netbasics threaded kinds add a tab and a note to that line: whether their small sends
+keep the GIL while several connections are served (``held send on``) or not, and why.
 
 Kinds, each with the simplest echo its API allows:
 
 * ``threaded``: netbasics ``TCPServer``/``UnixServer`` with a ``recv``/``send_all`` handler
   (a thread per connection);
+* ``released``: the same server with ``NETBASICS_RELEASE_GIL=1`` in the environment, which
+  bench/_harness.py sets for this process only (and removes for every other kind): every
+  send releases the GIL, as the socket module's do. The server refuses to start if the
+  variable is not so, so a column can never measure the wrong variant;
 * ``messages``: ``for_messages`` with a ``LengthPrefixFramer`` and a ``respond`` returning
   each message (one event-loop thread);
 * ``socketserver``: stdlib ``ThreadingTCPServer``/``ThreadingUnixStreamServer`` with a
@@ -26,6 +32,7 @@ Kinds, each with the simplest echo its API allows:
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import socket
 import socketserver
@@ -49,17 +56,41 @@ def echo(conn: Any) -> None:
         send(data)
 
 
+RELEASE_GIL = "NETBASICS_RELEASE_GIL"
+
+
+def held_send_note() -> str:
+    """Whether a threaded server made now keeps the GIL in small sends while crowded, and if not, why."""
+    try:
+        from netbasics._io import held_send
+
+        loaded, several = held_send.load() is not None, held_send.several_cpus()
+    except (ImportError, AttributeError):  # moved or renamed since this was written
+        return "held send unknown (no netbasics._io.held_send.load/several_cpus)"
+    if not loaded:
+        switch = os.environ.get(RELEASE_GIL, "")
+        return f"held send off ({RELEASE_GIL}={switch})" if switch else "held send off (cannot load it here)"
+    if not several:
+        return "held send off (the server may run on one CPU only)"
+    return "held send on"
+
+
 def serve_netbasics(kind: str, address: str, limit: int) -> None:
     from netbasics import LengthPrefixFramer, TCPServer, UnixServer
 
     cls: Any = UnixServer if address.startswith("unix:") else TCPServer
-    if kind == "threaded":
+    note = ""
+    if kind in ("threaded", "released"):
+        switch = os.environ.get(RELEASE_GIL)
+        if (kind == "released") != (switch == "1"):
+            sys.exit(f"server kind {kind!r} with {RELEASE_GIL}={switch!r}: the harness sets it for 'released' only")
+        note = "\t" + held_send_note()
         server = cls(address, echo, max_connections=limit, backlog=BACKLOG)
     else:
         server = cls.for_messages(
             address, lambda message, peer: message, framer=LengthPrefixFramer(), max_connections=limit, backlog=BACKLOG
         )
-    print(server.endpoint, flush=True)
+    print(f"{server.endpoint}{note}", flush=True)
     server.serve_forever()
 
 
@@ -174,7 +205,7 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < limit + 64:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if kind in ("threaded", "messages"):
+    if kind in ("threaded", "released", "messages"):
         serve_netbasics(kind, address, limit)
     elif kind == "socketserver":
         serve_socketserver(address)

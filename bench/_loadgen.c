@@ -1,14 +1,29 @@
 /* Load generator for the stream echo benchmarks (bench/tcp_echo.py, bench/unix_echo.py).
  *
- * Built and run by bench/_loadgen.py; Linux only (epoll). Two modes:
+ * Built and run by bench/_loadgen.py (with -pthread); Linux only (epoll). Three modes:
  *
- *   loadgen echo TARGET CONNECTIONS SIZE SECONDS
+ *   loadgen echo TARGET CONNECTIONS SIZE SECONDS [--sync]
  *       Closed-loop echo: every connection sends one SIZE-byte message, reads the whole
- *       echo, then sends the next. All connections share one epoll loop, so the client
- *       side costs a few microseconds per round trip. The first fifth of SECONDS warms
- *       up and is not counted. Prints "TRIPS BYTES ELAPSED": complete round trips, bytes
- *       echoed back (one direction) and measured seconds. Bulk throughput is the same
- *       loop with large messages: BYTES / ELAPSED.
+ *       echo, then sends the next. All connections share one epoll loop on one thread,
+ *       so the client side costs a few microseconds per round trip, and a connection's
+ *       next message leaves as soon as that loop gets to its echo. The first fifth of
+ *       SECONDS warms up and is not counted. Prints "TRIPS BYTES ELAPSED": complete round
+ *       trips, bytes echoed back (one direction) and measured seconds. Bulk throughput is
+ *       the same loop with large messages: BYTES / ELAPSED.
+ *
+ *   loadgen threads TARGET CONNECTIONS SIZE SECONDS [--sync]
+ *       The same closed loop, messages and output, paced differently: one thread per
+ *       connection with a blocking socket, each doing one send, then recv until the
+ *       whole echo is back. Every connection sleeps in its own recv, and the kernel wakes
+ *       its thread when its echo arrives: the way a simple client (or many independent
+ *       clients) drives a server. Messages above 64 KiB are sent and received as poll
+ *       allows instead (a blocking send of all of it could deadlock with a byte echo that
+ *       blocks sending back, and a message server echoes nothing before it has it all).
+ *
+ *     --sync: print "start" when the measured part begins; after the result line, keep
+ *       the connections open until a line or end of file arrives on standard input. The
+ *       harness reads the server's counters at both points, while all its connection
+ *       threads are alive.
  *
  *   loadgen hold TARGET COUNT
  *       Opens COUNT connections, completes one small echo on each (so every server has
@@ -30,6 +45,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +60,7 @@
 #include <unistd.h>
 
 #define CHUNK 65536
+#define WINDOW 65536 /* threads mode: larger messages are sent and received as poll allows */
 
 static void fail(int status, const char *fmt, ...) {
     va_list ap;
@@ -164,7 +182,25 @@ static void push(int ep, struct conn *c, int i, const char *msg, size_t size) {
     watch(ep, c, i, c->sent < size ? EPOLLIN | EPOLLOUT : EPOLLIN);
 }
 
-static int echo(const struct target *t, long n, size_t size, double seconds) {
+/* --sync: the measured part begins. */
+static void mark_start(int sync) {
+    if (!sync) return;
+    puts("start");
+    fflush(stdout);
+}
+
+/* Print the result; with --sync, wait for the harness before the connections close. */
+static void report(long long trips, size_t size, double elapsed, int sync) {
+    if (elapsed < 0) elapsed = 0; /* stopped during the warm-up: nothing was counted */
+    printf("%lld %lld %.6f\n", trips, trips * (long long)size, elapsed);
+    fflush(stdout);
+    if (!sync) return;
+    int ch;
+    while ((ch = getchar()) != EOF && ch != '\n') {
+    }
+}
+
+static int echo(const struct target *t, long n, size_t size, double seconds, int sync) {
     raise_fd_limit(n + 16);
     char *msg = message(size), *sink = malloc(CHUNK);
     struct conn *c = calloc((size_t)n, sizeof *c);
@@ -186,6 +222,7 @@ static int echo(const struct target *t, long n, size_t size, double seconds) {
         if (!counting && t_now >= start) {
             counting = 1;
             trips = 0;
+            mark_start(sync);
         }
         if (t_now >= stop) break;
         int k = epoll_wait(ep, evs, 256, 100);
@@ -218,10 +255,138 @@ static int echo(const struct target *t, long n, size_t size, double seconds) {
             }
         }
     }
-    double elapsed = now() - start;
-    if (elapsed < 0) elapsed = 0; /* stopped during the warm-up: nothing was counted */
-    printf("%lld %lld %.6f\n", trips, trips * (long long)size, elapsed);
+    if (!counting) mark_start(sync); /* the harness waits for it */
+    report(trips, size, now() - start, sync);
     for (int i = 0; i < n; i++) close(c[i].fd);
+    return 0;
+}
+
+/* Threads mode: one blocking connection per thread; the main thread only keeps time. */
+struct worker {
+    int fd, index;
+    pthread_t thread;
+    const char *msg;
+    size_t size;
+    long long trips; /* written by its thread, read by the main thread (relaxed atomics) */
+    char pad[64];    /* keep the workers' counters on separate cache lines */
+};
+
+static int stopping; /* set by the main thread when the run is over */
+
+/* Fail on a send or recv error; EINTR is retried by the caller. */
+static void check_io(ssize_t r, const struct worker *w, const char *what) {
+    if (r == 0 && what[0] == 'r') fail(1, "connection %d: server closed it", w->index);
+    if (r >= 0 || errno == EINTR) return;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) fail(1, "connection %d: no progress within 30 s", w->index);
+    fail(1, "%s: %s", what, strerror(errno));
+}
+
+/* A message that fits the window: one blocking send, then blocking recvs until the echo is whole. */
+static void small_trip(struct worker *w, char *sink) {
+    size_t sent = 0, rcvd = 0;
+    while (sent < w->size) {
+        ssize_t r = send(w->fd, w->msg + sent, w->size - sent, MSG_NOSIGNAL);
+        check_io(r, w, "send");
+        if (r > 0) sent += (size_t)r;
+    }
+    while (rcvd < w->size) {
+        size_t left = w->size - rcvd;
+        ssize_t r = recv(w->fd, sink, left < CHUNK ? left : CHUNK, 0);
+        check_io(r, w, "recv");
+        if (r > 0) rcvd += (size_t)r;
+    }
+}
+
+/* A larger message: send and receive as poll allows, since a message-mode server echoes
+ * nothing before the whole message is in, and a byte echo blocks once nobody reads. */
+static void large_trip(struct worker *w, char *sink) {
+    size_t sent = 0, rcvd = 0;
+    while (rcvd < w->size) {
+        struct pollfd p = {.fd = w->fd, .events = POLLIN | (sent < w->size ? POLLOUT : 0)};
+        int k = poll(&p, 1, 30000);
+        if (k == 0) fail(1, "connection %d: no progress within 30 s", w->index);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            fail(1, "poll: %s", strerror(errno));
+        }
+        if ((p.revents & POLLOUT) && sent < w->size) {
+            ssize_t r = send(w->fd, w->msg + sent, w->size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (r > 0)
+                sent += (size_t)r;
+            else if (r < 0 && errno != EAGAIN)
+                check_io(r, w, "send");
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            size_t left = w->size - rcvd;
+            ssize_t r = recv(w->fd, sink, left < CHUNK ? left : CHUNK, MSG_DONTWAIT);
+            if (r > 0)
+                rcvd += (size_t)r;
+            else if (r == 0 || errno != EAGAIN)
+                check_io(r, w, "recv");
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    struct worker *w = arg;
+    char *sink = malloc(CHUNK);
+    if (!sink) fail(1, "out of memory");
+    while (!__atomic_load_n(&stopping, __ATOMIC_RELAXED)) {
+        if (w->size <= WINDOW)
+            small_trip(w, sink);
+        else
+            large_trip(w, sink);
+        __atomic_store_n(&w->trips, w->trips + 1, __ATOMIC_RELAXED);
+    }
+    free(sink);
+    return NULL;
+}
+
+static long long total_trips(const struct worker *w, long n) {
+    long long sum = 0;
+    for (long i = 0; i < n; i++) sum += __atomic_load_n(&w[i].trips, __ATOMIC_RELAXED);
+    return sum;
+}
+
+static void sleep_until(double when) {
+    for (double left; (left = when - now()) > 0;) {
+        struct timespec t = {.tv_sec = (time_t)left, .tv_nsec = (long)((left - (double)(time_t)left) * 1e9)};
+        nanosleep(&t, NULL);
+    }
+}
+
+static int echo_threads(const struct target *t, long n, size_t size, double seconds, int sync) {
+    raise_fd_limit(n + 16);
+    char *msg = message(size);
+    struct worker *w = calloc((size_t)n, sizeof *w);
+    if (!w) fail(1, "out of memory");
+    struct timeval limit = {.tv_sec = 30};
+    for (long i = 0; i < n; i++) {
+        w[i].fd = open_conn(t);
+        setsockopt(w[i].fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+        setsockopt(w[i].fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+        w[i].index = (int)i;
+        w[i].msg = msg;
+        w[i].size = size;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    for (long i = 0; i < n; i++) {
+        int err = pthread_create(&w[i].thread, &attr, worker_main, &w[i]);
+        if (err) fail(1, "pthread_create: %s", strerror(err));
+    }
+    sleep_until(now() + seconds * 0.2);
+    double start = now();
+    long long first = total_trips(w, n);
+    mark_start(sync);
+    sleep_until(start + seconds);
+    long long trips = total_trips(w, n) - first;
+    double elapsed = now() - start;
+    __atomic_store_n(&stopping, 1, __ATOMIC_RELAXED);
+    for (long i = 0; i < n; i++) pthread_join(w[i].thread, NULL); /* each ends after its round trip */
+    report(trips, size, elapsed, sync);
+    for (long i = 0; i < n; i++) close(w[i].fd);
     return 0;
 }
 
@@ -265,19 +430,22 @@ static int hold(const struct target *t, long n) {
 
 int main(int argc, char **argv) {
     struct target t;
-    if (argc == 6 && strcmp(argv[1], "echo") == 0) {
+    int echoing = argc >= 2 && (strcmp(argv[1], "echo") == 0 || strcmp(argv[1], "threads") == 0);
+    int sync = argc == 7 && strcmp(argv[6], "--sync") == 0;
+    if (echoing && (argc == 6 || sync)) {
         parse_target(argv[2], &t);
         long n = parse_count(argv[3], "CONNECTIONS", 1, 1000000);
         long size = parse_count(argv[4], "SIZE", 4, 1L << 30);
         char *end;
         double seconds = strtod(argv[5], &end);
         if (end == argv[5] || *end || !(seconds > 0 && seconds < 1e6)) fail(2, "SECONDS must be positive, not '%s'", argv[5]);
-        return echo(&t, n, (size_t)size, seconds);
+        if (argv[1][0] == 't') return echo_threads(&t, n, (size_t)size, seconds, sync);
+        return echo(&t, n, (size_t)size, seconds, sync);
     }
     if (argc == 4 && strcmp(argv[1], "hold") == 0) {
         parse_target(argv[2], &t);
         return hold(&t, parse_count(argv[3], "COUNT", 0, 1000000));
     }
-    fail(2, "usage: loadgen echo TARGET CONNECTIONS SIZE SECONDS | loadgen hold TARGET COUNT");
+    fail(2, "usage: loadgen echo|threads TARGET CONNECTIONS SIZE SECONDS [--sync] | loadgen hold TARGET COUNT");
     return 2;
 }

@@ -6,7 +6,10 @@ a cached build needs no compiler. The compiler is ``$CC`` if set, else the first
 ``gcc`` and ``clang`` found; without one, :func:`build` exits with a one-line message.
 
 Targets are ``HOST:PORT`` (numeric IPv4), ``[IPv6]:PORT`` or ``unix:PATH``. The generator
-always runs in its own process, apart from the servers it measures.
+always runs in its own process, apart from the servers it measures. It has two clients
+(:data:`CLIENTS`), the same closed loop paced two ways: ``epoll``, every connection on one
+epoll loop in one thread, and ``threads``, a thread per connection blocking in its own
+``send`` and ``recv``.
 """
 
 from __future__ import annotations
@@ -18,12 +21,17 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 SOURCE = Path(__file__).resolve().with_name("_loadgen.c")
+FLAGS = ("-O2", "-pthread")
+
+#: The load generator's clients: its mode word for each.
+CLIENTS = {"epoll": "echo", "threads": "threads"}
 
 
 def _cache_dir() -> Path:
@@ -49,7 +57,7 @@ def build(bench: str) -> Path:
     if not sys.platform.startswith("linux"):
         sys.exit(f"{bench}: the load generator needs Linux (epoll); this is {sys.platform}")
     source = SOURCE.read_bytes()
-    digest = hashlib.sha256(source + platform.machine().encode()).hexdigest()[:16]
+    digest = hashlib.sha256(source + " ".join((platform.machine(), *FLAGS)).encode()).hexdigest()[:16]
     binary = _cache_dir() / f"loadgen-{digest}"
     if binary.exists():
         return binary
@@ -59,7 +67,7 @@ def build(bench: str) -> Path:
     binary.parent.mkdir(parents=True, exist_ok=True)
     # Build under a private name and rename: a concurrent run never sees half a binary.
     partial = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
-    done = subprocess.run([*cc, "-O2", "-o", str(partial), str(SOURCE)], capture_output=True, text=True)
+    done = subprocess.run([*cc, *FLAGS, "-o", str(partial), str(SOURCE)], capture_output=True, text=True)
     if done.returncode != 0:
         partial.unlink(missing_ok=True)
         first = (done.stderr.strip().splitlines() or ["(no output)"])[0]
@@ -101,24 +109,60 @@ def pinned(cpus: set[int] | None) -> Callable[[], None] | None:
 
 
 def echo(
-    binary: Path, target: str, connections: int, size: int, seconds: float, cpus: set[int] | None = None
+    binary: Path,
+    target: str,
+    connections: int,
+    size: int,
+    seconds: float,
+    cpus: set[int] | None = None,
+    client: str = "epoll",
+    window: tuple[Callable[[], None], Callable[[], None]] | None = None,
 ) -> EchoResult:
     """Run ``connections`` closed-loop connections of ``size``-byte messages against ``target``.
 
-    The run lasts ``seconds`` plus a fifth of it for warm-up; ``cpus`` pins the generator.
+    The run lasts ``seconds`` plus a fifth of it for warm-up; ``cpus`` pins the generator;
+    ``client`` is ``"epoll"`` or ``"threads"`` (:data:`CLIENTS`). ``window`` is a pair of
+    callables, called as the measured part starts and as it ends (before any connection
+    closes), to read the server's counters over exactly the measured part.
     """
+    if client not in CLIENTS:
+        raise ValueError(f"client {client!r} is not one of {', '.join(CLIENTS)}")
+    command = [str(binary), CLIENTS[client], target, str(connections), str(size), repr(seconds)]
+    limit = seconds * 3 + 30
+    proc = subprocess.Popen(
+        [*command, "--sync"] if window else command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=pinned(cpus),
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    timer = threading.Timer(limit, proc.kill)  # a stuck generator ends, its pipes with it
+    timer.start()
+    line = ""
     try:
-        done = subprocess.run(
-            [str(binary), "echo", target, str(connections), str(size), repr(seconds)],
-            capture_output=True,
-            text=True,
-            timeout=seconds * 3 + 30,
-            preexec_fn=pinned(cpus),
-        )
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"load generator against {target}: no result after {seconds * 3 + 30:g} s") from None
-    _check(done, target)
-    trips, echoed, elapsed = done.stdout.split()
+        if window and proc.stdout.readline().strip() == "start":
+            window[0]()
+        line = proc.stdout.readline()
+        if window and line:
+            window[1]()
+        proc.stdin.close()  # the generator closes its connections and exits
+        proc.wait()
+        errors = proc.stderr.read()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    if proc.returncode == -9 and not line:
+        raise RuntimeError(f"load generator against {target}: no result after {limit:g} s")
+    _check(subprocess.CompletedProcess(proc.args, proc.returncode, line, errors), target)
+    trips, echoed, elapsed = line.split()
     return EchoResult(int(trips), int(echoed), float(elapsed))
 
 

@@ -3,12 +3,16 @@
 Run by hand from the repository root on Linux (needs a C compiler once, for the load
 generator)::
 
-    python bench/tcp_echo.py [--seconds 3] [--runs 3] [--idle 1000]
+    python bench/tcp_echo.py [--seconds 3] [--runs 3] [--idle 1000] [--pin]
+                             [--client epoll|threads|both] [--scenarios 1,50,bulk] [--where]
 
 One run starts each server in its own process, on 127.0.0.1 port 0:
 
 * ``netbasics``: ``TCPServer`` with a ``recv``/``send_all`` echo handler (a thread per
-  connection);
+  connection), as it ships: small sends keep the GIL while more than one connection is
+  served (the held send, ``netbasics._io.held_send``);
+* ``released``: the same server with ``NETBASICS_RELEASE_GIL=1`` in its process's
+  environment only (the switch flipped: every send releases the GIL);
 * ``messages``: ``TCPServer.for_messages`` with a ``LengthPrefixFramer`` and a
   ``respond`` that returns each message (message mode: one event-loop thread);
 * ``socketserver``: stdlib ``ThreadingTCPServer`` with a ``BaseRequestHandler`` doing
@@ -17,25 +21,37 @@ One run starts each server in its own process, on 127.0.0.1 port 0:
 * ``asyncio``: ``asyncio.start_server`` streams, ``read``/``write``/``drain``.
 
 Every server echoes the same bytes. They are driven by the same load generator
-(bench/_loadgen.c, compiled once and cached by bench/_loadgen.py), which runs its
-connections on one epoll loop in a separate process, so the client side costs a few
-microseconds per round trip and is not the bottleneck. Each connection sends a message
-and waits for the whole echo before sending the next (closed loop). Every message is
-length-prefixed (a 4-byte big-endian length, then that many bytes:
-``LengthPrefixFramer()``'s format, 1 KiB on the wire in all), so the message-mode server
-decodes and re-encodes exactly what the byte echoes return. Scenarios:
+(bench/_loadgen.c, compiled once and cached by bench/_loadgen.py) in a separate process,
+with two clients (``--client``, default both): ``epoll`` runs all connections on one
+epoll loop in one thread (a few microseconds per round trip; a connection's next message
+leaves when the loop reaches its echo), ``threads`` runs a thread per connection with
+blocking ``send``/``recv`` (each woken by the kernel when its echo arrives). Each
+connection sends a message and waits for the whole echo before sending the next (closed
+loop). Every message is length-prefixed (a 4-byte big-endian length, then that many
+bytes: ``LengthPrefixFramer()``'s format, 1 KiB on the wire in all), so the message-mode
+server decodes and re-encodes exactly what the byte echoes return. Scenarios
+(``--scenarios``, default all), each under each client:
 
-* round trips per second with 1 and with 50 connections, 1 KiB messages;
-* MB/s (echoed payload, one direction) with 4 connections and 256 KiB messages;
+* ``1``, ``50``: round trips per second with 1 and with 50 connections, 1 KiB messages;
+* ``bulk``: MB/s (echoed payload, one direction) with 4 connections and 256 KiB messages;
 * server memory (RSS) idle, and with ``--idle`` idle connections held open by another
   process (each served one message first); ``--idle 0`` leaves this row out.
 
 Each figure is the median of ``--runs`` runs of ``--seconds`` seconds (after a warm-up of
 a fifth of that); the runs of the servers are interleaved, each run starting with the
 next server, so background load on the machine affects all of them alike. The output is
-a Markdown table with the ratios of both netbasics servers to socketserver and of
-message mode to asyncio, each the median of the ratios measured within one run. Numbers
-on a shared or busy machine vary; compare within one run.
+Markdown: the throughput table, with the ratios of the default and the switched
+``TCPServer`` to socketserver, of default to switched, and of message mode to socketserver
+and asyncio (each the median of the ratios measured within one run); then per server the
+CPU time, the voluntary / involuntary context switches and the run-queue wait (time
+runnable but waiting for a CPU) per round trip, all read from /proc over the measured part
+of each run only; ``--where`` adds a table of where the server's threads are (on a CPU,
+waiting on a futex such as the GIL's, in a socket call, in poll), sampled every 5 ms,
+which costs CPU (compare such runs only with each other). ``--pin`` puts each server on
+one CPU, where the held send is off: the heading says, per netbasics server, whether it
+is on. A run takes about servers x scenarios x clients x runs x 1.2 x seconds:
+``--seconds 2 --runs 5 --scenarios 50`` about 2 minutes, all scenarios about 6.
+Numbers on a shared or busy machine vary; compare within one run.
 """
 
 from __future__ import annotations
@@ -53,6 +69,7 @@ import _loadgen
 # Table column order; the keys also name the servers in the progress lines.
 SERVERS = {
     "netbasics": ("threaded", "127.0.0.1:0"),
+    "released": ("released", "127.0.0.1:0"),
     "messages": ("messages", "127.0.0.1:0"),
     "socketserver": ("socketserver", "127.0.0.1:0"),
     "asyncio": ("asyncio", "127.0.0.1:0"),
@@ -75,6 +92,9 @@ def idle_memory(binary: Path, server: h.Server, count: int) -> tuple[int, int]:
     return before, after
 
 
+HEADERS = ("TCPServer", "TCPServer (GIL released)", "for_messages", "socketserver", "asyncio")
+
+
 def main() -> None:
     parser = h.parser(__doc__)
     parser.add_argument(
@@ -93,33 +113,38 @@ def main() -> None:
     memory: dict[str, tuple[int, int]] = {}
     # Every server must accept all the idle connections at once (a hundred to spare).
     load_cpus, server_cpus = h.cpu_sets(args.pin)
+    rows = h.table_rows(args.scenarios, h.CLIENT_CHOICES[args.client])
     with h.servers(SERVERS, max(h.DEFAULT_MAX_CONNECTIONS, args.idle + 100), server_cpus) as running:
-        samples, costs = h.measure(binary, running, args.runs, args.seconds, load_cpus)
+        measured = h.measure(binary, running, args.runs, args.seconds, load_cpus, rows, args.where)
         if args.idle > 0:
             memory = {name: idle_memory(binary, server, args.idle) for name, server in running.items()}
 
-    h.print_heading(args.runs, args.seconds, server_cpus is not None)
-    header = ["scenario", "TCPServer", "for_messages", "socketserver", "asyncio"]
-    header += ["TCPServer vs socketserver", "for_messages vs socketserver", "for_messages vs asyncio"]
-    rows = [
+    h.print_heading(args.runs, args.seconds, server_cpus is not None, running)
+    samples = measured.figures
+    header = ["scenario", "client", *HEADERS]
+    header += ["TCPServer vs socketserver", "switched vs socketserver", "default vs switched"]
+    header += ["for_messages vs socketserver", "for_messages vs asyncio"]
+    table = [
         [
-            s.label,
-            *(h.median(samples, name, s.label) for name in SERVERS),
-            h.ratio(samples, "netbasics", "socketserver", s.label),
-            h.ratio(samples, "messages", "socketserver", s.label),
-            h.ratio(samples, "messages", "asyncio", s.label),
+            *h.row_cells(row),
+            *(h.median(samples, name, row) for name in SERVERS),
+            h.ratio(samples, "netbasics", "socketserver", row),
+            h.ratio(samples, "released", "socketserver", row),
+            h.ratio(samples, "netbasics", "released", row),
+            h.ratio(samples, "messages", "socketserver", row),
+            h.ratio(samples, "messages", "asyncio", row),
         ]
-        for s in h.SCENARIOS
+        for row in rows
     ]
     if memory:
         cells = [
             f"{after / 1024:.1f} MiB (+{(after - before) / args.idle:.1f} KiB/conn)"
             for before, after in memory.values()
         ]
-        rows.append([f"RSS with {args.idle} idle connections", *cells, "", "", ""])
-    h.print_table(header, rows)
+        table.append([f"RSS with {args.idle} idle connections", "", *cells, "", "", "", "", ""])
+    h.print_table(header, table)
     print("\nRatios are medians of the per-run ratios (each pair measured in the same run).")
-    h.print_costs(costs, dict(zip(SERVERS, header[1:5], strict=True)), "socketserver")
+    h.print_costs(measured, dict(zip(SERVERS, HEADERS, strict=True)), "socketserver", rows)
 
 
 if __name__ == "__main__":

@@ -264,10 +264,36 @@ def test_probe_open_and_closed(tcp_echo_server: TCPServer, free_port: int) -> No
 
 
 def test_send_tcp_and_udp(tcp_echo_server: TCPServer, udp_echo_server: UDPServer) -> None:
+    # DATA is sent as a line (as `echo DATA | nc` does); stdin and --raw go as they are.
     code, out, _ = run(["send", "tcp", str(tcp_echo_server.endpoint), "hello over tcp"])
-    assert (code, out) == (0, "hello over tcp")
+    assert (code, out) == (0, "hello over tcp\n")
+    code, out, _ = run(["send", "tcp", str(tcp_echo_server.endpoint), "--raw", "raw"])
+    assert (code, out) == (0, "raw")
     code, out, _ = run(["send", "udp", str(udp_echo_server.endpoint), "-"], stdin="hello over udp")
     assert (code, out) == (0, "hello over udp")
+    code, out, _ = run(["send", "udp", str(udp_echo_server.endpoint), "line"])
+    assert (code, out) == (0, "line\n")
+
+
+def test_send_reaches_a_line_based_server() -> None:
+    import netbasics
+
+    def respond(line: bytes, peer: object) -> bytes:
+        return b"got " + line
+
+    with netbasics.TCPServer.for_messages("127.0.0.1:0", respond, framer=netbasics.LineFramer()) as server:
+        code, out, _ = run(["send", "tcp", str(server.endpoint), "hello", "--timeout", "1"])
+    assert (code, out) == (0, "got hello\n")
+
+
+def test_undecodable_input_is_escaped_as_valid_utf8() -> None:
+    code, out, err = run(["classify", "--json", "-"], stdin_bytes=b"\xff\xfe\n")
+    assert code == 1
+    record = json.loads(out)
+    assert record["input"] == "\\xff\\xfe"
+    record["input"].encode("utf-8")  # what a consumer does: no lone surrogates
+    err.encode("utf-8")
+    assert "xff" in err  # quoted as the message quotes any text: '\\xff\\xfe'
 
 
 def test_send_errors_are_one_line(free_port: int) -> None:
@@ -352,13 +378,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == f"netbasics {netbasics.__version__}\n"
 
 
+def test_version_is_single_sourced() -> None:
+    # The installed metadata (what pip and PyPI show) is built from __version__.
+    import importlib.metadata
+
+    assert importlib.metadata.version("netbasics") == netbasics.__version__
+
+
 # --- issue 14 reproductions ------------------------------------------------------------------------
 
 
 def test_options_before_and_after_positionals(tcp_echo_server: TCPServer) -> None:
     target = str(tcp_echo_server.endpoint)
-    assert run(["send", "tcp", target, "--timeout", "2", "hello"])[:2] == (0, "hello")
-    assert run(["send", "--timeout", "2", "tcp", target, "hi"])[:2] == (0, "hi")
+    assert run(["send", "tcp", target, "--timeout", "2", "hello"])[:2] == (0, "hello\n")
+    assert run(["send", "--timeout", "2", "tcp", target, "hi"])[:2] == (0, "hi\n")
     code, out, _ = run(["classify", "10.0.0.1", "--json", "::1"])
     assert code == 0
     assert [json.loads(line)["address"] for line in out.splitlines()] == ["10.0.0.1", "::1"]
@@ -566,7 +599,7 @@ def test_stdin_blocks_split_lines_exactly(monkeypatch: pytest.MonkeyPatch, block
     texts = [text for _, text in rows]
     # A line longer than the limit is cut when it spans reads (memory stays bounded).
     assert texts[2] in ("x" * 100, "x" * 250)
-    assert texts[:2] + texts[3:] == ["10.0.0.1", "::1", "8.8.8.8", "\udcff\udcfe", "last-without-newline"]
+    assert texts[:2] + texts[3:] == ["10.0.0.1", "::1", "8.8.8.8", "\\xff\\xfe", "last-without-newline"]
     assert [where for where, _ in rows][:2] == ["stdin line 1", "stdin line 3"]
     assert rows[3][0] == "stdin line 5"
 

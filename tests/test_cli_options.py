@@ -230,3 +230,44 @@ def test_no_traceback_as_a_real_process() -> None:
         assert proc.returncode == expected, proc.stderr
         assert b"Traceback" not in proc.stderr
         assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+# --- one exit-code rule for every subcommand (docs/cli.md, Conventions) ---------------------------
+# An option's value that is wrong in any way is a usage error (2); a bad input row is 1.
+EXIT_RULE = [
+    (["classify", "1.2.3.4:80"], 1),
+    (["classify", "--json", "x"], 1),
+    (["check", "--allow", "10.1.2.3/8", "10.9.9.9"], 2),
+    (["check", "--deny", "10.1.2.3/8", "10.9.9.9"], 2),
+    (["check", "--allow", "10.0.0.0/8", "10.9.9.9"], 0),
+    (["check", "--ports", "80,", "8.8.8.8:80"], 2),
+    (["check", "--ports", ",80", "8.8.8.8:80"], 2),
+    (["check", "--ports", "80,,443", "8.8.8.8:80"], 2),
+    (["check", "10.1.2.3/8"], 1),
+    (["port", "99999"], 1),
+    (["net", "10.1.2.3/8"], 1),
+    (["net", "10.0.0.0/8", "--subnets", "4"], 2),
+    (["net", "--summarize", "10.0.0.9", "10.0.0.1"], 2),
+    (["net", "--summarize", "10.0.0.1", "::1"], 2),
+    (["net", "--summarize", "10.0.0.1", "x"], 2),
+    (["net", "--summarize", "10.0.0.1", "10.0.0.9"], 0),
+    (["net", "10.0.0.0/8", "--contains", "x"], 1),
+    (["probe", "--timeout", "1_0", "127.0.0.1:9"], 2),
+    (["probe", "--timeout", "\uff11", "127.0.0.1:9"], 2),
+    (["probe", "--timeout", " 1", "127.0.0.1:9"], 2),
+    (["probe", "nonsense"], 1),
+    (["send", "udp", "--retries", "\uff12", "127.0.0.1:9", "x"], 2),
+    (["send", "udp", "--retries", "1_0", "127.0.0.1:9", "x"], 2),
+    (["send", "tcp", "--timeout", "\u0661", "127.0.0.1:9", "x"], 2),
+    (["serve", "tcp", "--grace", "1_0"], 2),
+    (["serve", "tcp", "--idle-timeout", "\uff11"], 2),
+]
+
+
+@pytest.mark.parametrize(("argv", "status"), EXIT_RULE, ids=[" ".join(a) for a, _ in EXIT_RULE])
+def test_one_exit_code_rule(argv: list[str], status: int) -> None:
+    code, out, err = run(argv)
+    assert code == status, (out, err)
+    if status:
+        assert err.count("\n") >= 1
+        assert "Traceback" not in err

@@ -32,7 +32,7 @@ def echo_datagram(datagram: UnixDatagram, reply: Reply) -> None:
 def test_send_stream_and_datagram(sockdir: Path) -> None:
     stream, dgram = f"unix:{sockdir}/s.sock", f"unix:{sockdir}/d.sock"
     with UnixServer(stream, echo_handler), UnixDatagramServer(dgram, echo_datagram):
-        assert run(["send", "tcp", stream, "over a unix stream"])[:2] == (0, "over a unix stream")
+        assert run(["send", "tcp", stream, "over a unix stream"])[:2] == (0, "over a unix stream\n")
         assert run(["send", "udp", dgram, "-"], stdin="over unix datagrams")[:2] == (0, "over unix datagrams")
 
 

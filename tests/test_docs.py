@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import itertools
 import os
 import re
 import shutil
@@ -337,3 +338,27 @@ def test_missing_names() -> None:
     assert _missing_names("import netbasics\nnetbasics.parse_address('::1')\n") == []
     assert _missing_names("import netbasics\nnetbasics.no_such_name_here()\n") == ["no_such_name_here"]
     assert _missing_names("from netbasics import parse_address, nope_nope\n") == ["nope_nope"]
+
+
+def test_readme_links_work_on_the_package_index() -> None:
+    # PyPI renders README.md without the repository around it: a relative link breaks there.
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)]+)\)", text)
+    assert targets
+    relative = [t for t in targets if not t.startswith(("https://", "#"))]
+    assert not relative, relative
+    # Each link into the repository names a file that exists in it.
+    prefix = "https://github.com/netbasics/netbasics/blob/main/"
+    missing = [t for t in targets if t.startswith(prefix) and not (ROOT / t[len(prefix) :]).exists()]
+    assert not missing, missing
+
+
+def test_no_import_is_written_twice_in_a_row() -> None:
+    # A copy-paste slip that reads as if the second line mattered.
+    repeats = []
+    for page in PAGES:
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for number, (line, following) in enumerate(itertools.pairwise(lines), 1):
+            if line.startswith(("import ", "from ")) and line == following:
+                repeats.append(f"{page.name}:{number + 1}: {line}")
+    assert not repeats, repeats

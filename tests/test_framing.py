@@ -307,3 +307,20 @@ def test_length_good_messages_come_before_the_oversized_header() -> None:
     assert framer.feed(framer.encode(b"a") + b"\x00") == [b"a"]
     with pytest.raises(FrameTooLarge):
         framer.feed(b"\x05")
+
+
+@given(st.binary(max_size=40), st.lists(st.integers(1, 9), min_size=1, max_size=6), st.booleans())
+def test_buffered_is_the_length_of_partial(stream: bytes, sizes: list[int], lines: bool) -> None:
+    # ReceiveBuffer asks buffered (no copy) where it would otherwise build partial.
+    framer: LineFramer | LengthPrefixFramer = (
+        LineFramer(max_size=5) if lines else LengthPrefixFramer(header_size=1, max_size=5)
+    )
+    pos, i = 0, 0
+    while pos < len(stream):
+        piece = stream[pos : pos + sizes[i % len(sizes)]]
+        pos, i = pos + len(piece), i + 1
+        try:
+            framer.feed(piece)
+        except FrameTooLarge:
+            pass
+        assert framer.buffered == len(framer.partial)

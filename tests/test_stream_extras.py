@@ -23,7 +23,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netbasics import ConnectionClosed, NetTimeoutError, PeerCredentials, StreamConnection, TCPServer, connect_tcp
+from netbasics import (
+    ConnectionClosed,
+    LineFramer,
+    NetTimeoutError,
+    PeerCredentials,
+    StreamConnection,
+    TCPServer,
+    connect_tcp,
+)
 
 SHORT = 0.05  # seconds: a timeout that is meant to pass
 
@@ -379,7 +387,20 @@ def test_peer_credentials_of_tcp_is_an_error() -> None:
 # --- one buffer: any mix of reads sees every byte once, in order -----------------------
 
 _OPS = st.lists(
-    st.sampled_from(["recv", "recv_until", "recv_exactly", "recv_into", "file_readline", "file_read", "file_read1"]),
+    st.sampled_from(
+        [
+            "recv",
+            "recv_until",
+            "recv_exactly",
+            "recv_into",
+            "recv_exactly_into",
+            "recv_message",
+            "file_readline",
+            "file_readline_limited",
+            "file_read",
+            "file_read1",
+        ]
+    ),
     min_size=1,
     max_size=30,
 )
@@ -392,6 +413,7 @@ def test_any_mix_of_reads_sees_each_byte_once(data: bytes, ops: list[str], size:
         left.send_all(data)
         left.shutdown_write()
         f = right.makefile("rb")
+        lines = LineFramer(max_size=10_000)  # its messages and its partial line go back to plain reads
         got = bytearray()
         for op in ops:
             if op == "recv":
@@ -409,8 +431,22 @@ def test_any_mix_of_reads_sees_each_byte_once(data: bytes, ops: list[str], size:
             elif op == "recv_into":
                 buf = bytearray(size)
                 got += buf[: right.recv_into(buf)]
+            elif op == "recv_exactly_into":
+                buf = bytearray(size)
+                try:
+                    right.recv_exactly_into(buf)
+                    got += buf
+                except ConnectionClosed as exc:
+                    got += exc.partial
+            elif op == "recv_message":
+                try:
+                    got += right.recv_message(lines) + b"\n"
+                except ConnectionClosed as exc:
+                    got += exc.partial
             elif op == "file_readline":
                 got += f.readline()
+            elif op == "file_readline_limited":
+                got += f.readline(size)
             elif op == "file_read":
                 got += f.read(size)
             else:
@@ -609,3 +645,21 @@ def test_file_write_after_a_timeout_sends_each_byte_once(buffering: int | None) 
 def _read_to_end(sock: socket.socket, into: bytearray) -> None:
     while chunk := sock.recv(65536):
         into += chunk
+
+
+def test_send_all_timeout_leaves_no_view_of_the_callers_buffer() -> None:
+    # The root of issue 19 item 3: the error of a timed-out send_all kept a view of the
+    # caller's bytearray alive (a traceback cycle), so resizing it raised BufferError
+    # until the garbage collector ran.
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    conn = StreamConnection(a, timeout=SHORT, nodelay=False)
+    try:
+        data = bytearray(1 << 20)
+        with pytest.raises(NetTimeoutError) as info:
+            conn.send_all(data)
+        data += b"resizable"  # BufferError while a view lived
+        assert info.value is not None
+    finally:
+        conn.close()
+        b.close()

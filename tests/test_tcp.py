@@ -330,6 +330,19 @@ def test_fast_read_path_follows_every_timeout_change(pair: tuple[StreamConnectio
         conn.recv_exactly(1)
 
 
+def test_fast_read_path_sees_what_a_framer_holds(pair: tuple[StreamConnection, socket.socket]) -> None:
+    # A message read that re-arms SO_RCVTIMEO to the default (so recv()'s fast path
+    # looks possible again) and then leaves bytes in the framer: recv() must return them.
+    conn, peer = pair
+    conn.timeout = 5
+    peer.sendall(b"a")
+    assert conn.recv(timeout=1) == b"a"  # SO_RCVTIMEO now holds 1 s, not the default
+    peer.sendall(b"one\ntwo\n")
+    time.sleep(0.05)  # both lines arrive in one read
+    assert conn.recv_message(LineFramer()) == b"one"
+    assert conn.recv() == b"two\n"  # with a stale fast path: NetTimeoutError after 5 s
+
+
 @pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (float("nan"), ValueError), ("1", TypeError)])
 def test_bad_timeouts(pair: tuple[StreamConnection, socket.socket], value: object, error: type[Exception]) -> None:
     conn, _ = pair

@@ -76,8 +76,24 @@ def _markdown(text: str) -> str:
 
 
 class DocstringsAsMarkdown(griffe.Extension):
-    """Rewrite every docstring of the loaded package once, when its object is complete."""
+    """Rewrite every docstring of the loaded package once, when its object is complete.
+
+    griffe reports the members through ``on_object`` but not the package itself, whose
+    docstring the API page shows first, so ``on_package`` rewrites that one. Each object is
+    rewritten once: a second pass would fence the fenced ``>>>`` lines again.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._done: set[str] = set()
+
+    def _rewrite(self, obj: griffe.Object) -> None:
+        if obj.docstring is not None and obj.path not in self._done:
+            self._done.add(obj.path)
+            obj.docstring.value = _markdown(obj.docstring.value)
 
     def on_object(self, *, obj: griffe.Object, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
-        if obj.docstring is not None:
-            obj.docstring.value = _markdown(obj.docstring.value)
+        self._rewrite(obj)
+
+    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
+        self._rewrite(pkg)

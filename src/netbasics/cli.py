@@ -78,12 +78,24 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
+def _ascii_number(text: str) -> str:
+    """``text`` if it is written the plain way: ASCII digits, one optional sign and point.
+
+    ``float()`` and ``int()`` also take ``1_0``, fullwidth and other Unicode digits and
+    surrounding spaces; an option value is held to the same strictness as the address
+    parser, so those raise ``ValueError`` here.
+    """
+    if not text.isascii() or "_" in text or text != text.strip():
+        raise ValueError(text)
+    return text
+
+
 def _seconds(*, zero: bool = False, limit: float = 86_400.0) -> Callable[[str], float]:
     """An option type for a duration: a finite number of seconds, > 0 (>= 0 with ``zero``)."""
 
     def parse(text: str) -> float:
         try:
-            value = float(text)
+            value = float(_ascii_number(text))
         except ValueError:
             raise argparse.ArgumentTypeError(f"{quote(text)} is not a number of seconds") from None
         if not math.isfinite(value) or value < 0 or (value == 0 and not zero) or value > limit:
@@ -97,7 +109,7 @@ def _seconds(*, zero: bool = False, limit: float = 86_400.0) -> Callable[[str], 
 def _count(low: int, high: int, what: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(_ascii_number(text))
         except ValueError:
             raise argparse.ArgumentTypeError(f"{quote(text)} is not a whole number of {what}") from None
         if not low <= value <= high:
@@ -129,7 +141,8 @@ def _option(parse: Callable[[str], _T]) -> Callable[[str], _T]:
     return convert
 
 
-_network_option = _option(lambda text: parse_network(text, strict=False))
+# Strict, as DestinationPolicy(allow=...) is: '10.1.2.3/8' is refused, not widened to 10.0.0.0/8.
+_network_option = _option(parse_network)
 _address_option = _option(parse_address)
 
 
@@ -137,9 +150,8 @@ def _port_list(text: str) -> list[int]:
     """``80,443,https``: port numbers or service names (TCP), comma-separated."""
     ports = []
     for part in text.split(","):
-        part = part.strip()
         if not part:
-            continue
+            raise argparse.ArgumentTypeError(f"{quote(text)} has an empty item: give P1,P2 without empty entries")
         try:
             ports.append(parse_port(part))
         except NetbasicsError:
@@ -172,8 +184,8 @@ def _batches(stdin: TextIO, progress: TextIO | None) -> Iterator[tuple[int, list
 
     From a real stdin the bytes are read in blocks (``read1``: whatever has arrived, so
     a slow pipe is answered as it goes), decoded and split in one call each, which costs
-    a fraction of reading line by line. Undecodable bytes are kept as surrogates, so a
-    bad line is reported (quoted), not fatal.
+    a fraction of reading line by line. Undecodable bytes become ``\\xNN`` escapes, so a
+    bad line is reported (quoted) in valid UTF-8, in text and in JSON, and is not fatal.
     """
     lineno = 1
     shown = 0
@@ -206,7 +218,7 @@ def _blocks(stdin: TextIO) -> Iterator[list[str]]:
                 # No address is this long: pass its start on as one (bad) row and drop
                 # the rest up to the next newline, so memory stays bounded.
                 if not skipping:
-                    yield [data[:_LINE_LIMIT].decode("utf-8", "surrogateescape")]
+                    yield [data[:_LINE_LIMIT].decode("utf-8", "backslashreplace")]
                 skipping, pending = True, b""
             else:
                 pending = data  # no complete line yet
@@ -218,9 +230,9 @@ def _blocks(stdin: TextIO) -> Iterator[list[str]]:
             skipping = False
             if cut == 0:
                 continue
-        yield data[: cut - 1].decode("utf-8", "surrogateescape").split("\n")
+        yield data[: cut - 1].decode("utf-8", "backslashreplace").split("\n")
     if pending and not skipping:
-        yield [pending.decode("utf-8", "surrogateescape")]
+        yield [pending.decode("utf-8", "backslashreplace")]
 
 
 def _rows(values: Iterable[str], stdin: TextIO, progress: TextIO | None = None) -> Iterator[tuple[str, str]]:
@@ -230,13 +242,26 @@ def _rows(values: Iterable[str], stdin: TextIO, progress: TextIO | None = None) 
     """
     for value in values:
         if value != "-":
-            yield "argument", value
+            yield "argument", _escape_undecodable(value)
             continue
         for first, lines in _batches(stdin, progress):
             for lineno, line in enumerate(lines, first):
                 text = line.strip()
                 if text and not text.startswith("#"):
                     yield f"stdin line {lineno}", text
+
+
+def _escape_undecodable(text: str) -> str:
+    """An argument as stdin lines are read: bytes that were not UTF-8 as ``\\xNN`` escapes.
+
+    Python hands undecodable argv bytes over as lone surrogates, which no UTF-8 consumer of
+    our JSON or stderr can read back.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
 
 
 class _Report:
@@ -301,7 +326,7 @@ def _cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Tex
                     out.flush()  # a slow pipe (tail -f) sees its answers as they come
         else:
             where = "argument"
-            done = classifier.run([value])
+            done = classifier.run([_escape_undecodable(value)])
             if done:
                 out.write(done[0] + "\n")
     if mode == "summary":
@@ -477,6 +502,8 @@ def _cmd_net(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
         first, last = args.summarize
         if first.version != last.version:
             raise _UsageError(f"{PROG} net: --summarize needs two addresses of one family, got {first} and {last}")
+        if last < first:
+            raise _UsageError(f"{PROG} net: --summarize range end {last} is before its start {first}")
         for net in summarize_range(first, last):
             emit("network", net)
         return 0
@@ -675,7 +702,8 @@ def _read_payload(args: argparse.Namespace, stdin: TextIO) -> bytes:
     if args.data is None or args.data == "-":
         raw = getattr(stdin, "buffer", None)
         return bytes(raw.read()) if raw is not None else stdin.read().encode()
-    return str(args.data).encode()
+    # DATA on the command line is a line, as `echo DATA | nc` sends it; --raw sends it as is.
+    return str(args.data).encode("utf-8", "surrogateescape") + (b"" if args.raw else b"\n")
 
 
 def _cmd_send(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
@@ -818,7 +846,10 @@ def _subparsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("protocol", choices=["tcp", "udp"], help="tcp (stream) or udp (datagrams)")
     p.add_argument("target", metavar="HOST:PORT", help="where to send (or unix:PATH, unix:@NAME)")
-    p.add_argument("data", nargs="?", default=None, metavar="DATA", help="text to send, or - for stdin")
+    p.add_argument(
+        "data", nargs="?", default=None, metavar="DATA", help="text to send (a newline is added), or - for stdin"
+    )
+    p.add_argument("--raw", action="store_true", help="send DATA exactly as given, without the newline")
     p.add_argument("--timeout", type=_seconds(), default=5.0, metavar="S", help="seconds to wait (5)")
     p.add_argument("--retries", type=_count(0, 100, "retries"), default=2, metavar="N", help="UDP: resend N times (2)")
 

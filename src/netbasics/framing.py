@@ -188,8 +188,12 @@ class LineFramer:
 
     @property
     def buffered(self) -> int:
-        """Bytes held of a message not yet complete (never more than ``max_size`` + delimiter - 1)."""
-        return len(self._buf)
+        """Bytes held of a message not yet complete: ``len(partial)``, without making ``partial``.
+
+        Never more than ``max_size`` + delimiter - 1, except while an oversized line is
+        held back with its error (``error_pending``): then the bytes of that line.
+        """
+        return len(self._rest) if self._overflow else len(self._buf)
 
     @property
     def partial(self) -> bytes:
@@ -369,8 +373,10 @@ class LengthPrefixFramer:
 
     @property
     def buffered(self) -> int:
-        """Bytes held of a header or body not yet complete."""
-        return len(self._head) + self._have
+        """Bytes held of a header or body not yet complete: ``len(partial)``, without making ``partial``."""
+        if self._overflow >= 0:
+            return len(self._rest)
+        return len(self._head) + self._have if self._need < 0 else self._header_size + self._have
 
     @property
     def partial(self) -> bytes:

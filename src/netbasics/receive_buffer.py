@@ -64,6 +64,12 @@ def _check_count(value: object, what: str) -> int:
     return value
 
 
+def _held_by(framer: Framer) -> int:
+    """Bytes ``framer`` holds of a partial message: its ``buffered`` count (no copy), else ``len(partial)``."""
+    buffered = getattr(framer, "buffered", None)
+    return buffered if buffered.__class__ is int else len(framer.partial)
+
+
 def _line_too_long(size: int, limit: int, delimiter: bytes) -> FrameTooLarge:
     return FrameTooLarge(f"line longer than max_size={limit} bytes ({size} bytes and no delimiter {delimiter!r} yet)")
 
@@ -128,8 +134,8 @@ class ReceiveBuffer:
         self._framer: Framer | None = None
         self._messages: deque[bytes] = deque()
         self._chunks: deque[bytes] = deque()
-        # The framer again if it can hold an error back (Framer.error_pending), or its
-        # read_size method if it has one: looked up once per framer, not per message.
+        # The framer again if it can hold an error back (Framer.error_pending), and again
+        # if it has read_size(): looked up once per framer, not per message.
         self._held: _HoldsErrors | None = None
         self._sizer: _SizesReads | None = None
         self._eof = False
@@ -198,13 +204,14 @@ class ReceiveBuffer:
         framer = self._framer
         if framer is None:
             return len(self._data) - self._pos
-        return sum(map(len, self._chunks)) + sum(map(len, self._messages)) + len(framer.partial)
+        return sum(map(len, self._chunks)) + sum(map(len, self._messages)) + _held_by(framer)
 
     def __bool__(self) -> bool:
         """True while anything is buffered."""
-        if self._framer is None:
+        framer = self._framer
+        if framer is None:
             return len(self._data) > self._pos
-        return bool(self._messages or self._chunks or self._framer.partial)
+        return bool(self._messages or self._chunks) or _held_by(framer) > 0
 
     def __repr__(self) -> str:
         state = ", eof" if self._eof else ""

@@ -293,7 +293,11 @@ class StreamConnection:
         if self._closed or exc.errno == errno.EBADF:
             return ConnectionClosed(f"{operation}: the connection was closed on this side")
         target = self._where() if operation not in ("getsockname", "getpeername") else None
-        return translate_os_error(exc, operation, target, timeout)
+        error = translate_os_error(exc, operation, target, timeout)
+        if isinstance(error, ConnectionClosed) and not error.partial and operation == "recv from":
+            # Reset mid-message: what arrived of it is the caller's, as when the peer closes.
+            error.partial = self._rbuf.take_rest()
+        return error
 
     def _timed_out(self, operation: str, timeout: float) -> NetTimeoutError:
         return NetTimeoutError(f"{operation} {self._where()}: timed out after {timeout:g} s")
@@ -483,7 +487,6 @@ class StreamConnection:
     def _next_message(self, framer: Framer, t: float | None, eof_ok: bool) -> bytes | None:
         """The next message of ``framer``; ``None`` at a clean end of the stream if ``eof_ok``."""
         rbuf = self._rbuf
-        self._fast = _SLOW  # the framer may keep bytes: recv() must look at the buffer
         message = rbuf.take_message(framer)
         if message is not None:
             return message
@@ -501,7 +504,7 @@ class StreamConnection:
             if not chunk:
                 self._ended(framer, eof_ok)
                 return None
-            rbuf.feed(chunk)
+            self._fed(chunk)  # the framer may keep bytes: recv() must look at the buffer
             message = rbuf.take_message(framer)
             if message is not None:
                 return message
