@@ -69,6 +69,7 @@ from .ports import port_category as port_category
 from .ports import services_for_port as services_for_port
 from .ports import validate_port as validate_port
 from .receive_buffer import ReceiveBuffer as ReceiveBuffer
+from .resolver import Resolver as Resolver
 from .resolver import resolve as resolve
 from .safety import DestinationPolicy as DestinationPolicy
 from .safety import UnsafeDestination as UnsafeDestination
@@ -158,6 +159,7 @@ __all__ = [
     "RegistryEntry",
     "Reply",
     "ResolveError",
+    "Resolver",
     "Responder",
     "Service",
     "StreamConnection",
