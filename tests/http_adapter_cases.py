@@ -86,9 +86,11 @@ def test_dns_rebinding_never_reaches_the_internal_listener(driver: Driver, publi
     with listening("127.0.0.2", public.port) as internal:
         with driver.open(policy_for(public.port), resolver=resolver, on_refusal=refusals) as session:
             assert session.get(public.url(host=NAME)) == (200, b"public")
-        with driver.open(policy_for(public.port), resolver=resolver, on_refusal=refusals) as session:
-            with pytest.raises(UnsafeDestination) as info:
-                session.get(public.url(host=NAME))
+        with (
+            driver.open(policy_for(public.port), resolver=resolver, on_refusal=refusals) as session,
+            pytest.raises(UnsafeDestination) as info,
+        ):
+            session.get(public.url(host=NAME))
         assert internal.accepts == 0
     assert info.value.host == NAME
     assert str(info.value.address) == "127.0.0.2"
@@ -99,9 +101,8 @@ def test_dns_rebinding_never_reaches_the_internal_listener(driver: Driver, publi
 
 def test_a_name_with_a_safe_and_an_unsafe_answer_is_refused(driver: Driver, public: CountingServer) -> None:
     resolver = FakeResolver({NAME: [["127.0.0.1", "127.0.0.2"]]})
-    with driver.open(policy_for(public.port), resolver=resolver) as session:
-        with pytest.raises(UnsafeDestination) as info:
-            session.get(public.url(host=NAME))
+    with driver.open(policy_for(public.port), resolver=resolver) as session, pytest.raises(UnsafeDestination) as info:
+        session.get(public.url(host=NAME))
     assert str(info.value.address) == "127.0.0.2"
     assert public.accepts == 0
 
@@ -113,9 +114,11 @@ def test_tls_uses_the_name_for_sni_and_the_certificate(driver: Driver) -> None:
         with driver.open(policy_for(server.port), resolver=resolver, ca=ca) as session:
             assert session.get(server.url(host=NAME)) == (200, b"public")
         assert server.sni == [NAME]
-        with driver.open(policy_for(server.port), resolver=resolver, ca=ca) as session:
-            with pytest.raises(Exception) as info:  # each client's own certificate error
-                session.get(server.url(host=OTHER_NAME))
+        with (
+            driver.open(policy_for(server.port), resolver=resolver, ca=ca) as session,
+            pytest.raises(Exception) as info,  # noqa: PT011 - each client has its own certificate error
+        ):
+            session.get(server.url(host=OTHER_NAME))
         assert not isinstance(info.value, UnsafeDestination)
         assert server.sni == [NAME, OTHER_NAME]
 
@@ -129,9 +132,11 @@ def test_redirect_to_a_denied_destination(driver: Driver, public: CountingServer
         shown = "internal.test" if where == "name" else host
         target = f"http://{shown}:{internal.port}/"
         policy = policy_for(public.port, internal.port) if where == "name" else policy_for(public.port)
-        with driver.open(policy, resolver=resolver, on_refusal=refusals) as session:
-            with pytest.raises(UnsafeDestination) as info:
-                session.get(public.url(f"/redirect?to={target}"))
+        with (
+            driver.open(policy, resolver=resolver, on_refusal=refusals) as session,
+            pytest.raises(UnsafeDestination) as info,
+        ):
+            session.get(public.url(f"/redirect?to={target}"))
         assert internal.accepts == 0
     expected = UnsafeReason.PORT_NOT_ALLOWED if where == "port" else UnsafeReason.LOOPBACK
     assert info.value.reason is expected
@@ -143,9 +148,8 @@ def test_redirect_to_a_denied_destination(driver: Driver, public: CountingServer
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1:21/", "gopher://127.0.0.1:70/"])
 def test_redirect_to_a_denied_scheme(driver: Driver, public: CountingServer, target: str) -> None:
     refusals = Refusals()
-    with driver.open(policy_for(public.port), on_refusal=refusals) as session:
-        with pytest.raises(UnsafeDestination) as info:
-            session.get(public.url(f"/redirect?to={target}"))
+    with driver.open(policy_for(public.port), on_refusal=refusals) as session, pytest.raises(UnsafeDestination) as info:
+        session.get(public.url(f"/redirect?to={target}"))
     assert info.value.reason is UnsafeReason.DENIED
     assert target.split(":")[0] in str(info.value)
     assert refusals.seen == [info.value]
@@ -169,7 +173,9 @@ def test_credentials_do_not_cross_origins(driver: Driver, public: CountingServer
         assert status == 200
         assert seen.get("authorization") == "Bearer secret"
         # Another origin: neither the Authorization header nor any cookie follows.
-        status, body = session.get(public.url(f"/redirect?to={second.url('/headers', host=OTHER_NAME)}", host=NAME), headers)
+        status, body = session.get(
+            public.url(f"/redirect?to={second.url('/headers', host=OTHER_NAME)}", host=NAME), headers
+        )
         seen = json.loads(body)
         assert status == 200
         assert "authorization" not in seen
@@ -206,14 +212,12 @@ def test_environment_proxies_get_no_connection(
         with driver.open(policy_for(public.port)) as session:
             assert session.get(public.url()) == (200, b"public")
         # Opted in, the proxy is a destination like any other: refused unless the policy allows it.
-        with driver.open(policy_for(public.port), trust_env=True) as session:
-            with pytest.raises(UnsafeDestination) as info:
-                session.get(public.url())
+        with driver.open(policy_for(public.port), trust_env=True) as session, pytest.raises(UnsafeDestination) as info:
+            session.get(public.url())
         assert info.value.port == proxy.port
         assert proxy.accepts == 0
-        with driver.open(policy_for(public.port, proxy.port), trust_env=True) as session:
-            with pytest.raises(Exception):  # noqa: PT011 - the listener closes: each client's own error
-                session.get(public.url())
+        with driver.open(policy_for(public.port, proxy.port), trust_env=True) as session, pytest.raises(Exception):  # noqa: PT011, B017 - the listener closes: each client has its own error
+            session.get(public.url())
         assert proxy.accepts >= 1
 
 

@@ -165,7 +165,7 @@ class FakeResolver:
         self.calls.append(host)
         queue = self.answers.get(host.lower().rstrip("."))
         if queue is None:
-            return socket.getaddrinfo(host, port, family, type or socket.SOCK_STREAM, proto, flags)
+            return list(socket.getaddrinfo(host, port, family, type or socket.SOCK_STREAM, proto, flags))
         addresses = queue.pop(0) if len(queue) > 1 else queue[0]
         infos: list[_AddrInfo] = []
         for address in addresses:

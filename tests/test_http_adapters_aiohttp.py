@@ -12,13 +12,12 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("trustme")
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-import netbasics  # noqa: E402
-from http_adapter_cases import *  # noqa: E402, F403
-from http_adapter_cases import public, second  # noqa: E402
-from http_fixtures import NAME, OTHER_NAME, CountingServer, FakeResolver, Refusals, client_context, policy_for  # noqa: E402
-from netbasics.http_guard.aiohttp import GuardedConnector, guarded_session  # noqa: E402
+import netbasics
+from http_adapter_cases import *  # noqa: F403
+from http_fixtures import NAME, OTHER_NAME, CountingServer, FakeResolver, Refusals, client_context, policy_for
+from netbasics.http_guard.aiohttp import GuardedConnector, guarded_session
 
 
 class _Session:

@@ -13,13 +13,12 @@ import pytest
 pytest.importorskip("httpx")
 pytest.importorskip("trustme")
 
-import httpx  # noqa: E402
+import httpx
 
-import netbasics  # noqa: E402
-from http_adapter_cases import *  # noqa: E402, F403
-from http_adapter_cases import public  # noqa: E402
-from http_fixtures import CountingServer, FakeResolver, Refusals, client_context, policy_for  # noqa: E402
-from netbasics.http_guard.httpx import (  # noqa: E402
+import netbasics
+from http_adapter_cases import *  # noqa: F403
+from http_fixtures import CountingServer, FakeResolver, Refusals, client_context, policy_for
+from netbasics.http_guard.httpx import (
     GuardedAsyncTransport,
     GuardedTransport,
     guarded_async_client,
@@ -76,11 +75,11 @@ class HttpxDriver:
                 yield _SyncSession(client)
             return
         loop = asyncio.new_event_loop()
-        client = guarded_async_client(policy, resolver=resolver, on_refusal=on_refusal, **options)
+        aclient = guarded_async_client(policy, resolver=resolver, on_refusal=on_refusal, **options)
         try:
-            yield _AsyncSession(client, loop)
+            yield _AsyncSession(aclient, loop)
         finally:
-            loop.run_until_complete(client.aclose())
+            loop.run_until_complete(aclient.aclose())
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
@@ -116,9 +115,11 @@ def test_a_refused_connection_is_httpxs_own_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        with guarded_client(netbasics.DestinationPolicy(allow=["127.0.0.1"])) as client:
-            with pytest.raises(httpx.ConnectError):
-                client.get(f"http://127.0.0.1:{port}/")
+        with (
+            guarded_client(netbasics.DestinationPolicy(allow=["127.0.0.1"])) as client,
+            pytest.raises(httpx.ConnectError),
+        ):
+            client.get(f"http://127.0.0.1:{port}/")
 
         async def main() -> None:
             async with guarded_async_client(netbasics.DestinationPolicy(allow=["127.0.0.1"])) as client:

@@ -14,13 +14,12 @@ import pytest
 pytest.importorskip("requests")
 pytest.importorskip("trustme")
 
-import requests  # noqa: E402
+import requests
 
-import netbasics  # noqa: E402
-from http_adapter_cases import *  # noqa: E402, F403
-from http_adapter_cases import public, second  # noqa: E402
-from http_fixtures import NAME, OTHER_NAME, CountingServer, FakeResolver, Refusals, policy_for  # noqa: E402
-from netbasics.http_guard.requests import GuardedHTTPAdapter, GuardedSession, guarded_session  # noqa: E402
+import netbasics
+from http_adapter_cases import *  # noqa: F403
+from http_fixtures import NAME, OTHER_NAME, CountingServer, FakeResolver, Refusals, policy_for
+from netbasics.http_guard.requests import GuardedHTTPAdapter, GuardedSession, guarded_session
 
 
 class _Session:
@@ -90,7 +89,6 @@ def test_the_adapter_alone_on_a_plain_session(public: CountingServer) -> None:
 
 
 def test_socks_proxies_are_refused(public: CountingServer) -> None:
-    with GuardedSession(policy_for(public.port)) as session:
-        with pytest.raises(requests.exceptions.InvalidProxyURL):
-            session.get(public.url(), proxies={"http": "socks5://127.0.0.1:1080"}, timeout=10)
+    with GuardedSession(policy_for(public.port)) as session, pytest.raises(requests.exceptions.InvalidProxyURL):
+        session.get(public.url(), proxies={"http": "socks5://127.0.0.1:1080"}, timeout=10)
     assert public.accepts == 0

@@ -11,13 +11,12 @@ import pytest
 pytest.importorskip("urllib3", minversion="2")
 pytest.importorskip("trustme")
 
-import urllib3  # noqa: E402
+import urllib3
 
-import netbasics  # noqa: E402
-from http_adapter_cases import *  # noqa: E402, F403
-from http_adapter_cases import public  # noqa: E402
-from http_fixtures import CountingServer, FakeResolver, Refusals, client_context, policy_for  # noqa: E402
-from netbasics.http_guard.urllib3 import GuardedPoolManager, guarded_pool_classes  # noqa: E402
+import netbasics
+from http_adapter_cases import *  # noqa: F403
+from http_fixtures import CountingServer, FakeResolver, Refusals, client_context, policy_for
+from netbasics.http_guard.urllib3 import GuardedPoolManager, guarded_pool_classes
 
 
 class _Session:
@@ -25,7 +24,9 @@ class _Session:
         self.manager = manager
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        response = self.manager.request("GET", url, headers=headers, retries=urllib3.Retry(total=5, connect=0, read=0, other=0))
+        response = self.manager.request(
+            "GET", url, headers=headers, retries=urllib3.Retry(total=5, connect=0, read=0, other=0)
+        )
         return response.status, response.data
 
 
@@ -67,6 +68,7 @@ def test_the_socket_is_connected_to_a_checked_address(public: CountingServer) ->
     manager = GuardedPoolManager(policy_for(public.port), resolver=resolver)
     pool = manager.connection_from_url(public.url(host="public.test"))
     conn = pool._get_conn()
+    assert isinstance(conn, urllib3.connection.HTTPConnection)
     try:
         conn.connect()
         assert conn.sock is not None
@@ -86,9 +88,11 @@ def test_a_refusal_is_not_retried(public: CountingServer) -> None:
 
 def test_a_refused_connection_is_urllib3s_own_error() -> None:
     manager = GuardedPoolManager(netbasics.DestinationPolicy(allow=["127.0.0.1"]))
-    with netbasics.testing_free_port() if hasattr(netbasics, "testing_free_port") else _closed_port() as port:
-        with pytest.raises(urllib3.exceptions.MaxRetryError) as info:
-            manager.request("GET", f"http://127.0.0.1:{port}/", retries=urllib3.Retry(0))
+    with (
+        netbasics.testing_free_port() if hasattr(netbasics, "testing_free_port") else _closed_port() as port,
+        pytest.raises(urllib3.exceptions.MaxRetryError) as info,
+    ):
+        manager.request("GET", f"http://127.0.0.1:{port}/", retries=urllib3.Retry(0))
     assert isinstance(info.value.reason, urllib3.exceptions.NewConnectionError)
 
 

@@ -39,8 +39,7 @@ def require(client: str, supported: str, checks: Iterable[tuple[str, bool]]) -> 
     missing = [what for what, holds in checks if not holds]
     if missing:
         raise ImportError(
-            f"netbasics' {client} adapter supports {supported}; the installed {client} lacks "
-            + ", ".join(missing)
+            f"netbasics' {client} adapter supports {supported}; the installed {client} lacks " + ", ".join(missing)
         )
 
 

@@ -144,7 +144,7 @@ class GuardedSession(requests.Session):
         # Another origin: only cookies scoped to a domain may follow (the jar matches them
         # against the new host); a cookie without one (given with cookies=) stays behind.
         kept = requests.cookies.RequestsCookieJar()
-        for cookie in prepared_request._cookies:  # type: ignore[attr-defined]
+        for cookie in prepared_request._cookies or ():
             if cookie.domain:
                 kept.set_cookie(cookie)
         prepared_request.headers.pop("Cookie", None)

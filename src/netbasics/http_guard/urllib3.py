@@ -42,7 +42,7 @@ require(
     "urllib3",
     SUPPORTED,
     [
-        ("urllib3 2.x", urllib3.__version__.split(".")[0] == "2"),
+        ("urllib3 2.x", str(getattr(urllib3, "__version__", "")).split(".")[0] == "2"),
         ("HTTPConnection._new_conn", callable(getattr(HTTPConnection, "_new_conn", None))),
         ("HTTPConnection._dns_host", uses(HTTPConnection._new_conn, "_dns_host")),
         ("HTTPSConnection.connect calling _new_conn", uses(HTTPSConnection.connect, "_new_conn")),
@@ -60,7 +60,7 @@ def _timeout(value: object) -> float | None:
 
 def _guarded_new_conn(conn: HTTPConnection, guard: Guard) -> socket.socket:
     """``_new_conn`` through the guard, with urllib3's own error translation."""
-    host: str = conn._dns_host  # type: ignore[attr-defined]
+    host: str = conn._dns_host
     try:
         sock = guard.connect(host, conn.port, _timeout(conn.timeout), conn.source_address)
     except ResolveError as exc:
