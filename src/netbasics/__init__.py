@@ -66,6 +66,7 @@ from .ports import parse_port as parse_port
 from .ports import port_category as port_category
 from .ports import services_for_port as services_for_port
 from .ports import validate_port as validate_port
+from .resolver import Resolver as Resolver
 from .resolver import resolve as resolve
 from .safety import DestinationPolicy as DestinationPolicy
 from .safety import UnsafeDestination as UnsafeDestination
@@ -152,6 +153,7 @@ __all__ = [
     "RegistryEntry",
     "Reply",
     "ResolveError",
+    "Resolver",
     "Responder",
     "Service",
     "StreamConnection",
