@@ -150,7 +150,7 @@ def test_redirect_to_a_denied_scheme(driver: Driver, public: CountingServer, tar
     refusals = Refusals()
     with driver.open(policy_for(public.port), on_refusal=refusals) as session, pytest.raises(UnsafeDestination) as info:
         session.get(public.url(f"/redirect?to={target}"))
-    assert info.value.reason is UnsafeReason.DENIED
+    assert info.value.reason is UnsafeReason.SCHEME
     assert target.split(":")[0] in str(info.value)
     assert refusals.seen == [info.value]
 

@@ -10,21 +10,18 @@ third-party package.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterable
-from typing import Any, Final
+from collections.abc import Iterable
+from typing import Final
 
-from ..addresses import parse_address
 from ..endpoints import Endpoint
-from ..errors import ResolveError
-from ..safety import DestinationPolicy, UnsafeDestination, UnsafeReason, check_destination
+from ..resolver import Resolver
+from ..safety import DestinationPolicy, UnsafeDestination, UnsafeReason
+from ._connect import RefusalHook, checked_endpoints, connect_guarded, report_refusal
 
-# The resolver seam: socket.getaddrinfo's signature (netbasics.resolver.Resolver).
-Resolver = Callable[..., Any]
-
-__all__ = ["Guard", "OnRefusal", "check_scheme", "require"]
+__all__ = ["Guard", "OnRefusal", "Resolver", "check_scheme", "require", "uses"]
 
 #: Called with every refusal before it is raised: count denials per reason, log them.
-OnRefusal = Callable[[UnsafeDestination], object]
+OnRefusal = RefusalHook
 
 #: The schemes an adapter lets a request or a redirect use.
 HTTP_SCHEMES: Final = frozenset({"http", "https"})
@@ -69,9 +66,8 @@ class Guard:
         self.on_refusal = on_refusal
 
     def refuse(self, exc: UnsafeDestination) -> UnsafeDestination:
-        """Hand ``exc`` to the refusal hook; return it for the caller to raise."""
-        if self.on_refusal is not None:
-            self.on_refusal(exc)
+        """Report ``exc`` (the ``netbasics.http_guard`` logger, the hook); return it to raise."""
+        report_refusal(exc, self.on_refusal)
         return exc
 
     def check_scheme(self, scheme: str, url: object) -> None:
@@ -84,8 +80,6 @@ class Guard:
         self, host: str, port: int, timeout: float | None, source_address: tuple[str, int] | None = None
     ) -> socket.socket:
         """A TCP socket connected to a checked address of ``host``: the blocking adapters' hook."""
-        from . import connect_guarded
-
         return connect_guarded(
             host,
             port,
@@ -97,56 +91,24 @@ class Guard:
         )
 
     def checked_endpoints(self, host: str, port: int) -> list[Endpoint]:
-        """Resolve ``host`` once and check every answer; blocking (async adapters run it in a thread).
+        """Resolve ``host`` once and check every answer, as :func:`connect_guarded` does.
 
-        An IP literal is checked as it is, without a resolver. One unsafe answer refuses the
-        name, as :func:`netbasics.resolve` does with a policy: a name that can point inside is
-        not safe, whichever answer a client would pick.
+        Blocking: the async adapters run it in a worker thread, then connect only to the
+        endpoints it returns. Refusals are reported before they are raised.
         """
         try:
-            literal = parse_address(host.strip("[]"))
-        except ValueError:
-            literal = None
-        if literal is not None:
-            endpoints, name = [Endpoint(literal, port)], None
-        else:
-            endpoints, name = self._resolve(host, port), host
-        for endpoint in endpoints:
-            try:
-                check_destination(endpoint, policy=self.policy)
-            except UnsafeDestination as exc:
-                if name is not None:
-                    exc = UnsafeDestination(
-                        exc.address, exc.reason, exc.detail, embedded=exc.embedded, port=exc.port, host=name
-                    )
-                raise self.refuse(exc) from None
-        return endpoints
-
-    def _resolve(self, host: str, port: int) -> list[Endpoint]:
-        lookup: Any = socket.getaddrinfo if self.resolver is None else self.resolver
-        try:
-            infos = lookup(host, port, 0, socket.SOCK_STREAM)
-        except OSError as exc:
-            raise ResolveError(f"resolve {host}: {exc}") from exc
-        found: list[Endpoint] = []
-        for family, _type, _proto, _name, sockaddr in infos:
-            if family not in (socket.AF_INET, socket.AF_INET6):
-                continue
-            endpoint = Endpoint.from_sockaddr(tuple(sockaddr))
-            if endpoint not in found:
-                found.append(endpoint)
-        if not found:
-            raise ResolveError(f"resolve {host}: no IP address")
-        return found
+            return checked_endpoints(host, port, self.policy, self.resolver)
+        except UnsafeDestination as exc:
+            raise self.refuse(exc) from None
 
 
 def check_scheme(scheme: str, url: object) -> UnsafeDestination | None:
     """The refusal for a URL scheme other than http and https, or None."""
     if scheme.lower() in HTTP_SCHEMES:
         return None
-    shown = str(url)[:80]
     return UnsafeDestination(
         None,
-        UnsafeReason.DENIED,
-        f"scheme {scheme!r} is not allowed (only http and https): {shown}",
+        UnsafeReason.SCHEME,
+        f"scheme {scheme[:20]!r} is not allowed (only http and https)",
+        host=str(url)[:255],
     )
