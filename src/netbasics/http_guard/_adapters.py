@@ -40,9 +40,13 @@ def require(client: str, supported: str, checks: Iterable[tuple[str, bool]]) -> 
         )
 
 
-def uses(function: object, *names: str) -> bool:
-    """True if ``function``'s code refers to every attribute name in ``names``."""
-    code = getattr(function, "__code__", None)
+def uses(owner: object, method: str, *names: str) -> bool:
+    """True if ``owner.method`` exists and its code refers to every attribute name in ``names``.
+
+    Reads the compiled code, so it also checks instance attributes (``self._pool``), which a
+    class has no trace of until an instance is made.
+    """
+    code = getattr(getattr(owner, method, None), "__code__", None)
     return code is not None and all(name in code.co_names for name in names)
 
 

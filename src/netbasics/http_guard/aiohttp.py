@@ -36,7 +36,7 @@ from aiohttp.abc import ResolveResult
 from yarl import URL
 
 from ..safety import DestinationPolicy
-from ._adapters import Guard, OnRefusal, Resolver, require
+from ._adapters import Guard, OnRefusal, Resolver, require, uses
 
 __all__ = ["GuardedConnector", "guarded_session", "redirect_guard"]
 
@@ -58,7 +58,7 @@ require(
         ),
         (
             "TCPConnector._create_direct_connection calling _resolve_host",
-            "_resolve_host" in getattr(aiohttp.TCPConnector._create_direct_connection, "__code__").co_names,  # noqa: B009
+            uses(aiohttp.TCPConnector, "_create_direct_connection", "_resolve_host"),
         ),
     ],
 )

@@ -21,6 +21,7 @@ Supports httpx 0.27 and later with httpcore 1.x.
 
 from __future__ import annotations
 
+import inspect
 import socket
 from collections.abc import Iterable
 from typing import Any, Final
@@ -47,6 +48,12 @@ __all__ = [
 
 SUPPORTED: Final = "httpx 0.27 and later with httpcore 1.x"
 
+
+def _params(cls: type) -> list[str]:
+    init = getattr(cls, "__init__", None)
+    return list(inspect.signature(init).parameters) if init is not None else []
+
+
 # httpx's transports keep their httpcore pool in _pool; the pool hands _network_backend to
 # every connection it creates; SyncStream and AnyIOStream wrap a connected socket/stream.
 require(
@@ -54,15 +61,15 @@ require(
     SUPPORTED,
     [
         ("httpcore 1.x", httpcore.__version__.split(".")[0] == "1"),
-        ("HTTPTransport._pool", uses(httpx.HTTPTransport.handle_request, "_pool")),
-        ("AsyncHTTPTransport._pool", uses(httpx.AsyncHTTPTransport.handle_async_request, "_pool")),
-        ("ConnectionPool._network_backend", uses(httpcore.ConnectionPool.create_connection, "_network_backend")),
+        ("HTTPTransport._pool", uses(httpx.HTTPTransport, "handle_request", "_pool")),
+        ("AsyncHTTPTransport._pool", uses(httpx.AsyncHTTPTransport, "handle_async_request", "_pool")),
+        ("ConnectionPool._network_backend", uses(httpcore.ConnectionPool, "create_connection", "_network_backend")),
         (
             "AsyncConnectionPool._network_backend",
-            uses(httpcore.AsyncConnectionPool.create_connection, "_network_backend"),
+            uses(httpcore.AsyncConnectionPool, "create_connection", "_network_backend"),
         ),
-        ("httpcore SyncStream(sock)", SyncStream.__init__.__code__.co_varnames[:2] == ("self", "sock")),
-        ("httpcore AnyIOStream(stream)", AnyIOStream.__init__.__code__.co_varnames[:2] == ("self", "stream")),
+        ("httpcore SyncStream(sock)", _params(SyncStream)[:2] == ["self", "sock"]),
+        ("httpcore AnyIOStream(stream)", _params(AnyIOStream)[:2] == ["self", "stream"]),
     ],
 )
 

@@ -44,11 +44,11 @@ require(
     SUPPORTED,
     [
         ("HTTPAdapter.init_poolmanager", callable(getattr(requests.adapters.HTTPAdapter, "init_poolmanager", None))),
-        ("HTTPAdapter.poolmanager", uses(requests.adapters.HTTPAdapter.init_poolmanager, "poolmanager")),
+        ("HTTPAdapter.poolmanager", uses(requests.adapters.HTTPAdapter, "init_poolmanager", "poolmanager")),
         ("HTTPAdapter.proxy_manager_for", callable(getattr(requests.adapters.HTTPAdapter, "proxy_manager_for", None))),
-        ("PreparedRequest._cookies", uses(requests.models.PreparedRequest.prepare_cookies, "_cookies")),
+        ("PreparedRequest._cookies", uses(requests.models.PreparedRequest, "prepare_cookies", "_cookies")),
         ("Session.rebuild_auth", callable(getattr(requests.Session, "rebuild_auth", None))),
-        ("Session.resolve_redirects calling rebuild_auth", uses(requests.Session.resolve_redirects, "rebuild_auth")),
+        ("Session.resolve_redirects calling rebuild_auth", uses(requests.Session, "resolve_redirects", "rebuild_auth")),
     ],
 )
 

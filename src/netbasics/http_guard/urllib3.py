@@ -44,10 +44,10 @@ require(
     [
         ("urllib3 2.x", str(getattr(urllib3, "__version__", "")).split(".")[0] == "2"),
         ("HTTPConnection._new_conn", callable(getattr(HTTPConnection, "_new_conn", None))),
-        ("HTTPConnection._dns_host", uses(HTTPConnection._new_conn, "_dns_host")),
-        ("HTTPSConnection.connect calling _new_conn", uses(HTTPSConnection.connect, "_new_conn")),
+        ("HTTPConnection._dns_host", uses(HTTPConnection, "_new_conn", "_dns_host")),
+        ("HTTPSConnection.connect calling _new_conn", uses(HTTPSConnection, "connect", "_new_conn")),
         ("HTTPConnectionPool.ConnectionCls", hasattr(HTTPConnectionPool, "ConnectionCls")),
-        ("PoolManager.pool_classes_by_scheme", uses(urllib3.PoolManager.__init__, "pool_classes_by_scheme")),
+        ("PoolManager.pool_classes_by_scheme", uses(urllib3.PoolManager, "__init__", "pool_classes_by_scheme")),
     ],
 )
 
