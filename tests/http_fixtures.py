@@ -35,6 +35,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._reply(302, b"", {"Location": query["to"]})
         elif url.path == "/set-cookie":
             self._reply(302, b"", {"Set-Cookie": "session=secret; Path=/", "Location": query["to"]})
+        elif url.path == "/big":  # held open until read: a client keeps the connection meanwhile
+            self._reply(200, b"x" * 4_000_000, {"Content-Type": "application/octet-stream"})
         elif url.path == "/headers":
             body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
             self._reply(200, body, {"Content-Type": "application/json"})

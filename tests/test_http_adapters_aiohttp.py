@@ -106,3 +106,20 @@ def test_the_connector_refuses_a_dns_cache() -> None:
             GuardedConnector(netbasics.DestinationPolicy(), use_dns_cache=True)
 
     asyncio.run(main())
+
+
+def test_the_socket_is_connected_to_a_checked_address(public: CountingServer) -> None:
+    resolver = FakeResolver({NAME: [["127.0.0.1"]]})
+
+    async def main() -> None:
+        async with (
+            guarded_session(policy_for(public.port), resolver=resolver) as session,
+            session.get(public.url("/big", host=NAME)) as response,
+        ):
+            assert response.connection is not None
+            assert response.connection.transport is not None
+            assert response.connection.transport.get_extra_info("peername")[:2] == ("127.0.0.1", public.port)
+            await response.read()
+
+    asyncio.run(main())
+    assert resolver.calls == [NAME]

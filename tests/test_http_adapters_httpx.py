@@ -127,3 +127,22 @@ def test_a_refused_connection_is_httpxs_own_error() -> None:
                     await client.get(f"http://127.0.0.1:{port}/")
 
         asyncio.run(main())
+
+
+def test_the_socket_is_connected_to_a_checked_address(public: CountingServer) -> None:
+    resolver = FakeResolver({"public.test": [["127.0.0.1"]]})
+    url = public.url(host="public.test")
+    with guarded_client(policy_for(public.port), resolver=resolver) as client, client.stream("GET", url) as response:
+        stream = response.extensions["network_stream"]
+        assert stream.get_extra_info("server_addr") == ("127.0.0.1", public.port)
+
+    async def main() -> None:
+        async with (
+            guarded_async_client(policy_for(public.port), resolver=resolver) as client,
+            client.stream("GET", url) as response,
+        ):
+            stream = response.extensions["network_stream"]
+            assert stream.get_extra_info("server_addr") == ("127.0.0.1", public.port)
+
+    asyncio.run(main())
+    assert resolver.calls == ["public.test", "public.test"]

@@ -92,3 +92,14 @@ def test_socks_proxies_are_refused(public: CountingServer) -> None:
     with GuardedSession(policy_for(public.port)) as session, pytest.raises(requests.exceptions.InvalidProxyURL):
         session.get(public.url(), proxies={"http": "socks5://127.0.0.1:1080"}, timeout=10)
     assert public.accepts == 0
+
+
+def test_the_socket_is_connected_to_a_checked_address(public: CountingServer) -> None:
+    resolver = FakeResolver({NAME: [["127.0.0.1"]]})
+    with guarded_session(policy_for(public.port), resolver=resolver) as session:
+        response = session.get(public.url(host=NAME), stream=True, timeout=10)
+        try:
+            assert response.raw.connection is not None
+            assert response.raw.connection.sock.getpeername() == ("127.0.0.1", public.port)
+        finally:
+            response.close()
