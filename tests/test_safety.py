@@ -619,3 +619,14 @@ def test_broadcast_send_refusal_is_structured() -> None:
     exc = info.value
     assert (exc.reason, str(exc.address), exc.port) == (UnsafeReason.BROADCAST, "255.255.255.255", 9)
     assert str(exc) == "send to 255.255.255.255:9: broadcast address needs broadcast=True (SO_BROADCAST)"
+
+
+def test_allow_list_entry_does_not_open_wrappers_of_it() -> None:
+    # Found by the HTTP guard's corpus: allowing 127.0.0.1 let 64:ff9b::7f00:1 through,
+    # an address a NAT64 translator delivers to, not this host.
+    policy = DestinationPolicy(allow=["127.0.0.1"])
+    assert is_safe_destination("127.0.0.1", policy=policy)
+    for wrapped in ("64:ff9b::7f00:1", "64:ff9b:1::7f00:1", "2002:7f00:1::", "::127.0.0.1"):
+        assert not is_safe_destination(wrapped, policy=policy), wrapped
+    # An explicit entry for the wrapper itself still allows it.
+    assert is_safe_destination("64:ff9b::7f00:1", policy=DestinationPolicy(allow=["64:ff9b::/96"]))

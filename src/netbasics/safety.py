@@ -354,19 +354,25 @@ def _strip_zone(addr: Address) -> Address:
     return addr.without_zone() if isinstance(addr, IPv6Address) else addr
 
 
-def _address_verdict(addr: Address, policy: DestinationPolicy) -> _Verdict | None:
-    """``None`` if ``addr`` is safe under ``policy``, else why not."""
+def _address_verdict(addr: Address, policy: DestinationPolicy, use_allow: bool = True) -> _Verdict | None:
+    """``None`` if ``addr`` is safe under ``policy``, else why not.
+
+    ``use_allow=False`` ignores the allow list: for an IPv4 address found inside an IPv6
+    wrapper other than IPv4-mapped. An allow entry for 127.0.0.1 does not allow
+    ``64:ff9b::7f00:1``, which a NAT64 translator or a tunnel delivers somewhere else.
+    """
     bare = _strip_zone(addr)
     if policy.deny and bare in policy.deny:
         return _Verdict(UnsafeReason.DENIED, "denied by policy", "denied by policy")
-    if policy.allow and bare in policy.allow:
+    if use_allow and policy.allow and bare in policy.allow:
         return None
     if isinstance(addr, IPv6Address):
         if addr.zone is not None:
             why = f"scoped address with zone %{addr.zone}, local to one link"
             return _Verdict(UnsafeReason.ZONE, why, why)
+        mapped = addr.ipv4_mapped is not None
         for what, inner in _embedded(addr):
-            inner_why = _address_verdict(inner, policy)
+            inner_why = _address_verdict(inner, policy, use_allow and mapped)
             if inner_why is not None:
                 why = f"{what} embeds {inner} ({inner_why.short})"
                 return _Verdict(inner_why.reason, why, why, inner)

@@ -15,9 +15,17 @@ from __future__ import annotations
 from ._connect import LOGGER as LOGGER
 from ._connect import RefusalHook as RefusalHook
 from ._connect import connect_guarded as connect_guarded
+from ._stdlib import ALLOWED_SCHEMES as ALLOWED_SCHEMES
+from ._stdlib import GuardedHTTPConnection as GuardedHTTPConnection
+from ._stdlib import GuardedHTTPSConnection as GuardedHTTPSConnection
+from ._stdlib import guarded_opener as guarded_opener
 
 __all__ = [
+    "ALLOWED_SCHEMES",
     "LOGGER",
+    "GuardedHTTPConnection",
+    "GuardedHTTPSConnection",
     "RefusalHook",
     "connect_guarded",
+    "guarded_opener",
 ]
