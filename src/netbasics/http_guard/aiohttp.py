@@ -40,7 +40,7 @@ from ._adapters import Guard, OnRefusal, Resolver, require, uses
 
 __all__ = ["GuardedConnector", "guarded_session", "redirect_guard"]
 
-SUPPORTED: Final = "aiohttp 3.10 and later 3.x"
+SUPPORTED: Final = "aiohttp 3.10 and later 3.x (tested with 3.14)"
 
 _resolve_host = getattr(aiohttp.TCPConnector, "_resolve_host", None)
 # TCPConnector._create_direct_connection asks self._resolve_host(host, port, traces=...) for

@@ -46,7 +46,7 @@ __all__ = [
     "guarded_client",
 ]
 
-SUPPORTED: Final = "httpx 0.27 and later with httpcore 1.x"
+SUPPORTED: Final = "httpx 0.27 and later with httpcore 1.x (tested with httpx 0.29, httpcore 1.0)"
 
 
 def _params(cls: type) -> list[str]:

@@ -34,7 +34,7 @@ from .urllib3 import GuardedPoolManager, guarded_pool_classes
 
 __all__ = ["GuardedHTTPAdapter", "GuardedSession", "guarded_session"]
 
-SUPPORTED: Final = "requests 2.32 and later with urllib3 2.x"
+SUPPORTED: Final = "requests 2.32 and later with urllib3 2.x (tested with 2.34)"
 
 # The adapter builds its pools in init_poolmanager (self.poolmanager) and proxy_manager_for;
 # the session's redirect code re-prepares cookies from PreparedRequest._cookies before

@@ -33,7 +33,7 @@ from ._adapters import Guard, OnRefusal, Resolver, require, uses
 
 __all__ = ["GuardedPoolManager", "guarded_pool_classes"]
 
-SUPPORTED: Final = "urllib3 2.x (tested with 2.0 to 2.8)"
+SUPPORTED: Final = "urllib3 2.x (tested with 2.8)"
 
 # urllib3 2.x's HTTPConnection keeps the host to resolve (trailing dot kept) in _dns_host
 # and opens its socket in _new_conn(), which HTTPSConnection.connect() wraps in TLS with
