@@ -86,6 +86,23 @@ def test_require_names_the_supported_versions_and_what_is_missing() -> None:
         require("demo", "demo 1.x", [("Thing._gone", False), ("ok", True), ("Thing._also", False)])
 
 
+def test_require_keeps_its_message_short() -> None:
+    with pytest.raises(ImportError) as info:
+        require("demo", "demo 1.x", [(f"Thing._attribute_{i}", False) for i in range(50)])
+    assert len(str(info.value)) <= 300
+    assert str(info.value).endswith("...")
+
+
+def test_the_guard_checks_its_arguments() -> None:
+    from netbasics import DestinationPolicy
+    from netbasics.http_guard._adapters import Guard
+
+    with pytest.raises(TypeError, match="policy must be a DestinationPolicy"):
+        Guard("strict")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="on_refusal must be callable"):
+        Guard(DestinationPolicy(), on_refusal="log")  # type: ignore[arg-type]
+
+
 def test_uses_reads_the_attribute_names_a_function_refers_to() -> None:
     def reader(obj: object) -> object:
         return obj._hidden  # type: ignore[attr-defined]

@@ -33,11 +33,11 @@ def require(client: str, supported: str, checks: Iterable[tuple[str, bool]]) -> 
     Each check is ``(what, holds)``, ``what`` naming the non-public attribute an adapter
     relies on, so a client release that moves it fails at import, not at the first request.
     """
-    missing = [what for what, holds in checks if not holds]
+    missing = ", ".join(what for what, holds in checks if not holds)
     if missing:
-        raise ImportError(
-            f"netbasics' {client} adapter supports {supported}; the installed {client} lacks " + ", ".join(missing)
-        )
+        if len(missing) > 160:  # the message stays short however much moved
+            missing = missing[:157] + "..."
+        raise ImportError(f"netbasics' {client} adapter supports {supported}; the installed {client} lacks {missing}")
 
 
 def uses(owner: object, method: str, *names: str) -> bool:
