@@ -179,8 +179,13 @@ def test_corpus_is_refused_before_any_connection(host: str, internal: Listener) 
 
 def test_literal_v6_with_and_without_brackets(public: Listener) -> None:
     policy = loopback_on(public.port)
-    with connect_guarded("127.0.0.1", public.port, policy=policy, timeout=5) as sock:
+    resolver = CountingResolver({})
+    with connect_guarded("127.0.0.1", public.port, policy=policy, timeout=5, resolver=resolver) as sock:
         assert sock.getpeername()[1] == public.port
+    for literal in ("[::1]", "::1", "127.1", "[::ffff:127.0.0.1]"):
+        with pytest.raises(UnsafeDestination):
+            connect_guarded(literal, 1, policy=policy, resolver=resolver)
+    assert resolver.calls == []  # literals (in any form) never reach the resolver
     with pytest.raises(UnsafeDestination, match="port"):
         connect_guarded("[::1]", public.port + 1 if public.port < 65535 else 1, policy=policy)
 
