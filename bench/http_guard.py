@@ -15,7 +15,10 @@ within every run, reported as the median over ``--runs``:
   second listener in the server process that only accepts and closes; the difference is
   the guard's added cost (target: under 100 µs);
 * **new connection, name**: the same through a name answered by an in-process resolver
-  (no DNS), so the check of a resolved answer is included.
+  (no DNS), so the check of a resolved answer is included;
+* **requests** (when installed): the same client with and without the adapter
+  (``requests.Session`` against ``guarded_session``), pooled keep-alive requests/s, and
+  requests/s when every request opens a new connection (``Connection: close``).
 
 The output is a Markdown table.
 """
@@ -47,6 +50,8 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Length", "2")
+        if self.headers.get("Connection", "").lower() == "close":
+            self.send_header("Connection", "close")  # so the client does not reuse it
         self.end_headers()
         self.wfile.write(b"ok")
     def log_message(self, *a): pass
@@ -97,6 +102,42 @@ def connects(connect: Callable[[], socket.socket], seconds: float) -> float:
     return (time.perf_counter() - start) / count * 1e6
 
 
+def via_requests(session: Any, url: str, seconds: float, close: bool) -> float:
+    """Requests per second through a requests session; ``close`` makes each one a new connection."""
+    headers = {"Connection": "close"} if close else None
+    try:
+        count = 0
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            for _ in range(10):
+                session.get(url, headers=headers).close()
+            count += 10
+        return count / seconds
+    finally:
+        session.close()
+
+
+def _requests_scenarios(url: str, policy: DestinationPolicy, seconds: float) -> dict[str, Callable[[], float]]:
+    try:
+        import requests
+
+        from netbasics.http_guard.requests import guarded_session
+    except ImportError:
+        return {}
+
+    def plain() -> Any:
+        session = requests.Session()
+        session.trust_env = False  # as the guarded session: no proxies from the environment
+        return session
+
+    return {
+        "requests pooled, unguarded": lambda: via_requests(plain(), url, seconds, False),
+        "requests pooled, guarded": lambda: via_requests(guarded_session(policy), url, seconds, False),
+        "requests new connection, unguarded": lambda: via_requests(plain(), url, seconds, True),
+        "requests new connection, guarded": lambda: via_requests(guarded_session(policy), url, seconds, True),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="seconds per measurement (default 2)")
@@ -123,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
                 lambda: connect_guarded("bench.test", plain, policy=policy, resolver=_resolver), args.seconds
             ),
         }
+        scenarios.update(_requests_scenarios(f"http://127.0.0.1:{port}/", policy, args.seconds))
         samples: dict[str, list[float]] = {name: [] for name in scenarios}
         names = list(scenarios)
         for run in range(args.runs):
@@ -146,6 +188,13 @@ def main(argv: list[str] | None = None) -> None:
     rows = (("new connection, literal IP", "connect, guarded"), ("new connection, name", "connect by name, guarded"))
     for label, key in rows:
         print(f"| {label}: µs | {base:.1f} | {med[key]:.1f} | {med[key] - base:+.1f} µs |")
+    for label, key in (
+        ("requests, pooled", "requests pooled"),
+        ("requests, new connection", "requests new connection"),
+    ):
+        if f"{key}, guarded" in med:
+            before, after = med[f"{key}, unguarded"], med[f"{key}, guarded"]
+            print(f"| {label}: requests/s | {before:,.0f} | {after:,.0f} | {after / before:.3f} |")
 
 
 if __name__ == "__main__":
