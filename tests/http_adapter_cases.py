@@ -123,6 +123,26 @@ def test_tls_uses_the_name_for_sni_and_the_certificate(driver: Driver) -> None:
         assert server.sni == [NAME, OTHER_NAME]
 
 
+def test_a_redirect_from_http_to_https_is_checked_and_verified(driver: Driver, public: CountingServer) -> None:
+    ca, server_ctx = tls_setup()
+    resolver = FakeResolver({NAME: [["127.0.0.1"]], OTHER_NAME: [["127.0.0.1"]]})
+    with serving(CountingServer(tls=server_ctx)) as tls, listening("127.0.0.2") as internal:
+        policy = policy_for(public.port, tls.port)
+        with driver.open(policy, resolver=resolver, ca=ca) as session:
+            assert session.get(public.url(f"/redirect?to={tls.url(host=NAME)}")) == (200, b"public")
+        assert tls.sni == [NAME]
+        with (
+            driver.open(policy, resolver=resolver, ca=ca) as session,
+            pytest.raises(Exception) as info,  # noqa: PT011 - each client has its own certificate error
+        ):
+            session.get(public.url(f"/redirect?to={tls.url(host=OTHER_NAME)}"))
+        assert not isinstance(info.value, UnsafeDestination)
+        with driver.open(policy, resolver=resolver, ca=ca) as session, pytest.raises(UnsafeDestination):
+            session.get(public.url(f"/redirect?to=https://127.0.0.2:{internal.port}/"))
+        assert internal.accepts == 0
+    assert resolver.calls == [NAME, OTHER_NAME]
+
+
 @pytest.mark.parametrize("where", ["port", "address", "name"])
 def test_redirect_to_a_denied_destination(driver: Driver, public: CountingServer, where: str) -> None:
     refusals = Refusals()
@@ -227,6 +247,7 @@ __all__ = [
     "public",
     "second",
     "test_a_name_with_a_safe_and_an_unsafe_answer_is_refused",
+    "test_a_redirect_from_http_to_https_is_checked_and_verified",
     "test_credentials_do_not_cross_origins",
     "test_dns_rebinding_never_reaches_the_internal_listener",
     "test_environment_proxies_get_no_connection",
