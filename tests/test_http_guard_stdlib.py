@@ -329,3 +329,17 @@ def test_environment_https_proxy_is_ignored(
         with opener.open(tls_public.url("/", host="public.test"), timeout=5) as response:
             assert response.read() == b"ok tls"
         assert (proxy.accepts, tls_public.accepts) == (0, 1)
+
+
+@pytest.mark.parametrize("host", ["[example.com]", "[public.test]", "[127.0.0.1]", "[]", "[::1"])
+def test_connection_refuses_brackets_around_no_ipv6(host: str, public: Server, resolver: CountingResolver) -> None:
+    # http.client strips the brackets of any host: "[public.test]" would be "public.test".
+    policy = loopback_policy(public.port)
+    conn = GuardedHTTPConnection(host, public.port, policy=policy, resolver=resolver)
+    with pytest.raises(UnsafeDestination) as info:
+        conn.request("GET", "/")
+    assert info.value.reason is UnsafeReason.INVALID
+    with pytest.raises(UnsafeDestination):
+        guarded_opener(policy, resolver=resolver).open(f"http://{host}:{public.port}/", timeout=5)
+    assert resolver.calls == []
+    assert public.accepts == 0

@@ -17,7 +17,8 @@ construct that would split them:
 * a ``%`` in the host (WHATWG percent-decodes hosts, ``urlsplit`` does not), except
   an IPv6 zone (``[fe80::1%25eth0]``, RFC 6874), which every policy refuses anyway;
 * in a non-ASCII host, an IDNA deviation character (``ß``, ``ς``, ZWJ, ZWNJ), which
-  IDNA 2003 (Python's codec) and UTS 46 (WHATWG) map to different names.
+  IDNA 2003 (Python's codec) and UTS 46 (WHATWG) map to different names; and any
+  non-ASCII host under a scheme WHATWG does not call special (it percent-encodes those).
 
 The tests compare this reading with ``urllib.parse`` and the real WHATWG parser ``ada``
 over the known splitting forms and generated ones.
@@ -107,17 +108,24 @@ def read_url(url: str) -> tuple[str, Address | str, int | None]:
     if netloc.count("@") > 1:
         raise _ambiguous(url, "more than one '@' in the authority")
     hostport = netloc.rpartition("@")[2]
-    if "%" in hostport and not hostport.startswith("["):
-        raise _ambiguous(url, "percent sign in the host: WHATWG decodes it, urllib does not")
-    if not host_text:
-        raise _invalid(url, "URL has no host")
-    if not host_text.isascii() and _DEVIATIONS.intersection(host_text.lower()):
-        raise _ambiguous(url, "IDNA deviation character (\u00df, \u03c2, ZWJ or ZWNJ) in the host")
-    # urlsplit lower-cases and unbrackets the host; put IPv6 brackets back for the reading.
-    if ":" in host_text:
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        after = hostport[end + 1 :]
+        if end < 0 or not (after == "" or (after[0] == ":" and (after == ":" or after[1:].isdigit()))):
+            raise _ambiguous(url, "text after the bracketed address in the authority")
         # RFC 6874: a zone is written %25 in a URL. WHATWG parsers refuse zones, and every
         # policy refuses an address with one, so the readings cannot lead to a connection.
-        host_text = f"[{host_text.replace('%25', '%', 1)}]"
+        host_text = f"[{hostport[1:end].replace('%25', '%', 1)}]"
+    elif "%" in hostport:
+        raise _ambiguous(url, "percent sign in the host: WHATWG decodes it, urllib does not")
+    elif "[" in hostport or "]" in hostport:
+        raise _ambiguous(url, "bracket inside the host: urllib reads the bracketed part alone")
+    if not host_text:
+        raise _invalid(url, "URL has no host")
+    if not host_text.isascii() and scheme not in DEFAULT_PORTS:
+        raise _ambiguous(url, f"non-ASCII host under scheme {scheme!r}: WHATWG percent-encodes it, urllib does not")
+    if not host_text.isascii() and _DEVIATIONS.intersection(host_text.lower()):
+        raise _ambiguous(url, "IDNA deviation character (\u00df, \u03c2, ZWJ or ZWNJ) in the host")
     found = destination_host(host_text)
     if isinstance(found, UnsafeDestination):
         raise UnsafeDestination(

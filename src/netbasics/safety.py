@@ -514,9 +514,14 @@ def destination_host(host: str) -> Address | str | UnsafeDestination:
     # (and the cost of its error message).
     if ":" in bare or bare.replace(".", "").isdigit():
         try:
-            return parse_address(bare)
+            literal = parse_address(bare)
         except AddressError:
             pass
+        else:
+            if bare is not host and literal.version == 4:
+                # RFC 3986 section 3.2.2: brackets hold IPv6 (and IPvFuture) literals only.
+                return UnsafeDestination(None, UnsafeReason.INVALID, "brackets around an IPv4 address", host=kept)
+            return literal
     if bare is not host or ":" in bare:
         why = "bracketed text that is no IPv6 address" if bare is not host else "not a valid IPv6 address"
         return UnsafeDestination(None, UnsafeReason.INVALID, why, host=kept)
