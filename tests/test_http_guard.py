@@ -179,8 +179,13 @@ def test_corpus_is_refused_before_any_connection(host: str, internal: Listener) 
 
 def test_literal_v6_with_and_without_brackets(public: Listener) -> None:
     policy = loopback_on(public.port)
-    with connect_guarded("127.0.0.1", public.port, policy=policy, timeout=5) as sock:
+    resolver = CountingResolver({})
+    with connect_guarded("127.0.0.1", public.port, policy=policy, timeout=5, resolver=resolver) as sock:
         assert sock.getpeername()[1] == public.port
+    for literal in ("[::1]", "::1", "127.1", "[::ffff:127.0.0.1]"):
+        with pytest.raises(UnsafeDestination):
+            connect_guarded(literal, 1, policy=policy, resolver=resolver)
+    assert resolver.calls == []  # literals (in any form) never reach the resolver
     with pytest.raises(UnsafeDestination, match="port"):
         connect_guarded("[::1]", public.port + 1 if public.port < 65535 else 1, policy=policy)
 
@@ -199,3 +204,20 @@ def test_unresolvable_and_bad_types() -> None:
         connect_guarded("nowhere.test", 80, policy=DestinationPolicy(), resolver=CountingResolver({}))
     with pytest.raises(TypeError):
         connect_guarded(b"example.com", 80, policy=DestinationPolicy())  # type: ignore[arg-type]
+
+
+def test_connect_failures_are_connect_errors(public: Listener) -> None:
+    from netbasics import ConnectError
+
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    port = dead.getsockname()[1]
+    dead.close()  # nothing listens there now
+    policy = DestinationPolicy(allow_loopback=True)
+    with pytest.raises(ConnectError, match=f"127.0.0.1:{port}"):
+        connect_guarded("127.0.0.1", port, policy=policy, timeout=5)
+    resolver = CountingResolver({"two.test": [["127.0.0.1", "::1"]]})
+    with pytest.raises(ConnectError):
+        connect_guarded("two.test", port, policy=policy, timeout=5, resolver=resolver)
+    with connect_guarded("127.0.0.1", public.port, policy=policy, source_address=("127.0.0.1", 0), timeout=5) as sock:
+        assert sock.getsockname()[0] == "127.0.0.1"

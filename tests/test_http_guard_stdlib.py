@@ -288,3 +288,58 @@ def test_explicit_proxy_is_checked(public: Server) -> None:
         with pytest.raises(UnsafeDestination):
             guarded_opener(policy, proxies=proxies).open(f"http://127.1:{public.port}/", timeout=5)
         assert proxy.accepts == 1
+
+
+def test_redirect_from_http_to_https_is_checked_and_verified(
+    public: Server, tls_public: TLSServer, ca: trustme.CA, resolver: CountingResolver
+) -> None:
+    from urllib.parse import quote
+
+    policy = DestinationPolicy(allow=["127.0.0.1"], allowed_ports=[public.port, tls_public.port])
+    opener = guarded_opener(policy, resolver=resolver, context=_client_context(ca))
+    to = quote(tls_public.url("/", host="public.test"), safe="")
+    with opener.open(public.url(f"/redirect?to={to}"), timeout=5) as response:
+        assert response.read() == b"ok tls"
+    assert tls_public.sni == ["public.test"]
+    # The same hop to a name for a refused address is refused before any connection.
+    to = quote(tls_public.url("/", host="internal.test"), safe="")
+    with pytest.raises(UnsafeDestination) as info:
+        opener.open(public.url(f"/redirect?to={to}"), timeout=5)
+    assert info.value.host == "internal.test"
+    assert tls_public.accepts == 1
+
+
+def test_mixed_answers_refuse_the_name_through_the_opener(public: Server) -> None:
+    resolver = CountingResolver({"mixed.test": [["127.0.0.1", "127.0.0.2"]]})
+    with pytest.raises(UnsafeDestination) as info:
+        guarded_opener(loopback_policy(public.port), resolver=resolver).open(public.url(host="mixed.test"), timeout=5)
+    assert (info.value.host, str(info.value.address)) == ("mixed.test", "127.0.0.2")
+    assert public.accepts == 0
+
+
+def test_environment_https_proxy_is_ignored(
+    tls_public: TLSServer, ca: trustme.CA, resolver: CountingResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Server(name="proxy") as proxy:
+        for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url())
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        opener = guarded_opener(loopback_policy(tls_public.port), resolver=resolver, context=_client_context(ca))
+        with opener.open(tls_public.url("/", host="public.test"), timeout=5) as response:
+            assert response.read() == b"ok tls"
+        assert (proxy.accepts, tls_public.accepts) == (0, 1)
+
+
+@pytest.mark.parametrize("host", ["[example.com]", "[public.test]", "[127.0.0.1]", "[]", "[::1"])
+def test_connection_refuses_brackets_around_no_ipv6(host: str, public: Server, resolver: CountingResolver) -> None:
+    # http.client strips the brackets of any host: "[public.test]" would be "public.test".
+    policy = loopback_policy(public.port)
+    conn = GuardedHTTPConnection(host, public.port, policy=policy, resolver=resolver)
+    with pytest.raises(UnsafeDestination) as info:
+        conn.request("GET", "/")
+    assert info.value.reason is UnsafeReason.INVALID
+    with pytest.raises(UnsafeDestination):
+        guarded_opener(policy, resolver=resolver).open(f"http://{host}:{public.port}/", timeout=5)
+    assert resolver.calls == []
+    assert public.accepts == 0

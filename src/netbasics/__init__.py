@@ -18,6 +18,7 @@ from ._data.registry import REGISTRY_DATE as REGISTRY_DATE
 from ._data.registry import AddressCategory as AddressCategory
 from ._data.registry import RegistryEntry as RegistryEntry
 from ._io.message_loop import Responder as Responder
+from ._urls import check_url as check_url
 from .addresses import Address as Address
 from .addresses import IPv4Address as IPv4Address
 from .addresses import IPv6Address as IPv6Address
@@ -177,6 +178,7 @@ __all__ = [
     "UnsafeDestination",
     "UnsafeReason",
     "check_destination",
+    "check_url",
     "classify",
     "collapse",
     "connect_tcp",

@@ -103,6 +103,22 @@ def resolve(
             )
         if isinstance(host, str):
             host = found if isinstance(found, str) else str(found)
+    return resolve_checked(host, port, family=family, policy=policy, resolver=resolver)
+
+
+def resolve_checked(
+    host: str | HostPort,
+    port: int | None = None,
+    *,
+    family: int | None = None,
+    policy: DestinationPolicy | None = None,
+    resolver: Resolver | None = None,
+) -> list[Endpoint]:
+    """:func:`resolve` for a host whose text was already read by ``destination_host``.
+
+    Package-internal: the HTTP guard reads the host once and calls this, so the text is
+    not checked twice on every new connection.
+    """
     endpoints, name = _resolve(host, port, family, resolver)
     if policy is not None:
         for endpoint in endpoints:

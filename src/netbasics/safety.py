@@ -510,10 +510,18 @@ def destination_host(host: str) -> Address | str | UnsafeDestination:
         raise TypeError(f"host must be str, got {type(host).__name__} {quote(host)}")
     kept = host[:_HOST_KEPT]
     bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    try:
-        return parse_address(bare)
-    except AddressError:
-        pass
+    # Only digits and dots, or a colon, can be a strict literal: names skip the parser
+    # (and the cost of its error message).
+    if ":" in bare or bare.replace(".", "").isdigit():
+        try:
+            literal = parse_address(bare)
+        except AddressError:
+            pass
+        else:
+            if bare is not host and literal.version == 4:
+                # RFC 3986 section 3.2.2: brackets hold IPv6 (and IPvFuture) literals only.
+                return UnsafeDestination(None, UnsafeReason.INVALID, "brackets around an IPv4 address", host=kept)
+            return literal
     if bare is not host or ":" in bare:
         why = "bracketed text that is no IPv6 address" if bare is not host else "not a valid IPv6 address"
         return UnsafeDestination(None, UnsafeReason.INVALID, why, host=kept)

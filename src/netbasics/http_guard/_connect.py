@@ -27,8 +27,9 @@ from collections.abc import Callable
 from typing import Final
 
 from .._io.happy_eyeballs import open_tcp_socket
+from .._io.sockets import connect_failure, family_of
 from ..endpoints import Endpoint
-from ..resolver import Resolver, resolve
+from ..resolver import Resolver, resolve_checked
 from ..safety import DestinationPolicy, UnsafeDestination, check_destination, destination_host
 
 __all__ = ["LOGGER", "RefusalHook", "checked_endpoints", "connect_guarded", "report_refusal"]
@@ -62,7 +63,7 @@ def checked_endpoints(
             found.address, found.reason, found.detail, embedded=found.embedded, port=port, host=found.host
         )
     if isinstance(found, str):
-        return resolve(found, port, policy=policy, resolver=resolver)
+        return resolve_checked(found, port, policy=policy, resolver=resolver)
     endpoint = Endpoint(found, port)
     check_destination(endpoint, policy=policy)
     return [endpoint]
@@ -122,9 +123,30 @@ def connect_guarded(
         report_refusal(exc, on_refusal)
         raise
     shown = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
-    sock = open_tcp_socket(endpoints, target=shown, timeout=timeout, source=_source(source_address))
+    source = _source(source_address)
+    if len(endpoints) == 1 and source is None:
+        return _connect_one(endpoints[0], shown, timeout)
+    sock = open_tcp_socket(endpoints, target=shown, timeout=timeout, source=source)
     try:
         sock.settimeout(timeout)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _connect_one(endpoint: Endpoint, shown: str, timeout: float | None) -> socket.socket:
+    """One address: a blocking connect with the timeout; no race to run (and no selector to pay for)."""
+    try:
+        sock = socket.socket(family_of(endpoint), socket.SOCK_STREAM)
+    except OSError as exc:
+        raise connect_failure(shown, [(endpoint, exc)], timeout) from exc
+    try:
+        sock.settimeout(timeout)
+        sock.connect(endpoint.sockaddr)
+    except OSError as exc:
+        sock.close()
+        raise connect_failure(shown, [(endpoint, exc)], timeout) from exc
     except BaseException:
         sock.close()
         raise

@@ -68,18 +68,28 @@ def _timeout(value: object) -> float | None:
 class _Guard:
     """What a guarded connection checks with; one per connection, set by its constructor."""
 
-    __slots__ = ("on_refusal", "policy", "resolver")
+    __slots__ = ("on_refusal", "policy", "refusal", "resolver")
 
-    def __init__(self, policy: object, resolver: Resolver | None, on_refusal: RefusalHook | None) -> None:
+    def __init__(
+        self,
+        policy: object,
+        resolver: Resolver | None,
+        on_refusal: RefusalHook | None,
+        refusal: UnsafeDestination | None = None,
+    ) -> None:
         if not isinstance(policy, DestinationPolicy):
             raise TypeError(f"policy must be a DestinationPolicy, got {type(policy).__name__}")
         self.policy = policy
         self.resolver = resolver
         self.on_refusal = on_refusal
+        self.refusal = refusal  # the host text given to the constructor is refused
 
     def connect(
         self, tunnel: tuple[str, int] | None, address: tuple[str, int], timeout: object, source: object = None
     ) -> socket.socket:
+        if self.refusal is not None:
+            report_refusal(self.refusal, self.on_refusal)
+            raise self.refusal
         if tunnel is not None:
             # Through a proxy's CONNECT tunnel the proxy resolves the target; what can be
             # checked here is the target's spelling and, for a literal, its address.
@@ -94,6 +104,20 @@ class _Guard:
             resolver=self.resolver,
             on_refusal=self.on_refusal,
         )
+
+
+def _bracket_refusal(hostport: object) -> UnsafeDestination | None:
+    """Why a bracketed host is refused (``[example.com]``), else None.
+
+    http.client (and urllib.parse on Python 3.10) strip brackets from any text, so
+    ``[example.com]`` would be connected to as ``example.com``: brackets hold IPv6 only.
+    """
+    if not isinstance(hostport, str) or not hostport.startswith("["):
+        return None
+    end = hostport.find("]")
+    bracketed = hostport if end < 0 else hostport[: end + 1]
+    found = destination_host(bracketed.replace("%25", "%", 1))
+    return found if isinstance(found, UnsafeDestination) else None
 
 
 def check_literal_target(host: str, port: int, policy: DestinationPolicy, on_refusal: RefusalHook | None) -> None:
@@ -144,7 +168,7 @@ class GuardedHTTPConnection(http.client.HTTPConnection):
         **kwargs: Any,
     ) -> None:
         super().__init__(host, port, **kwargs)
-        self._guard = _Guard(policy, resolver, on_refusal)
+        self._guard = _Guard(policy, resolver, on_refusal, _bracket_refusal(host))
         self._create_connection = self._guarded_create_connection
 
     def _guarded_create_connection(
@@ -174,7 +198,7 @@ class GuardedHTTPSConnection(http.client.HTTPSConnection):
         **kwargs: Any,
     ) -> None:
         super().__init__(host, port, **kwargs)
-        self._guard = _Guard(policy, resolver, on_refusal)
+        self._guard = _Guard(policy, resolver, on_refusal, _bracket_refusal(host))
         self._create_connection = self._guarded_create_connection
 
     def _guarded_create_connection(
@@ -204,13 +228,18 @@ def _scheme_refusal(url: str, scheme: str) -> UnsafeDestination:
 
 
 def _check_url_text(url: str, on_refusal: RefusalHook | None) -> None:
-    """Refuse a URL urllib cannot even split (bad brackets or port) as INVALID."""
+    """Refuse a URL urllib cannot even split (bad brackets or port), or brackets around no IPv6, as INVALID."""
     try:
-        urlsplit(url).port  # noqa: B018  # urlsplit checks brackets at once, the port lazily
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # urlsplit checks brackets at once (3.11+), the port lazily
     except ValueError as error:
         exc = UnsafeDestination(None, UnsafeReason.INVALID, f"not a valid URL: {error}"[:200], host=url[:255])
         report_refusal(exc, on_refusal)
         raise exc from error
+    refusal = _bracket_refusal(parts.netloc.rpartition("@")[2])
+    if refusal is not None:
+        report_refusal(refusal, on_refusal)
+        raise refusal
 
 
 class _GuardedOpener(urllib.request.OpenerDirector):
@@ -278,7 +307,8 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(
         self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
     ) -> urllib.request.Request | None:
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        # Python 3.10's handler refuses 308, which means what 307 means (RFC 9110 15.4.9).
+        new = super().redirect_request(req, fp, 307 if code == 308 else code, msg, headers, newurl)
         if new is None:
             return None
         # A proxy's credentials are added again by ProxyHandler where a proxy is used.
