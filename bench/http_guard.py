@@ -15,7 +15,10 @@ within every run, reported as the median over ``--runs``:
   second listener in the server process that only accepts and closes; the difference is
   the guard's added cost (target: under 100 µs);
 * **new connection, name**: the same through a name answered by an in-process resolver
-  (no DNS), so the check of a resolved answer is included.
+  (no DNS), so the check of a resolved answer is included;
+* **the check alone**: what the guard adds in Python before the connect (reading the host,
+  resolving through the in-process resolver, checking), without any socket: the part of
+  the added cost that does not vary with the kernel's connect time.
 
 The output is a Markdown table.
 """
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from netbasics import DestinationPolicy
 from netbasics.http_guard import GuardedHTTPConnection, connect_guarded
+from netbasics.http_guard._connect import checked_endpoints
 
 SERVER = r"""
 import http.server, sys
@@ -97,6 +101,18 @@ def connects(connect: Callable[[], socket.socket], seconds: float) -> float:
     return (time.perf_counter() - start) / count * 1e6
 
 
+def check_only(check: Callable[[], object], seconds: float) -> float:
+    """Microseconds per call of the guard's check, no socket involved."""
+    count = 0
+    start = time.perf_counter()
+    end = start + seconds
+    while time.perf_counter() < end:
+        for _ in range(200):
+            check()
+        count += 200
+    return (time.perf_counter() - start) / count * 1e6
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="seconds per measurement (default 2)")
@@ -123,6 +139,10 @@ def main(argv: list[str] | None = None) -> None:
                 lambda: connect_guarded("bench.test", plain, policy=policy, resolver=_resolver), args.seconds
             ),
         }
+        scenarios["check, literal"] = lambda: check_only(lambda: checked_endpoints("127.0.0.1", plain, policy), 0.2)
+        scenarios["check, name"] = lambda: check_only(
+            lambda: checked_endpoints("bench.test", plain, policy, _resolver), 0.2
+        )
         samples: dict[str, list[float]] = {name: [] for name in scenarios}
         names = list(scenarios)
         for run in range(args.runs):
@@ -146,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = (("new connection, literal IP", "connect, guarded"), ("new connection, name", "connect by name, guarded"))
     for label, key in rows:
         print(f"| {label}: µs | {base:.1f} | {med[key]:.1f} | {med[key] - base:+.1f} µs |")
+    for label, key in (("the check alone, literal IP", "check, literal"), ("the check alone, name", "check, name")):
+        print(f"| {label}: µs | - | {med[key]:.1f} | +{med[key]:.1f} µs |")
 
 
 if __name__ == "__main__":
