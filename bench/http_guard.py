@@ -19,6 +19,9 @@ within every run, reported as the median over ``--runs``:
 * **requests** (when installed): the same client with and without the adapter
   (``requests.Session`` against ``guarded_session``), pooled keep-alive requests/s, and
   requests/s when every request opens a new connection (``Connection: close``).
+* **the check alone**: what the guard adds in Python before the connect (reading the host,
+  resolving through the in-process resolver, checking), without any socket: the part of
+  the added cost that does not vary with the kernel's connect time.
 
 The output is a Markdown table.
 """
@@ -41,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from netbasics import DestinationPolicy
 from netbasics.http_guard import GuardedHTTPConnection, connect_guarded
+from netbasics.http_guard._connect import checked_endpoints
 
 SERVER = r"""
 import http.server, sys
@@ -138,6 +142,18 @@ def _requests_scenarios(url: str, policy: DestinationPolicy, seconds: float) -> 
     }
 
 
+def check_only(check: Callable[[], object], seconds: float) -> float:
+    """Microseconds per call of the guard's check, no socket involved."""
+    count = 0
+    start = time.perf_counter()
+    end = start + seconds
+    while time.perf_counter() < end:
+        for _ in range(200):
+            check()
+        count += 200
+    return (time.perf_counter() - start) / count * 1e6
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="seconds per measurement (default 2)")
@@ -165,6 +181,10 @@ def main(argv: list[str] | None = None) -> None:
             ),
         }
         scenarios.update(_requests_scenarios(f"http://127.0.0.1:{port}/", policy, args.seconds))
+        scenarios["check, literal"] = lambda: check_only(lambda: checked_endpoints("127.0.0.1", plain, policy), 0.2)
+        scenarios["check, name"] = lambda: check_only(
+            lambda: checked_endpoints("bench.test", plain, policy, _resolver), 0.2
+        )
         samples: dict[str, list[float]] = {name: [] for name in scenarios}
         names = list(scenarios)
         for run in range(args.runs):
@@ -195,6 +215,8 @@ def main(argv: list[str] | None = None) -> None:
         if f"{key}, guarded" in med:
             before, after = med[f"{key}, unguarded"], med[f"{key}, guarded"]
             print(f"| {label}: requests/s | {before:,.0f} | {after:,.0f} | {after / before:.3f} |")
+    for label, key in (("the check alone, literal IP", "check, literal"), ("the check alone, name", "check, name")):
+        print(f"| {label}: µs | - | {med[key]:.1f} | +{med[key]:.1f} µs |")
 
 
 if __name__ == "__main__":
