@@ -20,7 +20,13 @@ Kinds, each with the simplest echo its API allows:
   ``BaseRequestHandler`` doing ``recv``/``sendall`` on the raw socket (``request_queue_size``
   raised to 1024: its default of 5 refuses clients under load);
 * ``asyncio``: ``asyncio.start_server`` (or ``start_unix_server``) streams,
-  ``read``/``write``/``drain``.
+  ``read``/``write``/``drain``;
+* ``aio``: ``netbasics.aio.TCPServer``/``UnixServer`` with an ``async`` ``recv``/``send_all``
+  handler (a task per connection, deadlines and limits on);
+* ``aio-messages``: ``netbasics.aio`` ``for_messages`` with a ``LengthPrefixFramer`` and a
+  plain ``respond`` returning each message;
+* ``protocol``: a bare ``asyncio.Protocol`` echo (``data_received`` writes the data back):
+  the ceiling of any asyncio server.
 """
 
 from __future__ import annotations
@@ -150,6 +156,49 @@ async def serve_asyncio(address: str) -> None:
     await server.serve_forever()
 
 
+async def serve_aio(kind: str, address: str, limit: int) -> None:
+    import netbasics.aio as aio
+    from netbasics import LengthPrefixFramer
+
+    async def echo(conn: Any) -> None:
+        recv, send = conn.recv, conn.send_all
+        while True:
+            data = await recv()
+            if not data:
+                return
+            await send(data)
+
+    cls: Any = aio.UnixServer if address.startswith("unix:") else aio.TCPServer
+    if kind == "aio":
+        server = cls(address, echo, max_connections=limit, backlog=BACKLOG)
+    else:
+        server = cls.for_messages(
+            address, lambda message, peer: message, framer=LengthPrefixFramer(), max_connections=limit, backlog=BACKLOG
+        )
+    print(server.endpoint, flush=True)
+    await server.serve_forever()
+
+
+class EchoProtocol(asyncio.Protocol):
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+async def serve_protocol(address: str) -> None:
+    loop = asyncio.get_running_loop()
+    if address.startswith("unix:"):
+        server = await loop.create_unix_server(EchoProtocol, address[5:], backlog=BACKLOG)
+        print(address, flush=True)
+    else:
+        host, port = split(address)
+        server = await loop.create_server(EchoProtocol, host, port, backlog=BACKLOG)
+        print(address.rpartition(":")[0] + f":{server.sockets[0].getsockname()[1]}", flush=True)
+    await server.serve_forever()
+
+
 def main() -> None:
     kind, address, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
     # Thousands of idle connections need more descriptors than the usual soft limit.
@@ -162,6 +211,10 @@ def main() -> None:
         serve_socketserver(address)
     elif kind == "asyncio":
         asyncio.run(serve_asyncio(address))
+    elif kind in ("aio", "aio-messages"):
+        asyncio.run(serve_aio(kind, address, limit))
+    elif kind == "protocol":
+        asyncio.run(serve_protocol(address))
     else:
         sys.exit(f"unknown server kind {kind!r}")
 

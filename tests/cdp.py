@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -18,7 +19,6 @@ import struct
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -108,6 +108,23 @@ class Page:
             time.sleep(0.1)
 
 
+def _targets(port: int, deadline: float) -> list[dict[str, Any]]:
+    """The browser's list of pages; its HTTP side may come up a moment after the log line."""
+    while True:
+        # http.client, not urllib: no proxy from the environment may stand in between.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/json")
+            targets: list[dict[str, Any]] = json.loads(conn.getresponse().read())
+            return targets
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+        finally:
+            conn.close()
+
+
 @contextlib.contextmanager
 def chromium_page(binary: str, timeout: float = 30.0) -> Iterator[Page]:
     """A headless Chromium with one blank page; the browser and its profile go at the end."""
@@ -129,8 +146,7 @@ def chromium_page(binary: str, timeout: float = 30.0) -> Iterator[Page]:
                 port = int(found.group(1)) if found else None
             if port is None:
                 raise RuntimeError("chromium did not open its debugging port")
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=timeout) as answer:
-                targets = json.load(answer)
+            targets = _targets(port, deadline)
             url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
             path = url.split(f":{port}", 1)[1]
             with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:

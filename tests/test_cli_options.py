@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli_run import run
-from netbasics import resolver as resolver_module
 
 # Values that are wrong for any option that takes a number of seconds.
 BAD_SECONDS = [
@@ -150,12 +149,13 @@ def _no_dns() -> Iterator[None]:
     def fail(*args: object, **kwargs: object) -> object:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    original = resolver_module._getaddrinfo
-    resolver_module._getaddrinfo = fail  # type: ignore[assignment]
+    # The default resolver is socket.getaddrinfo, looked up at each call.
+    original = socket.getaddrinfo
+    socket.getaddrinfo = fail  # type: ignore[assignment]
     try:
         yield
     finally:
-        resolver_module._getaddrinfo = original
+        socket.getaddrinfo = original
 
 
 _ROW = st.one_of(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import netbasics
 from cli_run import run
-from netbasics import Endpoint, HostPort, IPv4Address, IPv6Address, UnixAddress, parse_address
+from netbasics import Endpoint, HostPort, IPv4Address, IPv6Address, UnixAddress, UnsafeDestination, parse_address
 from netbasics._cli.targets import Kind, recognise
 from netbasics.cli import build_parser, main
 from netbasics.errors import AddressError, CIDRError, EndpointError
@@ -330,7 +330,7 @@ def test_never_raises_and_messages_stay_short(text: str) -> None:
         message = ""
         try:
             answer()
-        except (EndpointError, CIDRError) as exc:
+        except (EndpointError, CIDRError, UnsafeDestination) as exc:  # URLs: ambiguous or legacy hosts
             message = str(exc)
         assert len(message) < 600
         # No library function is named (the input, quoted back, may contain anything).
@@ -466,3 +466,13 @@ def test_ports_may_be_service_names() -> None:
         "port 'no-such-service' is neither a port number nor a known tcp service name\n"
     )
     assert "parse_port" not in err
+
+
+def test_check_refuses_urls_parsers_split() -> None:
+    # Issue 21: urllib reads 8.8.8.8, WHATWG parsers 127.0.0.1; check used to say "safe".
+    code, out, _ = run(["check", "http://127.0.0.1\\@8.8.8.8/"])
+    assert code == 1
+    assert out.startswith("http://127.0.0.1\\@8.8.8.8/: unsafe (ambiguous-url): backslash in the authority")
+    code, out, _ = run(["check", "--json", "http://127.1/", "127.1"])
+    assert code == 1
+    assert [json.loads(line)["reason"] for line in out.splitlines()] == ["legacy-numeric-form"] * 2

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from netbasics import Endpoint, EndpointError, HostPort, ResolveError, parse_endpoint, resolve
-from netbasics import resolver as resolver_module
+from netbasics import Endpoint, EndpointError, HostPort, ResolveError, Resolver, parse_endpoint, resolve
 
 Info = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
 
@@ -39,7 +38,8 @@ def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: object) -> list[Info]:
         raise AssertionError(f"getaddrinfo called with {args}")
 
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", forbidden)
+    # The default resolver is socket.getaddrinfo, looked up at each call.
+    monkeypatch.setattr(socket, "getaddrinfo", forbidden)
 
 
 @pytest.mark.usefixtures("no_dns")
@@ -66,40 +66,51 @@ def test_localhost_without_dns(name: str) -> None:
         assert resolve(name, 1, family=6) == [Endpoint("::1", 1)]
 
 
-def test_names_use_getaddrinfo_in_order_without_duplicates(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_names_use_getaddrinfo_in_order_without_duplicates() -> None:
     fake = _stub([V6, V4, V6, LL])
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", fake)
-    assert resolve("example.com", 443) == [
+    assert resolve("example.com", 443, resolver=fake) == [
         Endpoint("2001:db8::1", 443),
         Endpoint("192.0.2.1", 443),
         parse_endpoint("[fe80::1%eth0]:443"),
     ]
     assert fake.calls[0][:3] == ("example.com", 443, socket.AF_UNSPEC)  # type: ignore[attr-defined]
-    assert resolve("example.com", 443, family=4) == [Endpoint("192.0.2.1", 443)]
+    assert resolve("example.com", 443, family=4, resolver=fake) == [Endpoint("192.0.2.1", 443)]
 
 
-def test_family_filter_and_non_ip_results(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_family_filter_and_non_ip_results() -> None:
     odd = (socket.AF_UNIX, socket.SOCK_STREAM, 0, "", ("/tmp/x",))
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", _stub([odd, V4]))
-    assert resolve("example.com", 1) == [Endpoint("192.0.2.1", 443)]
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", _stub([V4]))
+    assert resolve("example.com", 1, resolver=_stub([odd, V4])) == [Endpoint("192.0.2.1", 443)]
     with pytest.raises(ResolveError, match="no IPv6 address"):
-        resolve("example.com", 443, family=6)
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", _stub([]))
+        resolve("example.com", 443, family=6, resolver=_stub([V4]))
     with pytest.raises(ResolveError, match="no IP address"):
-        resolve("example.com", 443)
+        resolve("example.com", 443, resolver=_stub([]))
 
 
-def test_lookup_failure_is_resolve_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lookup_failure_is_resolve_error() -> None:
     failure = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", _stub(failure))
     with pytest.raises(ResolveError, match=r"no-such\.example: Name or service not known") as info:
-        resolve("no-such.example", 80)
+        resolve("no-such.example", 80, resolver=_stub(failure))
     assert info.value.__cause__ is failure
     assert isinstance(info.value, OSError)
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", _stub(OSError(5, "weird")))
     with pytest.raises(ResolveError, match="weird"):
-        resolve("example.com", 80)
+        resolve("example.com", 80, resolver=_stub(OSError(5, "weird")))
+
+
+def test_system_getaddrinfo_is_a_resolver() -> None:
+    # The Protocol's shape is getaddrinfo's: mypy checks this assignment.
+    system: Resolver = socket.getaddrinfo
+    assert resolve("localhost", 1, resolver=system)[0].address.is_loopback
+
+
+@pytest.mark.usefixtures("no_dns")
+def test_injected_resolver_is_the_only_one_asked() -> None:
+    fake = _stub([V4])
+    assert resolve("example.com", 80, resolver=fake) == [Endpoint("192.0.2.1", 443)]
+    assert len(fake.calls) == 1  # type: ignore[attr-defined]
+    # Literals and localhost never reach it.
+    resolve("192.0.2.9", 80, resolver=fake)
+    resolve("localhost", 80, resolver=fake)
+    assert len(fake.calls) == 1  # type: ignore[attr-defined]
 
 
 @pytest.mark.usefixtures("no_dns")
@@ -112,3 +123,34 @@ def test_bad_input() -> None:
         resolve("127.1", 80)  # would be 127.0.0.1 to getaddrinfo
     with pytest.raises(EndpointError, match="bad port"):
         resolve("localhost", 70000)
+
+
+def _loopback(
+    host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+) -> list[Info]:
+    return [(socket.AF_INET, socket.SOCK_DGRAM, 17, "", ("127.0.0.1", port or 0))]
+
+
+@pytest.mark.usefixtures("no_dns")
+def test_udp_takes_a_resolver() -> None:
+    import threading
+
+    from netbasics import open_udp, udp_request
+
+    with open_udp(bind="svc.test:0", resolver=_loopback, timeout=5) as server:
+        assert str(server.local).startswith("127.0.0.1:")
+        port = server.local.port
+
+        def answer() -> None:
+            got = server.recv_from()
+            server.send_to(got.data.upper(), got.sender)
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        try:
+            with open_udp(connect=f"svc.test:{port}", resolver=_loopback) as client:
+                assert client.peer == Endpoint("127.0.0.1", port)
+            reply = udp_request(f"svc.test:{port}", b"hi", timeout=2, retries=0, resolver=_loopback)
+        finally:
+            thread.join(5)
+    assert reply.data == b"HI"

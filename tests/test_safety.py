@@ -22,11 +22,11 @@ from netbasics import (
     UnsafeReason,
     check_destination,
     is_safe_destination,
+    is_valid_address,
     parse_address,
     parse_endpoint,
     resolve,
 )
-from netbasics import resolver as resolver_module
 
 # (destination, expected fragment of the reason). Every row must be refused by default.
 BYPASSES: list[tuple[str, str]] = [
@@ -159,10 +159,73 @@ def test_accepts_every_address_form() -> None:
 
 
 def test_names_are_not_addresses() -> None:
-    with pytest.raises(AddressError):
-        is_safe_destination("localhost")
-    with pytest.raises(AddressError):
+    # Issue 23: text that is not a strict address is never safe, and every refusal is an
+    # UnsafeDestination with a reason, so one except clause covers what attackers send.
+    assert not is_safe_destination("localhost")
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination("localhost")
+    assert info.value.reason is UnsafeReason.INVALID
+    with pytest.raises(UnsafeDestination) as info:
         check_destination("127.1")
+    assert (info.value.reason, info.value.address, info.value.host) == (
+        UnsafeReason.LEGACY_NUMERIC,
+        IPv4Address("127.0.0.1"),
+        "127.1",
+    )
+    assert str(info.value).startswith("'127.1': legacy numeric form of 127.0.0.1")
+    # Wrong types are still the caller's bug; numbers and bytes are addresses or AddressError.
+    with pytest.raises(TypeError):
+        is_safe_destination(1.5)  # type: ignore[arg-type]
+    with pytest.raises(AddressError):
+        is_safe_destination(2**129)
+
+
+LEGACY = ["127.1", "2130706433", "0x7f.1", "017700000001", "0x7f000001", "0177.0.0.1", "127.0.0.1.", "1.2.3.04"]
+JUNK = ["", "[example.com]", "[]", "%31%32%37.0.0.1", "a b", "1.2.3.4.5", "0x100000000", "exa mple.com", "-x.com"]
+
+
+@pytest.mark.parametrize("text", LEGACY)
+def test_legacy_numeric_forms_are_refused_with_a_reason(text: str) -> None:
+    assert not is_safe_destination(text, policy=DestinationPolicy(allow=["0.0.0.0/0", "::/0"]))
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination(text)
+    assert info.value.reason is UnsafeReason.LEGACY_NUMERIC
+    for call in (
+        lambda: resolve(text, 80, policy=DestinationPolicy()),
+        lambda: netbasics.connect_tcp(f"{text}:80", policy=DestinationPolicy()),
+        lambda: netbasics.connect_tcp((text, 80), policy=DestinationPolicy()),
+    ):
+        with pytest.raises(UnsafeDestination) as info:
+            call()
+        assert info.value.reason is UnsafeReason.LEGACY_NUMERIC
+        assert info.value.host == text
+
+
+@pytest.mark.parametrize("text", JUNK)
+def test_junk_is_refused_as_invalid(text: str) -> None:
+    assert not is_safe_destination(text)
+    with pytest.raises(UnsafeDestination) as info:
+        check_destination(text)
+    assert info.value.reason is UnsafeReason.INVALID
+    with pytest.raises(UnsafeDestination) as info:
+        resolve(text, 80, policy=DestinationPolicy())
+    assert info.value.reason is UnsafeReason.INVALID
+    with pytest.raises(UnsafeDestination):
+        netbasics.connect_tcp((text, 80), policy=DestinationPolicy())
+
+
+def test_without_a_policy_bad_text_is_still_a_parse_error() -> None:
+    with pytest.raises(EndpointError):
+        resolve("127.1", 80)
+    with pytest.raises(EndpointError):
+        netbasics.connect_tcp("127.1:80")
+
+
+@given(st.text(max_size=40))
+def test_is_safe_destination_answers_for_any_text(text: str) -> None:
+    # Never raises for text; True only for a strict, global address.
+    if is_safe_destination(text):
+        assert is_valid_address(text)
 
 
 # --- policies ---------------------------------------------------------------------------
@@ -275,32 +338,34 @@ def test_any_zone_is_unsafe(address: IPv6Address, zone: str) -> None:
 # --- resolve(policy=...) with a stubbed resolver ----------------------------------------------------
 
 
-@pytest.fixture
-def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    records: dict[str, list[str]] = {}
+_Info = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[str, int] | tuple[str, int, int, int]]
 
-    def getaddrinfo(
-        host: str, port: int, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
-    ) -> list[tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[str, int] | tuple[str, int, int, int]]]:
-        if host not in records:
+
+class FakeDNS(dict[str, list[str]]):
+    """A name -> answers table that is also a :class:`netbasics.Resolver` (pass it as ``resolver=``)."""
+
+    def __call__(
+        self, host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+    ) -> list[_Info]:
+        if host not in self:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        out: list[
-            tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[str, int] | tuple[str, int, int, int]]
-        ] = []
-        for text in records[host]:
+        out: list[_Info] = []
+        for text in self[host]:
             if ":" in text:
-                out.append((socket.AF_INET6, socket.SOCK_STREAM, 6, "", (text, port, 0, 0)))
+                out.append((socket.AF_INET6, socket.SOCK_STREAM, 6, "", (text, port or 0, 0, 0)))
             else:
-                out.append((socket.AF_INET, socket.SOCK_STREAM, 6, "", (text, port)))
+                out.append((socket.AF_INET, socket.SOCK_STREAM, 6, "", (text, port or 0)))
         return out
 
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", getaddrinfo)
-    return records
+
+@pytest.fixture
+def fake_dns() -> FakeDNS:
+    return FakeDNS()
 
 
-def test_resolve_policy_all_public(fake_dns: dict[str, list[str]]) -> None:
+def test_resolve_policy_all_public(fake_dns: FakeDNS) -> None:
     fake_dns["example.test"] = ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]
-    endpoints = resolve("example.test", 443, policy=DestinationPolicy())
+    endpoints = resolve("example.test", 443, policy=DestinationPolicy(), resolver=fake_dns)
     assert [str(e) for e in endpoints] == ["93.184.216.34:443", "[2606:2800:220:1:248:1893:25c8:1946]:443"]
 
 
@@ -313,26 +378,24 @@ def test_resolve_policy_all_public(fake_dns: dict[str, list[str]]) -> None:
         (["2606:4700::1", "fd12::1"], "fd12::1"),
     ],
 )
-def test_resolve_policy_one_bad_answer_refuses_the_name(
-    fake_dns: dict[str, list[str]], answers: list[str], bad: str
-) -> None:
+def test_resolve_policy_one_bad_answer_refuses_the_name(fake_dns: FakeDNS, answers: list[str], bad: str) -> None:
     fake_dns["mixed.test"] = answers
     with pytest.raises(UnsafeDestination, match=r"mixed\.test resolves to an unsafe address") as info:
-        resolve("mixed.test", 80, policy=DestinationPolicy())
+        resolve("mixed.test", 80, policy=DestinationPolicy(), resolver=fake_dns)
     assert bad in str(info.value)
 
 
-def test_resolve_policy_policy_and_ports(fake_dns: dict[str, list[str]]) -> None:
+def test_resolve_policy_policy_and_ports(fake_dns: FakeDNS) -> None:
     fake_dns["internal.test"] = ["10.0.0.5"]
     policy = DestinationPolicy(allow_private=True, allowed_ports=[443])
-    assert resolve("internal.test", 443, policy=policy) == [parse_endpoint("10.0.0.5:443")]
+    assert resolve("internal.test", 443, policy=policy, resolver=fake_dns) == [parse_endpoint("10.0.0.5:443")]
     with pytest.raises(UnsafeDestination, match="port 8080 is not allowed"):
-        resolve("internal.test", 8080, policy=policy)
+        resolve("internal.test", 8080, policy=policy, resolver=fake_dns)
 
 
-def test_resolve_policy_unknown_name(fake_dns: dict[str, list[str]]) -> None:
+def test_resolve_policy_unknown_name(fake_dns: FakeDNS) -> None:
     with pytest.raises(ResolveError):
-        resolve("nowhere.test", 80, policy=DestinationPolicy())
+        resolve("nowhere.test", 80, policy=DestinationPolicy(), resolver=fake_dns)
 
 
 def test_resolve_policy_literals_and_localhost() -> None:
@@ -357,14 +420,14 @@ def test_numeric_names_are_refused(name: str) -> None:
     assert name in str(info.value) or "127.0.0.1" in str(info.value)
 
 
-def test_resolved_addresses_are_checked_not_names(fake_dns: dict[str, list[str]]) -> None:
+def test_resolved_addresses_are_checked_not_names(fake_dns: FakeDNS) -> None:
     """A harmless-looking name whose record points at loopback (DNS rebinding) is refused."""
     fake_dns["rebind.test"] = ["127.0.0.1"]
     with pytest.raises(UnsafeDestination, match=r"rebind\.test resolves to an unsafe address: 127\.0\.0\.1: loopback"):
-        resolve("rebind.test", 80, policy=DestinationPolicy())
+        resolve("rebind.test", 80, policy=DestinationPolicy(), resolver=fake_dns)
     fake_dns["mapped.test"] = ["::ffff:127.0.0.1"]
     with pytest.raises(UnsafeDestination, match=r"embeds 127\.0\.0\.1"):
-        resolve("mapped.test", 80, policy=DestinationPolicy())
+        resolve("mapped.test", 80, policy=DestinationPolicy(), resolver=fake_dns)
 
 
 def test_exported() -> None:
@@ -402,9 +465,7 @@ def test_connect_with_policy_refuses_before_sending() -> None:
     assert len(accepted) == 1  # and it is the only one that did
 
 
-def test_connect_with_policy_uses_only_checked_addresses(
-    fake_dns: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_connect_with_policy_uses_only_checked_addresses(fake_dns: FakeDNS) -> None:
     """DNS rebinding: the name is resolved once; a second, different answer is never used."""
     from netbasics import TCPServer
 
@@ -412,17 +473,17 @@ def test_connect_with_policy_uses_only_checked_addresses(
         port = server.endpoint.port
         answers = iter([["127.0.0.1"], ["10.9.9.9"]])
 
-        def rebinding(host: str, port: int, family: int = 0, type: int = 0) -> object:
+        def rebinding(
+            host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+        ) -> list[_Info]:
             fake_dns[host] = next(answers)
-            return original(host, port, family, type)
+            return fake_dns(host, port, family, type)
 
-        original = resolver_module._getaddrinfo
-        monkeypatch.setattr(resolver_module, "_getaddrinfo", rebinding)
         policy = DestinationPolicy(allow_loopback=True)
-        with netbasics.connect_tcp(("rebind.test", port), policy=policy, timeout=5) as conn:
+        with netbasics.connect_tcp(("rebind.test", port), policy=policy, timeout=5, resolver=rebinding) as conn:
             assert str(conn.remote).rpartition(":")[0] == "127.0.0.1"  # remote is Endpoint | UnixAddress
         with pytest.raises(UnsafeDestination, match=r"10\.9\.9\.9: private-use"):
-            netbasics.connect_tcp(("rebind.test", port), policy=policy)
+            netbasics.connect_tcp(("rebind.test", port), policy=policy, resolver=rebinding)
 
 
 # --- structured verdicts ----------------------------------------------------------------------
@@ -481,6 +542,8 @@ def test_verdict_fields(destination: str, reason: UnsafeReason, embedded: str | 
 def test_every_address_reason_is_reachable() -> None:
     reached = {reason for _, reason, _ in VERDICTS}
     policy_only = {UnsafeReason.DENIED, UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED}
+    policy_only |= {UnsafeReason.LEGACY_NUMERIC, UnsafeReason.INVALID}  # about text: tested above
+    policy_only |= {UnsafeReason.AMBIGUOUS_URL, UnsafeReason.SCHEME}  # about URLs: test_http_guard
     # NOT_GLOBAL is the fallback for a non-global row outside the named categories.
     assert set(UnsafeReason) - reached - policy_only <= {UnsafeReason.NOT_GLOBAL}
 
@@ -500,10 +563,10 @@ def test_policy_verdict_fields() -> None:
     assert info.value.reason is UnsafeReason.PORT_DENIED
 
 
-def test_resolve_verdict_names_the_host(fake_dns: dict[str, list[str]]) -> None:
+def test_resolve_verdict_names_the_host(fake_dns: FakeDNS) -> None:
     fake_dns["mixed.test"] = ["93.184.216.34", "::ffff:10.1.2.3"]
     with pytest.raises(UnsafeDestination) as info:
-        resolve("mixed.test", 80, policy=DestinationPolicy())
+        resolve("mixed.test", 80, policy=DestinationPolicy(), resolver=fake_dns)
     exc = info.value
     assert (exc.host, exc.reason, exc.port) == ("mixed.test", UnsafeReason.PRIVATE, 80)
     assert exc.embedded == IPv4Address("10.1.2.3")
@@ -556,3 +619,14 @@ def test_broadcast_send_refusal_is_structured() -> None:
     exc = info.value
     assert (exc.reason, str(exc.address), exc.port) == (UnsafeReason.BROADCAST, "255.255.255.255", 9)
     assert str(exc) == "send to 255.255.255.255:9: broadcast address needs broadcast=True (SO_BROADCAST)"
+
+
+def test_allow_list_entry_does_not_open_wrappers_of_it() -> None:
+    # Found by the HTTP guard's corpus: allowing 127.0.0.1 let 64:ff9b::7f00:1 through,
+    # an address a NAT64 translator delivers to, not this host.
+    policy = DestinationPolicy(allow=["127.0.0.1"])
+    assert is_safe_destination("127.0.0.1", policy=policy)
+    for wrapped in ("64:ff9b::7f00:1", "64:ff9b:1::7f00:1", "2002:7f00:1::", "::127.0.0.1"):
+        assert not is_safe_destination(wrapped, policy=policy), wrapped
+    # An explicit entry for the wrapper itself still allows it.
+    assert is_safe_destination("64:ff9b::7f00:1", policy=DestinationPolicy(allow=["64:ff9b::/96"]))

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,6 @@ from netbasics import (
     TCPServer,
     port_open,
 )
-from netbasics import resolver as resolver_module
 from netbasics._io.happy_eyeballs import interleave, open_tcp_socket
 from netbasics._io.sockets import bind_socket, connect_failure, listen_socket, set_io_timeout, translate_os_error
 
@@ -466,7 +466,7 @@ def test_connect_source(listener: socket.socket) -> None:
         netbasics.connect_tcp(listener.getsockname(), source="::1")
 
 
-def test_connect_name_falls_back_across_families(monkeypatch: pytest.MonkeyPatch, listener: socket.socket) -> None:
+def test_connect_name_falls_back_across_families(listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     dead = closed_port()
     infos = [
@@ -475,33 +475,35 @@ def test_connect_name_falls_back_across_families(monkeypatch: pytest.MonkeyPatch
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
     ]
 
-    def fake(host: str, port_: int, *args: object) -> list[object]:
-        return [(f, t, p, c, (a[0], port_, *tuple(a[2:]))) for f, t, p, c, a in infos]
+    def fake(
+        host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+    ) -> list[tuple[int, int, int, str, tuple[Any, ...]]]:
+        return [(f, t, p, c, (a[0], port, *tuple(a[2:]))) for f, t, p, c, a in infos]
 
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", fake)
     with pytest.raises(ConnectError, match=rf"connect to service.test:{dead} failed: \[::1\]:{dead} .*; 127.0.0.1"):
-        netbasics.connect_tcp(f"service.test:{dead}")
+        netbasics.connect_tcp(f"service.test:{dead}", resolver=fake)
 
-    monkeypatch.setattr(
-        resolver_module,
-        "_getaddrinfo",
-        lambda *a: [(f, t, p, c, ad) for f, t, p, c, ad in infos],
-    )
+    def fixed(
+        host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+    ) -> list[tuple[int, int, int, str, tuple[Any, ...]]]:
+        return [(f, t, p, c, ad) for f, t, p, c, ad in infos]
+
     started = time.monotonic()
-    with netbasics.connect_tcp(f"service.test:{port}") as conn:
+    with netbasics.connect_tcp(f"service.test:{port}", resolver=fixed) as conn:
         assert conn.remote == Endpoint("127.0.0.1", port)
     assert time.monotonic() - started < 0.2  # failures start the next attempt at once
 
 
-def test_connect_unresolvable(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(*args: object) -> list[object]:
+def test_connect_unresolvable() -> None:
+    def fail(
+        host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+    ) -> list[tuple[int, int, int, str, tuple[Any, ...]]]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    monkeypatch.setattr(resolver_module, "_getaddrinfo", fail)
     with pytest.raises(ResolveError):
-        netbasics.connect_tcp("nothing.test:80")
+        netbasics.connect_tcp("nothing.test:80", resolver=fail)
     with pytest.raises(ResolveError):
-        port_open("nothing.test:80")
+        port_open("nothing.test:80", resolver=fail)
 
 
 def test_happy_eyeballs_staggers_past_a_silent_address(blackhole: Endpoint, listener: socket.socket) -> None:

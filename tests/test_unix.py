@@ -820,3 +820,13 @@ def test_datagram_sockets_share_their_lifetime_and_timeout(sockdir: Path) -> Non
                 sock.timeout = "1"  # type: ignore[assignment]
         assert (sock.closed, sock.fileno()) == (True, -1)
         sock.close()  # again: nothing happens
+
+
+def test_datagram_socket_bound_with_mode_names_and_removes_its_file(tmp_path: Path) -> None:
+    # With mode= the socket is bound in a private directory and linked into place; local
+    # and close() must use the path asked for, not the one the kernel remembers.
+    path = tmp_path / "m.sock"
+    with open_unix_datagram(bind=f"unix:{path}", mode=0o600) as sock:
+        assert sock.local == UnixAddress(str(path))
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert not path.exists()

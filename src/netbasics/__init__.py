@@ -18,6 +18,7 @@ from ._data.registry import REGISTRY_DATE as REGISTRY_DATE
 from ._data.registry import AddressCategory as AddressCategory
 from ._data.registry import RegistryEntry as RegistryEntry
 from ._io.message_loop import Responder as Responder
+from ._urls import check_url as check_url
 from .addresses import Address as Address
 from .addresses import IPv4Address as IPv4Address
 from .addresses import IPv6Address as IPv6Address
@@ -71,6 +72,7 @@ from .ports import port_category as port_category
 from .ports import services_for_port as services_for_port
 from .ports import validate_port as validate_port
 from .receive_buffer import ReceiveBuffer as ReceiveBuffer
+from .resolver import Resolver as Resolver
 from .resolver import resolve as resolve
 from .safety import DestinationPolicy as DestinationPolicy
 from .safety import UnsafeDestination as UnsafeDestination
@@ -162,6 +164,7 @@ __all__ = [
     "RegistryEntry",
     "Reply",
     "ResolveError",
+    "Resolver",
     "Responder",
     "Service",
     "StreamConnection",
@@ -179,6 +182,7 @@ __all__ = [
     "UnsafeDestination",
     "UnsafeReason",
     "check_destination",
+    "check_url",
     "classify",
     "collapse",
     "connect_tcp",

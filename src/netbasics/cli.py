@@ -36,7 +36,7 @@ from .errors import (
 from .networks import IPv4Network, Network, collapse, parse_network, summarize_range
 from .ports import find_service, parse_port, port_category, services_for_port, validate_port
 from .resolver import resolve
-from .safety import DestinationPolicy, UnsafeDestination, UnsafeReason, check_destination
+from .safety import DestinationPolicy, UnsafeDestination, UnsafeReason, check_destination, destination_host
 from .sets import AddressSet
 from .stream import StreamConnection, connect_tcp
 from .tcp import TCPServer
@@ -353,16 +353,25 @@ def _check_one(target: Address | Endpoint | HostPort | str, policy: DestinationP
     if isinstance(target, str):
         # No port given, so only the address rules apply, as for a bare address.
         policy = replace(policy, allowed_ports=None, denied_ports=frozenset())
-        target = HostPort(target, 0)
+        # Junk is bad input (exit 2); a legacy numeric form (127.1) is a verdict, so
+        # the text goes to resolve(), which refuses it with reason legacy-numeric-form.
+        found = destination_host(target)
+        if isinstance(found, UnsafeDestination) and found.reason is UnsafeReason.INVALID:
+            HostPort(target, 0)  # raises the parse error
+        return [str(e.address) for e in resolve(target, 0, policy=policy)]
     return [str(e.address) for e in resolve(target, policy=policy)]
 
 
 _PORT_REASONS = frozenset({UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED})
+# Verdicts about the text itself (its ``host`` field is the refused text, not a name).
+_TEXT_REASONS = frozenset(
+    {UnsafeReason.LEGACY_NUMERIC, UnsafeReason.INVALID, UnsafeReason.AMBIGUOUS_URL, UnsafeReason.SCHEME}
+)
 
 
 def _unsafe_words(exc: UnsafeDestination) -> str:
     """The verdict in words for the output line, from the exception's fields (never its text)."""
-    if exc.host is not None and exc.reason not in _PORT_REASONS:
+    if exc.host is not None and exc.reason not in _PORT_REASONS and exc.reason not in _TEXT_REASONS:
         return f"resolves to {exc.address}: {exc.detail}"
     return exc.detail
 
@@ -380,9 +389,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     for where, text in _rows(args.targets, stdin):
         verdict: UnsafeDestination | None = None
         try:
-            target = recognise(text).destination()
             try:
-                addresses = _check_one(target, policy)
+                addresses = _check_one(recognise(text).destination(), policy)
             except UnsafeDestination as exc:
                 verdict = exc
                 addresses = [] if exc.address is None else [str(exc.address)]

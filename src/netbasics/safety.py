@@ -33,9 +33,10 @@ from typing import Final, NamedTuple, Union
 
 from ._core import V4_MAX
 from ._data.registry import AddressCategory
+from ._parse import exact_str
 from .addresses import Address, IPv4Address, IPv6Address, ipv4_from_int, parse_address
-from .endpoints import Endpoint
-from .errors import NetbasicsError, quote
+from .endpoints import Endpoint, HostPort
+from .errors import AddressError, NetbasicsError, quote
 from .ports import validate_port
 from .sets import AddressSet
 
@@ -64,7 +65,13 @@ class UnsafeReason(enum.Enum):
     ``PORT_NOT_ALLOWED``; ``ZONE`` is an IPv6 address with a zone; ``METADATA`` is a
     well-known cloud metadata service address, which the policy's convenience switches
     never open. ``NOT_GLOBAL`` covers the remaining rows the registries mark not
-    globally reachable.
+    globally reachable. Text that is no destination at all has its own two:
+    ``LEGACY_NUMERIC`` is a numeric host in a form only lenient parsers read (``127.1``,
+    ``2130706433``, ``0x7f.1``, ``0177.0.0.1``: ``address`` holds what they read),
+    ``INVALID`` is text that is neither a valid address nor a valid host name. For URLs,
+    ``AMBIGUOUS_URL`` is a URL whose host differs between parsers (``urllib`` and a
+    browser-style WHATWG parser), and ``SCHEME`` a scheme the fetcher does not allow
+    (the HTTP guard allows ``http`` and ``https``).
 
     >>> UnsafeReason.LINK_LOCAL.value
     'link-local'
@@ -89,6 +96,10 @@ class UnsafeReason(enum.Enum):
     RESERVED = "reserved"
     NOT_GLOBAL = "not-global"
     ZONE = "zone"
+    LEGACY_NUMERIC = "legacy-numeric-form"
+    INVALID = "not-a-valid-address"
+    AMBIGUOUS_URL = "ambiguous-url"
+    SCHEME = "scheme-not-allowed"
     DENIED = "denied-by-policy"
     PORT_DENIED = "port-denied"
     PORT_NOT_ALLOWED = "port-not-allowed"
@@ -98,6 +109,10 @@ class UnsafeReason(enum.Enum):
 
 
 _PORT_REASONS = frozenset({UnsafeReason.PORT_DENIED, UnsafeReason.PORT_NOT_ALLOWED})
+# Verdicts about the text itself, not about where it points: the message quotes the text.
+_TEXT_REASONS = frozenset(
+    {UnsafeReason.LEGACY_NUMERIC, UnsafeReason.INVALID, UnsafeReason.AMBIGUOUS_URL, UnsafeReason.SCHEME}
+)
 
 
 class UnsafeDestination(NetbasicsError, ValueError):
@@ -111,7 +126,9 @@ class UnsafeDestination(NetbasicsError, ValueError):
     * ``reason``: the rule, an :class:`UnsafeReason`;
     * ``detail``: the rule in words (registry row and RFC), without the address;
     * ``port``: the port when one was checked, else ``None``;
-    * ``host``: the name that resolved to ``address``, else ``None``.
+    * ``host``: the name that resolved to ``address``, or for the ``LEGACY_NUMERIC``,
+      ``INVALID``, ``AMBIGUOUS_URL`` and ``SCHEME`` reasons the text (host or URL) that
+      was refused, cut to 255 characters; else ``None``.
 
     The message is built from these fields; ``message`` replaces it when the raiser has
     more context to give.
@@ -152,6 +169,8 @@ class UnsafeDestination(NetbasicsError, ValueError):
         text = f"{subject}: {self.detail}" if subject else self.detail
         if self.host is None:
             return text
+        if self.reason in _TEXT_REASONS:
+            return f"{quote(self.host)}: {self.detail}"
         if self.reason in _PORT_REASONS:
             return f"{_quote_host(self.host)}: {text}"
         return f"{_quote_host(self.host)} resolves to an unsafe address: {text}"
@@ -336,19 +355,25 @@ def _strip_zone(addr: Address) -> Address:
     return addr.without_zone() if isinstance(addr, IPv6Address) else addr
 
 
-def _address_verdict(addr: Address, policy: DestinationPolicy) -> _Verdict | None:
-    """``None`` if ``addr`` is safe under ``policy``, else why not."""
+def _address_verdict(addr: Address, policy: DestinationPolicy, use_allow: bool = True) -> _Verdict | None:
+    """``None`` if ``addr`` is safe under ``policy``, else why not.
+
+    ``use_allow=False`` ignores the allow list: for an IPv4 address found inside an IPv6
+    wrapper other than IPv4-mapped. An allow entry for 127.0.0.1 does not allow
+    ``64:ff9b::7f00:1``, which a NAT64 translator or a tunnel delivers somewhere else.
+    """
     bare = _strip_zone(addr)
     if policy.deny and bare in policy.deny:
         return _Verdict(UnsafeReason.DENIED, "denied by policy", "denied by policy")
-    if policy.allow and bare in policy.allow:
+    if use_allow and policy.allow and bare in policy.allow:
         return None
     if isinstance(addr, IPv6Address):
         if addr.zone is not None:
             why = f"scoped address with zone %{addr.zone}, local to one link"
             return _Verdict(UnsafeReason.ZONE, why, why)
+        mapped = addr.ipv4_mapped is not None
         for what, inner in _embedded(addr):
-            inner_why = _address_verdict(inner, policy)
+            inner_why = _address_verdict(inner, policy, use_allow and mapped)
             if inner_why is not None:
                 why = f"{what} embeds {inner} ({inner_why.short})"
                 return _Verdict(inner_why.reason, why, why, inner)
@@ -395,6 +420,8 @@ _Destination = Union[Address, Endpoint, str, int, bytes, ipaddress.IPv4Address, 
 def _problem(destination: _Destination, policy: DestinationPolicy | None) -> UnsafeDestination | None:
     """The exception to raise for ``destination``, or ``None`` when it is safe."""
     pol = DEFAULT_POLICY if policy is None else policy
+    if isinstance(destination, str):
+        destination = exact_str(destination)  # a str subclass is read by its value
     if isinstance(destination, Endpoint):
         verdict = _address_verdict(destination.address, pol)
         if verdict is None:
@@ -402,7 +429,12 @@ def _problem(destination: _Destination, policy: DestinationPolicy | None) -> Uns
         addr: Address = destination.address
         port: int | None = destination.port
     else:
-        addr = parse_address(destination)
+        try:
+            addr = parse_address(destination)
+        except AddressError:
+            if isinstance(destination, str):
+                return _text_problem(destination)
+            raise
         verdict = _address_verdict(addr, pol)
         if verdict is None:
             return None
@@ -410,13 +442,170 @@ def _problem(destination: _Destination, policy: DestinationPolicy | None) -> Uns
     return UnsafeDestination(addr, verdict.reason, verdict.long, embedded=verdict.embedded, port=port)
 
 
+# --- host text: what a client would connect to --------------------------------------------------
+
+_HOST_KEPT: Final = 255  # UnsafeDestination.host keeps at most this much of refused text
+_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+
+
+def _ends_in_number(labels: list[str]) -> bool:
+    """WHATWG URL "ends in a number": the last label is decimal digits or 0x-hex."""
+    last = labels[-1]
+    if last and last.isascii() and last.isdigit():
+        return True
+    return last[:2] in ("0x", "0X") and all(c in _HEX_DIGITS for c in last[2:])
+
+
+def _legacy_part(part: str) -> int | None:
+    """One part of an inet_aton()/WHATWG IPv4 host: 0x hex, 0-led octal or decimal."""
+    if part[:2] in ("0x", "0X"):
+        digits, base = part[2:], 16
+        if not digits:
+            return 0
+    elif len(part) > 1 and part[0] == "0":
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    if not digits or not digits.isascii() or len(digits) > 40:
+        return None
+    try:
+        return int(digits, base) if digits.isalnum() else None
+    except ValueError:
+        return None
+
+
+def _legacy_ipv4(labels: list[str]) -> IPv4Address | None:
+    """The address inet_aton() (and the WHATWG IPv4 parser) read from these labels, if any.
+
+    One to four parts; every part but the last is one byte, the last fills the rest
+    (``127.1`` is 127.0.0.1, ``2130706433`` is one 32-bit number).
+    """
+    if not 1 <= len(labels) <= 4:
+        return None
+    values = [_legacy_part(label) for label in labels]
+    if any(v is None for v in values):
+        return None
+    head, last = values[:-1], values[-1]
+    assert last is not None
+    if any(v is not None and v > 255 for v in head) or last >= 256 ** (5 - len(labels)):
+        return None
+    number = 0
+    for i, v in enumerate(head):
+        assert v is not None
+        number |= v << (24 - 8 * i)
+    return _v4(number | last)
+
+
+def destination_host(host: str) -> Address | str | UnsafeDestination:
+    """What a client would connect to for ``host``: an address, a name to resolve, or a refusal.
+
+    ``host`` is a URL's or a request's host, bracketed IPv6 or not. IP literals in the
+    strict form give the :class:`Address`; a valid host name gives the name (IDNA-encoded
+    and lower case, for the resolver); numeric text in a legacy form (``127.1``,
+    ``2130706433``, ``0x7f.1``, ``1.2.3.04``, ``127.0.0.1.``) gives an
+    :class:`UnsafeDestination` with reason ``LEGACY_NUMERIC`` and the address lenient
+    parsers read from it; anything else (``[example.com]``, ``[]``, empty, percent
+    signs, spaces) one with reason ``INVALID``. Non-ASCII text is IDNA-encoded first,
+    as clients do, so fullwidth digits are read as the digits they normalise to.
+    Package-internal: the HTTP guard and ``resolve(policy=...)`` share it.
+    """
+    if not isinstance(host, str):
+        raise TypeError(f"host must be str, got {type(host).__name__} {quote(host)}")
+    host = exact_str(host)
+    kept = host[:_HOST_KEPT]
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    # Only digits and dots, or a colon, can be a strict literal: names skip the parser
+    # (and the cost of its error message).
+    if ":" in bare or bare.replace(".", "").isdigit():
+        try:
+            literal = parse_address(bare)
+        except AddressError:
+            pass
+        else:
+            if bare is not host and literal.version == 4:
+                # RFC 3986 section 3.2.2: brackets hold IPv6 (and IPvFuture) literals only.
+                return UnsafeDestination(None, UnsafeReason.INVALID, "brackets around an IPv4 address", host=kept)
+            return literal
+    if bare is not host or ":" in bare:
+        why = "bracketed text that is no IPv6 address" if bare is not host else "not a valid IPv6 address"
+        return UnsafeDestination(None, UnsafeReason.INVALID, why, host=kept)
+    name = bare
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except (UnicodeError, ValueError):
+            return UnsafeDestination(None, UnsafeReason.INVALID, "host name that IDNA cannot encode", host=kept)
+        if name != bare:
+            # Normalised text (fullwidth digits and dots) is judged as what it became.
+            found = destination_host(name)
+            if isinstance(found, UnsafeDestination):
+                return UnsafeDestination(found.address, found.reason, found.detail, host=kept)
+            return found
+    labels = name.split(".")
+    if len(labels) > 1 and labels[-1] == "":
+        labels.pop()  # a trailing dot (the DNS root) changes nothing
+    if _ends_in_number(labels):
+        read = _legacy_ipv4(labels)
+        if read is None:
+            why = "numeric host that is no valid IPv4 address in any form"
+            return UnsafeDestination(None, UnsafeReason.INVALID, why, host=kept)
+        why = f"legacy numeric form of {read}, which parsers read differently; write {read}"
+        return UnsafeDestination(read, UnsafeReason.LEGACY_NUMERIC, why, host=kept)
+    if not _is_host_name(name):
+        return UnsafeDestination(None, UnsafeReason.INVALID, "neither an IP address nor a valid host name", host=kept)
+    return name.lower()
+
+
+def _is_host_name(name: str) -> bool:
+    try:
+        HostPort(name, 0)
+    except NetbasicsError:
+        return False
+    return True
+
+
+def refuse_target(target: object, error: Exception) -> UnsafeDestination:
+    """The refusal for a connect target (``"host:port"`` or ``(host, port)``) that did not parse.
+
+    Package-internal: with a policy, ``connect_tcp`` and friends raise this instead of the
+    parse error, so callers catch one exception for every refused destination.
+    """
+    host: object = target
+    if isinstance(target, tuple) and len(target) == 2:
+        host = target[0]
+    elif isinstance(target, str):
+        if target.startswith("[") and "]" in target:
+            host = target[: target.index("]") + 1]
+        elif target.count(":") == 1:
+            host = target.rpartition(":")[0]
+    if isinstance(host, str):
+        found = destination_host(host)
+        if isinstance(found, UnsafeDestination):
+            return found
+    text = target if isinstance(target, str) else quote(target)
+    return UnsafeDestination(
+        None, UnsafeReason.INVALID, f"not a valid destination: {error}"[:200], host=text[:_HOST_KEPT]
+    )
+
+
+def _text_problem(text: str) -> UnsafeDestination:
+    """Why ``text``, which is no address, is refused as a destination."""
+    found = destination_host(text)
+    if isinstance(found, UnsafeDestination):
+        return found
+    why = "a host name, not an address: resolve it with resolve(host, port, policy=...)"
+    return UnsafeDestination(None, UnsafeReason.INVALID, why, host=text[:_HOST_KEPT])
+
+
 def is_safe_destination(destination: _Destination, *, policy: DestinationPolicy | None = None) -> bool:
     """True if it is safe to connect to ``destination`` under ``policy`` (default: strict).
 
     ``destination`` is an address (anything :func:`parse_address` takes) or an
-    :class:`Endpoint` (then the policy's port rules apply too). Raises
-    :class:`AddressError` for text that is not an address: resolve names with
-    ``resolve(host, port, policy=...)``, which checks every answer.
+    :class:`Endpoint` (then the policy's port rules apply too). Text that is not an
+    address in the strict form is not safe: legacy numeric forms (``127.1``), host names
+    and junk all give ``False`` (resolve names with ``resolve(host, port, policy=...)``,
+    which checks every answer). A wrong type raises :class:`TypeError`, and a number or
+    bytes that is no address :class:`AddressError`.
 
     >>> is_safe_destination("8.8.8.8"), is_safe_destination("169.254.169.254")
     (True, False)
@@ -427,14 +616,22 @@ def is_safe_destination(destination: _Destination, *, policy: DestinationPolicy 
     if isinstance(destination, Endpoint):
         # The bool answer needs no exception object: that keeps bulk checks cheap.
         return _address_verdict(destination.address, pol) is None and _port_problem(destination, pol) is None
-    return _address_verdict(parse_address(destination), pol) is None
+    try:
+        addr = parse_address(destination)
+    except AddressError:
+        if isinstance(destination, str):
+            return False
+        raise
+    return _address_verdict(addr, pol) is None
 
 
 def check_destination(destination: _Destination, *, policy: DestinationPolicy | None = None) -> None:
     """Raise :class:`UnsafeDestination` unless ``destination`` is safe under ``policy``.
 
     The exception carries the verdict as fields (``reason``, ``address``, ``embedded``,
-    ``port``, ``detail``); its message is built from them.
+    ``port``, ``detail``); its message is built from them. Text that is no address in the
+    strict form is refused too, with reason ``LEGACY_NUMERIC`` (``127.1``, ``2130706433``)
+    or ``INVALID`` (host names and junk).
 
     >>> check_destination("2002:a00:1::1")
     Traceback (most recent call last):

@@ -69,8 +69,8 @@ from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import ClosedLocally, ConnectError, EndpointError, FrameTooLarge, NetTimeoutError, PeerClosed, quote
 from .framing import Framer, LineFramer
 from .receive_buffer import ReceiveBuffer
-from .resolver import resolve
-from .safety import DestinationPolicy, check_destination
+from .resolver import Resolver, resolve
+from .safety import DestinationPolicy, check_destination, refuse_target
 from .unix_addresses import PeerCredentials, UnixAddress
 
 if TYPE_CHECKING:
@@ -1152,15 +1152,22 @@ def _source_endpoint(source: SourceLike) -> Endpoint:
     return parsed
 
 
-def _targets(target: EndpointLike, policy: DestinationPolicy | None) -> tuple[object, list[Endpoint]]:
-    parsed = coerce_target(target)
+def _targets(
+    target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None = None
+) -> tuple[object, list[Endpoint]]:
+    try:
+        parsed = coerce_target(target)
+    except EndpointError as exc:
+        if policy is None:
+            raise
+        raise refuse_target(target, exc) from exc
     if isinstance(parsed, Endpoint):
         if policy is not None:
             check_destination(parsed, policy=policy)
         return parsed, [parsed]
     # With a policy, resolve once and check every answer; the race below then uses exactly
     # these endpoints, so a DNS answer that changes after the check is never used.
-    return parsed, resolve(parsed, policy=policy)
+    return parsed, resolve(parsed, policy=policy, resolver=resolver)
 
 
 def connect_tcp(
@@ -1173,6 +1180,7 @@ def connect_tcp(
     keepalive: bool | float = False,
     attempt_delay: float = ATTEMPT_DELAY,
     policy: DestinationPolicy | None = None,
+    resolver: Resolver | None = None,
 ) -> StreamConnection:
     """Open a TCP connection to ``target``: an :class:`Endpoint`, ``(host, port)`` or ``"host:port"``.
 
@@ -1186,7 +1194,8 @@ def connect_tcp(
     With a ``policy`` (:class:`DestinationPolicy`), the destination is checked before any
     packet is sent: a name is resolved once, refused if any answer is unsafe, and only
     the checked addresses are connected to, which closes the DNS-rebinding window.
-    :class:`UnsafeDestination` is raised for a refused destination.
+    :class:`UnsafeDestination` is raised for a refused destination. ``resolver`` (a
+    :class:`Resolver`) looks names up instead of the system resolver.
 
     Raises :class:`ConnectError` (refused, unreachable) or :class:`NetTimeoutError`,
     naming every address tried; :class:`ResolveError` if the name does not resolve;
@@ -1201,7 +1210,7 @@ def connect_tcp(
     """
     connect_timeout = check_timeout(connect_timeout, "connect_timeout")
     delay = check_timeout(attempt_delay, "attempt_delay")  # None: the next address only once one fails
-    shown, endpoints = _targets(target, policy)
+    shown, endpoints = _targets(target, policy, resolver)
     src = None if source is None else _source_endpoint(source)
     sock = open_tcp_socket(
         endpoints, target=shown, timeout=connect_timeout, source=src, delay=LONGEST_WAIT if delay is None else delay
@@ -1213,7 +1222,7 @@ def connect_tcp(
         raise
 
 
-def port_open(target: EndpointLike, timeout: float = 1.0) -> bool:
+def port_open(target: EndpointLike, timeout: float = 1.0, *, resolver: Resolver | None = None) -> bool:
     """True if something accepts TCP connections at ``target`` within ``timeout`` seconds (like ``nc -z``).
 
     Refused, unreachable and timed-out connects give ``False``; a name that does not
@@ -1226,7 +1235,7 @@ def port_open(target: EndpointLike, timeout: float = 1.0) -> bool:
     True
     """
     try:
-        conn = connect_tcp(target, connect_timeout=timeout)
+        conn = connect_tcp(target, connect_timeout=timeout, resolver=resolver)
     except (ConnectError, NetTimeoutError):
         return False
     conn.close()

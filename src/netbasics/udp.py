@@ -63,7 +63,7 @@ from .errors import (
     NetTimeoutError,
     quote,
 )
-from .resolver import resolve
+from .resolver import Resolver, resolve
 from .safety import UnsafeDestination, UnsafeReason
 
 __all__ = [
@@ -104,14 +104,14 @@ Interface = Union[int, str, IPv4Address, None]
 _SockAddr = Union[tuple[str, int], tuple[str, int, int, int]]
 
 
-def _endpoint_for(target: EndpointLike, family: int | None, what: str) -> Endpoint:
+def _endpoint_for(target: EndpointLike, family: int | None, what: str, resolver: Resolver | None = None) -> Endpoint:
     """``target`` as an Endpoint; names are resolved and the first answer is used."""
     if type(target) is Endpoint:
         ep = target
     else:
         parsed = coerce_target(target)
         if isinstance(parsed, HostPort):
-            return resolve(parsed, family=family)[0]
+            return resolve(parsed, family=family, resolver=resolver)[0]
         ep = parsed
     if family is not None and ep.version != family:
         raise EndpointError(f"{what} {ep} is IPv{ep.version}, but the socket is IPv{family}")
@@ -490,6 +490,7 @@ def open_udp(
     timeout: float | None = None,
     reuse_address: bool = False,
     receive_buffer: int | None = None,
+    resolver: Resolver | None = None,
 ) -> UDPSocket:
     """Open a UDP socket, optionally bound to ``bind`` and connected to ``connect``.
 
@@ -505,6 +506,7 @@ def open_udp(
     * ``timeout``: seconds a send or receive may block (``None``: no limit).
     * ``receive_buffer``: ``SO_RCVBUF`` in bytes, how much the kernel queues before it
       drops datagrams (capped by ``net.core.rmem_max`` on Linux); ``None`` keeps the OS default.
+    * ``resolver``: looks names up (a :class:`~netbasics.Resolver`); ``None``: the system resolver.
 
     >>> from netbasics import open_udp
     >>> with open_udp(bind="127.0.0.1:0") as a, open_udp(connect=a.local) as b:
@@ -514,10 +516,10 @@ def open_udp(
     """
     want = family_number(family)
     timeout = check_timeout(timeout)
-    bind_ep = None if bind is None else _endpoint_for(bind, want, "bind")
+    bind_ep = None if bind is None else _endpoint_for(bind, want, "bind", resolver)
     if bind_ep is not None:
         want = bind_ep.version
-    peer = None if connect is None else _endpoint_for(connect, want, "connect")
+    peer = None if connect is None else _endpoint_for(connect, want, "connect", resolver)
     if bind_ep is not None:
         sock = bind_socket(bind_ep, socket.SOCK_DGRAM, reuse_address=reuse_address)
     else:
@@ -553,11 +555,13 @@ def udp_request(
     max_bytes: int = DEFAULT_MAX_DATAGRAM,
     family: int | None = None,
     accept: Callable[[Datagram], bool] | None = None,
+    resolver: Resolver | None = None,
 ) -> Datagram:
     """Send ``data`` to ``target`` and return the first reply from it, retrying on silence.
 
     ``target`` is any :data:`~netbasics.EndpointLike`; a name is resolved once (to
-    ``family`` if given) and its first address is used for every attempt.
+    ``family`` if given, through ``resolver`` when one is given) and its first address
+    is used for every attempt.
 
     The first attempt waits ``timeout`` seconds for a reply; each retry resends ``data``
     and waits ``backoff`` times longer than the attempt before (exponential backoff,
@@ -577,7 +581,7 @@ def udp_request(
     wait = check_timeout(timeout, "timeout", zero=False)  # None: no deadline
     check_int(retries, "retries", 0)
     factor = check_factor(backoff, "backoff")
-    peer = _endpoint_for(target, family_number(family), "target")
+    peer = _endpoint_for(target, family_number(family), "target", resolver)
     _check_size(data, _limit_for(peer.address), peer)
     total = 0.0
     refused = 0

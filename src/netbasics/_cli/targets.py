@@ -15,6 +15,7 @@ from enum import Enum
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from .._urls import read_url
 from ..addresses import Address, IPv6Address, is_valid_address, parse_address
 from ..endpoints import Endpoint, HostPort, coerce_target
 from ..errors import AddressError, CIDRError, EndpointError, NetbasicsError, quote
@@ -297,6 +298,9 @@ class Token:
             raise EndpointError(f"URL {q} has no host")
         if url.port is None:
             raise EndpointError(f"URL {q} has no port and {quote(url.scheme)} has no default port")
+        # A URL whose host another parser reads differently (a backslash, a second '@',
+        # whitespace, a percent-encoded host) is refused as such: UnsafeDestination.
+        read_url(self.text)
         if is_valid_address(url.host):
             return Endpoint(parse_address(url.host), url.port)
         return HostPort(url.host, url.port)

@@ -1,0 +1,74 @@
+"""Benchmark: netbasics.aio echo servers against asyncio streams and a bare asyncio Protocol (the ceiling).
+
+Run by hand from the repository root on Linux (needs a C compiler once, for the load
+generator)::
+
+    python bench/aio_echo.py [--seconds 3] [--runs 3] [--pin] [--unix]
+
+One run starts each server in its own process (bench/_echo_server.py), on 127.0.0.1
+port 0 (``--unix``: a Unix socket):
+
+* ``aio``: ``netbasics.aio.TCPServer`` with an ``async`` ``recv``/``send_all`` echo
+  handler: a task per connection, the default idle deadline (60 s) and connection limit on;
+* ``aio for_messages``: ``netbasics.aio.TCPServer.for_messages`` with a
+  ``LengthPrefixFramer`` and a plain ``respond`` returning each message;
+* ``asyncio``: ``asyncio.start_server`` streams with a ``read``/``write``+``drain`` echo;
+* ``Protocol``: a bare ``asyncio.Protocol`` whose ``data_received`` writes the data back
+  (no deadlines, no limits, no framing): the ceiling for anything on asyncio.
+
+The load generator (bench/_loadgen.c, as for bench/tcp_echo.py) sends length-prefixed
+messages on each connection in a closed loop: 1 connection and 50 connections with
+1 KiB messages (round trips/s), 4 connections with 256 KiB (MB/s). The runs are
+interleaved and rotated; each figure is the median of ``--runs`` runs, each ratio the
+median of the per-run ratios. Numbers on a shared machine vary; compare within one run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The private helpers live beside this file; found also when run as python -m bench.aio_echo.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
+import _loadgen
+
+
+def main() -> None:
+    parser = h.parser(__doc__)
+    parser.add_argument("--unix", action="store_true", help="serve on Unix sockets instead of TCP")
+    args = parser.parse_args()
+    address = "unix:{dir}/%s.sock" if args.unix else "127.0.0.1:0"
+    servers = {
+        "aio": ("aio", address % "aio" if args.unix else address),
+        "aio_messages": ("aio-messages", address % "messages" if args.unix else address),
+        "asyncio": ("asyncio", address % "asyncio" if args.unix else address),
+        "protocol": ("protocol", address % "protocol" if args.unix else address),
+    }
+    binary = _loadgen.build("bench/aio_echo.py")
+    load_cpus, server_cpus = h.cpu_sets(args.pin)
+    with h.servers(servers, h.DEFAULT_MAX_CONNECTIONS, server_cpus) as running:
+        samples, costs = h.measure(binary, running, args.runs, args.seconds, load_cpus)
+
+    h.print_heading(args.runs, args.seconds, server_cpus is not None)
+    names = {"aio": "aio", "aio_messages": "aio for_messages", "asyncio": "asyncio streams", "protocol": "Protocol"}
+    header = ["scenario", *names.values()]
+    header += ["aio vs streams", "for_messages vs streams", "aio vs Protocol", "for_messages vs Protocol"]
+    rows = [
+        [
+            s.label,
+            *(h.median(samples, name, s.label) for name in names),
+            h.ratio(samples, "aio", "asyncio", s.label),
+            h.ratio(samples, "aio_messages", "asyncio", s.label),
+            h.ratio(samples, "aio", "protocol", s.label),
+            h.ratio(samples, "aio_messages", "protocol", s.label),
+        ]
+        for s in h.SCENARIOS
+    ]
+    h.print_table(header, rows)
+    print("\nRatios are medians of the per-run ratios (each pair measured in the same run).")
+    h.print_costs(costs, names, "asyncio")
+
+
+if __name__ == "__main__":
+    h.run("bench/aio_echo.py", main)
