@@ -57,9 +57,10 @@ def echo(conn: Any) -> None:
 
 
 RELEASE_GIL = "NETBASICS_RELEASE_GIL"
+HOLD_GIL = "NETBASICS_HOLD_GIL"
 
 
-def held_send_note() -> str:
+def held_send_note(tcp: bool) -> str:
     """Whether a threaded server made now keeps the GIL in small sends while crowded, and if not, why."""
     try:
         from netbasics._io import held_send
@@ -72,6 +73,8 @@ def held_send_note() -> str:
         return f"held send off ({RELEASE_GIL}={switch})" if switch else "held send off (cannot load it here)"
     if not several:
         return "held send off (the server may run on one CPU only)"
+    if tcp and os.environ.get(HOLD_GIL, "") in ("", "0"):
+        return "held send off (TCP: only with NETBASICS_HOLD_GIL=1)"
     return "held send on"
 
 
@@ -80,11 +83,11 @@ def serve_netbasics(kind: str, address: str, limit: int) -> None:
 
     cls: Any = UnixServer if address.startswith("unix:") else TCPServer
     note = ""
-    if kind in ("threaded", "released"):
+    if kind in ("threaded", "released", "held"):
         switch = os.environ.get(RELEASE_GIL)
         if (kind == "released") != (switch == "1"):
             sys.exit(f"server kind {kind!r} with {RELEASE_GIL}={switch!r}: the harness sets it for 'released' only")
-        note = "\t" + held_send_note()
+        note = "\t" + held_send_note(cls is TCPServer)
         server = cls(address, echo, max_connections=limit, backlog=BACKLOG)
     else:
         server = cls.for_messages(
@@ -205,7 +208,7 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < limit + 64:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if kind in ("threaded", "released", "messages"):
+    if kind in ("threaded", "released", "held", "messages"):
         serve_netbasics(kind, address, limit)
     elif kind == "socketserver":
         serve_socketserver(address)

@@ -170,8 +170,10 @@ def cpu_sets(pin: bool) -> tuple[set[int] | None, set[int] | None]:
 # -- servers -----------------------------------------------------------------------------------
 
 
-#: The switch the ``released`` server kind sets in its environment (netbasics._io.held_send).
+#: The switches the ``released`` and ``held`` server kinds set in their environment
+#: (netbasics._io.held_send): every send releases the GIL / TCP servers hold small sends too.
 RELEASE_GIL = "NETBASICS_RELEASE_GIL"
+HOLD_GIL = "NETBASICS_HOLD_GIL"
 
 
 @dataclass(frozen=True)
@@ -190,8 +192,11 @@ class Server:
 def _start(kind: str, address: str, max_connections: int, log: IO[str], cpus: set[int] | None) -> Server:
     env = dict(os.environ, PYTHONPATH=str(SRC))
     env.pop(RELEASE_GIL, None)
+    env.pop(HOLD_GIL, None)
     if kind == "released":
         env[RELEASE_GIL] = "1"
+    elif kind == "held":
+        env[HOLD_GIL] = "1"
     proc = subprocess.Popen(
         [sys.executable, str(SERVER_SCRIPT), kind, address, str(max_connections)],
         stdout=subprocess.PIPE,
@@ -494,7 +499,7 @@ def print_heading(runs: int, seconds: float, pinned: bool = False, running: dict
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, medians of {runs} x {seconds:g} s{placement}")
     notes = [f"{name}: {server.note}" for name, server in (running or {}).items() if server.note]
     if notes:
-        print(f"Held send ({RELEASE_GIL}): " + "; ".join(notes))
+        print(f"Held send ({RELEASE_GIL}, {HOLD_GIL}): " + "; ".join(notes))
     print(
         "Clients: epoll = one thread, one epoll loop for all connections; threads = a thread per connection,"
         " blocking send/recv.\n"

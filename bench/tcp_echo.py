@@ -9,10 +9,10 @@ generator)::
 One run starts each server in its own process, on 127.0.0.1 port 0:
 
 * ``netbasics``: ``TCPServer`` with a ``recv``/``send_all`` echo handler (a thread per
-  connection), as it ships: small sends keep the GIL while more than one connection is
-  served (the held send, ``netbasics._io.held_send``);
-* ``released``: the same server with ``NETBASICS_RELEASE_GIL=1`` in its process's
-  environment only (the switch flipped: every send releases the GIL);
+  connection), as it ships: on TCP every send releases the GIL;
+* ``held``: the same server with ``NETBASICS_HOLD_GIL=1`` in its process's environment
+  only (the switch flipped: small sends keep the GIL while more than one connection is
+  served, the held send of ``netbasics._io.held_send``, which Unix servers have by default);
 * ``messages``: ``TCPServer.for_messages`` with a ``LengthPrefixFramer`` and a
   ``respond`` that returns each message (message mode: one event-loop thread);
 * ``socketserver``: stdlib ``ThreadingTCPServer`` with a ``BaseRequestHandler`` doing
@@ -69,7 +69,7 @@ import _loadgen
 # Table column order; the keys also name the servers in the progress lines.
 SERVERS = {
     "netbasics": ("threaded", "127.0.0.1:0"),
-    "released": ("released", "127.0.0.1:0"),
+    "held": ("held", "127.0.0.1:0"),
     "messages": ("messages", "127.0.0.1:0"),
     "socketserver": ("socketserver", "127.0.0.1:0"),
     "asyncio": ("asyncio", "127.0.0.1:0"),
@@ -92,7 +92,7 @@ def idle_memory(binary: Path, server: h.Server, count: int) -> tuple[int, int]:
     return before, after
 
 
-HEADERS = ("TCPServer", "TCPServer (GIL released)", "for_messages", "socketserver", "asyncio")
+HEADERS = ("TCPServer", "TCPServer (NETBASICS_HOLD_GIL=1)", "for_messages", "socketserver", "asyncio")
 
 
 def main() -> None:
@@ -129,8 +129,8 @@ def main() -> None:
             *h.row_cells(row),
             *(h.median(samples, name, row) for name in SERVERS),
             h.ratio(samples, "netbasics", "socketserver", row),
-            h.ratio(samples, "released", "socketserver", row),
-            h.ratio(samples, "netbasics", "released", row),
+            h.ratio(samples, "held", "socketserver", row),
+            h.ratio(samples, "netbasics", "held", row),
             h.ratio(samples, "messages", "socketserver", row),
             h.ratio(samples, "messages", "asyncio", row),
         ]

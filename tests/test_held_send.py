@@ -63,6 +63,20 @@ def test_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert held_send.load() is not None
 
 
+def test_tcp_servers_hold_sends_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(held_send.ENV_SWITCH, raising=False)
+    monkeypatch.delenv(held_send.TCP_SWITCH, raising=False)
+    monkeypatch.setattr(held_send, "several_cpus", lambda: True)
+    assert held_send.server_crowd() is not None  # Unix stream servers: on by default
+    assert held_send.server_crowd(tcp=True) is None  # TCP: off by default
+    with TCPServer("127.0.0.1:0", lambda conn: None) as server:
+        assert server._engine._crowd is None  # type: ignore[attr-defined]  # the engine's flag, as the test above
+    monkeypatch.setenv(held_send.TCP_SWITCH, "1")
+    assert held_send.server_crowd(tcp=True) is not None
+    monkeypatch.setenv(held_send.ENV_SWITCH, "1")  # releasing wins over holding
+    assert held_send.server_crowd(tcp=True) is None
+
+
 def test_server_crowd_needs_several_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(held_send.ENV_SWITCH, raising=False)
     monkeypatch.setattr(held_send, "several_cpus", lambda: False)
@@ -151,6 +165,7 @@ def test_engine_raises_the_flag_with_two_connections(monkeypatch: pytest.MonkeyP
 @pytest.mark.skipif(not held_send.several_cpus(), reason="one CPU: the server keeps no crowd flag")
 def test_crowded_server_echoes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(held_send.ENV_SWITCH, raising=False)
+    monkeypatch.setenv(held_send.TCP_SWITCH, "1")  # TCP servers hold sends only when asked
 
     def echo(conn: StreamConnection) -> None:
         for line in conn.lines():

@@ -90,7 +90,9 @@ class TCPServer(StreamServerBase):
         name: str | None = None,
     ) -> None:
         # The engine checks its arguments before any socket exists.
-        engine = ThreadedEngine(handler, max_connections, idle_timeout, accept=accepted_connection, peers=INET_PEERS)
+        engine = ThreadedEngine(
+            handler, max_connections, idle_timeout, accept=accepted_connection, peers=INET_PEERS, tcp=True
+        )
         self._bind(engine, bind, backlog, reuse_address, reuse_port, name)
 
     def _bind(

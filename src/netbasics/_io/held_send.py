@@ -15,6 +15,20 @@ connection reads it before each small send. Where ``ctypes``, ``MSG_DONTWAIT`` o
 library ``send`` is missing, on a free-threaded build (no GIL to keep), or when
 ``NETBASICS_RELEASE_GIL`` is set to a non-empty value other than ``0``, :func:`load`
 returns ``None`` and every send goes through the socket module.
+
+Where it is on by default, measured (``bench/unix_echo.py``, ``bench/tcp_echo.py``: the
+default and the switched server side by side in one run, under two load generators):
+
+* **Unix stream servers: on.** It won on every machine and client measured: 1.19-1.39x
+  the released server at 50 connections, on two machines and days, with one epoll-loop
+  client and with a thread per connection.
+* **TCP servers: off**, unless ``NETBASICS_HOLD_GIL=1``. It won here (1.21-1.25x, both
+  clients, 2026-12-06) but lost 16% on another machine of the same kind with another
+  client (47k against 56k round trips/s, 2026-12-05). Why TCP differs: a send on TCP
+  loopback runs the receiving side's protocol work inside the sender's system call
+  (about 4 µs for 1 KiB here, against about 2 µs on a Unix socket), so a held send keeps
+  every other thread off the GIL twice as long, and whether that beats the hand-off it
+  saves depends on the machine's kernel and CPUs. A default must not lose anywhere.
 """
 
 from __future__ import annotations
@@ -31,10 +45,14 @@ try:
 except ImportError:  # pragma: no cover - Python built without ctypes
     ctypes = None  # type: ignore[assignment]  # an optional module or None: typing has no form for that
 
-__all__ = ["ENV_SWITCH", "Crowd", "HeldSend", "held_send_failed", "load", "server_crowd", "several_cpus"]
+__all__ = ["ENV_SWITCH", "TCP_SWITCH", "Crowd", "HeldSend", "held_send_failed", "load", "server_crowd", "several_cpus"]
 
 #: Set to a non-empty value other than ``0`` to make every send release the GIL.
 ENV_SWITCH: Final = "NETBASICS_RELEASE_GIL"
+
+#: Set to a non-empty value other than ``0`` to give threaded TCP servers held sends too
+#: (Unix stream servers have them by default; see the module docs for why TCP does not).
+TCP_SWITCH: Final = "NETBASICS_HOLD_GIL"
 
 #: ``send(fd, data, len(data), flags)``: bytes sent, or -1 (then call :func:`held_send_failed`).
 HeldSend = Callable[[int, bytes, int, int], int]
@@ -104,8 +122,13 @@ class Crowd:
         self.send = send
 
 
-def server_crowd() -> Crowd | None:
-    """A flag for a new threaded server, or ``None`` where held sends cannot help (one CPU) or work."""
+def server_crowd(*, tcp: bool = False) -> Crowd | None:
+    """A flag for a new threaded server, or ``None`` where held sends cannot help (one CPU) or work.
+
+    ``tcp``: a TCP server, which has held sends only with ``NETBASICS_HOLD_GIL`` set.
+    """
+    if tcp and os.environ.get(TCP_SWITCH, "") in ("", "0"):
+        return None
     send = load()
     if send is None or not several_cpus():
         return None

@@ -125,8 +125,13 @@ class ThreadedEngine(Generic[C]):
         *,
         accept: Accept[C],
         peers: PeerKind[object],
+        tcp: bool = False,
     ) -> None:
-        """Check the server's arguments (before any socket exists) and set up an idle pool."""
+        """Check the server's arguments (before any socket exists) and set up an idle pool.
+
+        ``tcp``: the connections are TCP, where small sends release the GIL by default
+        (see ``_io.held_send`` for the measurements behind that).
+        """
         if not callable(handler):
             raise TypeError(f"handler must be callable, got {quote(handler)}")
         self._handler = handler
@@ -148,7 +153,7 @@ class ThreadedEngine(Generic[C]):
         self._core: ServerCore | None = None
         # Up while more than one connection is being handled on a multi-CPU machine: then
         # the connections' small sends keep the GIL (see _io.held_send for why).
-        self._crowd = server_crowd()
+        self._crowd = server_crowd(tcp=tcp)
 
     @property
     def active(self) -> int:
