@@ -80,14 +80,14 @@ from .safety import UnsafeReason as UnsafeReason
 from .safety import check_destination as check_destination
 from .safety import is_safe_destination as is_safe_destination
 from .sets import AddressSet as AddressSet
-from .stream import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
 from .stream import StreamConnection as StreamConnection
-from .stream import connect_tcp as connect_tcp
-from .stream import port_open as port_open
+from .tcp import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
 from .tcp import DEFAULT_IDLE_TIMEOUT as DEFAULT_IDLE_TIMEOUT
 from .tcp import DEFAULT_MAX_CONNECTIONS as DEFAULT_MAX_CONNECTIONS
 from .tcp import ConnectionHandler as ConnectionHandler
 from .tcp import TCPServer as TCPServer
+from .tcp import connect_tcp as connect_tcp
+from .tcp import port_open as port_open
 from .udp import MAX_UDP_PAYLOAD_IPV4 as MAX_UDP_PAYLOAD_IPV4
 from .udp import MAX_UDP_PAYLOAD_IPV6 as MAX_UDP_PAYLOAD_IPV6
 from .udp import Datagram as Datagram

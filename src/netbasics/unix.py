@@ -38,8 +38,8 @@ from ._io.unix_sockets import (
 )
 from .errors import ClosedLocally, DatagramTooLarge, EndpointError, quote
 from .framing import Framer
-from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection, accepted_connection
-from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ConnectionHandler
+from .stream import StreamConnection, accepted_connection
+from .tcp import DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ConnectionHandler
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
