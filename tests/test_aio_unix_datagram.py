@@ -26,8 +26,8 @@ from aio_loops import loop_kind as loop_kind  # the fixture, under its own name
 from aio_loops import run, same_signature
 from netbasics import aio
 from netbasics.errors import BindError, ConnectError, DatagramTooLarge, EndpointError, NetTimeoutError
-from netbasics.unix import UnixDatagram
 from netbasics.unix_addresses import UnixAddress
+from netbasics.unix_datagram import UnixDatagram
 from peers import need
 
 pytestmark = pytest.mark.integration

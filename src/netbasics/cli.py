@@ -42,8 +42,9 @@ from .stream import StreamConnection
 from .tcp import TCPServer, connect_tcp
 from .udp import Datagram, UDPServer, udp_request
 from .udp import DatagramHandler as UDPHandler
-from .unix import UnixDatagramServer, UnixServer
 from .unix_addresses import UnixAddress
+from .unix_datagram import UnixDatagramServer
+from .unix_stream import UnixServer
 
 __all__ = ["build_parser", "main"]
 

@@ -26,17 +26,21 @@ What a server on a path must get right, and how:
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import socket
 import stat
 import struct
 import sys
 import tempfile
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import BindError, ConnectError, quote
 from ..unix_addresses import SUN_PATH_SIZE, PeerCredentials, UnixAddress
 from .sockets import MIN_WAIT, set_io_timeout, translate_os_error
+
+if TYPE_CHECKING:
+    from .server_core import ServerCore
 
 __all__ = [
     "UNIX_PEERS",
@@ -44,6 +48,7 @@ __all__ = [
     "UnixPeers",
     "bind_unix",
     "connect_unix_socket",
+    "own_socket_file",
     "peer_credentials",
     "remove_socket_file",
     "unix_address_error",
@@ -396,3 +401,11 @@ class UnixPeers:
 
 #: The one instance of :class:`UnixPeers`.
 UNIX_PEERS: Final = UnixPeers()
+
+
+def own_socket_file(core: ServerCore, address: UnixAddress, identity: FileIdentity | None) -> None:
+    """Remove the server's socket file when its socket is closed, if it is still the one it created."""
+    if identity is None or address.path is None:
+        return  # abstract: the name goes with the socket
+    # Absolute now: a relative path must mean the same file whatever the working directory at stop.
+    core.on_close = functools.partial(remove_socket_file, os.path.abspath(address.path), identity)

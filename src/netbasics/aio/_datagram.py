@@ -1,7 +1,7 @@
 """asyncio datagrams: UDP and Unix datagram sockets, ``udp_request``, and the two datagram servers.
 
-The same names, keywords and defaults as :mod:`netbasics.udp` and the datagram half of
-:mod:`netbasics.unix`; sends and receives are coroutines. Each asyncio socket holds the
+The same names, keywords and defaults as :mod:`netbasics.udp` and
+:mod:`netbasics.unix_datagram`; sends and receives are coroutines. Each asyncio socket holds the
 synchronous socket object (:class:`netbasics.UDPSocket`, :class:`netbasics.UnixDatagramSocket`)
 on a non-blocking descriptor and calls its methods, so the size limits, the truncation
 rule (a datagram larger than ``max_bytes`` is discarded and raised, never cut), the
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from .. import errors as _errors
 from .. import udp as _sync_udp
-from .. import unix as _sync_unix
+from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike
 from .._io.sockets import check_int, check_timeout, family_number
 from .._timeouts import check_factor
@@ -37,8 +37,8 @@ from ..errors import ConnectError, ConnectionClosed, EndpointError, NetbasicsErr
 from ..resolver import Resolver, resolve
 from ..safety import DestinationPolicy, check_destination
 from ..udp import DEFAULT_MAX_DATAGRAM, Datagram, Interface
-from ..unix import UnixDatagram
 from ..unix_addresses import UnixAddress, UnixAddressLike
+from ..unix_datagram import UnixDatagram
 from ._readiness import FdWaiter
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ __all__ = [
     "udp_request",
 ]
 
-# The synchronous Unix datagram default receive size (netbasics.unix), kept equal by a test.
+# The synchronous Unix datagram default receive size (netbasics.unix_datagram), kept equal by a test.
 UNIX_MAX_DATAGRAM: Final = 65536
 
 _Sync = TypeVar("_Sync", _sync_udp.UDPSocket, _sync_unix.UnixDatagramSocket)

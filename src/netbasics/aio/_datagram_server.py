@@ -4,7 +4,7 @@
 inline: a plain function is called, a coroutine function awaited, so with one worker
 (the default) the handler never runs concurrently with itself, as in the threaded
 server. Receiving goes through the synchronous socket object (:mod:`netbasics.udp`,
-:mod:`netbasics.unix`), so a datagram larger than ``max_datagram`` is discarded and
+:mod:`netbasics.unix_datagram`), so a datagram larger than ``max_datagram`` is discarded and
 logged exactly as there, and ``reply(data)`` is the synchronous ``send_to`` to the
 sender: it never waits (a reply that finds the send buffer full is dropped, as UDP
 may drop any datagram, with a debug record).
@@ -24,14 +24,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, Union
 
 from .. import udp as _sync_udp
-from .. import unix as _sync_unix
+from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike, Reply
 from .._io.sockets import check_int, check_timeout
 from ..endpoints import Endpoint, EndpointLike
 from ..errors import ConnectError, DatagramTooLarge, quote
 from ..udp import DEFAULT_MAX_DATAGRAM, Datagram
-from ..unix import UnixDatagram
 from ..unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
+from ..unix_datagram import UnixDatagram
 from ._datagram import UNIX_MAX_DATAGRAM
 from ._readiness import FdWaiter
 
