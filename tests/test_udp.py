@@ -75,6 +75,13 @@ def test_public_names() -> None:
     assert callable(netbasics.udp_request)
 
 
+def test_multicast_interface_does_not_shadow_the_public_interface() -> None:
+    # udp's multicast selector is MulticastInterface; Interface is only netbasics.Interface.
+    assert "MulticastInterface" in udp.__all__
+    assert "Interface" not in udp.__all__
+    assert not hasattr(udp, "Interface")
+
+
 # -- size checks before the system call ---------------------------------------------------
 
 

@@ -72,7 +72,7 @@ __all__ = [
     "BytesLike",
     "Datagram",
     "DatagramHandler",
-    "Interface",
+    "MulticastInterface",
     "Reply",
     "UDPServer",
     "UDPSocket",
@@ -99,7 +99,7 @@ DatagramHandler = Callable[["Datagram", Reply], None]
 
 #: A network interface for multicast: ``None`` (the kernel's choice), an index, a name
 #: such as ``"eth0"``, or (IPv4 only) one of the interface's IPv4 addresses.
-Interface = Union[int, str, IPv4Address, None]
+MulticastInterface = Union[int, str, IPv4Address, None]
 
 _SockAddr = Union[tuple[str, int], tuple[str, int, int, int]]
 
@@ -226,7 +226,7 @@ def _interface_index(interface: int | str) -> int:
         raise ValueError(f"no network interface named {quote(interface)}") from None
 
 
-def _ipv4_interface(interface: Interface) -> tuple[bytes, int]:
+def _ipv4_interface(interface: MulticastInterface) -> tuple[bytes, int]:
     """(interface address, interface index) for the IPv4 multicast socket options."""
     if interface is None:
         return b"\0\0\0\0", 0
@@ -392,7 +392,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
             raise AddressError(f"multicast group {addr} is IPv{addr.version}, but the socket is IPv{self._family}")
         return addr
 
-    def _membership(self, group: Address | str, interface: Interface, join: bool) -> None:
+    def _membership(self, group: Address | str, interface: MulticastInterface, join: bool) -> None:
         addr = self._group(group)
         if addr.version == 4:
             local, index = _ipv4_interface(interface)
@@ -409,7 +409,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
             option = socket.IPV6_JOIN_GROUP if join else socket.IPV6_LEAVE_GROUP
             self._setsockopt(socket.IPPROTO_IPV6, option, mreq6, f"{'join' if join else 'leave'} group {addr}")
 
-    def join_group(self, group: Address | str, interface: Interface = None) -> None:
+    def join_group(self, group: Address | str, interface: MulticastInterface = None) -> None:
         """Receive datagrams sent to multicast ``group`` on ``interface`` (``None``: the kernel picks).
 
         ``interface`` is an index, a name (``"eth0"``), or for IPv4 one of the
@@ -418,7 +418,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
         """
         self._membership(group, interface, True)
 
-    def leave_group(self, group: Address | str, interface: Interface = None) -> None:
+    def leave_group(self, group: Address | str, interface: MulticastInterface = None) -> None:
         """Stop receiving datagrams for ``group``; the arguments must match :meth:`join_group`."""
         self._membership(group, interface, False)
 
@@ -451,7 +451,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
         else:
             self._setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, int(bool(enabled)), "set multicast loop")
 
-    def set_multicast_interface(self, interface: Interface) -> None:
+    def set_multicast_interface(self, interface: MulticastInterface) -> None:
         """Send multicast datagrams out of ``interface`` (index, name, or IPv4 address; ``None``: routing decides)."""
         if self._family == 4:
             local, index = _ipv4_interface(interface)

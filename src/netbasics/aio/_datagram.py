@@ -36,7 +36,7 @@ from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from ..errors import ConnectError, ConnectionClosed, EndpointError, NetbasicsError, NetTimeoutError
 from ..resolver import Resolver, resolve
 from ..safety import DestinationPolicy, check_destination
-from ..udp import DEFAULT_MAX_DATAGRAM, Datagram, Interface
+from ..udp import DEFAULT_MAX_DATAGRAM, Datagram, MulticastInterface
 from ..unix_addresses import UnixAddress, UnixAddressLike
 from ..unix_datagram import UnixDatagram
 from ._readiness import FdWaiter
@@ -300,11 +300,11 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
         recv = self._sync.recv
         return await self._receive(lambda: recv(max_bytes))
 
-    def join_group(self, group: Address | str, interface: Interface = None) -> None:
+    def join_group(self, group: Address | str, interface: MulticastInterface = None) -> None:
         """Receive datagrams sent to multicast ``group``; as :meth:`netbasics.UDPSocket.join_group`."""
         self._sync.join_group(group, interface)
 
-    def leave_group(self, group: Address | str, interface: Interface = None) -> None:
+    def leave_group(self, group: Address | str, interface: MulticastInterface = None) -> None:
         """Stop receiving datagrams for ``group``; the arguments must match :meth:`join_group`."""
         self._sync.leave_group(group, interface)
 
@@ -326,7 +326,7 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
     def multicast_loopback(self, enabled: bool) -> None:
         self._sync.multicast_loopback = enabled
 
-    def set_multicast_interface(self, interface: Interface) -> None:
+    def set_multicast_interface(self, interface: MulticastInterface) -> None:
         """Send multicast datagrams out of ``interface``; as :meth:`netbasics.UDPSocket.set_multicast_interface`."""
         self._sync.set_multicast_interface(interface)
 
