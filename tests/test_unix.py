@@ -649,7 +649,7 @@ def test_datagram_socket_accessors_and_errors(sockdir: Path) -> None:
         open_unix_datagram(mode=0o600)
     path = sockdir / "acc.sock"
     with open_unix_datagram(bind=unix(path), timeout=5) as server:
-        assert server.peer is None
+        assert server.remote is None
         assert server.socket.family == socket.AF_UNIX
         assert server.fileno() >= 0
         assert server.timeout == 5
@@ -659,7 +659,7 @@ def test_datagram_socket_accessors_and_errors(sockdir: Path) -> None:
         with pytest.raises(ValueError, match="max_bytes"):
             server.recv(max_bytes=0)
         with open_unix_datagram(connect=server.local, timeout=5) as client:
-            assert client.peer == server.local
+            assert client.remote == server.local
             assert "->" in repr(client)
     assert repr(server) == "<UnixDatagramSocket closed>"
     assert not path.exists()
@@ -808,7 +808,7 @@ def test_datagram_sockets_share_their_lifetime_and_timeout(sockdir: Path) -> Non
             assert same is sock
             assert not sock.closed
             assert sock.fileno() == sock.socket.fileno() >= 0
-            assert sock.peer is None
+            assert sock.remote is None
             assert sock.timeout is None
             sock.timeout = 0.05
             assert sock.timeout == sock.socket.gettimeout() == 0.05

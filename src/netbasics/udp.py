@@ -273,9 +273,9 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
         if broadcast:
             self._setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1, "enable broadcast")
         try:
-            self._peer = remote_endpoint(sock)
+            self._remote = remote_endpoint(sock)
         except OSError:
-            self._peer = None
+            self._remote = None
 
     # -- properties -------------------------------------------------------------------
 
@@ -352,7 +352,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
 
     def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
-        peer = self._peer
+        peer = self._remote
         if peer is None:
             raise EndpointError("send() needs a connected socket: use send_to(data, target) or open_udp(connect=...)")
         _check_size(data, _limit_for(peer.address), peer)
@@ -375,7 +375,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
 
     def recv(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> bytes:
         """Wait for the next datagram from the connected peer and return its bytes; see :meth:`recv_from`."""
-        if self._peer is None:
+        if self._remote is None:
             raise EndpointError("recv() needs a connected socket: use recv_from() or open_udp(connect=...)")
         return self._recv(max_bytes)[0]
 
@@ -477,7 +477,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
     def __repr__(self) -> str:
         if self.closed:
             return "<UDPSocket closed>"
-        peer = f" peer={self._peer}" if self._peer is not None else ""
+        peer = f" remote={self._remote}" if self._remote is not None else ""
         return f"<UDPSocket local={self.local}{peer}>"
 
 

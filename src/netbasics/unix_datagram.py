@@ -116,9 +116,9 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
         self._identity: FileIdentity | None = None
         self._private_dir: str | None = None
         try:
-            self._peer = UnixAddress.from_sockaddr(sock.getpeername())
+            self._remote = UnixAddress.from_sockaddr(sock.getpeername())
         except OSError:
-            self._peer = None
+            self._remote = None
 
     @classmethod
     def _owning(
@@ -153,9 +153,9 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
 
     def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
-        if self._peer is None:
+        if self._remote is None:
             raise EndpointError("send() needs a connected socket: use send_to() or open_unix_datagram(connect=...)")
-        self._send(data, self._peer)
+        self._send(data, self._remote)
 
     def recv_from(self, max_bytes: int = _MAX_DATAGRAM) -> UnixDatagram:
         """Wait for the next datagram and return it with its sender.
@@ -202,7 +202,7 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
     def __repr__(self) -> str:
         if self.closed:
             return "<UnixDatagramSocket closed>"
-        peer = f" -> {self._peer}" if self._peer is not None else ""
+        peer = f" -> {self._remote}" if self._remote is not None else ""
         return f"<UnixDatagramSocket {self._where()}{peer}>"
 
 

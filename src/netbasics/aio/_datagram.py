@@ -259,9 +259,9 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
         return self._sync.local
 
     @property
-    def peer(self) -> Endpoint | None:
-        """The connected peer, or ``None``."""
-        return self._sync.peer
+    def remote(self) -> Endpoint | None:
+        """The connected peer (the other side), or ``None``."""
+        return self._sync.remote
 
     @property
     def family(self) -> int:
@@ -288,7 +288,7 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
     async def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to`."""
         send = self._sync.send
-        await self._send(lambda: send(data), self._sync.peer)
+        await self._send(lambda: send(data), self._sync.remote)
 
     async def recv_from(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> Datagram:
         """Wait for the next datagram; larger than ``max_bytes``: :class:`~netbasics.DatagramTooLarge` (discarded)."""
@@ -360,9 +360,9 @@ class UnixDatagramSocket(_AioDatagramSocket[_sync_unix.UnixDatagramSocket]):
         return self._sync.local
 
     @property
-    def peer(self) -> UnixAddress | None:
-        """The connected peer, or ``None``."""
-        return self._sync.peer
+    def remote(self) -> UnixAddress | None:
+        """The connected peer (the other side), or ``None``."""
+        return self._sync.remote
 
     async def send_to(self, data: BytesLike, target: UnixAddressLike) -> None:
         """Send ``data`` as one datagram to the socket bound at ``target``; the errors of the synchronous one."""
@@ -372,7 +372,7 @@ class UnixDatagramSocket(_AioDatagramSocket[_sync_unix.UnixDatagramSocket]):
     async def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer."""
         send = self._sync.send
-        await self._send(lambda: send(data), self._sync.peer)
+        await self._send(lambda: send(data), self._sync.remote)
 
     async def recv_from(self, max_bytes: int = UNIX_MAX_DATAGRAM) -> UnixDatagram:
         """Wait for the next datagram; larger than ``max_bytes``: :class:`~netbasics.DatagramTooLarge` (discarded)."""
