@@ -456,6 +456,22 @@ def test_allowed_uids_arguments(sockdir: Path) -> None:
     assert list(sockdir.iterdir()) == []  # nothing bound by a refused constructor
 
 
+@pytest.mark.parametrize("uids", [[], ["root"], 0, {-1}, {2**32 - 1}, {2**40}])
+def test_allowed_uids_checked_alike_by_the_asyncio_server(sockdir: Path, uids: Any) -> None:
+    # One check for both Unix stream servers: the asyncio one refuses what the threaded one refuses.
+    from netbasics import aio
+
+    async def handler(conn: aio.StreamConnection) -> None:
+        pass
+
+    path = unix(sockdir / "a.sock")
+    with pytest.raises((TypeError, ValueError)) as sync_error:
+        UnixServer(path, echo_handler, allowed_uids=uids)
+    with pytest.raises(sync_error.type, match=str(sync_error.value)[:20]):
+        aio.UnixServer(path, handler, allowed_uids=uids)
+    assert list(sockdir.iterdir()) == []
+
+
 # --- datagrams --------------------------------------------------------------------------
 
 

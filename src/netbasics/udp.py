@@ -41,7 +41,7 @@ from ._io.datagram_engine import DatagramEngine
 from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received, received_factory
 from ._io.peers import InetPeers, inet_peer
 from ._io.server_core import ServerCore
-from ._io.servers import DatagramServerBase
+from ._io.servers import DatagramServerBase, check_datagram_server
 from ._io.sockets import (
     bind_socket,
     check_int,
@@ -742,14 +742,9 @@ class UDPServer(DatagramServerBase):
         receive_buffer: int | None = None,
         name: str | None = None,
     ) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, got {quote(handler)}")
-        check_int(workers, "workers", 1, 1024)
-        check_int(max_datagram, "max_datagram", 1, DEFAULT_MAX_DATAGRAM)
+        check_datagram_server(handler, workers, max_datagram, DEFAULT_MAX_DATAGRAM, name)
         if receive_buffer is not None:
             _check_receive_buffer(receive_buffer)
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"name must be a str or None, got {quote(name)}")
         ep = _endpoint_for(bind, family_number(family), "bind")
         # Batches only with one worker: with more, a datagram taken into one worker's batch
         # would wait behind a blocking handler while the other workers sit idle.

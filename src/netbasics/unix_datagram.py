@@ -19,19 +19,18 @@ from typing import Final
 
 from ._io.datagram_engine import DatagramEngine
 from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, received_factory
-from ._io.server_core import ServerCore, logger
-from ._io.servers import DatagramServerBase
-from ._io.sockets import check_int, translate_os_error
+from ._io.server_core import logger
+from ._io.servers import DatagramServerBase, check_datagram_server, unix_server_core
 from ._io.sockets import check_timeout as _check_timeout
+from ._io.sockets import translate_os_error
 from ._io.unix_sockets import (
     FileIdentity,
     UnixPeers,
     bind_unix,
-    own_socket_file,
     remove_socket_file,
     unix_address_error,
 )
-from .errors import ClosedLocally, DatagramTooLarge, EndpointError, quote
+from .errors import ClosedLocally, DatagramTooLarge, EndpointError
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -369,25 +368,13 @@ class UnixDatagramServer(DatagramServerBase):
         max_datagram: int = _MAX_DATAGRAM,
         name: str | None = None,
     ) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, got {quote(handler)}")
-        check_int(workers, "workers", 1, 1024)
-        check_int(max_datagram, "max_datagram", 1, _MAX_RECEIVE)
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"name must be a str or None, got {quote(name)}")
+        check_datagram_server(handler, workers, max_datagram, _MAX_RECEIVE, name)
         address = parse_unix_address(bind)
         # Never batched: the batched receive decodes IP socket addresses only.
         engine = DatagramEngine(handler, workers, max_datagram, _UNIX_DATAGRAMS, batched=False)
-        sock, identity = bind_unix(address, socket.SOCK_DGRAM, mode=mode)
-        try:
-            core = ServerCore(sock, engine, kind="UnixDatagramServer", label=str(address), name=name)
-        except BaseException:
-            sock.close()
-            if address.path is not None:
-                remove_socket_file(address.path, identity)
-            raise
-        own_socket_file(core, address, identity)
-        self._core = core
+        self._core = unix_server_core(
+            address, socket.SOCK_DGRAM, engine, server="UnixDatagramServer", mode=mode, name=name
+        )
         self._engine = engine
         self._address = address
 

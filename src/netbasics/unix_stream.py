@@ -10,25 +10,16 @@ message mode. Datagrams are in :mod:`netbasics.unix_datagram`.
 from __future__ import annotations
 
 import socket
-import sys
 from collections.abc import Callable, Collection
-from typing import Final, Union
+from typing import Union
 
 from ._io.message_loop import MessageLoop
 from ._io.server_core import ServerCore, logger
-from ._io.servers import StreamServerBase
+from ._io.servers import StreamServerBase, unix_server_core
 from ._io.sockets import DEFAULT_BACKLOG
 from ._io.sockets import check_timeout as _check_timeout
 from ._io.threaded import ThreadedEngine
-from ._io.unix_sockets import (
-    UNIX_PEERS,
-    bind_unix,
-    connect_unix_socket,
-    own_socket_file,
-    peer_credentials,
-    remove_socket_file,
-)
-from .errors import quote
+from ._io.unix_sockets import UNIX_PEERS, check_uids, connect_unix_socket, peer_credentials
 from .framing import Framer
 from .stream import StreamConnection, accepted_connection
 from .tcp import DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ConnectionHandler
@@ -39,9 +30,6 @@ __all__ = [
     "UnixServer",
     "connect_unix",
 ]
-
-# User ids are 32-bit (uid_t); (uid_t)-1 means "no user" to the kernel, never a peer's uid.
-_MAX_UID: Final = 2**32 - 2
 
 #: ``respond(message, peer)`` of :meth:`UnixServer.for_messages`: the reply, or ``None``.
 UnixResponder = Callable[[bytes, UnixAddress], Union[bytes, None]]
@@ -85,24 +73,6 @@ def connect_unix(
 
 
 # --- server ---------------------------------------------------------------------------
-
-
-def _check_uids(allowed_uids: object) -> frozenset[int] | None:
-    if allowed_uids is None:
-        return None
-    if isinstance(allowed_uids, (str, bytes)) or not isinstance(allowed_uids, Collection):
-        raise TypeError(f"allowed_uids must be a collection of ints (user ids) or None, got {quote(allowed_uids)}")
-    uids = frozenset(allowed_uids)
-    for uid in uids:
-        if isinstance(uid, bool) or not isinstance(uid, int):
-            raise TypeError(f"allowed_uids must hold ints (user ids), got {quote(uid)}")
-        if not 0 <= uid <= _MAX_UID:
-            raise ValueError(f"a user id is from 0 to {_MAX_UID} (32 bits), got {uid} in allowed_uids")
-    if not uids:
-        raise ValueError("allowed_uids is empty: every client would be refused (None allows everyone)")
-    if not hasattr(socket, "SO_PEERCRED"):  # pragma: no cover - Linux
-        raise NotImplementedError(f"allowed_uids needs peer credentials, which netbasics cannot read on {sys.platform}")
-    return uids
 
 
 def _uid_gate(core: ServerCore, allowed: frozenset[int]) -> Callable[[socket.socket, object], bool]:
@@ -194,17 +164,10 @@ class UnixServer(StreamServerBase):
         name: str | None,
     ) -> None:
         address = parse_unix_address(bind)
-        allowed = _check_uids(allowed_uids)
-        listener, identity = bind_unix(address, socket.SOCK_STREAM, mode=mode, backlog=backlog)
-        try:
-            listener.setblocking(False)
-            core = ServerCore(listener, engine, kind="UnixServer", label=str(address), name=name)
-        except BaseException:
-            listener.close()
-            if address.path is not None:
-                remove_socket_file(address.path, identity)
-            raise
-        own_socket_file(core, address, identity)
+        allowed = check_uids(allowed_uids)
+        core = unix_server_core(
+            address, socket.SOCK_STREAM, engine, server="UnixServer", mode=mode, name=name, backlog=backlog
+        )
         if allowed is not None:
             core.admit = _uid_gate(core, allowed)
         self._core = core
