@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final, Union
 
-from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
+from ._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, open_tcp_socket, source_endpoint
 from ._io.message_loop import MessageLoop, Responder
 from ._io.peers import INET_PEERS
 from ._io.server_core import ServerCore
@@ -24,9 +24,8 @@ from ._io.servers import StreamServerBase
 from ._io.sockets import DEFAULT_BACKLOG, check_timeout, listen_socket, local_endpoint
 from ._io.threaded import ThreadedEngine
 from ._timeouts import LONGEST_WAIT
-from .addresses import IPv4Address, IPv6Address
-from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from .errors import ConnectError, EndpointError, NetTimeoutError, quote
+from .endpoints import Endpoint, EndpointLike, coerce_target
+from .errors import ConnectError, EndpointError, NetTimeoutError
 from .framing import Framer
 from .resolver import Resolver, resolve
 from .safety import DestinationPolicy, check_destination, refuse_target
@@ -48,7 +47,6 @@ DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
 #: Connections a server handles at once by default (one worker thread each).
 DEFAULT_MAX_CONNECTIONS: Final = 256
-SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 
 #: A :class:`TCPServer` handler: ``handler(conn)`` serves one connection in a worker thread.
 ConnectionHandler = Callable[[StreamConnection], object]
@@ -201,20 +199,6 @@ class TCPServer(StreamServerBase):
 # --- clients ------------------------------------------------------------------------
 
 
-def _source_endpoint(source: SourceLike) -> Endpoint:
-    if isinstance(source, (IPv4Address, IPv6Address)):
-        return Endpoint(source, 0)
-    if isinstance(source, str) and not source.startswith("[") and source.count(":") != 1:
-        try:
-            return Endpoint(source, 0)  # a bare address: any port
-        except EndpointError:
-            pass
-    parsed = coerce_target(source)
-    if isinstance(parsed, HostPort):
-        raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
-    return parsed
-
-
 def _targets(
     target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None = None
 ) -> tuple[object, list[Endpoint]]:
@@ -274,7 +258,7 @@ def connect_tcp(
     connect_timeout = check_timeout(connect_timeout, "connect_timeout")
     delay = check_timeout(attempt_delay, "attempt_delay")  # None: the next address only once one fails
     shown, endpoints = _targets(target, policy, resolver)
-    src = None if source is None else _source_endpoint(source)
+    src = None if source is None else source_endpoint(source)
     sock = open_tcp_socket(
         endpoints, target=shown, timeout=connect_timeout, source=src, delay=LONGEST_WAIT if delay is None else delay
     )

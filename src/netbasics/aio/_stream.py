@@ -20,10 +20,10 @@ import io
 import socket
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Final, Union, cast
+from typing import Any, Final, cast
 
 from .. import errors as _errors
-from .._io.happy_eyeballs import ATTEMPT_DELAY, interleave
+from .._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, interleave, source_endpoint
 from .._io.sockets import (
     DEFAULT_TIMEOUT,
     STREAM_READ,
@@ -38,7 +38,6 @@ from .._io.sockets import (
     translate_os_error,
 )
 from .._io.unix_sockets import peer_credentials, unix_address_error, unix_name
-from ..addresses import IPv4Address, IPv6Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from ..errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
 from ..framing import DEFAULT_MAX_LINE, Framer
@@ -72,7 +71,6 @@ _WRITE_HIGH: Final = 256 * 1024
 # Read size of send_file's copy loop (a loop without sendfile).
 _COPY_CHUNK: Final = 256 * 1024
 _INET: Final = (socket.AF_INET, socket.AF_INET6)
-SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 
 # The closed-by-peer / closed-here pair and the timeout fields of CONTRACTS section 1, built
 # through these helpers so this module works before and after the errors branch is merged.
@@ -710,20 +708,6 @@ async def _targets(
     return parsed, await resolve(parsed, policy=policy, resolver=resolver)
 
 
-def _source_endpoint(source: SourceLike) -> Endpoint:
-    if isinstance(source, (IPv4Address, IPv6Address)):
-        return Endpoint(source, 0)
-    if isinstance(source, str) and not source.startswith("[") and source.count(":") != 1:
-        try:
-            return Endpoint(source, 0)  # a bare address: any port
-        except EndpointError:
-            pass
-    parsed = coerce_target(source)
-    if isinstance(parsed, HostPort):
-        raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
-    return parsed
-
-
 # --- Happy Eyeballs -----------------------------------------------------------------------
 #
 # RFC 8305 as the synchronous client does it (see netbasics._io.happy_eyeballs for the
@@ -842,7 +826,7 @@ async def connect_tcp(
     """
     connect_timeout = check_timeout(connect_timeout, "connect_timeout")
     shown, endpoints = await _targets(target, policy, resolver)
-    src = None if source is None else _source_endpoint(source)
+    src = None if source is None else source_endpoint(source)
     sock = await _race(endpoints, target=shown, timeout=connect_timeout, source=src, delay=attempt_delay)
     try:
         if nodelay:
