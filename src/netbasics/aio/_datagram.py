@@ -23,9 +23,8 @@ import math
 import socket
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
-from .. import errors as _errors
 from .. import udp as _sync_udp
 from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike
@@ -33,7 +32,7 @@ from .._io.sockets import check_int, check_timeout, family_number
 from .._timeouts import check_factor
 from ..addresses import Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from ..errors import ConnectError, ConnectionClosed, EndpointError, NetbasicsError, NetTimeoutError
+from ..errors import ClosedLocally, ConnectError, EndpointError, NetbasicsError, NetTimeoutError
 from ..resolver import Resolver, resolve
 from ..safety import DestinationPolicy, check_destination
 from ..udp import DEFAULT_MAX_DATAGRAM, Datagram, MulticastInterface
@@ -92,28 +91,6 @@ async def _endpoint(
     if policy is not None:
         check_destination(ep, policy=policy)
     return ep
-
-
-# The closed-here error and the timeout fields of CONTRACTS section 1, built through these
-# helpers (as in the stream half) so this module works before and after the errors branch.
-_CLOSED_LOCALLY: Any = getattr(_errors, "ClosedLocally", None)
-# (Own __init__ only: the inherited one is OSError's, which takes (errno, strerror).)
-_TIMEOUT_FIELDS: Final = "__init__" in vars(NetTimeoutError)
-
-
-def _closed_here(what: str) -> ConnectionClosed:
-    """``what`` (e.g. "the UDP socket") was closed on this side, then used."""
-    if _CLOSED_LOCALLY is not None:
-        err: ConnectionClosed = _CLOSED_LOCALLY("", what)
-        return err
-    return ConnectionClosed(f"{what} was closed on this side")
-
-
-def _timeout_error(operation: str, timeout: float | None) -> NetTimeoutError:
-    if _TIMEOUT_FIELDS:
-        return NetTimeoutError(operation, timeout)  # type: ignore[call-arg,unused-ignore]
-    after = f" after {timeout:g} s" if timeout is not None else ""
-    return NetTimeoutError(f"{operation}: timed out{after}")
 
 
 # --- sockets --------------------------------------------------------------------------------
@@ -197,13 +174,13 @@ class _AioDatagramSocket(Generic[_Sync]):
 
     def _check_open(self) -> None:
         if self._sync.closed:
-            raise _closed_here(f"the {self._kind} socket")
+            raise ClosedLocally(what=f"the {self._kind} socket")
 
     async def _receive(self, call: Callable[[], _T]) -> _T:
         result = await self._io(call, self._readable, self._timeout)
         if result is None:
             assert self._timeout is not None
-            raise _timeout_error(f"receive on {self._where()}", self._timeout)
+            raise NetTimeoutError(f"receive on {self._where()}", self._timeout)
         return result
 
     async def _send(self, call: Callable[[], None], target: object) -> None:
@@ -214,7 +191,7 @@ class _AioDatagramSocket(Generic[_Sync]):
         done = await self._io(attempt, self._writable, self._timeout)
         if done is None:
             assert self._timeout is not None
-            raise _timeout_error(f"send to {target}", self._timeout)
+            raise NetTimeoutError(f"send to {target}", self._timeout)
 
     def close(self) -> None:
         """Close the socket; further calls do nothing. Tasks waiting on it are woken and fail."""

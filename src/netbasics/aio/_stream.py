@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Final, cast
 
-from .. import errors as _errors
 from .._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, interleave, source_endpoint
 from .._io.sockets import (
     DEFAULT_TIMEOUT,
@@ -39,7 +38,7 @@ from .._io.sockets import (
 )
 from .._io.unix_sockets import peer_credentials, unix_address_error, unix_name
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from ..errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
+from ..errors import ClosedLocally, ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, PeerClosed, quote
 from ..framing import DEFAULT_MAX_LINE, Framer
 from ..receive_buffer import ReceiveBuffer
 from ..resolver import Resolver
@@ -71,26 +70,6 @@ _WRITE_HIGH: Final = 256 * 1024
 # Read size of send_file's copy loop (a loop without sendfile).
 _COPY_CHUNK: Final = 256 * 1024
 _INET: Final = (socket.AF_INET, socket.AF_INET6)
-
-# The closed-by-peer / closed-here pair and the timeout fields of CONTRACTS section 1, built
-# through these helpers so this module works before and after the errors branch is merged.
-_PeerClosed: type[ConnectionClosed] = getattr(_errors, "PeerClosed", ConnectionClosed)
-_CLOSED_LOCALLY: Any = getattr(_errors, "ClosedLocally", None)
-_TIMEOUT_FIELDS: Final = NetTimeoutError.__init__ is not Exception.__init__
-
-
-def _closed_here(operation: str) -> ConnectionClosed:
-    if _CLOSED_LOCALLY is not None:
-        err: ConnectionClosed = _CLOSED_LOCALLY(operation)
-        return err
-    return ConnectionClosed(f"{operation}: the connection was closed on this side")
-
-
-def _timeout_error(operation: str, timeout: float | None) -> NetTimeoutError:
-    if _TIMEOUT_FIELDS:
-        return NetTimeoutError(operation, timeout)  # type: ignore[call-arg,unused-ignore]
-    after = f" after {timeout:g} s" if timeout is not None else ""
-    return NetTimeoutError(f"{operation}: timed out{after}")
 
 
 class _Protocol(asyncio.Protocol):
@@ -288,7 +267,7 @@ class StreamConnection:
     async def _more(self, t: float | None, at: float | None) -> None:
         """Wait for the protocol's next bytes or end of stream, until loop time ``at``."""
         if self._closed:
-            raise _closed_here("recv")
+            raise ClosedLocally("recv")
         proto = self._proto
         if proto.paused_reading:
             proto.paused_reading = False
@@ -299,11 +278,11 @@ class StreamConnection:
         if at is not None and alarm is not None:
             if at <= self._loop.time():
                 proto.read_waiter = None
-                raise _timeout_error(f"recv from {self._where()}", t)
+                raise NetTimeoutError(f"recv from {self._where()}", t)
             alarm.set(at)
         try:
             if await fut is EXPIRED:
-                raise _timeout_error(f"recv from {self._where()}", t)
+                raise NetTimeoutError(f"recv from {self._where()}", t)
         finally:
             proto.read_waiter = None
             if alarm is not None:
@@ -324,15 +303,15 @@ class StreamConnection:
             err = translate_os_error(exc, operation, self._where())
             if isinstance(err, ConnectionClosed):
                 return err
-        return _PeerClosed(f"{operation} {self._where()}: connection lost ({exc})")
+        return PeerClosed(f"{operation} {self._where()}: connection lost ({exc})")
 
     def _ended(self, what: str, partial: bytes) -> BaseException:
         if self._closed:
-            return _closed_here("recv")
+            return ClosedLocally("recv")
         err = self._reset_error("recv from")
         if err is not None and not partial:
             return err
-        return _PeerClosed(f"{self._where()} closed the connection {what}", partial=partial)
+        return PeerClosed(f"{self._where()} closed the connection {what}", partial=partial)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -347,7 +326,7 @@ class StreamConnection:
             check_int(max_bytes, "max_bytes", 1)
         if not len(buf):
             if self._closed:
-                raise _closed_here("recv")
+                raise ClosedLocally("recv")
             if not buf.eof:
                 t, at = self._at(timeout)
                 while not len(buf) and not buf.eof:
@@ -499,10 +478,10 @@ class StreamConnection:
 
     def _check_writable(self) -> None:
         if self._closed:
-            raise _closed_here("send")
+            raise ClosedLocally("send")
         if self._transport.is_closing():
             err = self._reset_error("send to")
-            raise err if err is not None else _PeerClosed(f"send to {self._where()}: the connection is closed")
+            raise err if err is not None else PeerClosed(f"send to {self._where()}: the connection is closed")
 
     async def send_all(self, data: bytes | bytearray | memoryview, *, timeout: Timeout = _DEFAULT) -> None:
         """Send every byte of ``data``, or raise.
@@ -529,7 +508,7 @@ class StreamConnection:
             proto.write_waiter = fut
             try:
                 if not await wait_until(self._loop, fut, at):
-                    raise _timeout_error(f"send to {self._where()}", t)
+                    raise NetTimeoutError(f"send to {self._where()}", t)
             finally:
                 proto.write_waiter = None
         if proto.error is not None:
@@ -564,7 +543,7 @@ class StreamConnection:
                 except NotImplementedError:  # uvloop has no loop.sendfile
                     return await self._copy_file(file, offset, count)
         except TimeoutError:
-            raise _timeout_error(f"send to {self._where()}", t) from None
+            raise NetTimeoutError(f"send to {self._where()}", t) from None
         except OSError as exc:
             raise translate_os_error(exc, "send to", self._where(), t) from exc
 
@@ -868,7 +847,7 @@ async def connect_unix(
             await loop.sock_connect(sock, address.sockaddr)
     except TimeoutError:
         sock.close()
-        raise _timeout_error(f"connect to {address}", t) from None
+        raise NetTimeoutError(f"connect to {address}", t) from None
     except OSError as exc:
         sock.close()
         raise unix_address_error(exc, "connect to", address, t, socket.SOCK_STREAM) from exc
