@@ -73,6 +73,8 @@ class _DatagramServer(Generic[_Sock]):
     )
 
     _kind: str
+    # Why a reply that would wait is dropped, for the debug record.
+    _full: str
     _sock: _Sock
 
     def _setup(self, sock: _Sock, handler: Callable[..., object], workers: int, max_datagram: int, name: str) -> None:
@@ -103,8 +105,22 @@ class _DatagramServer(Generic[_Sock]):
 
     # --- serving ---------------------------------------------------------------------
 
-    def _reply_to(self, datagram: Any) -> Reply:  # pragma: no cover - each server has its own
-        raise NotImplementedError
+    def _reply_to(self, datagram: Any) -> Reply:
+        """``reply(data)`` for ``datagram``: the synchronous ``send_to`` its sender, never waiting.
+
+        A reply that would wait (``BlockingIOError``) is dropped with a debug record
+        saying why (:attr:`_full`), as UDP may drop any datagram.
+        """
+        send_to = self._sock.send_to
+        sender = datagram.sender
+
+        def reply(data: BytesLike) -> None:
+            try:
+                send_to(data, sender)
+            except BlockingIOError:
+                logger.debug("%s: reply to %s dropped: %s", self, sender, self._full)
+
+        return reply
 
     async def _work(self) -> None:
         """One worker: receive, run the handler, until stopped. A hot path."""
@@ -256,6 +272,7 @@ class UDPServer(_DatagramServer[_sync_udp.UDPSocket]):
     __slots__ = ("_endpoint",)
 
     _kind = "UDPServer"
+    _full = "the send buffer is full"
 
     def __init__(
         self,
@@ -282,18 +299,6 @@ class UDPServer(_DatagramServer[_sync_udp.UDPSocket]):
     def endpoint(self) -> Endpoint:
         """The endpoint the server is bound to (with the real port when bound to port 0)."""
         return self._endpoint
-
-    def _reply_to(self, datagram: Datagram) -> Reply:
-        send_to = self._sock.send_to
-        sender = datagram.sender
-
-        def reply(data: BytesLike) -> None:
-            try:
-                send_to(data, sender)
-            except BlockingIOError:
-                logger.debug("%s: reply to %s dropped: the send buffer is full", self, sender)
-
-        return reply
 
     def __repr__(self) -> str:
         return f"<aio.UDPServer {self._endpoint} {self._state}, workers={self._workers}>"
@@ -324,6 +329,7 @@ class UnixDatagramServer(_DatagramServer[_sync_unix.UnixDatagramSocket]):
     __slots__ = ("_address",)
 
     _kind = "UnixDatagramServer"
+    _full = "its receive queue is full"
 
     def __init__(
         self,
@@ -352,18 +358,6 @@ class UnixDatagramServer(_DatagramServer[_sync_unix.UnixDatagramSocket]):
     def endpoint(self) -> UnixAddress:
         """The address the server is bound to."""
         return self._address
-
-    def _reply_to(self, datagram: UnixDatagram) -> Reply:
-        send_to = self._sock.send_to
-        sender = datagram.sender
-
-        def reply(data: BytesLike) -> None:
-            try:
-                send_to(data, sender)
-            except BlockingIOError:
-                logger.debug("%s: reply to %s dropped: its receive queue is full", self, sender)
-
-        return reply
 
     def __repr__(self) -> str:
         return f"<aio.UnixDatagramServer {self._address} {self._state}, workers={self._workers}>"
