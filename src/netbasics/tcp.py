@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final, Union
 
-from ._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, open_tcp_socket, source_endpoint
+from ._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, checked_target, open_tcp_socket, source_endpoint
 from ._io.message_loop import MessageLoop, Responder
 from ._io.peers import INET_PEERS
 from ._io.server_core import ServerCore
@@ -25,10 +25,10 @@ from ._io.sockets import DEFAULT_BACKLOG, check_timeout, listen_socket, local_en
 from ._io.threaded import ThreadedEngine
 from ._timeouts import LONGEST_WAIT
 from .endpoints import Endpoint, EndpointLike, coerce_target
-from .errors import ConnectError, EndpointError, NetTimeoutError
+from .errors import ConnectError, NetTimeoutError
 from .framing import Framer
 from .resolver import Resolver, resolve
-from .safety import DestinationPolicy, check_destination, refuse_target
+from .safety import DestinationPolicy
 from .stream import StreamConnection, accepted_connection
 
 __all__ = [
@@ -202,15 +202,8 @@ class TCPServer(StreamServerBase):
 def _targets(
     target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None = None
 ) -> tuple[object, list[Endpoint]]:
-    try:
-        parsed = coerce_target(target)
-    except EndpointError as exc:
-        if policy is None:
-            raise
-        raise refuse_target(target, exc) from exc
+    parsed = checked_target(target, policy)
     if isinstance(parsed, Endpoint):
-        if policy is not None:
-            check_destination(parsed, policy=policy)
         return parsed, [parsed]
     # With a policy, resolve once and check every answer; the race below then uses exactly
     # these endpoints, so a DNS answer that changes after the check is never used.

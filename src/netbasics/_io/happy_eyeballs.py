@@ -37,9 +37,10 @@ from typing import Final, Union
 from ..addresses import IPv4Address, IPv6Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from ..errors import ConnectError, EndpointError, quote
+from ..safety import DestinationPolicy, check_destination, refuse_target
 from .sockets import bind_socket, connect_failure, family_of
 
-__all__ = ["ATTEMPT_DELAY", "SourceLike", "interleave", "open_tcp_socket", "source_endpoint"]
+__all__ = ["ATTEMPT_DELAY", "SourceLike", "checked_target", "interleave", "open_tcp_socket", "source_endpoint"]
 
 #: What a client's ``source=`` takes: an address, or an endpoint to fix the port too.
 SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
@@ -48,6 +49,23 @@ SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 ATTEMPT_DELAY: Final = 0.25
 
 _IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK, errno.EALREADY})
+
+
+def checked_target(target: EndpointLike, policy: DestinationPolicy | None) -> Endpoint | HostPort:
+    """A client's ``target`` parsed; with a ``policy``, bad text is refused and an endpoint checked.
+
+    A name comes back unresolved: the caller resolves it (with the policy, once, so the
+    connection race uses exactly the checked answers).
+    """
+    try:
+        parsed = coerce_target(target)
+    except EndpointError as exc:
+        if policy is None:
+            raise
+        raise refuse_target(target, exc) from exc
+    if isinstance(parsed, Endpoint) and policy is not None:
+        check_destination(parsed, policy=policy)
+    return parsed
 
 
 def source_endpoint(source: SourceLike) -> Endpoint:

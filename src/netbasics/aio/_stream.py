@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Final, cast
 
-from .._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, interleave, source_endpoint
+from .._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, checked_target, interleave, source_endpoint
 from .._io.sockets import (
     DEFAULT_TIMEOUT,
     STREAM_READ,
@@ -37,13 +37,13 @@ from .._io.sockets import (
     translate_os_error,
 )
 from .._io.unix_sockets import peer_credentials, unix_address_error, unix_name
-from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
+from ..endpoints import Endpoint, EndpointLike, HostPort
 from ..errors import ClosedLocally, ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, PeerClosed, quote
 from ..framing import DEFAULT_MAX_LINE, Framer
 from ..receive_buffer import ReceiveBuffer
 from ..resolver import Resolver
 from ..resolver import resolve as _resolve_sync
-from ..safety import DestinationPolicy, check_destination, refuse_target
+from ..safety import DestinationPolicy
 from ..unix_addresses import PeerCredentials, UnixAddress, UnixAddressLike, parse_unix_address
 from ._deadline import EXPIRED, Alarm, deadline, deadline_at, wait_until
 
@@ -673,15 +673,8 @@ async def resolve(
 async def _targets(
     target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None
 ) -> tuple[object, list[Endpoint]]:
-    try:
-        parsed = coerce_target(target)
-    except EndpointError as exc:
-        if policy is None:
-            raise
-        raise refuse_target(target, exc) from exc
+    parsed = checked_target(target, policy)
     if isinstance(parsed, Endpoint):
-        if policy is not None:
-            check_destination(parsed, policy=policy)
         return parsed, [parsed]
     # Resolve once and check every answer; the race then uses exactly these endpoints.
     return parsed, await resolve(parsed, policy=policy, resolver=resolver)
