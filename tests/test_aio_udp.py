@@ -80,7 +80,7 @@ def test_signatures_equal_the_synchronous_twins(async_fn: Callable[..., Any], sy
 def test_the_coroutines_are_coroutines() -> None:
     for fn in (aio.udp_request, aio.open_udp, aio.UDPSocket.recv_from, aio.UDPSocket.send_to, aio.UDPServer.stop):
         assert inspect.iscoroutinefunction(fn), fn
-    for name in ("local", "peer", "family", "broadcast", "timeout", "closed", "multicast_ttl", "multicast_loopback"):
+    for name in ("local", "remote", "family", "broadcast", "timeout", "closed", "multicast_ttl", "multicast_loopback"):
         assert isinstance(getattr(aio.UDPSocket, name), property), name
 
 
@@ -101,7 +101,7 @@ def test_open_udp_round_trip_and_values(loop_kind: str, family: int, baseline: N
             await aio.open_udp(bind=f"{_host(family)}:0", timeout=5) as a,
             await aio.open_udp(connect=a.local, timeout=5) as b,
         ):
-            assert b.peer == a.local
+            assert b.remote == a.local
             assert b.family == family
             assert not b.broadcast
             await b.send(b"ping")

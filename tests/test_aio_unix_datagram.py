@@ -26,8 +26,8 @@ from aio_loops import loop_kind as loop_kind  # the fixture, under its own name
 from aio_loops import run, same_signature
 from netbasics import aio
 from netbasics.errors import BindError, ConnectError, DatagramTooLarge, EndpointError, NetTimeoutError
-from netbasics.unix import UnixDatagram
 from netbasics.unix_addresses import UnixAddress
+from netbasics.unix_datagram import UnixDatagram
 from peers import need
 
 pytestmark = pytest.mark.integration
@@ -69,7 +69,7 @@ def test_round_trip_with_autobind(loop_kind: str, sockdir: Path, baseline: None)
             await aio.open_unix_datagram(bind=f"unix:{sockdir}/s", timeout=5) as server,
             await aio.open_unix_datagram(connect=server.local, timeout=5) as client,
         ):
-            assert client.peer == server.local
+            assert client.remote == server.local
             await client.send(b"hi")
             got = await server.recv_from()
             assert isinstance(got, UnixDatagram)
@@ -323,7 +323,7 @@ def test_wrapping_a_socket(loop_kind: str, sockdir: Path, baseline: None) -> Non
         raw.bind(str(sockdir / "raw"))
         async with aio.UnixDatagramSocket(raw) as sock:
             assert sock.local == UnixAddress(str(sockdir / "raw"))
-            assert sock.peer is None
+            assert sock.remote is None
 
     run(loop_kind, main())
 

@@ -15,7 +15,7 @@ import becomes an edge of a module graph, marked by where it sits: at module lev
   in the shared core (``_core``) under names without a leading underscore, and no
   module allocates another module's objects to fill their slots;
 * the socket plumbing (``_io``) imports only itself and the pure modules, never a
-  transport built on it (``stream``, ``tcp``, ``udp``, ``unix``, ...): what an engine
+  transport built on it (``stream``, ``tcp``, ``udp``, ``unix_stream``, ...): what an engine
   needs from above is passed in (a connection factory, a kind of peer);
 * no module reads or writes ``obj._name`` of an object other than ``self``/``cls`` when
   ``_name`` is defined in another module (an attribute assigned, a method, a slot): one

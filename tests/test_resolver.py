@@ -149,7 +149,7 @@ def test_udp_takes_a_resolver() -> None:
         thread.start()
         try:
             with open_udp(connect=f"svc.test:{port}", resolver=_loopback) as client:
-                assert client.peer == Endpoint("127.0.0.1", port)
+                assert client.remote == Endpoint("127.0.0.1", port)
             reply = udp_request(f"svc.test:{port}", b"hi", timeout=2, retries=0, resolver=_loopback)
         finally:
             thread.join(5)

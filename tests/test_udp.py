@@ -75,6 +75,13 @@ def test_public_names() -> None:
     assert callable(netbasics.udp_request)
 
 
+def test_multicast_interface_does_not_shadow_the_public_interface() -> None:
+    # udp's multicast selector is MulticastInterface; Interface is only netbasics.Interface.
+    assert "MulticastInterface" in udp.__all__
+    assert "Interface" not in udp.__all__
+    assert not hasattr(udp, "Interface")
+
+
 # -- size checks before the system call ---------------------------------------------------
 
 
@@ -169,8 +176,17 @@ def test_open_families() -> None:
     for family, expected in [(None, 4), (4, 4), (socket.AF_INET, 4), (6, 6), (socket.AF_INET6, 6)]:
         with netbasics.open_udp(family=family) as sock:
             assert sock.family == expected
-            assert sock.peer is None
+            assert sock.remote is None
             assert sock.timeout is None
+
+
+def test_datagram_sockets_name_the_other_side_remote() -> None:
+    # One word for the other side, as on StreamConnection: .remote, and no .peer left.
+    from netbasics import aio
+
+    for cls in (netbasics.UDPSocket, netbasics.UnixDatagramSocket, aio.UDPSocket, aio.UnixDatagramSocket):
+        assert isinstance(cls.__dict__.get("remote") or cls.__mro__[1].__dict__.get("remote"), property), cls
+        assert not hasattr(cls, "peer"), cls
 
 
 @pytest.mark.parametrize("family", [5, 0x1F, socket.AF_UNIX])

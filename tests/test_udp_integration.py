@@ -141,8 +141,8 @@ def test_send_to_and_recv_from(family: int) -> None:
 
 def test_connected_send_recv(family: int) -> None:
     with _bound(family) as a, netbasics.open_udp(connect=a.local, timeout=2.0) as b:
-        assert b.peer == a.local
-        assert "peer=" in repr(b)
+        assert b.remote == a.local
+        assert "remote=" in repr(b)
         b.send(b"ping")
         d = a.recv_from()
         a.send_to(b"pong", d.sender)

@@ -456,6 +456,22 @@ def test_allowed_uids_arguments(sockdir: Path) -> None:
     assert list(sockdir.iterdir()) == []  # nothing bound by a refused constructor
 
 
+@pytest.mark.parametrize("uids", [[], ["root"], 0, {-1}, {2**32 - 1}, {2**40}])
+def test_allowed_uids_checked_alike_by_the_asyncio_server(sockdir: Path, uids: Any) -> None:
+    # One check for both Unix stream servers: the asyncio one refuses what the threaded one refuses.
+    from netbasics import aio
+
+    async def handler(conn: aio.StreamConnection) -> None:
+        pass
+
+    path = unix(sockdir / "a.sock")
+    with pytest.raises((TypeError, ValueError)) as sync_error:
+        UnixServer(path, echo_handler, allowed_uids=uids)
+    with pytest.raises(sync_error.type, match=str(sync_error.value)[:20]):
+        aio.UnixServer(path, handler, allowed_uids=uids)
+    assert list(sockdir.iterdir()) == []
+
+
 # --- datagrams --------------------------------------------------------------------------
 
 
@@ -649,7 +665,7 @@ def test_datagram_socket_accessors_and_errors(sockdir: Path) -> None:
         open_unix_datagram(mode=0o600)
     path = sockdir / "acc.sock"
     with open_unix_datagram(bind=unix(path), timeout=5) as server:
-        assert server.peer is None
+        assert server.remote is None
         assert server.socket.family == socket.AF_UNIX
         assert server.fileno() >= 0
         assert server.timeout == 5
@@ -659,7 +675,7 @@ def test_datagram_socket_accessors_and_errors(sockdir: Path) -> None:
         with pytest.raises(ValueError, match="max_bytes"):
             server.recv(max_bytes=0)
         with open_unix_datagram(connect=server.local, timeout=5) as client:
-            assert client.peer == server.local
+            assert client.remote == server.local
             assert "->" in repr(client)
     assert repr(server) == "<UnixDatagramSocket closed>"
     assert not path.exists()
@@ -808,7 +824,7 @@ def test_datagram_sockets_share_their_lifetime_and_timeout(sockdir: Path) -> Non
             assert same is sock
             assert not sock.closed
             assert sock.fileno() == sock.socket.fileno() >= 0
-            assert sock.peer is None
+            assert sock.remote is None
             assert sock.timeout is None
             sock.timeout = 0.05
             assert sock.timeout == sock.socket.gettimeout() == 0.05

@@ -80,14 +80,14 @@ from .safety import UnsafeReason as UnsafeReason
 from .safety import check_destination as check_destination
 from .safety import is_safe_destination as is_safe_destination
 from .sets import AddressSet as AddressSet
-from .stream import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
 from .stream import StreamConnection as StreamConnection
-from .stream import connect_tcp as connect_tcp
-from .stream import port_open as port_open
+from .tcp import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
 from .tcp import DEFAULT_IDLE_TIMEOUT as DEFAULT_IDLE_TIMEOUT
 from .tcp import DEFAULT_MAX_CONNECTIONS as DEFAULT_MAX_CONNECTIONS
 from .tcp import ConnectionHandler as ConnectionHandler
 from .tcp import TCPServer as TCPServer
+from .tcp import connect_tcp as connect_tcp
+from .tcp import port_open as port_open
 from .udp import MAX_UDP_PAYLOAD_IPV4 as MAX_UDP_PAYLOAD_IPV4
 from .udp import MAX_UDP_PAYLOAD_IPV6 as MAX_UDP_PAYLOAD_IPV6
 from .udp import Datagram as Datagram
@@ -97,18 +97,18 @@ from .udp import UDPServer as UDPServer
 from .udp import UDPSocket as UDPSocket
 from .udp import open_udp as open_udp
 from .udp import udp_request as udp_request
-from .unix import UnixDatagram as UnixDatagram
-from .unix import UnixDatagramHandler as UnixDatagramHandler
-from .unix import UnixDatagramServer as UnixDatagramServer
-from .unix import UnixDatagramSocket as UnixDatagramSocket
-from .unix import UnixResponder as UnixResponder
-from .unix import UnixServer as UnixServer
-from .unix import connect_unix as connect_unix
-from .unix import open_unix_datagram as open_unix_datagram
 from .unix_addresses import PeerCredentials as PeerCredentials
 from .unix_addresses import UnixAddress as UnixAddress
 from .unix_addresses import UnixAddressLike as UnixAddressLike
 from .unix_addresses import parse_unix_address as parse_unix_address
+from .unix_datagram import UnixDatagram as UnixDatagram
+from .unix_datagram import UnixDatagramHandler as UnixDatagramHandler
+from .unix_datagram import UnixDatagramServer as UnixDatagramServer
+from .unix_datagram import UnixDatagramSocket as UnixDatagramSocket
+from .unix_datagram import open_unix_datagram as open_unix_datagram
+from .unix_stream import UnixResponder as UnixResponder
+from .unix_stream import UnixServer as UnixServer
+from .unix_stream import connect_unix as connect_unix
 
 __version__ = "0.1.0.dev0"
 

@@ -38,12 +38,13 @@ from .ports import find_service, parse_port, port_category, services_for_port, v
 from .resolver import resolve
 from .safety import DestinationPolicy, UnsafeDestination, UnsafeReason, check_destination, destination_host
 from .sets import AddressSet
-from .stream import StreamConnection, connect_tcp
-from .tcp import TCPServer
+from .stream import StreamConnection
+from .tcp import TCPServer, connect_tcp
 from .udp import Datagram, UDPServer, udp_request
 from .udp import DatagramHandler as UDPHandler
-from .unix import UnixDatagramServer, UnixServer
 from .unix_addresses import UnixAddress
+from .unix_datagram import UnixDatagramServer
+from .unix_stream import UnixServer
 
 __all__ = ["build_parser", "main"]
 

@@ -1,8 +1,9 @@
-"""Stream connections: :class:`StreamConnection` and the TCP client :func:`connect_tcp`.
+"""Stream connections: :class:`StreamConnection`, for TCP and Unix-domain stream sockets.
 
 A :class:`StreamConnection` wraps any connected stream socket (TCP, or a Unix-domain
 stream socket) with deadlines, exact reads, delimited reads and framing. It is what
-:func:`connect_tcp` returns and what a server hands its handler.
+:func:`connect_tcp` (:mod:`netbasics.tcp`) and :func:`connect_unix` return and what a
+server hands its handler.
 
 Blocking and typed. Every blocking call has a timeout: the connection's default
 (``timeout=`` when it is made) or the ``timeout=`` of the call, a deadline for the whole
@@ -28,9 +29,8 @@ import sys
 import time
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Union, overload
+from typing import TYPE_CHECKING, Final, overload
 
-from ._io.happy_eyeballs import ATTEMPT_DELAY, open_tcp_socket
 from ._io.held_send import Crowd, held_send_failed
 from ._io.sockets import (
     DEFAULT_TIMEOUT,
@@ -63,29 +63,20 @@ from ._io.stream_extras import (
     writable_view,
 )
 from ._io.unix_sockets import peer_credentials, unix_name
-from ._timeouts import LONGEST_WAIT
-from .addresses import IPv4Address, IPv6Address
-from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from .errors import ClosedLocally, ConnectError, EndpointError, FrameTooLarge, NetTimeoutError, PeerClosed, quote
+from .endpoints import Endpoint
+from .errors import ClosedLocally, FrameTooLarge, NetTimeoutError, PeerClosed, quote
 from .framing import Framer, LineFramer
 from .receive_buffer import ReceiveBuffer
-from .resolver import Resolver, resolve
-from .safety import DestinationPolicy, check_destination, refuse_target
 from .unix_addresses import PeerCredentials, UnixAddress
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 __all__ = [
-    "DEFAULT_CONNECT_TIMEOUT",
     "StreamConnection",
     "Timeout",
-    "connect_tcp",
-    "port_open",
 ]
 
-#: Seconds ``connect_tcp()`` waits for the whole Happy Eyeballs race by default.
-DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 _CHUNK: Final = READ_CHUNK
 _READ: Final = STREAM_READ
 _SEND_FLAGS: Final = SEND_FLAGS
@@ -114,7 +105,6 @@ _DEFAULT: Final = DEFAULT_TIMEOUT
 # What StreamConnection._fast holds while recv() cannot take its fast path: no timeout
 # argument is this object, so ``timeout is self._fast`` is then always false.
 _SLOW: Final = object()
-SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 
 
 def _check_count(value: object, what: str, low: int) -> None:
@@ -1133,110 +1123,3 @@ def accepted_connection(
         conn._peer = address
     conn._crowd = crowd
     return conn
-
-
-# --- clients ------------------------------------------------------------------------
-
-
-def _source_endpoint(source: SourceLike) -> Endpoint:
-    if isinstance(source, (IPv4Address, IPv6Address)):
-        return Endpoint(source, 0)
-    if isinstance(source, str) and not source.startswith("[") and source.count(":") != 1:
-        try:
-            return Endpoint(source, 0)  # a bare address: any port
-        except EndpointError:
-            pass
-    parsed = coerce_target(source)
-    if isinstance(parsed, HostPort):
-        raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
-    return parsed
-
-
-def _targets(
-    target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None = None
-) -> tuple[object, list[Endpoint]]:
-    try:
-        parsed = coerce_target(target)
-    except EndpointError as exc:
-        if policy is None:
-            raise
-        raise refuse_target(target, exc) from exc
-    if isinstance(parsed, Endpoint):
-        if policy is not None:
-            check_destination(parsed, policy=policy)
-        return parsed, [parsed]
-    # With a policy, resolve once and check every answer; the race below then uses exactly
-    # these endpoints, so a DNS answer that changes after the check is never used.
-    return parsed, resolve(parsed, policy=policy, resolver=resolver)
-
-
-def connect_tcp(
-    target: EndpointLike,
-    *,
-    timeout: float | None = None,
-    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-    source: SourceLike | None = None,
-    nodelay: bool = True,
-    keepalive: bool | float = False,
-    attempt_delay: float = ATTEMPT_DELAY,
-    policy: DestinationPolicy | None = None,
-    resolver: Resolver | None = None,
-) -> StreamConnection:
-    """Open a TCP connection to ``target``: an :class:`Endpoint`, ``(host, port)`` or ``"host:port"``.
-
-    A name is resolved (``localhost`` without DNS) and its addresses raced with Happy
-    Eyeballs (RFC 8305): families interleaved, a new attempt every ``attempt_delay``
-    seconds (250 ms) or as soon as one fails, the first to answer wins and the others
-    are closed. ``connect_timeout`` bounds the whole race; ``timeout`` becomes the
-    connection's default per-call timeout. ``source`` binds the local side (an address,
-    or an endpoint to fix the port too); only addresses of its family are tried.
-
-    With a ``policy`` (:class:`DestinationPolicy`), the destination is checked before any
-    packet is sent: a name is resolved once, refused if any answer is unsafe, and only
-    the checked addresses are connected to, which closes the DNS-rebinding window.
-    :class:`UnsafeDestination` is raised for a refused destination. ``resolver`` (a
-    :class:`Resolver`) looks names up instead of the system resolver.
-
-    Raises :class:`ConnectError` (refused, unreachable) or :class:`NetTimeoutError`,
-    naming every address tried; :class:`ResolveError` if the name does not resolve;
-    :class:`EndpointError` for bad text.
-
-    >>> from netbasics import TCPServer, connect_tcp
-    >>> with TCPServer("127.0.0.1:0", lambda conn: conn.send_all(conn.recv())) as server:
-    ...     with connect_tcp(server.endpoint, timeout=5) as conn:
-    ...         conn.send_all(b"ping")
-    ...         conn.recv()
-    b'ping'
-    """
-    connect_timeout = check_timeout(connect_timeout, "connect_timeout")
-    delay = check_timeout(attempt_delay, "attempt_delay")  # None: the next address only once one fails
-    shown, endpoints = _targets(target, policy, resolver)
-    src = None if source is None else _source_endpoint(source)
-    sock = open_tcp_socket(
-        endpoints, target=shown, timeout=connect_timeout, source=src, delay=LONGEST_WAIT if delay is None else delay
-    )
-    try:
-        return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive)
-    except BaseException:
-        sock.close()
-        raise
-
-
-def port_open(target: EndpointLike, timeout: float = 1.0, *, resolver: Resolver | None = None) -> bool:
-    """True if something accepts TCP connections at ``target`` within ``timeout`` seconds (like ``nc -z``).
-
-    Refused, unreachable and timed-out connects give ``False``; a name that does not
-    resolve raises :class:`ResolveError` and bad text :class:`EndpointError`, since
-    those are mistakes rather than answers.
-
-    >>> from netbasics import TCPServer, port_open
-    >>> with TCPServer("127.0.0.1:0", lambda conn: None) as server:
-    ...     port_open(server.endpoint)
-    True
-    """
-    try:
-        conn = connect_tcp(target, connect_timeout=timeout, resolver=resolver)
-    except (ConnectError, NetTimeoutError):
-        return False
-    conn.close()
-    return True

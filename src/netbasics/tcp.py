@@ -1,10 +1,14 @@
-"""TCP servers: :class:`TCPServer`, thread-per-connection or message mode.
+"""TCP clients and servers: :func:`connect_tcp`, :func:`port_open` and :class:`TCPServer`.
 
-Both modes share one lifecycle (``start``, ``serve_forever``, ``stop`` with its phases,
-the context manager), kept by the private server core; what differs is the engine:
-a pool of worker threads running ``handler(conn)`` on a :class:`StreamConnection`, or
-one event-loop thread calling ``respond(message, peer)`` (:meth:`TCPServer.for_messages`).
-Clients and the connection class live in :mod:`netbasics.stream`.
+:func:`connect_tcp` resolves a target and races its addresses with Happy Eyeballs
+(RFC 8305), optionally checking the destination against a :class:`DestinationPolicy`
+first; it returns a :class:`StreamConnection` (:mod:`netbasics.stream`).
+
+:class:`TCPServer` runs thread-per-connection or in message mode. Both modes share one
+lifecycle (``start``, ``serve_forever``, ``stop`` with its phases, the context manager),
+kept by the private server core; what differs is the engine: a pool of worker threads
+running ``handler(conn)`` on a :class:`StreamConnection`, or one event-loop thread
+calling ``respond(message, peer)`` (:meth:`TCPServer.for_messages`).
 """
 
 from __future__ import annotations
@@ -12,24 +16,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final, Union
 
+from ._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, checked_target, open_tcp_socket, source_endpoint
 from ._io.message_loop import MessageLoop, Responder
 from ._io.peers import INET_PEERS
 from ._io.server_core import ServerCore
 from ._io.servers import StreamServerBase
-from ._io.sockets import DEFAULT_BACKLOG, listen_socket, local_endpoint
+from ._io.sockets import DEFAULT_BACKLOG, check_timeout, listen_socket, local_endpoint
 from ._io.threaded import ThreadedEngine
+from ._timeouts import LONGEST_WAIT
 from .endpoints import Endpoint, EndpointLike, coerce_target
+from .errors import ConnectError, NetTimeoutError
 from .framing import Framer
-from .resolver import resolve
+from .resolver import Resolver, resolve
+from .safety import DestinationPolicy
 from .stream import StreamConnection, accepted_connection
 
 __all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "ConnectionHandler",
     "TCPServer",
+    "connect_tcp",
+    "port_open",
 ]
 
+#: Seconds ``connect_tcp()`` waits for the whole Happy Eyeballs race by default.
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 #: Seconds a server waits for any one read or write of a client by default.
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
 #: Connections a server handles at once by default (one worker thread each).
@@ -183,3 +196,89 @@ class TCPServer(StreamServerBase):
 
     def __repr__(self) -> str:
         return f"<TCPServer {self._endpoint} {self._core.state}, {self._engine.active} connections>"
+
+
+# --- clients ------------------------------------------------------------------------
+
+
+def _targets(
+    target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None = None
+) -> tuple[object, list[Endpoint]]:
+    parsed = checked_target(target, policy)
+    if isinstance(parsed, Endpoint):
+        return parsed, [parsed]
+    # With a policy, resolve once and check every answer; the race below then uses exactly
+    # these endpoints, so a DNS answer that changes after the check is never used.
+    return parsed, resolve(parsed, policy=policy, resolver=resolver)
+
+
+def connect_tcp(
+    target: EndpointLike,
+    *,
+    timeout: float | None = None,
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    source: SourceLike | None = None,
+    nodelay: bool = True,
+    keepalive: bool | float = False,
+    attempt_delay: float = ATTEMPT_DELAY,
+    policy: DestinationPolicy | None = None,
+    resolver: Resolver | None = None,
+) -> StreamConnection:
+    """Open a TCP connection to ``target``: an :class:`Endpoint`, ``(host, port)`` or ``"host:port"``.
+
+    A name is resolved (``localhost`` without DNS) and its addresses raced with Happy
+    Eyeballs (RFC 8305): families interleaved, a new attempt every ``attempt_delay``
+    seconds (250 ms) or as soon as one fails, the first to answer wins and the others
+    are closed. ``connect_timeout`` bounds the whole race; ``timeout`` becomes the
+    connection's default per-call timeout. ``source`` binds the local side (an address,
+    or an endpoint to fix the port too); only addresses of its family are tried.
+
+    With a ``policy`` (:class:`DestinationPolicy`), the destination is checked before any
+    packet is sent: a name is resolved once, refused if any answer is unsafe, and only
+    the checked addresses are connected to, which closes the DNS-rebinding window.
+    :class:`UnsafeDestination` is raised for a refused destination. ``resolver`` (a
+    :class:`Resolver`) looks names up instead of the system resolver.
+
+    Raises :class:`ConnectError` (refused, unreachable) or :class:`NetTimeoutError`,
+    naming every address tried; :class:`ResolveError` if the name does not resolve;
+    :class:`EndpointError` for bad text.
+
+    >>> from netbasics import TCPServer, connect_tcp
+    >>> with TCPServer("127.0.0.1:0", lambda conn: conn.send_all(conn.recv())) as server:
+    ...     with connect_tcp(server.endpoint, timeout=5) as conn:
+    ...         conn.send_all(b"ping")
+    ...         conn.recv()
+    b'ping'
+    """
+    connect_timeout = check_timeout(connect_timeout, "connect_timeout")
+    delay = check_timeout(attempt_delay, "attempt_delay")  # None: the next address only once one fails
+    shown, endpoints = _targets(target, policy, resolver)
+    src = None if source is None else source_endpoint(source)
+    sock = open_tcp_socket(
+        endpoints, target=shown, timeout=connect_timeout, source=src, delay=LONGEST_WAIT if delay is None else delay
+    )
+    try:
+        return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def port_open(target: EndpointLike, timeout: float = 1.0, *, resolver: Resolver | None = None) -> bool:
+    """True if something accepts TCP connections at ``target`` within ``timeout`` seconds (like ``nc -z``).
+
+    Refused, unreachable and timed-out connects give ``False``; a name that does not
+    resolve raises :class:`ResolveError` and bad text :class:`EndpointError`, since
+    those are mistakes rather than answers.
+
+    >>> from netbasics import TCPServer, port_open
+    >>> with TCPServer("127.0.0.1:0", lambda conn: None) as server:
+    ...     port_open(server.endpoint)
+    True
+    """
+    try:
+        conn = connect_tcp(target, connect_timeout=timeout, resolver=resolver)
+    except (ConnectError, NetTimeoutError):
+        return False
+    conn.close()
+    return True

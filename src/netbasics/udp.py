@@ -41,7 +41,7 @@ from ._io.datagram_engine import DatagramEngine
 from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, oversized_received, received_factory
 from ._io.peers import InetPeers, inet_peer
 from ._io.server_core import ServerCore
-from ._io.servers import DatagramServerBase
+from ._io.servers import DatagramServerBase, check_datagram_server
 from ._io.sockets import (
     bind_socket,
     check_int,
@@ -72,7 +72,7 @@ __all__ = [
     "BytesLike",
     "Datagram",
     "DatagramHandler",
-    "Interface",
+    "MulticastInterface",
     "Reply",
     "UDPServer",
     "UDPSocket",
@@ -99,7 +99,7 @@ DatagramHandler = Callable[["Datagram", Reply], None]
 
 #: A network interface for multicast: ``None`` (the kernel's choice), an index, a name
 #: such as ``"eth0"``, or (IPv4 only) one of the interface's IPv4 addresses.
-Interface = Union[int, str, IPv4Address, None]
+MulticastInterface = Union[int, str, IPv4Address, None]
 
 _SockAddr = Union[tuple[str, int], tuple[str, int, int, int]]
 
@@ -226,7 +226,7 @@ def _interface_index(interface: int | str) -> int:
         raise ValueError(f"no network interface named {quote(interface)}") from None
 
 
-def _ipv4_interface(interface: Interface) -> tuple[bytes, int]:
+def _ipv4_interface(interface: MulticastInterface) -> tuple[bytes, int]:
     """(interface address, interface index) for the IPv4 multicast socket options."""
     if interface is None:
         return b"\0\0\0\0", 0
@@ -273,9 +273,9 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
         if broadcast:
             self._setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1, "enable broadcast")
         try:
-            self._peer = remote_endpoint(sock)
+            self._remote = remote_endpoint(sock)
         except OSError:
-            self._peer = None
+            self._remote = None
 
     # -- properties -------------------------------------------------------------------
 
@@ -352,7 +352,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
 
     def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
-        peer = self._peer
+        peer = self._remote
         if peer is None:
             raise EndpointError("send() needs a connected socket: use send_to(data, target) or open_udp(connect=...)")
         _check_size(data, _limit_for(peer.address), peer)
@@ -375,7 +375,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
 
     def recv(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> bytes:
         """Wait for the next datagram from the connected peer and return its bytes; see :meth:`recv_from`."""
-        if self._peer is None:
+        if self._remote is None:
             raise EndpointError("recv() needs a connected socket: use recv_from() or open_udp(connect=...)")
         return self._recv(max_bytes)[0]
 
@@ -392,7 +392,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
             raise AddressError(f"multicast group {addr} is IPv{addr.version}, but the socket is IPv{self._family}")
         return addr
 
-    def _membership(self, group: Address | str, interface: Interface, join: bool) -> None:
+    def _membership(self, group: Address | str, interface: MulticastInterface, join: bool) -> None:
         addr = self._group(group)
         if addr.version == 4:
             local, index = _ipv4_interface(interface)
@@ -409,7 +409,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
             option = socket.IPV6_JOIN_GROUP if join else socket.IPV6_LEAVE_GROUP
             self._setsockopt(socket.IPPROTO_IPV6, option, mreq6, f"{'join' if join else 'leave'} group {addr}")
 
-    def join_group(self, group: Address | str, interface: Interface = None) -> None:
+    def join_group(self, group: Address | str, interface: MulticastInterface = None) -> None:
         """Receive datagrams sent to multicast ``group`` on ``interface`` (``None``: the kernel picks).
 
         ``interface`` is an index, a name (``"eth0"``), or for IPv4 one of the
@@ -418,7 +418,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
         """
         self._membership(group, interface, True)
 
-    def leave_group(self, group: Address | str, interface: Interface = None) -> None:
+    def leave_group(self, group: Address | str, interface: MulticastInterface = None) -> None:
         """Stop receiving datagrams for ``group``; the arguments must match :meth:`join_group`."""
         self._membership(group, interface, False)
 
@@ -451,7 +451,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
         else:
             self._setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, int(bool(enabled)), "set multicast loop")
 
-    def set_multicast_interface(self, interface: Interface) -> None:
+    def set_multicast_interface(self, interface: MulticastInterface) -> None:
         """Send multicast datagrams out of ``interface`` (index, name, or IPv4 address; ``None``: routing decides)."""
         if self._family == 4:
             local, index = _ipv4_interface(interface)
@@ -477,7 +477,7 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
     def __repr__(self) -> str:
         if self.closed:
             return "<UDPSocket closed>"
-        peer = f" peer={self._peer}" if self._peer is not None else ""
+        peer = f" remote={self._remote}" if self._remote is not None else ""
         return f"<UDPSocket local={self.local}{peer}>"
 
 
@@ -742,14 +742,9 @@ class UDPServer(DatagramServerBase):
         receive_buffer: int | None = None,
         name: str | None = None,
     ) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, got {quote(handler)}")
-        check_int(workers, "workers", 1, 1024)
-        check_int(max_datagram, "max_datagram", 1, DEFAULT_MAX_DATAGRAM)
+        check_datagram_server(handler, workers, max_datagram, DEFAULT_MAX_DATAGRAM, name)
         if receive_buffer is not None:
             _check_receive_buffer(receive_buffer)
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"name must be a str or None, got {quote(name)}")
         ep = _endpoint_for(bind, family_number(family), "bind")
         # Batches only with one worker: with more, a datagram taken into one worker's batch
         # would wait behind a blocking handler while the other workers sit idle.

@@ -15,8 +15,9 @@ from typing import cast
 from ..errors import NetTimeoutError
 from ..stream import StreamConnection
 from ..udp import Datagram, Reply
-from ..unix import UnixDatagramHandler, UnixDatagramServer, UnixServer, connect_unix, open_unix_datagram
 from ..unix_addresses import UnixAddressLike
+from ..unix_datagram import UnixDatagramHandler, UnixDatagramServer, open_unix_datagram
+from ..unix_stream import UnixServer, connect_unix
 
 __all__ = ["connect_stream", "datagram_request", "datagram_server", "stream_server"]
 

@@ -141,7 +141,7 @@ def received_factory(cls: type[D]) -> Callable[[bytes, Any], D]:
 
 
 class DatagramSocketBase(Generic[A]):
-    """The base of ``UDPSocket`` and ``UnixDatagramSocket``: a socket, its peer, sends and receives, errors translated.
+    """The base of ``UDPSocket`` and ``UnixDatagramSocket``: a socket, its remote, sends, receives, errors translated.
 
     A subclass gives its address type: ``local`` and the hooks that translate a failed
     send (:meth:`_send_error`) or receive (:meth:`_receive_error`) and describe a
@@ -149,9 +149,9 @@ class DatagramSocketBase(Generic[A]):
     ``max_bytes`` and ``_closed_text`` names a closed socket in messages.
     """
 
-    __slots__ = ("_peer", "_sock")
+    __slots__ = ("_remote", "_sock")
     _sock: socket.socket
-    _peer: A | None
+    _remote: A | None
 
     _max_receive: ClassVar[int]
     _closed_text: ClassVar[str]
@@ -161,9 +161,9 @@ class DatagramSocketBase(Generic[A]):
         raise NotImplementedError
 
     @property
-    def peer(self) -> A | None:
-        """The connected peer, or ``None``."""
-        return self._peer
+    def remote(self) -> A | None:
+        """The connected peer (the other side), or ``None``."""
+        return self._remote
 
     @property
     def closed(self) -> bool:

@@ -32,18 +32,55 @@ import selectors
 import socket
 import time
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Union
 
-from ..endpoints import Endpoint
-from ..errors import ConnectError
+from ..addresses import IPv4Address, IPv6Address
+from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
+from ..errors import ConnectError, EndpointError, quote
+from ..safety import DestinationPolicy, check_destination, refuse_target
 from .sockets import bind_socket, connect_failure, family_of
 
-__all__ = ["ATTEMPT_DELAY", "interleave", "open_tcp_socket"]
+__all__ = ["ATTEMPT_DELAY", "SourceLike", "checked_target", "interleave", "open_tcp_socket", "source_endpoint"]
+
+#: What a client's ``source=`` takes: an address, or an endpoint to fix the port too.
+SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
 
 #: RFC 8305 section 8: the recommended Connection Attempt Delay is 250 ms.
 ATTEMPT_DELAY: Final = 0.25
 
 _IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK, errno.EALREADY})
+
+
+def checked_target(target: EndpointLike, policy: DestinationPolicy | None) -> Endpoint | HostPort:
+    """A client's ``target`` parsed; with a ``policy``, bad text is refused and an endpoint checked.
+
+    A name comes back unresolved: the caller resolves it (with the policy, once, so the
+    connection race uses exactly the checked answers).
+    """
+    try:
+        parsed = coerce_target(target)
+    except EndpointError as exc:
+        if policy is None:
+            raise
+        raise refuse_target(target, exc) from exc
+    if isinstance(parsed, Endpoint) and policy is not None:
+        check_destination(parsed, policy=policy)
+    return parsed
+
+
+def source_endpoint(source: SourceLike) -> Endpoint:
+    """A client's ``source=``: an address (any port) or an endpoint; a name is refused (:class:`EndpointError`)."""
+    if isinstance(source, (IPv4Address, IPv6Address)):
+        return Endpoint(source, 0)
+    if isinstance(source, str) and not source.startswith("[") and source.count(":") != 1:
+        try:
+            return Endpoint(source, 0)  # a bare address: any port
+        except EndpointError:
+            pass
+    parsed = coerce_target(source)
+    if isinstance(parsed, HostPort):
+        raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
+    return parsed
 
 
 def interleave(endpoints: Sequence[Endpoint]) -> list[Endpoint]:

@@ -14,12 +14,23 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
+from ..errors import quote
+from ..unix_addresses import UnixAddress
 from .server_core import Engine, ServerCore
+from .sockets import check_int
+from .unix_sockets import bind_unix, remove_socket_file, socket_file_remover
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["DatagramEngineLike", "DatagramServerBase", "StreamEngine", "StreamServerBase"]
+__all__ = [
+    "DatagramEngineLike",
+    "DatagramServerBase",
+    "StreamEngine",
+    "StreamServerBase",
+    "check_datagram_server",
+    "unix_server_core",
+]
 
 
 class StreamEngine(Engine, Protocol):
@@ -171,3 +182,43 @@ class DatagramServerBase(_ServerBase):
         including from a handler (its batch's queued replies are sent first).
         """
         self._core.stop(timeout)
+
+
+def check_datagram_server(handler: object, workers: object, max_datagram: object, largest: int, name: object) -> None:
+    """The argument checks of a datagram server (UDP or Unix), before any socket exists."""
+    if not callable(handler):
+        raise TypeError(f"handler must be callable, got {quote(handler)}")
+    check_int(workers, "workers", 1, 1024)
+    check_int(max_datagram, "max_datagram", 1, largest)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {quote(name)}")
+
+
+def unix_server_core(
+    address: UnixAddress,
+    kind: socket.SocketKind,
+    engine: Engine,
+    *,
+    server: str,
+    mode: int | None,
+    name: str | None,
+    backlog: int | None = None,
+) -> ServerCore:
+    """The core of a Unix server (``server`` names its class): its socket bound at ``address``.
+
+    A stream socket listens (``backlog``) and is made non-blocking for the accept loop.
+    If anything fails, the socket is closed and the file it created removed; once the
+    core is closed, its file is removed if it is still the one the server created.
+    """
+    sock, identity = bind_unix(address, kind, mode=mode, backlog=backlog)
+    try:
+        if kind == socket.SOCK_STREAM:
+            sock.setblocking(False)
+        core = ServerCore(sock, engine, kind=server, label=str(address), name=name)
+    except BaseException:
+        sock.close()
+        if address.path is not None:
+            remove_socket_file(address.path, identity)
+        raise
+    core.on_close = socket_file_remover(address, identity)
+    return core

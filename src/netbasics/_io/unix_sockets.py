@@ -26,12 +26,14 @@ What a server on a path must get right, and how:
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import socket
 import stat
 import struct
 import sys
 import tempfile
+from collections.abc import Callable, Collection
 from typing import Any, Final
 
 from ..errors import BindError, ConnectError, quote
@@ -43,12 +45,17 @@ __all__ = [
     "FileIdentity",
     "UnixPeers",
     "bind_unix",
+    "check_uids",
     "connect_unix_socket",
     "peer_credentials",
     "remove_socket_file",
+    "socket_file_remover",
     "unix_address_error",
     "unix_name",
 ]
+
+# User ids are 32-bit (uid_t); (uid_t)-1 means "no user" to the kernel, never a peer's uid.
+_MAX_UID: Final = 2**32 - 2
 
 #: (st_dev, st_ino) of the socket file a server created.
 FileIdentity = tuple[int, int]
@@ -396,3 +403,34 @@ class UnixPeers:
 
 #: The one instance of :class:`UnixPeers`.
 UNIX_PEERS: Final = UnixPeers()
+
+
+def socket_file_remover(address: UnixAddress, identity: FileIdentity | None) -> Callable[[], object] | None:
+    """What a server calls once its socket is closed: remove the socket file it created, if still its own.
+
+    ``None`` for an abstract address (the name goes with the socket) or a file the
+    server did not create. The path is made absolute now, so a relative one means the
+    same file whatever the working directory at stop.
+    """
+    if identity is None or address.path is None:
+        return None
+    return functools.partial(remove_socket_file, os.path.abspath(address.path), identity)
+
+
+def check_uids(allowed_uids: object) -> frozenset[int] | None:
+    """A Unix stream server's ``allowed_uids``, checked: ``None`` (everyone) or a non-empty set of user ids."""
+    if allowed_uids is None:
+        return None
+    if isinstance(allowed_uids, (str, bytes)) or not isinstance(allowed_uids, Collection):
+        raise TypeError(f"allowed_uids must be a collection of ints (user ids) or None, got {quote(allowed_uids)}")
+    uids = frozenset(allowed_uids)
+    for uid in uids:
+        if isinstance(uid, bool) or not isinstance(uid, int):
+            raise TypeError(f"allowed_uids must hold ints (user ids), got {quote(uid)}")
+        if not 0 <= uid <= _MAX_UID:
+            raise ValueError(f"a user id is from 0 to {_MAX_UID} (32 bits), got {uid} in allowed_uids")
+    if not uids:
+        raise ValueError("allowed_uids is empty: every client would be refused (None allows everyone)")
+    if not hasattr(socket, "SO_PEERCRED"):  # pragma: no cover - Linux
+        raise NotImplementedError(f"allowed_uids needs peer credentials, which netbasics cannot read on {sys.platform}")
+    return uids

@@ -1,7 +1,7 @@
 """asyncio datagrams: UDP and Unix datagram sockets, ``udp_request``, and the two datagram servers.
 
-The same names, keywords and defaults as :mod:`netbasics.udp` and the datagram half of
-:mod:`netbasics.unix`; sends and receives are coroutines. Each asyncio socket holds the
+The same names, keywords and defaults as :mod:`netbasics.udp` and
+:mod:`netbasics.unix_datagram`; sends and receives are coroutines. Each asyncio socket holds the
 synchronous socket object (:class:`netbasics.UDPSocket`, :class:`netbasics.UnixDatagramSocket`)
 on a non-blocking descriptor and calls its methods, so the size limits, the truncation
 rule (a datagram larger than ``max_bytes`` is discarded and raised, never cut), the
@@ -23,22 +23,21 @@ import math
 import socket
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
-from .. import errors as _errors
 from .. import udp as _sync_udp
-from .. import unix as _sync_unix
+from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike
 from .._io.sockets import check_int, check_timeout, family_number
 from .._timeouts import check_factor
 from ..addresses import Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from ..errors import ConnectError, ConnectionClosed, EndpointError, NetbasicsError, NetTimeoutError
+from ..errors import ClosedLocally, ConnectError, EndpointError, NetbasicsError, NetTimeoutError
 from ..resolver import Resolver, resolve
 from ..safety import DestinationPolicy, check_destination
-from ..udp import DEFAULT_MAX_DATAGRAM, Datagram, Interface
-from ..unix import UnixDatagram
+from ..udp import DEFAULT_MAX_DATAGRAM, Datagram, MulticastInterface
 from ..unix_addresses import UnixAddress, UnixAddressLike
+from ..unix_datagram import UnixDatagram
 from ._readiness import FdWaiter
 
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ __all__ = [
     "udp_request",
 ]
 
-# The synchronous Unix datagram default receive size (netbasics.unix), kept equal by a test.
+# The synchronous Unix datagram default receive size (netbasics.unix_datagram), kept equal by a test.
 UNIX_MAX_DATAGRAM: Final = 65536
 
 _Sync = TypeVar("_Sync", _sync_udp.UDPSocket, _sync_unix.UnixDatagramSocket)
@@ -92,28 +91,6 @@ async def _endpoint(
     if policy is not None:
         check_destination(ep, policy=policy)
     return ep
-
-
-# The closed-here error and the timeout fields of CONTRACTS section 1, built through these
-# helpers (as in the stream half) so this module works before and after the errors branch.
-_CLOSED_LOCALLY: Any = getattr(_errors, "ClosedLocally", None)
-# (Own __init__ only: the inherited one is OSError's, which takes (errno, strerror).)
-_TIMEOUT_FIELDS: Final = "__init__" in vars(NetTimeoutError)
-
-
-def _closed_here(what: str) -> ConnectionClosed:
-    """``what`` (e.g. "the UDP socket") was closed on this side, then used."""
-    if _CLOSED_LOCALLY is not None:
-        err: ConnectionClosed = _CLOSED_LOCALLY("", what)
-        return err
-    return ConnectionClosed(f"{what} was closed on this side")
-
-
-def _timeout_error(operation: str, timeout: float | None) -> NetTimeoutError:
-    if _TIMEOUT_FIELDS:
-        return NetTimeoutError(operation, timeout)  # type: ignore[call-arg,unused-ignore]
-    after = f" after {timeout:g} s" if timeout is not None else ""
-    return NetTimeoutError(f"{operation}: timed out{after}")
 
 
 # --- sockets --------------------------------------------------------------------------------
@@ -197,13 +174,13 @@ class _AioDatagramSocket(Generic[_Sync]):
 
     def _check_open(self) -> None:
         if self._sync.closed:
-            raise _closed_here(f"the {self._kind} socket")
+            raise ClosedLocally(what=f"the {self._kind} socket")
 
     async def _receive(self, call: Callable[[], _T]) -> _T:
         result = await self._io(call, self._readable, self._timeout)
         if result is None:
             assert self._timeout is not None
-            raise _timeout_error(f"receive on {self._where()}", self._timeout)
+            raise NetTimeoutError(f"receive on {self._where()}", self._timeout)
         return result
 
     async def _send(self, call: Callable[[], None], target: object) -> None:
@@ -214,7 +191,7 @@ class _AioDatagramSocket(Generic[_Sync]):
         done = await self._io(attempt, self._writable, self._timeout)
         if done is None:
             assert self._timeout is not None
-            raise _timeout_error(f"send to {target}", self._timeout)
+            raise NetTimeoutError(f"send to {target}", self._timeout)
 
     def close(self) -> None:
         """Close the socket; further calls do nothing. Tasks waiting on it are woken and fail."""
@@ -259,9 +236,9 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
         return self._sync.local
 
     @property
-    def peer(self) -> Endpoint | None:
-        """The connected peer, or ``None``."""
-        return self._sync.peer
+    def remote(self) -> Endpoint | None:
+        """The connected peer (the other side), or ``None``."""
+        return self._sync.remote
 
     @property
     def family(self) -> int:
@@ -288,7 +265,7 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
     async def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to`."""
         send = self._sync.send
-        await self._send(lambda: send(data), self._sync.peer)
+        await self._send(lambda: send(data), self._sync.remote)
 
     async def recv_from(self, max_bytes: int = DEFAULT_MAX_DATAGRAM) -> Datagram:
         """Wait for the next datagram; larger than ``max_bytes``: :class:`~netbasics.DatagramTooLarge` (discarded)."""
@@ -300,11 +277,11 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
         recv = self._sync.recv
         return await self._receive(lambda: recv(max_bytes))
 
-    def join_group(self, group: Address | str, interface: Interface = None) -> None:
+    def join_group(self, group: Address | str, interface: MulticastInterface = None) -> None:
         """Receive datagrams sent to multicast ``group``; as :meth:`netbasics.UDPSocket.join_group`."""
         self._sync.join_group(group, interface)
 
-    def leave_group(self, group: Address | str, interface: Interface = None) -> None:
+    def leave_group(self, group: Address | str, interface: MulticastInterface = None) -> None:
         """Stop receiving datagrams for ``group``; the arguments must match :meth:`join_group`."""
         self._sync.leave_group(group, interface)
 
@@ -326,7 +303,7 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
     def multicast_loopback(self, enabled: bool) -> None:
         self._sync.multicast_loopback = enabled
 
-    def set_multicast_interface(self, interface: Interface) -> None:
+    def set_multicast_interface(self, interface: MulticastInterface) -> None:
         """Send multicast datagrams out of ``interface``; as :meth:`netbasics.UDPSocket.set_multicast_interface`."""
         self._sync.set_multicast_interface(interface)
 
@@ -360,9 +337,9 @@ class UnixDatagramSocket(_AioDatagramSocket[_sync_unix.UnixDatagramSocket]):
         return self._sync.local
 
     @property
-    def peer(self) -> UnixAddress | None:
-        """The connected peer, or ``None``."""
-        return self._sync.peer
+    def remote(self) -> UnixAddress | None:
+        """The connected peer (the other side), or ``None``."""
+        return self._sync.remote
 
     async def send_to(self, data: BytesLike, target: UnixAddressLike) -> None:
         """Send ``data`` as one datagram to the socket bound at ``target``; the errors of the synchronous one."""
@@ -372,7 +349,7 @@ class UnixDatagramSocket(_AioDatagramSocket[_sync_unix.UnixDatagramSocket]):
     async def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer."""
         send = self._sync.send
-        await self._send(lambda: send(data), self._sync.peer)
+        await self._send(lambda: send(data), self._sync.remote)
 
     async def recv_from(self, max_bytes: int = UNIX_MAX_DATAGRAM) -> UnixDatagram:
         """Wait for the next datagram; larger than ``max_bytes``: :class:`~netbasics.DatagramTooLarge` (discarded)."""

@@ -4,7 +4,7 @@
 inline: a plain function is called, a coroutine function awaited, so with one worker
 (the default) the handler never runs concurrently with itself, as in the threaded
 server. Receiving goes through the synchronous socket object (:mod:`netbasics.udp`,
-:mod:`netbasics.unix`), so a datagram larger than ``max_datagram`` is discarded and
+:mod:`netbasics.unix_datagram`), so a datagram larger than ``max_datagram`` is discarded and
 logged exactly as there, and ``reply(data)`` is the synchronous ``send_to`` to the
 sender: it never waits (a reply that finds the send buffer full is dropped, as UDP
 may drop any datagram, with a debug record).
@@ -24,14 +24,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, Union
 
 from .. import udp as _sync_udp
-from .. import unix as _sync_unix
+from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike, Reply
 from .._io.sockets import check_int, check_timeout
 from ..endpoints import Endpoint, EndpointLike
 from ..errors import ConnectError, DatagramTooLarge, quote
 from ..udp import DEFAULT_MAX_DATAGRAM, Datagram
-from ..unix import UnixDatagram
 from ..unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
+from ..unix_datagram import UnixDatagram
 from ._datagram import UNIX_MAX_DATAGRAM
 from ._readiness import FdWaiter
 
@@ -73,6 +73,8 @@ class _DatagramServer(Generic[_Sock]):
     )
 
     _kind: str
+    # Why a reply that would wait is dropped, for the debug record.
+    _full: str
     _sock: _Sock
 
     def _setup(self, sock: _Sock, handler: Callable[..., object], workers: int, max_datagram: int, name: str) -> None:
@@ -103,8 +105,22 @@ class _DatagramServer(Generic[_Sock]):
 
     # --- serving ---------------------------------------------------------------------
 
-    def _reply_to(self, datagram: Any) -> Reply:  # pragma: no cover - each server has its own
-        raise NotImplementedError
+    def _reply_to(self, datagram: Any) -> Reply:
+        """``reply(data)`` for ``datagram``: the synchronous ``send_to`` its sender, never waiting.
+
+        A reply that would wait (``BlockingIOError``) is dropped with a debug record
+        saying why (:attr:`_full`), as UDP may drop any datagram.
+        """
+        send_to = self._sock.send_to
+        sender = datagram.sender
+
+        def reply(data: BytesLike) -> None:
+            try:
+                send_to(data, sender)
+            except BlockingIOError:
+                logger.debug("%s: reply to %s dropped: %s", self, sender, self._full)
+
+        return reply
 
     async def _work(self) -> None:
         """One worker: receive, run the handler, until stopped. A hot path."""
@@ -256,6 +272,7 @@ class UDPServer(_DatagramServer[_sync_udp.UDPSocket]):
     __slots__ = ("_endpoint",)
 
     _kind = "UDPServer"
+    _full = "the send buffer is full"
 
     def __init__(
         self,
@@ -282,18 +299,6 @@ class UDPServer(_DatagramServer[_sync_udp.UDPSocket]):
     def endpoint(self) -> Endpoint:
         """The endpoint the server is bound to (with the real port when bound to port 0)."""
         return self._endpoint
-
-    def _reply_to(self, datagram: Datagram) -> Reply:
-        send_to = self._sock.send_to
-        sender = datagram.sender
-
-        def reply(data: BytesLike) -> None:
-            try:
-                send_to(data, sender)
-            except BlockingIOError:
-                logger.debug("%s: reply to %s dropped: the send buffer is full", self, sender)
-
-        return reply
 
     def __repr__(self) -> str:
         return f"<aio.UDPServer {self._endpoint} {self._state}, workers={self._workers}>"
@@ -324,6 +329,7 @@ class UnixDatagramServer(_DatagramServer[_sync_unix.UnixDatagramSocket]):
     __slots__ = ("_address",)
 
     _kind = "UnixDatagramServer"
+    _full = "its receive queue is full"
 
     def __init__(
         self,
@@ -352,18 +358,6 @@ class UnixDatagramServer(_DatagramServer[_sync_unix.UnixDatagramSocket]):
     def endpoint(self) -> UnixAddress:
         """The address the server is bound to."""
         return self._address
-
-    def _reply_to(self, datagram: UnixDatagram) -> Reply:
-        send_to = self._sock.send_to
-        sender = datagram.sender
-
-        def reply(data: BytesLike) -> None:
-            try:
-                send_to(data, sender)
-            except BlockingIOError:
-                logger.debug("%s: reply to %s dropped: its receive queue is full", self, sender)
-
-        return reply
 
     def __repr__(self) -> str:
         return f"<aio.UnixDatagramServer {self._address} {self._state}, workers={self._workers}>"

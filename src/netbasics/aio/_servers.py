@@ -24,7 +24,6 @@ import asyncio
 import collections
 import copy
 import inspect
-import os
 import socket
 from collections.abc import Awaitable, Callable, Collection
 from types import TracebackType
@@ -33,7 +32,14 @@ from typing import TYPE_CHECKING, Any, Final, Union, cast
 from .._io.peers import INET_PEERS
 from .._io.server_core import STOP_SLACK, logger
 from .._io.sockets import DEFAULT_BACKLOG, AcceptBackoff, check_int, check_timeout, listen_socket, local_endpoint
-from .._io.unix_sockets import UNIX_PEERS, FileIdentity, bind_unix, peer_credentials, remove_socket_file
+from .._io.unix_sockets import (
+    UNIX_PEERS,
+    bind_unix,
+    check_uids,
+    peer_credentials,
+    remove_socket_file,
+    socket_file_remover,
+)
 from ..endpoints import Endpoint, EndpointLike, coerce_target
 from ..errors import FrameTooLarge, quote
 from ..framing import Framer
@@ -629,22 +635,6 @@ class TCPServer(_Server):
         return f"<netbasics.aio.TCPServer {self._endpoint} {self._state}, {self._active} connections>"
 
 
-def _check_uids(allowed_uids: object) -> frozenset[int] | None:
-    if allowed_uids is None:
-        return None
-    if isinstance(allowed_uids, (str, bytes)) or not isinstance(allowed_uids, Collection):
-        raise TypeError(f"allowed_uids must be a collection of ints (user ids) or None, got {quote(allowed_uids)}")
-    uids = frozenset(allowed_uids)
-    for uid in uids:
-        if isinstance(uid, bool) or not isinstance(uid, int):
-            raise TypeError(f"allowed_uids must hold ints (user ids), got {quote(uid)}")
-        if uid < 0:
-            raise ValueError(f"a user id is >= 0, got {uid} in allowed_uids")
-    if not uids:
-        raise ValueError("allowed_uids is empty: every client would be refused (None allows everyone)")
-    return uids
-
-
 class UnixServer(_Server):
     """An asyncio server on a Unix stream socket: :class:`TCPServer` with a path (or abstract name).
 
@@ -687,7 +677,7 @@ class UnixServer(_Server):
         name: str | None,
     ) -> None:
         address = parse_unix_address(bind)
-        allowed = _check_uids(allowed_uids)
+        allowed = check_uids(allowed_uids)
         listener, identity = bind_unix(address, socket.SOCK_STREAM, mode=mode, backlog=backlog)
         try:
             listener.setblocking(False)
@@ -708,7 +698,7 @@ class UnixServer(_Server):
             label=str(address),
             peer_of=UnixAddress.from_sockaddr,  # type: ignore[arg-type]
         )
-        self._on_close = _file_remover(address, identity)
+        self._on_close = socket_file_remover(address, identity)
         if allowed is not None:
             self._admit = _uid_gate(self, allowed)
 
@@ -744,13 +734,6 @@ class UnixServer(_Server):
 
     def __repr__(self) -> str:
         return f"<netbasics.aio.UnixServer {self._address} {self._state}, {self._active} connections>"
-
-
-def _file_remover(address: UnixAddress, identity: FileIdentity | None) -> Callable[[], object] | None:
-    if identity is None or address.path is None:
-        return None  # abstract: the name goes with the socket
-    path = os.path.abspath(address.path)  # the same file whatever the working directory at stop
-    return lambda: remove_socket_file(path, identity)
 
 
 def _uid_gate(server: _Server, allowed: frozenset[int]) -> Callable[[socket.socket], bool]:

@@ -20,10 +20,9 @@ import io
 import socket
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Final, Union, cast
+from typing import Any, Final, cast
 
-from .. import errors as _errors
-from .._io.happy_eyeballs import ATTEMPT_DELAY, interleave
+from .._io.happy_eyeballs import ATTEMPT_DELAY, SourceLike, checked_target, interleave, source_endpoint
 from .._io.sockets import (
     DEFAULT_TIMEOUT,
     STREAM_READ,
@@ -38,14 +37,13 @@ from .._io.sockets import (
     translate_os_error,
 )
 from .._io.unix_sockets import peer_credentials, unix_address_error, unix_name
-from ..addresses import IPv4Address, IPv6Address
-from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
-from ..errors import ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, quote
+from ..endpoints import Endpoint, EndpointLike, HostPort
+from ..errors import ClosedLocally, ConnectError, ConnectionClosed, EndpointError, NetTimeoutError, PeerClosed, quote
 from ..framing import DEFAULT_MAX_LINE, Framer
 from ..receive_buffer import ReceiveBuffer
 from ..resolver import Resolver
 from ..resolver import resolve as _resolve_sync
-from ..safety import DestinationPolicy, check_destination, refuse_target
+from ..safety import DestinationPolicy
 from ..unix_addresses import PeerCredentials, UnixAddress, UnixAddressLike, parse_unix_address
 from ._deadline import EXPIRED, Alarm, deadline, deadline_at, wait_until
 
@@ -72,27 +70,6 @@ _WRITE_HIGH: Final = 256 * 1024
 # Read size of send_file's copy loop (a loop without sendfile).
 _COPY_CHUNK: Final = 256 * 1024
 _INET: Final = (socket.AF_INET, socket.AF_INET6)
-SourceLike = Union[EndpointLike, IPv4Address, IPv6Address]
-
-# The closed-by-peer / closed-here pair and the timeout fields of CONTRACTS section 1, built
-# through these helpers so this module works before and after the errors branch is merged.
-_PeerClosed: type[ConnectionClosed] = getattr(_errors, "PeerClosed", ConnectionClosed)
-_CLOSED_LOCALLY: Any = getattr(_errors, "ClosedLocally", None)
-_TIMEOUT_FIELDS: Final = NetTimeoutError.__init__ is not Exception.__init__
-
-
-def _closed_here(operation: str) -> ConnectionClosed:
-    if _CLOSED_LOCALLY is not None:
-        err: ConnectionClosed = _CLOSED_LOCALLY(operation)
-        return err
-    return ConnectionClosed(f"{operation}: the connection was closed on this side")
-
-
-def _timeout_error(operation: str, timeout: float | None) -> NetTimeoutError:
-    if _TIMEOUT_FIELDS:
-        return NetTimeoutError(operation, timeout)  # type: ignore[call-arg,unused-ignore]
-    after = f" after {timeout:g} s" if timeout is not None else ""
-    return NetTimeoutError(f"{operation}: timed out{after}")
 
 
 class _Protocol(asyncio.Protocol):
@@ -290,7 +267,7 @@ class StreamConnection:
     async def _more(self, t: float | None, at: float | None) -> None:
         """Wait for the protocol's next bytes or end of stream, until loop time ``at``."""
         if self._closed:
-            raise _closed_here("recv")
+            raise ClosedLocally("recv")
         proto = self._proto
         if proto.paused_reading:
             proto.paused_reading = False
@@ -301,11 +278,11 @@ class StreamConnection:
         if at is not None and alarm is not None:
             if at <= self._loop.time():
                 proto.read_waiter = None
-                raise _timeout_error(f"recv from {self._where()}", t)
+                raise NetTimeoutError(f"recv from {self._where()}", t)
             alarm.set(at)
         try:
             if await fut is EXPIRED:
-                raise _timeout_error(f"recv from {self._where()}", t)
+                raise NetTimeoutError(f"recv from {self._where()}", t)
         finally:
             proto.read_waiter = None
             if alarm is not None:
@@ -326,15 +303,15 @@ class StreamConnection:
             err = translate_os_error(exc, operation, self._where())
             if isinstance(err, ConnectionClosed):
                 return err
-        return _PeerClosed(f"{operation} {self._where()}: connection lost ({exc})")
+        return PeerClosed(f"{operation} {self._where()}: connection lost ({exc})")
 
     def _ended(self, what: str, partial: bytes) -> BaseException:
         if self._closed:
-            return _closed_here("recv")
+            return ClosedLocally("recv")
         err = self._reset_error("recv from")
         if err is not None and not partial:
             return err
-        return _PeerClosed(f"{self._where()} closed the connection {what}", partial=partial)
+        return PeerClosed(f"{self._where()} closed the connection {what}", partial=partial)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -349,7 +326,7 @@ class StreamConnection:
             check_int(max_bytes, "max_bytes", 1)
         if not len(buf):
             if self._closed:
-                raise _closed_here("recv")
+                raise ClosedLocally("recv")
             if not buf.eof:
                 t, at = self._at(timeout)
                 while not len(buf) and not buf.eof:
@@ -501,10 +478,10 @@ class StreamConnection:
 
     def _check_writable(self) -> None:
         if self._closed:
-            raise _closed_here("send")
+            raise ClosedLocally("send")
         if self._transport.is_closing():
             err = self._reset_error("send to")
-            raise err if err is not None else _PeerClosed(f"send to {self._where()}: the connection is closed")
+            raise err if err is not None else PeerClosed(f"send to {self._where()}: the connection is closed")
 
     async def send_all(self, data: bytes | bytearray | memoryview, *, timeout: Timeout = _DEFAULT) -> None:
         """Send every byte of ``data``, or raise.
@@ -531,7 +508,7 @@ class StreamConnection:
             proto.write_waiter = fut
             try:
                 if not await wait_until(self._loop, fut, at):
-                    raise _timeout_error(f"send to {self._where()}", t)
+                    raise NetTimeoutError(f"send to {self._where()}", t)
             finally:
                 proto.write_waiter = None
         if proto.error is not None:
@@ -566,7 +543,7 @@ class StreamConnection:
                 except NotImplementedError:  # uvloop has no loop.sendfile
                     return await self._copy_file(file, offset, count)
         except TimeoutError:
-            raise _timeout_error(f"send to {self._where()}", t) from None
+            raise NetTimeoutError(f"send to {self._where()}", t) from None
         except OSError as exc:
             raise translate_os_error(exc, "send to", self._where(), t) from exc
 
@@ -696,32 +673,11 @@ async def resolve(
 async def _targets(
     target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None
 ) -> tuple[object, list[Endpoint]]:
-    try:
-        parsed = coerce_target(target)
-    except EndpointError as exc:
-        if policy is None:
-            raise
-        raise refuse_target(target, exc) from exc
+    parsed = checked_target(target, policy)
     if isinstance(parsed, Endpoint):
-        if policy is not None:
-            check_destination(parsed, policy=policy)
         return parsed, [parsed]
     # Resolve once and check every answer; the race then uses exactly these endpoints.
     return parsed, await resolve(parsed, policy=policy, resolver=resolver)
-
-
-def _source_endpoint(source: SourceLike) -> Endpoint:
-    if isinstance(source, (IPv4Address, IPv6Address)):
-        return Endpoint(source, 0)
-    if isinstance(source, str) and not source.startswith("[") and source.count(":") != 1:
-        try:
-            return Endpoint(source, 0)  # a bare address: any port
-        except EndpointError:
-            pass
-    parsed = coerce_target(source)
-    if isinstance(parsed, HostPort):
-        raise EndpointError(f"source must be an IP address, not the name {quote(parsed.host)}")
-    return parsed
 
 
 # --- Happy Eyeballs -----------------------------------------------------------------------
@@ -842,7 +798,7 @@ async def connect_tcp(
     """
     connect_timeout = check_timeout(connect_timeout, "connect_timeout")
     shown, endpoints = await _targets(target, policy, resolver)
-    src = None if source is None else _source_endpoint(source)
+    src = None if source is None else source_endpoint(source)
     sock = await _race(endpoints, target=shown, timeout=connect_timeout, source=src, delay=attempt_delay)
     try:
         if nodelay:
@@ -884,7 +840,7 @@ async def connect_unix(
             await loop.sock_connect(sock, address.sockaddr)
     except TimeoutError:
         sock.close()
-        raise _timeout_error(f"connect to {address}", t) from None
+        raise NetTimeoutError(f"connect to {address}", t) from None
     except OSError as exc:
         sock.close()
         raise unix_address_error(exc, "connect to", address, t, socket.SOCK_STREAM) from exc

@@ -1,45 +1,36 @@
-"""Unix domain sockets: stream connections and datagrams between processes on one machine.
+"""Unix datagram sockets: :class:`UnixDatagramSocket` (:func:`open_unix_datagram`) and :class:`UnixDatagramServer`.
 
-The same API as TCP and UDP with a :class:`~netbasics.UnixAddress` where those take an
-IP endpoint: :func:`connect_unix` returns a :class:`~netbasics.StreamConnection` (deadlines,
-exact reads, framing, file objects, peer credentials); :func:`open_unix_datagram` a
-:class:`UnixDatagramSocket`.
+The same API as UDP (:mod:`netbasics.udp`) with a :class:`~netbasics.UnixAddress` where
+that takes an IP endpoint: a received :class:`UnixDatagram` names its sender, and
+:class:`UnixDatagramServer` is :class:`~netbasics.UDPServer` on a path or abstract name.
+Stream connections are in :mod:`netbasics.unix_stream`.
 """
 
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Collection
-from typing import Final, Union
+from collections.abc import Callable
+from typing import Final
 
 from ._io.datagram_engine import DatagramEngine
 from ._io.datagrams import BytesLike, DatagramSocketBase, ReceivedDatagram, Reply, received_factory
-from ._io.message_loop import MessageLoop
-from ._io.server_core import ServerCore, logger
-from ._io.servers import DatagramServerBase, StreamServerBase
-from ._io.sockets import DEFAULT_BACKLOG, check_int, translate_os_error
+from ._io.server_core import logger
+from ._io.servers import DatagramServerBase, check_datagram_server, unix_server_core
 from ._io.sockets import check_timeout as _check_timeout
-from ._io.threaded import ThreadedEngine
+from ._io.sockets import translate_os_error
 from ._io.unix_sockets import (
-    UNIX_PEERS,
     FileIdentity,
     UnixPeers,
     bind_unix,
-    connect_unix_socket,
-    peer_credentials,
     remove_socket_file,
     unix_address_error,
 )
-from .errors import ClosedLocally, DatagramTooLarge, EndpointError, quote
-from .framing import Framer
-from .stream import DEFAULT_CONNECT_TIMEOUT, StreamConnection, accepted_connection
-from .tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ConnectionHandler
+from .errors import ClosedLocally, DatagramTooLarge, EndpointError
 from .unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 
 __all__ = [
@@ -47,9 +38,6 @@ __all__ = [
     "UnixDatagramHandler",
     "UnixDatagramServer",
     "UnixDatagramSocket",
-    "UnixResponder",
-    "UnixServer",
-    "connect_unix",
     "open_unix_datagram",
 ]
 
@@ -60,48 +48,6 @@ _MAX_DATAGRAM: Final = 65536
 _MAX_RECEIVE: Final = 16 * 1024 * 1024
 _AUTOBIND: Final = sys.platform.startswith("linux")
 _DONTWAIT: Final = getattr(socket, "MSG_DONTWAIT", 0)
-# User ids are 32-bit (uid_t); (uid_t)-1 means "no user" to the kernel, never a peer's uid.
-_MAX_UID: Final = 2**32 - 2
-
-
-def connect_unix(
-    target: UnixAddressLike,
-    *,
-    timeout: float | None = None,
-    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-) -> StreamConnection:
-    """Connect to the Unix stream socket at ``target`` (``"unix:/run/app.sock"``, ``"unix:@name"``, a path object).
-
-    Returns the same :class:`StreamConnection` as :func:`connect_tcp`: ``timeout`` is its
-    default per-call timeout, and :attr:`~StreamConnection.peer_credentials` tells who
-    the server runs as. ``connect_timeout`` bounds the connect (it waits only when the
-    server's listen backlog is full).
-
-    Raises :class:`ConnectError` naming the address and why: no such socket file,
-    connection refused (a stale file: nobody listens), permission denied;
-    :class:`NetTimeoutError` if the backlog stays full; :class:`EndpointError` for bad text.
-
-    >>> import tempfile
-    >>> from netbasics import UnixServer, connect_unix
-    >>> tmp = tempfile.TemporaryDirectory(dir="/tmp")  # socket paths must be short
-    >>> path = f"{tmp.name}/echo.sock"
-    >>> with UnixServer(f"unix:{path}", lambda conn: conn.send_all(conn.recv())):
-    ...     with connect_unix(f"unix:{path}", timeout=5) as conn:
-    ...         conn.send_all(b"ping")
-    ...         conn.recv()
-    b'ping'
-    >>> tmp.cleanup()
-    """
-    address = parse_unix_address(target)
-    sock = connect_unix_socket(address, socket.SOCK_STREAM, _check_timeout(connect_timeout, "connect_timeout"))
-    try:
-        return StreamConnection(sock, timeout=timeout, nodelay=False)
-    except BaseException:
-        sock.close()
-        raise
-
-
-# --- datagrams ------------------------------------------------------------------------
 
 
 class UnixDatagram(ReceivedDatagram[UnixAddress]):
@@ -169,9 +115,9 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
         self._identity: FileIdentity | None = None
         self._private_dir: str | None = None
         try:
-            self._peer = UnixAddress.from_sockaddr(sock.getpeername())
+            self._remote = UnixAddress.from_sockaddr(sock.getpeername())
         except OSError:
-            self._peer = None
+            self._remote = None
 
     @classmethod
     def _owning(
@@ -206,9 +152,9 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
 
     def send(self, data: BytesLike) -> None:
         """Send ``data`` to the connected peer; see :meth:`send_to` for the errors."""
-        if self._peer is None:
+        if self._remote is None:
             raise EndpointError("send() needs a connected socket: use send_to() or open_unix_datagram(connect=...)")
-        self._send(data, self._peer)
+        self._send(data, self._remote)
 
     def recv_from(self, max_bytes: int = _MAX_DATAGRAM) -> UnixDatagram:
         """Wait for the next datagram and return it with its sender.
@@ -255,7 +201,7 @@ class UnixDatagramSocket(DatagramSocketBase[UnixAddress]):
     def __repr__(self) -> str:
         if self.closed:
             return "<UnixDatagramSocket closed>"
-        peer = f" -> {self._peer}" if self._peer is not None else ""
+        peer = f" -> {self._remote}" if self._remote is not None else ""
         return f"<UnixDatagramSocket {self._where()}{peer}>"
 
 
@@ -330,190 +276,10 @@ def open_unix_datagram(
         raise
 
 
-# --- servers ----------------------------------------------------------------------------
+# --- server ---------------------------------------------------------------------------
 
-#: ``respond(message, peer)`` of :meth:`UnixServer.for_messages`: the reply, or ``None``.
-UnixResponder = Callable[[bytes, UnixAddress], Union[bytes, None]]
 #: ``handler(datagram, reply)`` of a :class:`UnixDatagramServer`.
 UnixDatagramHandler = Callable[[UnixDatagram, Reply], None]
-
-
-def _check_uids(allowed_uids: object) -> frozenset[int] | None:
-    if allowed_uids is None:
-        return None
-    if isinstance(allowed_uids, (str, bytes)) or not isinstance(allowed_uids, Collection):
-        raise TypeError(f"allowed_uids must be a collection of ints (user ids) or None, got {quote(allowed_uids)}")
-    uids = frozenset(allowed_uids)
-    for uid in uids:
-        if isinstance(uid, bool) or not isinstance(uid, int):
-            raise TypeError(f"allowed_uids must hold ints (user ids), got {quote(uid)}")
-        if not 0 <= uid <= _MAX_UID:
-            raise ValueError(f"a user id is from 0 to {_MAX_UID} (32 bits), got {uid} in allowed_uids")
-    if not uids:
-        raise ValueError("allowed_uids is empty: every client would be refused (None allows everyone)")
-    if not hasattr(socket, "SO_PEERCRED"):  # pragma: no cover - Linux
-        raise NotImplementedError(f"allowed_uids needs peer credentials, which netbasics cannot read on {sys.platform}")
-    return uids
-
-
-def _uid_gate(core: ServerCore, allowed: frozenset[int]) -> Callable[[socket.socket, object], bool]:
-    """The core's ``admit`` for ``allowed_uids``: refuse other users before any handler runs, with one log line."""
-
-    def admit(sock: socket.socket, address: object) -> bool:
-        try:
-            creds = peer_credentials(sock)
-        except OSError as exc:
-            logger.warning("%s: refused a connection: cannot read its peer credentials (%s)", core, exc)
-            return False
-        if creds.uid in allowed:
-            return True
-        logger.warning(
-            "%s: refused a connection from pid %s (uid %d, gid %d): uid not in allowed_uids",
-            core,
-            creds.pid,
-            creds.uid,
-            creds.gid,
-        )
-        return False
-
-    return admit
-
-
-def _own_file(core: ServerCore, address: UnixAddress, identity: FileIdentity | None) -> None:
-    """Remove the server's socket file when its socket is closed, if it is still the one it created."""
-    if identity is None or address.path is None:
-        return  # abstract: the name goes with the socket
-    # Absolute now: a relative path must mean the same file whatever the working directory at stop.
-    core.on_close = functools.partial(remove_socket_file, os.path.abspath(address.path), identity)
-
-
-class UnixServer(StreamServerBase):
-    """A threaded server on a Unix stream socket: :class:`TCPServer` with a path (or abstract name) for an endpoint.
-
-    ``bind`` is ``"unix:/run/app.sock"``, ``"unix:@name"`` (Linux abstract), a
-    ``pathlib.Path`` or a :class:`UnixAddress`. ``handler(conn)`` gets the same
-    :class:`StreamConnection` as on TCP, plus :attr:`~StreamConnection.peer_credentials`;
-    ``max_connections``, ``idle_timeout``, ``backlog``, ``name``, the lifecycle
-    (``start``, ``serve_forever``, ``stop`` with its phases, the context manager) and
-    the logging are :class:`TCPServer`'s. :meth:`for_messages` is message mode.
-
-    What a server on a path gets right:
-
-    * **Stale files**: a socket file nobody listens on (left by a crashed process) is
-      replaced; a path where a server listens gives :class:`BindError` "already in
-      use"; a path that is not a socket (a regular file, a directory) is never deleted.
-    * ``mode`` (e.g. ``0o660``) sets the socket file's permissions, exactly (the umask
-      does not apply) and with no moment in which the file is reachable with wider
-      ones (on Linux the socket is given its mode before ``bind`` creates the file).
-      Connecting needs write permission on the file.
-    * On stop the file is removed, but only if it is still the one this server created
-      (another process may have put its own there since).
-    * ``allowed_uids``: peers whose user id (``SO_PEERCRED``) is not in it are refused
-      as soon as they are accepted, before any handler runs, with one warning on the
-      ``netbasics`` logger and no traceback.
-
-    >>> import tempfile
-    >>> from netbasics import UnixServer, connect_unix
-    >>> tmp = tempfile.TemporaryDirectory(dir="/tmp")  # socket paths must be short
-    >>> path = f"{tmp.name}/app.sock"
-    >>> def whoami(conn):
-    ...     conn.send_all(b"uid %d\\n" % conn.peer_credentials.uid)
-    >>> with UnixServer(f"unix:{path}", whoami, mode=0o600) as server:
-    ...     with connect_unix(server.endpoint, timeout=5) as conn:
-    ...         conn.recv_until(b"\\n").startswith(b"uid ")
-    True
-    >>> tmp.cleanup()
-    """
-
-    __slots__ = ("_address",)
-
-    def __init__(
-        self,
-        bind: UnixAddressLike,
-        handler: ConnectionHandler,
-        *,
-        mode: int | None = None,
-        allowed_uids: Collection[int] | None = None,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
-        backlog: int = DEFAULT_BACKLOG,
-        name: str | None = None,
-    ) -> None:
-        # The engine checks its arguments before any socket exists.
-        engine = ThreadedEngine(handler, max_connections, idle_timeout, accept=accepted_connection, peers=UNIX_PEERS)
-        self._bind(engine, bind, mode, allowed_uids, backlog, name)
-
-    def _bind(
-        self,
-        engine: ThreadedEngine[StreamConnection] | MessageLoop[UnixAddress],
-        bind: UnixAddressLike,
-        mode: int | None,
-        allowed_uids: Collection[int] | None,
-        backlog: int,
-        name: str | None,
-    ) -> None:
-        address = parse_unix_address(bind)
-        allowed = _check_uids(allowed_uids)
-        listener, identity = bind_unix(address, socket.SOCK_STREAM, mode=mode, backlog=backlog)
-        try:
-            listener.setblocking(False)
-            core = ServerCore(listener, engine, kind="UnixServer", label=str(address), name=name)
-        except BaseException:
-            listener.close()
-            if address.path is not None:
-                remove_socket_file(address.path, identity)
-            raise
-        _own_file(core, address, identity)
-        if allowed is not None:
-            core.admit = _uid_gate(core, allowed)
-        self._core = core
-        self._engine = engine
-        self._address = address
-
-    @classmethod
-    def for_messages(
-        cls,
-        bind: UnixAddressLike,
-        respond: UnixResponder,
-        *,
-        framer: Framer,
-        mode: int | None = None,
-        allowed_uids: Collection[int] | None = None,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
-        backlog: int = DEFAULT_BACKLOG,
-        name: str | None = None,
-    ) -> UnixServer:
-        """A message-mode server on a Unix socket: :meth:`TCPServer.for_messages` with a path.
-
-        ``respond(message, peer)`` answers each message decoded by ``framer``, on one
-        event-loop thread; ``peer`` is the client's :class:`UnixAddress` (unnamed unless
-        the client bound one). ``mode`` and ``allowed_uids`` as for :class:`UnixServer`.
-
-        >>> import tempfile
-        >>> from netbasics import LineFramer, UnixServer, connect_unix
-        >>> tmp = tempfile.TemporaryDirectory(dir="/tmp")  # socket paths must be short
-        >>> path = f"{tmp.name}/shout.sock"
-        >>> with UnixServer.for_messages(f"unix:{path}", lambda m, peer: m.upper(), framer=LineFramer()):
-        ...     with connect_unix(f"unix:{path}", timeout=5) as conn:
-        ...         conn.send_all(b"hello\\n")
-        ...         conn.recv_until(b"\\n")
-        b'HELLO\\n'
-        >>> tmp.cleanup()
-        """
-        # The engine checks its arguments before any socket exists.
-        engine = MessageLoop(respond, framer, max_connections, idle_timeout, peers=UNIX_PEERS, nodelay=False)
-        server = cls.__new__(cls)
-        server._bind(engine, bind, mode, allowed_uids, backlog, name)
-        return server
-
-    @property
-    def endpoint(self) -> UnixAddress:
-        """The address the server listens on."""
-        return self._address
-
-    def __repr__(self) -> str:
-        return f"<UnixServer {self._address} {self._core.state}, {self._engine.active} connections>"
 
 
 def _unix_reply(sock: socket.socket, to: str | bytes | None) -> Reply:
@@ -602,25 +368,13 @@ class UnixDatagramServer(DatagramServerBase):
         max_datagram: int = _MAX_DATAGRAM,
         name: str | None = None,
     ) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, got {quote(handler)}")
-        check_int(workers, "workers", 1, 1024)
-        check_int(max_datagram, "max_datagram", 1, _MAX_RECEIVE)
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"name must be a str or None, got {quote(name)}")
+        check_datagram_server(handler, workers, max_datagram, _MAX_RECEIVE, name)
         address = parse_unix_address(bind)
         # Never batched: the batched receive decodes IP socket addresses only.
         engine = DatagramEngine(handler, workers, max_datagram, _UNIX_DATAGRAMS, batched=False)
-        sock, identity = bind_unix(address, socket.SOCK_DGRAM, mode=mode)
-        try:
-            core = ServerCore(sock, engine, kind="UnixDatagramServer", label=str(address), name=name)
-        except BaseException:
-            sock.close()
-            if address.path is not None:
-                remove_socket_file(address.path, identity)
-            raise
-        _own_file(core, address, identity)
-        self._core = core
+        self._core = unix_server_core(
+            address, socket.SOCK_DGRAM, engine, server="UnixDatagramServer", mode=mode, name=name
+        )
         self._engine = engine
         self._address = address
 
