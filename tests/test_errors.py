@@ -602,3 +602,27 @@ def test_port_error_fields() -> None:
     # Wrapped, a port error keeps its subject: its reason does not read alone.
     with pytest.raises(EndpointError, match=r"bad port in '1\.2\.3\.4:080': port '080' has a leading zero"):
         netbasics.parse_endpoint("1.2.3.4:080")
+
+
+def test_closed_locally_names_the_call_that_was_made() -> None:
+    import socket
+
+    from netbasics import ClosedLocally, LineFramer, StreamConnection
+
+    a, b = socket.socketpair()
+    with b:
+        conn = StreamConnection(a, timeout=1.0)
+        conn.close()
+        calls = [
+            (lambda: conn.recv(), "recv from"),
+            (lambda: conn.recv_until(b"\n"), "recv from"),
+            (lambda: conn.recv_exactly(3), "recv from"),
+            (lambda: conn.recv_message(LineFramer()), "recv from"),
+            (lambda: conn.recv(timeout=0.5), "recv from"),
+            (lambda: conn.send_all(b"x"), "send to"),
+            (lambda: conn.send_all(b"x", timeout=0.5), "send to"),
+        ]
+        for call, operation in calls:
+            with pytest.raises(ClosedLocally) as info:
+                call()
+            assert info.value.operation == operation

@@ -281,7 +281,8 @@ class StreamConnection:
         try:
             set_io_timeout(self._sock, _SO_RCVTIMEO, seconds)
         except OSError as exc:
-            raise self._error(exc, "setsockopt", None) from exc
+            # Named for what it prepares: on a closed connection this is the recv's error.
+            raise self._error(exc, "recv from", None) from exc
         self._rcvtimeo = seconds
         self._refresh_fast()
 
@@ -300,7 +301,7 @@ class StreamConnection:
         try:
             set_io_timeout(self._sock, _SO_SNDTIMEO, seconds)
         except OSError as exc:
-            raise self._error(exc, "setsockopt", None) from exc
+            raise self._error(exc, "send to", None) from exc
         self._sndtimeo = seconds
 
     def _recv_first(self, size: int, timeout: float | None) -> bytes:
