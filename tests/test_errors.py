@@ -613,7 +613,7 @@ def test_closed_locally_names_the_call_that_was_made() -> None:
     with b:
         conn = StreamConnection(a, timeout=1.0)
         conn.close()
-        calls = [
+        calls: list[tuple[Callable[[], object], str]] = [
             (lambda: conn.recv(), "recv from"),
             (lambda: conn.recv_until(b"\n"), "recv from"),
             (lambda: conn.recv_exactly(3), "recv from"),
