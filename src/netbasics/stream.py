@@ -1155,8 +1155,11 @@ def _source_endpoint(source: SourceLike) -> Endpoint:
 def _targets(
     target: EndpointLike, policy: DestinationPolicy | None, resolver: Resolver | None = None
 ) -> tuple[object, list[Endpoint]]:
+    from ._io.sockets import refuse_port_zero  # here, so the function moves whole
+
     try:
         parsed = coerce_target(target)
+        refuse_port_zero(parsed, target)  # with a policy, refused like any bad destination
     except EndpointError as exc:
         if policy is None:
             raise

@@ -49,6 +49,7 @@ from ._io.sockets import (
     family_number,
     family_of,
     local_endpoint,
+    refuse_port_zero,
     remote_endpoint,
     translate_os_error,
 )
@@ -57,9 +58,11 @@ from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import (
     AddressError,
+    ClosedLocally,
     ConnectError,
     DatagramTooLarge,
     EndpointError,
+    NetbasicsError,
     NetTimeoutError,
     quote,
 )
@@ -105,14 +108,21 @@ _SockAddr = Union[tuple[str, int], tuple[str, int, int, int]]
 
 
 def _endpoint_for(target: EndpointLike, family: int | None, what: str, resolver: Resolver | None = None) -> Endpoint:
-    """``target`` as an Endpoint; names are resolved and the first answer is used."""
+    """``target`` as an Endpoint; names are resolved and the first answer is used.
+
+    Any ``what`` but ``"bind"`` is a destination, where port 0 is refused.
+    """
     if type(target) is Endpoint:
         ep = target
     else:
         parsed = coerce_target(target)
+        if what != "bind":
+            refuse_port_zero(parsed, target)
         if isinstance(parsed, HostPort):
             return resolve(parsed, family=family, resolver=resolver)[0]
         ep = parsed
+    if what != "bind":
+        refuse_port_zero(ep, target)
     if family is not None and ep.version != family:
         raise EndpointError(f"{what} {ep} is IPv{ep.version}, but the socket is IPv{family}")
     return ep
@@ -162,7 +172,15 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
         refused = ConnectError(where, "connection refused (ICMP port unreachable: nothing listening there)")
         refused.errno = errno.ECONNREFUSED  # udp_request reads this field, never the message
         return refused
-    return translate_os_error(exc, operation, target, timeout)
+    err = translate_os_error(exc, operation, target, timeout)
+    if operation.startswith("send") and not isinstance(err, (NetbasicsError, BlockingIOError, InterruptedError)):
+        # What is left (EINVAL for a destination the kernel will not send to, ...) still
+        # comes out as a library error: the send to this target failed. A would-block is
+        # left alone, for the asyncio socket that waits on it.
+        failed = ConnectError(where, str(exc.strerror or exc))
+        failed.errno = exc.errno
+        return failed
+    return err
 
 
 # A sender's socket address as an Endpoint: the one sockaddr-to-peer helper, shared with the servers.
@@ -302,6 +320,8 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
         self.timeout = timeout
 
     def _send_error(self, exc: OSError, target: Endpoint) -> BaseException:
+        if exc.errno == errno.EBADF or self._sock.fileno() < 0:
+            return ClosedLocally(f"send to {target}", "the UDP socket")  # as the Unix datagram socket says
         return _translate(exc, "send to", target, self._sock.gettimeout())
 
     def _receive_error(self, exc: OSError) -> BaseException:
@@ -341,7 +361,9 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
             parsed = coerce_target(target)
             # A name resolves to this socket's family; a literal of the other family is
             # sent IPv4-mapped (or refused) by _sockaddr_for.
+            refuse_port_zero(parsed, target)
             ep = resolve(parsed, family=self._family)[0] if isinstance(parsed, HostPort) else parsed
+        refuse_port_zero(ep, target)
         address = ep.address
         limit = MAX_UDP_PAYLOAD_IPV4 if address.version == 4 else _limit_for(address)
         _check_size(data, limit, ep)

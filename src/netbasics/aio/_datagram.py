@@ -29,7 +29,7 @@ from .. import errors as _errors
 from .. import udp as _sync_udp
 from .. import unix as _sync_unix
 from .._io.datagrams import BytesLike
-from .._io.sockets import check_int, check_timeout, family_number
+from .._io.sockets import check_int, check_timeout, family_number, refuse_port_zero
 from .._timeouts import check_factor
 from ..addresses import Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
@@ -79,11 +79,16 @@ async def _endpoint(
     policy: DestinationPolicy | None = None,
     resolver: Resolver | None = None,
 ) -> Endpoint:
-    """``target`` as one Endpoint (a name's first answer), checked against ``family`` and ``policy``."""
+    """``target`` as one Endpoint (a name's first answer), checked against ``family`` and ``policy``.
+
+    Any ``what`` but ``"bind"`` is a destination, where port 0 is refused.
+    """
     if type(target) is Endpoint:
         ep = target
     else:
         parsed = coerce_target(target)
+        if what != "bind":
+            refuse_port_zero(parsed, target)
         if isinstance(parsed, HostPort):
             return (await _resolve_name(parsed, family, policy, resolver))[0]
         ep = parsed
@@ -278,6 +283,7 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
         dest: EndpointLike = target
         if type(target) is not Endpoint:
             parsed = coerce_target(target)
+            refuse_port_zero(parsed, target)
             if isinstance(parsed, HostPort) and parsed.address is None and not parsed.is_localhost:
                 dest = (await _resolve_name(parsed, self._sync.family, None, None))[0]  # the socket's family
             else:
