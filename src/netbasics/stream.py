@@ -1219,7 +1219,13 @@ def connect_tcp(
         endpoints, target=shown, timeout=connect_timeout, source=src, delay=LONGEST_WAIT if delay is None else delay
     )
     try:
-        return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive)
+        # Remembered now, while the socket can say: after a reset getpeername fails, and the
+        # error would have to call the other side just "peer".
+        remote = remote_endpoint(sock)
+    except OSError:
+        remote = None
+    try:
+        return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive, remote=remote)
     except BaseException:
         sock.close()
         raise
