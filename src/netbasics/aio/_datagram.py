@@ -491,8 +491,6 @@ async def udp_request(
         peers = await _resolve_name(parsed, want, policy, resolver)  # every answer, in order
     else:
         peers = [await _endpoint(target, want, "target", policy, resolver)]
-    for peer in peers:
-        _sync_udp._check_size(data, _sync_udp._limit_for(peer.address), peer)
     loop = asyncio.get_running_loop()
     attempts = retries + 1
     total = 0.0
