@@ -305,3 +305,38 @@ def test_category_enum() -> None:
     for name in ["SHARED", "BENCHMARKING", "BROADCAST", "RESERVED"]:
         assert str(AddressCategory[name]) == AddressCategory[name].value
     assert str(C.LINK_LOCAL) == "link-local"
+
+
+@pytest.mark.parametrize(
+    ("text", "colon"),
+    [("1.2.3.4:80", 7), ("[::1]:80", 5), ("[fe80::1%eth0]:53", 14), ("192.0.2.1:0", 9), ("[2001:db8::]:65535", 12)],
+)
+def test_an_endpoint_is_named_as_one(text: str, colon: int) -> None:
+    """Issue 23: classify("1.2.3.4:80") named a "bad IPv4 tail"; it says endpoint and names parse_endpoint."""
+    for parse in (classify, netbasics.parse_address):
+        with pytest.raises(netbasics.AddressError) as info:
+            parse(text)
+        err = info.value
+        assert err.input == text
+        assert "endpoint" in err.reason
+        assert "parse_endpoint" in err.reason
+        assert "IPv4 tail" not in str(err)
+        assert err.at == colon
+        assert len(str(err)) <= 300
+    assert netbasics.parse_endpoint(text).port == int(text.rpartition(":")[2])  # the hint is right
+
+
+@pytest.mark.parametrize("text", ["1.2.3.4:http", "localhost:80", "1.2.3:80", "[::1]:", "::1:80x", "1.2.3.4:123456"])
+def test_what_is_not_an_endpoint_keeps_its_own_reason(text: str) -> None:
+    with pytest.raises(netbasics.AddressError) as info:
+        classify(text)
+    assert "parse_endpoint" not in str(info.value)
+
+
+@given(st.ip_addresses(), st.integers(0, 65535))
+def test_any_address_and_port_is_named_an_endpoint(
+    addr: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int
+) -> None:
+    text = f"{addr}:{port}" if addr.version == 4 else f"[{addr}]:{port}"
+    with pytest.raises(netbasics.AddressError, match="parse_endpoint"):
+        netbasics.parse_address(text)

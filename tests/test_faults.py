@@ -404,7 +404,6 @@ def test_client_sees_connection_closed_when_reset_mid_message(
         assert relay.stats.resets == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: after a reset the error says 'recv from peer', not the peer's endpoint")
 def test_reset_error_names_the_peer(loopback_host: str, baseline: None) -> None:
     with (
         tcp_echo(loopback_host) as server,
@@ -415,6 +414,50 @@ def test_reset_error_names_the_peer(loopback_host: str, baseline: None) -> None:
         with pytest.raises(ConnectionClosed) as info:
             conn.recv_until(b"\n")
     assert str(relay.endpoint) in str(info.value)
+
+
+def test_reset_error_names_the_peer_aio(loopback_host: str, baseline: None) -> None:
+    import asyncio
+
+    from netbasics import aio
+
+    async def main(target: netbasics.Endpoint) -> BaseException:
+        conn = await aio.connect_tcp(target, timeout=5)
+        try:
+            await conn.send_all(b"hello\n")
+            with pytest.raises(ConnectionClosed) as info:
+                await conn.recv_until(b"\n")
+            return info.value
+        finally:
+            conn.close()
+
+    with tcp_echo(loopback_host) as server, TcpRelay(server.endpoint, reset_after=4, direction="down") as relay:
+        error = asyncio.run(main(relay.endpoint))
+    assert str(relay.endpoint) in str(error)
+
+
+def test_server_side_reset_error_names_the_client(loopback_host: str, baseline: None) -> None:
+    seen: list[BaseException] = []
+    done = threading.Event()
+
+    def handler(conn: StreamConnection) -> None:
+        try:
+            conn.recv_until(b"\n")
+        except BaseException as exc:
+            seen.append(exc)
+        finally:
+            done.set()
+
+    with TCPServer((loopback_host, 0), handler) as server:
+        client = socket.create_connection((loopback_host, server.endpoint.port), timeout=5)
+        local = netbasics.Endpoint.from_sockaddr(client.getsockname())
+        client.sendall(b"partial")
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        client.close()  # linger 0: a reset
+        assert done.wait(5)
+    assert len(seen) == 1
+    assert isinstance(seen[0], ConnectionClosed)
+    assert str(local) in str(seen[0])
 
 
 # --- both server modes under stalls and resets -------------------------------------------

@@ -98,15 +98,14 @@ def test_oversized_send_v4_raises_before_syscall(closed_v4: UDPSocket, target: E
         closed_v4.send_to(b"x" * (limit + 1), target)
     # At the limit the size check passes and the (closed) socket is reached: proof that
     # the check above ran first.
-    with pytest.raises(OSError, match="Bad file descriptor") as info:
+    with pytest.raises(netbasics.ClosedLocally, match="UDP socket was closed on this side"):
         closed_v4.send_to(b"x" * limit, target)
-    assert not isinstance(info.value, netbasics.NetbasicsError)
 
 
 def test_oversized_send_v6_limits(closed_v6: UDPSocket) -> None:
     with pytest.raises(DatagramTooLarge, match=r"65528 bytes to \[::1\]:9 .*IPv6.*65527"):
         closed_v6.send_to(b"x" * (MAX_UDP_PAYLOAD_IPV6 + 1), "[::1]:9")
-    with pytest.raises(OSError, match="Bad file descriptor"):
+    with pytest.raises(netbasics.ClosedLocally):
         closed_v6.send_to(b"x" * MAX_UDP_PAYLOAD_IPV6, "[::1]:9")
     # An IPv4-mapped destination is IPv4 on the wire: the IPv4 limit applies.
     with pytest.raises(DatagramTooLarge, match="IPv4"):
@@ -138,8 +137,8 @@ def test_broadcast_flag_lets_limited_broadcast_reach_the_socket() -> None:
         assert sock.broadcast
         assert sock.socket.getsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST) == 1
     assert sock.closed
-    # Reaching the closed socket (OSError) shows the broadcast check passed.
-    with pytest.raises(OSError, match="Bad file descriptor"):
+    # Reaching the closed socket (ClosedLocally) shows the broadcast check passed.
+    with pytest.raises(netbasics.ClosedLocally):
         sock.send_to(b"x", "255.255.255.255:9")
     with netbasics.open_udp(family=4) as plain:
         assert not plain.broadcast
@@ -420,8 +419,14 @@ def test_translate_udp_cases() -> None:
     timeout = udp._translate(TimeoutError("timed out"), "receive on", "z", 0.5)
     assert isinstance(timeout, NetTimeoutError)
     assert isinstance(timeout, TimeoutError)
-    other = _oserror(errno.ENOBUFS)
-    assert udp._translate(other, "send to", "w") is other
+    # Any other send failure is still a library error (an OSError), naming the target and keeping errno.
+    other = udp._translate(_oserror(errno.ENOBUFS), "send to", "w")
+    assert isinstance(other, ConnectError)
+    assert other.errno == errno.ENOBUFS
+    assert str(other).startswith("send to w failed")
+    # A would-block is left alone: the asyncio socket waits on it.
+    blocked = BlockingIOError(errno.EAGAIN, "try again")
+    assert udp._translate(blocked, "send to", "w", 0.0) is blocked
 
 
 def test_oversized_received_message() -> None:

@@ -11,6 +11,7 @@ import os
 import re
 from binascii import a2b_hex
 from socket import AF_INET, AF_INET6, inet_pton
+from typing import Final
 
 from .errors import AddressError, quote
 
@@ -186,8 +187,31 @@ def pure_ipv6_int(text: str) -> tuple[int, str | None]:
 
 def ipv6_error(text: str) -> AddressError:
     """The :class:`AddressError` saying why ``text`` is not valid IPv6 text (slow path)."""
+    at = _endpoint_colon(text)
+    if at is not None:
+        return AddressError(text, ENDPOINT_HINT, at=at)
     reason, at = _ipv6_fault(text)
     return AddressError(text, reason, at=at)
+
+
+#: The reason given for ``1.2.3.4:80`` or ``[::1]:80``: an endpoint where an address was
+#: expected (the CLI's classify says the same in its own words).
+ENDPOINT_HINT: Final = "looks like an endpoint (address:port), which parse_endpoint() reads, not an address"
+
+
+def _endpoint_colon(text: str) -> int | None:
+    """The index of the port's ``:`` if ``text`` is an IPv4 address or bracketed IPv6 address, ``:``, ASCII digits."""
+    head, sep, port = text.rpartition(":")
+    if not sep or not port or len(port) > 5 or not (port.isascii() and port.isdigit()):
+        return None
+    try:
+        if head.startswith("[") and head.endswith("]"):
+            pure_ipv6_int(head[1:-1])
+        else:
+            pure_ipv4_int(head)
+    except ValueError:
+        return None
+    return len(head)
 
 
 def _ipv6_fault(text: str) -> tuple[str, int | None]:

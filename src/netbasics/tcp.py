@@ -21,7 +21,7 @@ from ._io.message_loop import MessageLoop, Responder
 from ._io.peers import INET_PEERS
 from ._io.server_core import ServerCore
 from ._io.servers import StreamServerBase
-from ._io.sockets import DEFAULT_BACKLOG, check_timeout, listen_socket, local_endpoint
+from ._io.sockets import DEFAULT_BACKLOG, check_timeout, listen_socket, local_endpoint, remote_endpoint
 from ._io.threaded import ThreadedEngine
 from ._timeouts import LONGEST_WAIT
 from .endpoints import Endpoint, EndpointLike, coerce_target
@@ -258,7 +258,13 @@ def connect_tcp(
         endpoints, target=shown, timeout=connect_timeout, source=src, delay=LONGEST_WAIT if delay is None else delay
     )
     try:
-        return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive)
+        # Remembered now, while the socket can say: after a reset getpeername fails, and the
+        # error would have to call the other side just "peer".
+        remote = remote_endpoint(sock)
+    except OSError:
+        remote = None
+    try:
+        return StreamConnection(sock, timeout=timeout, nodelay=nodelay, keepalive=keepalive, remote=remote)
     except BaseException:
         sock.close()
         raise

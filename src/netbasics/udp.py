@@ -49,6 +49,7 @@ from ._io.sockets import (
     family_number,
     family_of,
     local_endpoint,
+    refuse_port_zero,
     remote_endpoint,
     translate_os_error,
 )
@@ -57,9 +58,11 @@ from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import (
     AddressError,
+    ClosedLocally,
     ConnectError,
     DatagramTooLarge,
     EndpointError,
+    NetbasicsError,
     NetTimeoutError,
     quote,
 )
@@ -105,14 +108,21 @@ _SockAddr = Union[tuple[str, int], tuple[str, int, int, int]]
 
 
 def _endpoint_for(target: EndpointLike, family: int | None, what: str, resolver: Resolver | None = None) -> Endpoint:
-    """``target`` as an Endpoint; names are resolved and the first answer is used."""
+    """``target`` as an Endpoint; names are resolved and the first answer is used.
+
+    Any ``what`` but ``"bind"`` is a destination, where port 0 is refused.
+    """
     if type(target) is Endpoint:
         ep = target
     else:
         parsed = coerce_target(target)
+        if what != "bind":
+            refuse_port_zero(parsed, target)
         if isinstance(parsed, HostPort):
             return resolve(parsed, family=family, resolver=resolver)[0]
         ep = parsed
+    if what != "bind":
+        refuse_port_zero(ep, target)
     if family is not None and ep.version != family:
         raise EndpointError(f"{what} {ep} is IPv{ep.version}, but the socket is IPv{family}")
     return ep
@@ -162,7 +172,15 @@ def _translate(exc: OSError, operation: str, target: object = None, timeout: flo
         refused = ConnectError(where, "connection refused (ICMP port unreachable: nothing listening there)")
         refused.errno = errno.ECONNREFUSED  # udp_request reads this field, never the message
         return refused
-    return translate_os_error(exc, operation, target, timeout)
+    err = translate_os_error(exc, operation, target, timeout)
+    if operation.startswith("send") and not isinstance(err, (NetbasicsError, BlockingIOError, InterruptedError)):
+        # What is left (EINVAL for a destination the kernel will not send to, ...) still
+        # comes out as a library error: the send to this target failed. A would-block is
+        # left alone, for the asyncio socket that waits on it.
+        failed = ConnectError(where, str(exc.strerror or exc))
+        failed.errno = exc.errno
+        return failed
+    return err
 
 
 # A sender's socket address as an Endpoint: the one sockaddr-to-peer helper, shared with the servers.
@@ -302,6 +320,8 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
         self.timeout = timeout
 
     def _send_error(self, exc: OSError, target: Endpoint) -> BaseException:
+        if exc.errno == errno.EBADF or self._sock.fileno() < 0:
+            return ClosedLocally(f"send to {target}", "the UDP socket")  # as the Unix datagram socket says
         return _translate(exc, "send to", target, self._sock.gettimeout())
 
     def _receive_error(self, exc: OSError) -> BaseException:
@@ -341,7 +361,9 @@ class UDPSocket(DatagramSocketBase[Endpoint]):
             parsed = coerce_target(target)
             # A name resolves to this socket's family; a literal of the other family is
             # sent IPv4-mapped (or refused) by _sockaddr_for.
+            refuse_port_zero(parsed, target)
             ep = resolve(parsed, family=self._family)[0] if isinstance(parsed, HostPort) else parsed
+        refuse_port_zero(ep, target)
         address = ep.address
         limit = MAX_UDP_PAYLOAD_IPV4 if address.version == 4 else _limit_for(address)
         _check_size(data, limit, ep)
@@ -560,74 +582,117 @@ def udp_request(
     """Send ``data`` to ``target`` and return the first reply from it, retrying on silence.
 
     ``target`` is any :data:`~netbasics.EndpointLike`; a name is resolved once (to
-    ``family`` if given, through ``resolver`` when one is given) and its first address
-    is used for every attempt.
+    ``family`` if given, through ``resolver`` when one is given) and its addresses are
+    tried one after the other, in the resolver's order (``localhost``: ``127.0.0.1``,
+    then ``[::1]``).
 
-    The first attempt waits ``timeout`` seconds for a reply; each retry resends ``data``
-    and waits ``backoff`` times longer than the attempt before (exponential backoff,
-    RFC 8085 section 3.1.3). At most ``retries + 1`` datagrams are sent, and the call
-    gives up after ``timeout * (1 + backoff + ... + backoff**retries)`` seconds (7 s with
-    the defaults) with :class:`~netbasics.NetTimeoutError`.
+    Each address gets the whole schedule: the first attempt waits ``timeout`` seconds
+    for a reply; each retry resends ``data`` and waits ``backoff`` times longer than the
+    attempt before (exponential backoff, RFC 8085 section 3.1.3). At most
+    ``retries + 1`` datagrams go to one address, and it is given up after
+    ``timeout * (1 + backoff + ... + backoff**retries)`` seconds (7 s with the
+    defaults); then the next address is tried, so a name with ``n`` silent addresses
+    takes up to ``n`` times that before :class:`~netbasics.NetTimeoutError`. An ICMP port
+    unreachable (nothing listening) moves on to the next address at once; the last (or
+    only) address keeps its schedule, as a server may be starting, and if every attempt
+    there was refused too, :class:`~netbasics.ConnectError` is raised.
     ``timeout=None`` or ``float("inf")`` waits for the first reply without a deadline
     (like any timeout longer than about 23 days; see :mod:`netbasics.errors`); an attempt
     whose wait would grow past that has no deadline either. ``timeout`` must be > 0.
 
     Datagrams from any other sender are ignored, as are replies for which ``accept``
     (if given) returns False: pass one that checks a request id to skip late answers to
-    an earlier attempt. If every attempt met an ICMP port unreachable,
-    :class:`~netbasics.ConnectError` is raised instead. A reply larger than
-    ``max_bytes`` raises :class:`~netbasics.DatagramTooLarge`.
+    an earlier attempt. A reply larger than ``max_bytes`` raises
+    :class:`~netbasics.DatagramTooLarge`; port 0 is refused with
+    :class:`~netbasics.EndpointError`.
     """
-    wait = check_timeout(timeout, "timeout", zero=False)  # None: no deadline
+    first_wait = check_timeout(timeout, "timeout", zero=False)  # None: no deadline
     check_int(retries, "retries", 0)
     factor = check_factor(backoff, "backoff")
-    peer = _endpoint_for(target, family_number(family), "target", resolver)
-    _check_size(data, _limit_for(peer.address), peer)
-    total = 0.0
-    refused = 0
+    want = family_number(family)
+    if type(target) is Endpoint:
+        peers = [_endpoint_for(target, want, "target")]
+    else:
+        parsed = coerce_target(target)
+        refuse_port_zero(parsed, target)
+        if isinstance(parsed, HostPort):
+            peers = resolve(parsed, family=want, resolver=resolver)
+        else:
+            peers = [_endpoint_for(parsed, want, "target")]
+    for peer in peers:
+        _check_size(data, _limit_for(peer.address), peer)
     attempts = retries + 1
-    # A connected socket: the kernel drops datagrams from other senders and reports an
-    # ICMP port unreachable; the sender check below covers systems that do not filter.
-    with open_udp(connect=peer) as sock:
-        raw = sock.socket
-        for _attempt in range(attempts):
-            deadline = None if wait is None else time.monotonic() + wait
-            total += math.inf if wait is None else wait
-            wait = None if wait is None else check_timeout(wait * factor)
-            try:
-                sock.send(data)
-            except ConnectError as exc:
-                if exc.errno != errno.ECONNREFUSED:
-                    raise
-                # The ICMP error of an earlier attempt, reported on this send; the error
-                # is now cleared, so send again.
-                sock.send(data)
-            while True:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    break
-                raw.settimeout(remaining)
+    total = 0.0
+    refused_everywhere = True
+
+    def request_one(peer: Endpoint, last: bool) -> Datagram | None:
+        """The reply from ``peer``, or None: silent for its whole schedule, or refused (then move on unless last)."""
+        nonlocal total, refused_everywhere
+        wait = first_wait
+        refused = 0
+        # A connected socket: the kernel drops datagrams from other senders and reports an
+        # ICMP port unreachable; the sender check below covers systems that do not filter.
+        with open_udp(connect=peer) as sock:
+            raw = sock.socket
+            for _attempt in range(attempts):
+                deadline = None if wait is None else time.monotonic() + wait
+                total += math.inf if wait is None else wait
+                spent = wait
+                wait = None if wait is None else check_timeout(wait * factor)
                 try:
-                    answer = sock.recv_from(max_bytes)
-                except NetTimeoutError:
-                    break
+                    sock.send(data)
                 except ConnectError as exc:
                     if exc.errno != errno.ECONNREFUSED:
                         raise
-                    # Nothing listening (yet): wait out this attempt, then try again.
-                    refused += 1
-                    if deadline is not None:
-                        time.sleep(max(0.0, deadline - time.monotonic()))
-                    break
-                sender = answer.sender
-                if int(sender.address) != int(peer.address) or sender.port != peer.port:
-                    continue  # someone else; compared without zones, which may be spelt differently
-                if accept is not None and not accept(answer):
-                    continue
-                return answer
-    if refused == attempts:
-        raise ConnectError(f"request to {peer}", f"refused {attempts} times (ICMP port unreachable: nothing listening)")
-    raise NetTimeoutError(f"request to {peer}", total, detail=f"no reply after {attempts} attempt(s)")
+                    # The ICMP error of an earlier attempt, reported on this send; the error
+                    # is now cleared, so send again.
+                    sock.send(data)
+                while True:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        break
+                    raw.settimeout(remaining)
+                    try:
+                        answer = sock.recv_from(max_bytes)
+                    except NetTimeoutError:
+                        break
+                    except ConnectError as exc:
+                        if exc.errno != errno.ECONNREFUSED:
+                            raise
+                        refused += 1
+                        if not last:
+                            # Nothing listening there: the next address, at once.
+                            total -= math.inf if spent is None else spent
+                            return None
+                        # Nothing listening (yet): wait out this attempt, then try again.
+                        if deadline is not None:
+                            time.sleep(max(0.0, deadline - time.monotonic()))
+                        break
+                    sender = answer.sender
+                    if int(sender.address) != int(peer.address) or sender.port != peer.port:
+                        continue  # someone else; compared without zones, which may be spelt differently
+                    if accept is not None and not accept(answer):
+                        continue
+                    return answer
+        if refused < attempts:
+            refused_everywhere = False
+        return None
+
+    for index, peer in enumerate(peers):
+        answer = request_one(peer, index == len(peers) - 1)
+        if answer is not None:
+            return answer
+    if len(peers) == 1:
+        shown: object = peers[0]
+        how = f"refused {attempts} times"
+        tried = f"{attempts} attempt(s)"
+    else:
+        shown = target if isinstance(target, str) else coerce_target(target)
+        how = f"refused by all {len(peers)} addresses"
+        tried = f"{attempts} attempt(s) to each of {len(peers)} addresses"
+    if refused_everywhere:
+        raise ConnectError(f"request to {shown}", f"{how} (ICMP port unreachable: nothing listening)")
+    raise NetTimeoutError(f"request to {shown}", total, detail=f"no reply after {tried}")
 
 
 def _batching_available() -> bool:

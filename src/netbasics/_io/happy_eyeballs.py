@@ -38,7 +38,7 @@ from ..addresses import IPv4Address, IPv6Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from ..errors import ConnectError, EndpointError, quote
 from ..safety import DestinationPolicy, check_destination, refuse_target
-from .sockets import bind_socket, connect_failure, family_of
+from .sockets import bind_socket, connect_failure, family_of, refuse_port_zero
 
 __all__ = ["ATTEMPT_DELAY", "SourceLike", "checked_target", "interleave", "open_tcp_socket", "source_endpoint"]
 
@@ -59,6 +59,7 @@ def checked_target(target: EndpointLike, policy: DestinationPolicy | None) -> En
     """
     try:
         parsed = coerce_target(target)
+        refuse_port_zero(parsed, target)  # with a policy, refused like any bad destination
     except EndpointError as exc:
         if policy is None:
             raise

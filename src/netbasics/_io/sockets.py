@@ -18,7 +18,16 @@ from typing import Final, Union
 
 from .._timeouts import check_timeout
 from ..endpoints import Endpoint
-from ..errors import BindError, ConnectError, NetbasicsError, NetTimeoutError, PeerClosed, ResolveError, quote
+from ..errors import (
+    BindError,
+    ConnectError,
+    EndpointError,
+    NetbasicsError,
+    NetTimeoutError,
+    PeerClosed,
+    ResolveError,
+    quote,
+)
 
 __all__ = [
     "DEFAULT_BACKLOG",
@@ -41,6 +50,7 @@ __all__ = [
     "is_resource_exhaustion",
     "listen_socket",
     "local_endpoint",
+    "refuse_port_zero",
     "remote_endpoint",
     "set_io_timeout",
     "set_keepalive",
@@ -141,6 +151,19 @@ def family_number(family: int | None) -> int | None:
 def family_of(endpoint: Endpoint) -> socket.AddressFamily:
     """``AF_INET`` or ``AF_INET6`` for an endpoint."""
     return socket.AF_INET if endpoint.version == 4 else socket.AF_INET6
+
+
+def refuse_port_zero(destination: object, target: object = None) -> None:
+    """Raise :class:`EndpointError` if ``destination`` (an Endpoint or HostPort) has port 0.
+
+    Port 0 means "any port" to ``bind`` but names no service as a destination: the
+    kernel's answers to it (EINVAL from ``sendto``, ECONNREFUSED or a silent success from
+    ``connect``) say nothing useful, so every client refuses it first. ``target`` is what
+    the caller passed, quoted in the message (text as given; otherwise ``destination``).
+    """
+    if getattr(destination, "port", None) == 0:
+        shown = target if isinstance(target, str) else str(destination)
+        raise EndpointError(shown, "port 0 cannot be a destination")
 
 
 def translate_os_error(

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 from .. import udp as _sync_udp
 from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike
-from .._io.sockets import check_int, check_timeout, family_number
+from .._io.sockets import check_int, check_timeout, family_number, refuse_port_zero
 from .._timeouts import check_factor
 from ..addresses import Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
@@ -78,11 +78,16 @@ async def _endpoint(
     policy: DestinationPolicy | None = None,
     resolver: Resolver | None = None,
 ) -> Endpoint:
-    """``target`` as one Endpoint (a name's first answer), checked against ``family`` and ``policy``."""
+    """``target`` as one Endpoint (a name's first answer), checked against ``family`` and ``policy``.
+
+    Any ``what`` but ``"bind"`` is a destination, where port 0 is refused.
+    """
     if type(target) is Endpoint:
         ep = target
     else:
         parsed = coerce_target(target)
+        if what != "bind":
+            refuse_port_zero(parsed, target)
         if isinstance(parsed, HostPort):
             return (await _resolve_name(parsed, family, policy, resolver))[0]
         ep = parsed
@@ -255,6 +260,7 @@ class UDPSocket(_AioDatagramSocket[_sync_udp.UDPSocket]):
         dest: EndpointLike = target
         if type(target) is not Endpoint:
             parsed = coerce_target(target)
+            refuse_port_zero(parsed, target)
             if isinstance(parsed, HostPort) and parsed.address is None and not parsed.is_localhost:
                 dest = (await _resolve_name(parsed, self._sync.family, None, None))[0]  # the socket's family
             else:
@@ -428,15 +434,18 @@ async def udp_request(
 ) -> Datagram:
     """Send ``data`` to ``target`` and return the first reply from it, retrying on silence.
 
-    :func:`netbasics.udp_request` as a coroutine, with the same rules: ``retries + 1``
-    attempts, each waiting ``backoff`` times longer than the one before (RFC 8085
-    section 3.1.3), datagrams from any other sender ignored, as are replies ``accept``
-    refuses; :class:`~netbasics.NetTimeoutError` after
-    ``timeout * (1 + backoff + ... + backoff**retries)`` seconds,
-    :class:`~netbasics.ConnectError` when every attempt met an ICMP port unreachable,
-    :class:`~netbasics.DatagramTooLarge` for ``data`` larger than UDP carries or a reply
-    larger than ``max_bytes``. With a ``policy``, the target is checked (a name: every
-    answer) before anything is sent.
+    :func:`netbasics.udp_request` as a coroutine, with the same rules: a name's
+    addresses tried one after the other in the resolver's order, each with the whole
+    schedule of ``retries + 1`` attempts, each waiting ``backoff`` times longer than the
+    one before (RFC 8085 section 3.1.3); an ICMP port unreachable moves on to the next
+    address at once (the last one keeps its schedule); datagrams from any other sender
+    ignored, as are replies ``accept`` refuses; :class:`~netbasics.NetTimeoutError` after
+    ``timeout * (1 + backoff + ... + backoff**retries)`` seconds per address,
+    :class:`~netbasics.ConnectError` when every address was refused (the last at every
+    attempt), :class:`~netbasics.DatagramTooLarge` for ``data`` larger than UDP carries
+    or a reply larger than ``max_bytes``, :class:`~netbasics.EndpointError` for port 0.
+    With a ``policy``, the target is checked (a name: every answer) before anything is
+    sent.
 
     >>> import asyncio
     >>> from netbasics import aio
@@ -446,55 +455,88 @@ async def udp_request(
     >>> asyncio.run(main())
     b'HELLO'
     """
-    wait = check_timeout(timeout, "timeout", zero=False)  # None: no deadline (the one timeout rule)
+    first_wait = check_timeout(timeout, "timeout", zero=False)  # None: no deadline (the one timeout rule)
     check_int(retries, "retries", 0)
     factor = check_factor(backoff, "backoff")
     check_int(max_bytes, "max_bytes", 1, DEFAULT_MAX_DATAGRAM)
     if accept is not None and not callable(accept):
         raise TypeError(f"accept must be callable or None, got {type(accept).__name__}")
-    peer = await _endpoint(target, family_number(family), "target", policy, resolver)
+    want = family_number(family)
+    parsed = target if type(target) is Endpoint else coerce_target(target)
+    if isinstance(parsed, HostPort):
+        refuse_port_zero(parsed, target)
+        peers = await _resolve_name(parsed, want, policy, resolver)  # every answer, in order
+    else:
+        peers = [await _endpoint(target, want, "target", policy, resolver)]
     loop = asyncio.get_running_loop()
-    total = 0.0
-    refused = 0
     attempts = retries + 1
-    # A connected socket: the kernel drops datagrams from other senders and reports an
-    # ICMP port unreachable; the sender check below covers systems that do not filter.
-    async with await open_udp(connect=peer) as sock:
-        receive = functools.partial(sock._sync.recv_from, max_bytes)
-        for _attempt in range(attempts):
-            deadline = None if wait is None else loop.time() + wait
-            total += math.inf if wait is None else wait
-            wait = None if wait is None else check_timeout(wait * factor)
-            try:
-                await sock.send(data)
-            except ConnectError as exc:
-                if exc.errno != errno.ECONNREFUSED:
-                    raise
-                await sock.send(data)  # the ICMP error of an earlier attempt, now cleared: send again
-            while True:
-                remaining = None if deadline is None else deadline - loop.time()
-                if remaining is not None and remaining <= 0:
-                    break
+    total = 0.0
+    refused_everywhere = True
+
+    async def request_one(peer: Endpoint, last: bool) -> Datagram | None:
+        """The reply from ``peer``, or None: silent for its whole schedule, or refused (then move on unless last)."""
+        nonlocal total, refused_everywhere
+        wait = first_wait
+        refused = 0
+        # A connected socket: the kernel drops datagrams from other senders and reports an
+        # ICMP port unreachable; the sender check below covers systems that do not filter.
+        async with await open_udp(connect=peer) as sock:
+            receive = functools.partial(sock._sync.recv_from, max_bytes)
+            for _attempt in range(attempts):
+                deadline = None if wait is None else loop.time() + wait
+                total += math.inf if wait is None else wait
+                spent = wait
+                wait = None if wait is None else check_timeout(wait * factor)
                 try:
-                    answer = await sock._io(receive, sock._readable, remaining)
+                    await sock.send(data)
                 except ConnectError as exc:
                     if exc.errno != errno.ECONNREFUSED:
                         raise
-                    refused += 1  # nothing listening (yet): wait out this attempt, then try again
-                    if deadline is not None:
-                        await asyncio.sleep(max(0.0, deadline - loop.time()))
-                    break
-                if answer is None:
-                    break
-                sender = answer.sender
-                if int(sender.address) != int(peer.address) or sender.port != peer.port:
-                    continue  # someone else; compared without zones, which may be spelt differently
-                if accept is not None and not accept(answer):
-                    continue
-                return answer
-    if refused == attempts:
-        raise ConnectError(f"request to {peer}", f"refused {attempts} times (ICMP port unreachable: nothing listening)")
-    raise NetTimeoutError(f"request to {peer}", total, detail=f"no reply after {attempts} attempt(s)")
+                    await sock.send(data)  # the ICMP error of an earlier attempt, now cleared: send again
+                while True:
+                    remaining = None if deadline is None else deadline - loop.time()
+                    if remaining is not None and remaining <= 0:
+                        break
+                    try:
+                        answer = await sock._io(receive, sock._readable, remaining)
+                    except ConnectError as exc:
+                        if exc.errno != errno.ECONNREFUSED:
+                            raise
+                        refused += 1
+                        if not last:  # nothing listening there: the next address, at once
+                            total -= math.inf if spent is None else spent
+                            return None
+                        # Nothing listening (yet): wait out this attempt, then try again.
+                        if deadline is not None:
+                            await asyncio.sleep(max(0.0, deadline - loop.time()))
+                        break
+                    if answer is None:
+                        break
+                    sender = answer.sender
+                    if int(sender.address) != int(peer.address) or sender.port != peer.port:
+                        continue  # someone else; compared without zones, which may be spelt differently
+                    if accept is not None and not accept(answer):
+                        continue
+                    return answer
+        if refused < attempts:
+            refused_everywhere = False
+        return None
+
+    for index, peer in enumerate(peers):
+        answer = await request_one(peer, index == len(peers) - 1)
+        if answer is not None:
+            return answer
+    if len(peers) == 1:
+        shown: object = peers[0]
+        how = f"refused {attempts} times"
+        tried = f"{attempts} attempt(s)"
+    else:
+        shown = target if isinstance(target, str) else parsed
+        how = f"refused by all {len(peers)} addresses"
+        tried = f"{attempts} attempt(s) to each of {len(peers)} addresses"
+    if refused_everywhere:
+        raise ConnectError(f"request to {shown}", f"{how} (ICMP port unreachable: nothing listening)")
+    raise NetTimeoutError(f"request to {shown}", total, detail=f"no reply after {tried}")
 
 
 async def open_unix_datagram(

@@ -810,7 +810,12 @@ async def connect_tcp(
     except OSError as exc:
         sock.close()
         raise translate_os_error(exc, "setsockopt", shown) from exc
-    return await open_connection(sock, timeout=timeout)
+    try:
+        # Remembered now, while the socket can say: after a reset getpeername fails.
+        remote: object = sock.getpeername()  # the sockaddr, as a server passes an accepted peer's
+    except OSError:
+        remote = None
+    return await open_connection(sock, timeout=timeout, peer=remote)
 
 
 async def connect_unix(
