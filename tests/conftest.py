@@ -22,6 +22,14 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("thorough", max_examples=5000, deadline=None)
+# For the extra Pythons in CI: the same properties with fewer examples each (the main run
+# and the coverage run keep "ci"), so the four interpreters fit CI's time budget.
+settings.register_profile(
+    "quick",
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
