@@ -221,3 +221,21 @@ def test_connect_failures_are_connect_errors(public: Listener) -> None:
         connect_guarded("two.test", port, policy=policy, timeout=5, resolver=resolver)
     with connect_guarded("127.0.0.1", public.port, policy=policy, source_address=("127.0.0.1", 0), timeout=5) as sock:
         assert sock.getsockname()[0] == "127.0.0.1"
+
+
+def test_refusals_print_nothing_without_a_logging_setup() -> None:
+    # Python's last-resort handler prints WARNING records to stderr when no handler is found.
+    import subprocess
+    import sys
+
+    code = (
+        "import netbasics\n"
+        "from netbasics.http_guard import connect_guarded\n"
+        "try:\n"
+        "    connect_guarded('127.0.0.1', 80, policy=netbasics.DestinationPolicy())\n"
+        "except netbasics.UnsafeDestination:\n"
+        "    print('refused')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout == "refused\n"
+    assert done.stderr == ""

@@ -37,6 +37,11 @@ __all__ = ["LOGGER", "RefusalHook", "checked_endpoints", "connect_guarded", "rep
 #: The logger every refusal is reported to, at WARNING, with the exception as
 #: ``extra={"unsafe_destination": exc}``.
 LOGGER: Final = logging.getLogger("netbasics.http_guard")
+# A refusal is an expected outcome for code that fetches user-supplied URLs: without a
+# logging setup of the application's own, Python's last-resort handler would print every
+# one to stderr. With this, the records still reach any handler the application adds
+# (here, on "netbasics" or on the root logger), and nothing is printed otherwise.
+LOGGER.addHandler(logging.NullHandler())
 
 #: Called with each :class:`UnsafeDestination` before it is raised.
 RefusalHook = Callable[[UnsafeDestination], None]
