@@ -74,7 +74,7 @@ def normalise_mode(mode: object) -> tuple[bool, bool, bool]:
 def writable_view(buffer: object) -> memoryview:
     """A flat, byte-shaped view of ``buffer``; :class:`TypeError` unless it is writable bytes-like memory."""
     try:
-        view = memoryview(buffer)  # type: ignore[arg-type]
+        view = memoryview(buffer)  # type: ignore[arg-type]  # checked here at run time; no Buffer type before 3.12
     except TypeError:
         raise TypeError(f"buffer must be a writable bytes-like object, got {type(buffer).__name__}") from None
     if view.readonly:
