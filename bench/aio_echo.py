@@ -4,6 +4,7 @@ Run by hand from the repository root on Linux (needs a C compiler once, for the 
 generator)::
 
     python bench/aio_echo.py [--seconds 3] [--runs 3] [--pin] [--unix]
+                             [--client epoll|threads|both] [--scenarios 1,50,bulk] [--where]
 
 One run starts each server in its own process (bench/_echo_server.py), on 127.0.0.1
 port 0 (``--unix``: a Unix socket):
@@ -20,7 +21,11 @@ The load generator (bench/_loadgen.c, as for bench/tcp_echo.py) sends length-pre
 messages on each connection in a closed loop: 1 connection and 50 connections with
 1 KiB messages (round trips/s), 4 connections with 256 KiB (MB/s). The runs are
 interleaved and rotated; each figure is the median of ``--runs`` runs, each ratio the
-median of the per-run ratios. Numbers on a shared machine vary; compare within one run.
+median of the per-run ratios. The client is the load generator's epoll loop unless
+``--client`` says otherwise (as in bench/tcp_echo.py). After the throughput table come
+each server's CPU time per round trip (steadier than throughput on a busy machine), its
+context switches and its run-queue wait. Numbers on a shared machine vary; compare
+within one run.
 """
 
 from __future__ import annotations
@@ -33,41 +38,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 import _loadgen
 
+# Table column order: name -> server kind (bench/_echo_server.py); the names also label the progress lines.
+SERVERS = {"aio": "aio", "aio_messages": "aio-messages", "asyncio": "asyncio", "protocol": "protocol"}
+HEADERS = ("aio", "aio for_messages", "asyncio streams", "Protocol")
+
 
 def main() -> None:
     parser = h.parser(__doc__)
+    parser.set_defaults(client="epoll")
     parser.add_argument("--unix", action="store_true", help="serve on Unix sockets instead of TCP")
     args = parser.parse_args()
-    address = "unix:{dir}/%s.sock" if args.unix else "127.0.0.1:0"
     servers = {
-        "aio": ("aio", address % "aio" if args.unix else address),
-        "aio_messages": ("aio-messages", address % "messages" if args.unix else address),
-        "asyncio": ("asyncio", address % "asyncio" if args.unix else address),
-        "protocol": ("protocol", address % "protocol" if args.unix else address),
+        name: (kind, f"unix:{{dir}}/{name}.sock" if args.unix else "127.0.0.1:0") for name, kind in SERVERS.items()
     }
     binary = _loadgen.build("bench/aio_echo.py")
     load_cpus, server_cpus = h.cpu_sets(args.pin)
+    rows = h.table_rows(args.scenarios, h.CLIENT_CHOICES[args.client])
     with h.servers(servers, h.DEFAULT_MAX_CONNECTIONS, server_cpus) as running:
-        samples, costs = h.measure(binary, running, args.runs, args.seconds, load_cpus)
+        measured = h.measure(binary, running, args.runs, args.seconds, load_cpus, rows, args.where)
 
     h.print_heading(args.runs, args.seconds, server_cpus is not None)
-    names = {"aio": "aio", "aio_messages": "aio for_messages", "asyncio": "asyncio streams", "protocol": "Protocol"}
-    header = ["scenario", *names.values()]
+    samples = measured.figures
+    header = ["scenario", "client", *HEADERS]
     header += ["aio vs streams", "for_messages vs streams", "aio vs Protocol", "for_messages vs Protocol"]
-    rows = [
+    table = [
         [
-            s.label,
-            *(h.median(samples, name, s.label) for name in names),
-            h.ratio(samples, "aio", "asyncio", s.label),
-            h.ratio(samples, "aio_messages", "asyncio", s.label),
-            h.ratio(samples, "aio", "protocol", s.label),
-            h.ratio(samples, "aio_messages", "protocol", s.label),
+            *h.row_cells(row),
+            *(h.median(samples, name, row) for name in SERVERS),
+            h.ratio(samples, "aio", "asyncio", row),
+            h.ratio(samples, "aio_messages", "asyncio", row),
+            h.ratio(samples, "aio", "protocol", row),
+            h.ratio(samples, "aio_messages", "protocol", row),
         ]
-        for s in h.SCENARIOS
+        for row in rows
     ]
-    h.print_table(header, rows)
-    print("\nRatios are medians of the per-run ratios (each pair measured in the same run).")
-    h.print_costs(costs, names, "asyncio")
+    h.print_table(header, table)
+    print(
+        "\nFigures are medians of the runs; ratios are medians of the per-run ratios (each pair measured in the same run)."
+    )
+    h.print_costs(measured, dict(zip(SERVERS, HEADERS, strict=True)), "asyncio", rows)
 
 
 if __name__ == "__main__":

@@ -128,7 +128,9 @@ def _targets(port: int, deadline: float) -> list[dict[str, Any]]:
 @contextlib.contextmanager
 def chromium_page(binary: str, timeout: float = 30.0) -> Iterator[Page]:
     """A headless Chromium with one blank page; the browser and its profile go at the end."""
-    with tempfile.TemporaryDirectory() as profile:
+    # The browser's helper processes may still write to the profile as it goes: a leftover
+    # file there is not a test failure.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [binary, *_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,

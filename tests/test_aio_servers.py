@@ -401,3 +401,25 @@ def test_message_mode_closes_after_the_replies_when_the_client_half_closes(loop_
     got, elapsed = run(loop_kind, main())
     assert got == b"A\nB\n"
     assert elapsed < 1  # closed after the replies, not at the idle deadline
+
+
+def test_accepted_tcp_connections_have_nodelay(loop_kind: str) -> None:
+    """As with the synchronous servers: small replies are not held back by Nagle's algorithm."""
+
+    async def main() -> None:
+        seen: list[int] = []
+
+        async def handler(conn: StreamConnection) -> None:
+            sock = conn.transport.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            await conn.send_all(b"ok\n")
+
+        async with (
+            aio.TCPServer("127.0.0.1:0", handler) as server,
+            await aio.connect_tcp(server.endpoint, timeout=5) as conn,
+        ):
+            assert await conn.recv_until() == b"ok\n"
+        assert len(seen) == 1
+        assert seen[0] != 0
+
+    run(loop_kind, main())

@@ -280,6 +280,44 @@ def test_cancelling_a_read_loses_nothing(loop_kind: str) -> None:
     run(loop_kind, main())
 
 
+def test_cancelling_a_recv_whose_bytes_were_handed_over_loses_nothing(loop_kind: str) -> None:
+    """A waiting recv() is handed the bytes directly; cancelled before it resumes, it puts them back first."""
+
+    async def main() -> None:
+        conn, peer = await _pair_connection()()
+        task = asyncio.get_running_loop().create_task(conn.recv())
+        await asyncio.sleep(0.05)  # waiting on an empty buffer
+        conn._proto.data_received(b"abc")  # handed to the waiting recv()
+        conn._proto.data_received(b"def")  # buffered behind it
+        task.cancel()  # before the task runs again
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await conn.recv_exactly(6) == b"abcdef"
+        conn.close()
+        await conn.wait_closed()
+        peer.close()
+
+    run(loop_kind, main())
+
+
+def test_recv_of_fewer_bytes_than_arrive_keeps_the_rest(loop_kind: str) -> None:
+    async def main() -> None:
+        conn, peer = await _pair_connection()()
+        task = asyncio.get_running_loop().create_task(conn.recv(2))
+        await asyncio.sleep(0.05)
+        peer.sendall(b"abcdef")
+        assert await task == b"ab"
+        assert await conn.recv() == b"cdef"
+        peer.sendall(b"xyz")
+        assert await conn.recv(3) == b"xyz"  # exactly what it wants: handed over whole
+        peer.close()
+        assert await conn.recv() == b""
+        conn.close()
+        await conn.wait_closed()
+
+    run(loop_kind, main())
+
+
 def test_cancelling_send_all_leaves_the_data_queued_and_no_fd(loop_kind: str) -> None:
     before = fd_count()
 

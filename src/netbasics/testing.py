@@ -10,6 +10,10 @@ Installed with netbasics and loaded automatically (the ``pytest11`` entry point
   and reading the port back, as :class:`~netbasics.TCPServer` does.
 * ``tcp_echo_server``: a running :class:`~netbasics.TCPServer` on ``loopback_host``, port 0,
   that echoes every byte back; stopped after the test. Its address is ``.endpoint``.
+* ``aio_tcp_echo_server``: the same echo served by :class:`netbasics.aio.TCPServer`, on an
+  event loop of its own in a background thread (no pytest-asyncio needed): connect to
+  ``.endpoint`` from a test that runs its own loop (``asyncio.run``), from any other
+  loop, or with the blocking client. Stopped, and its loop closed, after the test.
 
 Example test::
 
@@ -25,15 +29,24 @@ This module imports pytest, so import it only from test code.
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import pytest
 
 from .stream import StreamConnection
 from .tcp import TCPServer
 
+if TYPE_CHECKING:
+    from . import aio
+
 __all__ = [
+    "aio_echo_handler",
+    "aio_tcp_echo_server",
     "echo_handler",
     "free_port",
     "ipv6_loopback_available",
@@ -96,6 +109,55 @@ def tcp_echo_server(loopback_host: str) -> Iterator[TCPServer]:
     """A running echo :class:`TCPServer` on the loopback address, port 0; stopped after the test."""
     with TCPServer((loopback_host, 0), echo_handler, idle_timeout=30.0, name="tcp_echo_server") as server:
         yield server
+
+
+async def aio_echo_handler(conn: aio.StreamConnection) -> None:
+    """A :class:`netbasics.aio.TCPServer` handler that sends every byte back until the client closes."""
+    while True:
+        data = await conn.recv()
+        if not data:
+            return
+        await conn.send_all(data)
+
+
+@pytest.fixture
+def aio_tcp_echo_server(loopback_host: str) -> Iterator[aio.TCPServer]:
+    """A running echo :class:`netbasics.aio.TCPServer` on the loopback address, port 0, on its own loop.
+
+    The server runs on a new event loop in a daemon thread, so the test needs no async
+    plugin: it connects to ``.endpoint`` from its own loop (``asyncio.run(...)``) or
+    with the blocking client. After the test the server is stopped (1 s of grace), the
+    thread ends and the loop is closed. Do not call the server's coroutines from another
+    loop; ``.endpoint`` and ``.name`` are safe to read.
+    """
+    with _aio_echo_server(loopback_host) as server:
+        yield server
+
+
+@contextmanager
+def _aio_echo_server(host: str) -> Iterator[aio.TCPServer]:
+    """The fixture's work: an aio echo server on its own loop and thread, all gone on leaving."""
+    from .aio import TCPServer as AsyncTCPServer  # only for the tests that use it
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="aio_tcp_echo_server", daemon=True)
+    thread.start()
+
+    async def start() -> AsyncTCPServer:
+        server = AsyncTCPServer((host, 0), aio_echo_handler, idle_timeout=30.0, name="aio_tcp_echo_server")
+        return await server.start()
+
+    try:
+        server = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+        try:
+            yield server
+        finally:
+            asyncio.run_coroutine_threadsafe(server.stop(1.0), loop).result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 # --- UDP fixtures -------------------------------------------------------------------

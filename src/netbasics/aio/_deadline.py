@@ -32,6 +32,7 @@ EXPIRED: Final = object()
 _EXPIRED: Final = EXPIRED
 # A timer may run up to the loop's clock resolution early (BaseEventLoop._run_once).
 _EARLY: Final = 1e-3
+_NEVER: Final = float("inf")
 
 
 def deadline_at(loop: asyncio.AbstractEventLoop, timeout: float | None) -> float | None:
@@ -108,29 +109,33 @@ class Alarm:
 
     Setting a later deadline than the armed one costs nothing: when the timer fires it
     compares the clock with the current deadline and re-arms itself if that is still ahead.
+    A caller on a hot path may skip the call: ``alarm.at = at`` then ``alarm.set(at)``
+    only when ``at < alarm.due``.
     """
 
-    __slots__ = ("_due", "_fire", "_handle", "_loop", "at")
+    __slots__ = ("_fire", "_handle", "_loop", "at", "due")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, fire: Callable[[], object]) -> None:
         self._loop = loop
         self._fire = fire
         self._handle: asyncio.TimerHandle | None = None
-        self._due = 0.0
+        #: When the armed timer runs (loop time); infinity while none is armed.
+        self.due = _NEVER
         #: The current deadline (loop time), or None while nothing waits.
         self.at: float | None = None
 
     def set(self, at: float | None) -> None:
         """Make ``at`` the deadline (``None``: disarm, lazily)."""
         self.at = at
-        if at is not None and (self._handle is None or self._due > at):
+        if at is not None and at < self.due:
             if self._handle is not None:
                 self._handle.cancel()
-            self._due = at
+            self.due = at
             self._handle = self._loop.call_at(at, self._check)
 
     def _check(self) -> None:
         self._handle = None
+        self.due = _NEVER
         at = self.at
         if at is None:
             return  # nothing waits: stay unarmed until the next set()
@@ -138,12 +143,13 @@ class Alarm:
             self.at = None
             self._fire()
         else:
-            self._due = at
+            self.due = at
             self._handle = self._loop.call_at(at, self._check)
 
     def cancel(self) -> None:
         """Disarm now (the connection is gone)."""
         self.at = None
+        self.due = _NEVER
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None

@@ -18,7 +18,8 @@ import asyncio
 import functools
 import io
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Final, cast
 
@@ -73,16 +74,24 @@ _INET: Final = (socket.AF_INET, socket.AF_INET6)
 
 
 class _Protocol(asyncio.Protocol):
-    """The transport's side: received bytes into the buffer, wake the one waiting read or drain."""
+    """The transport's side: received bytes into the buffer, wake the one waiting read or drain.
+
+    The hot path of a request/response exchange is a :meth:`StreamConnection.recv` that
+    waits on an empty buffer: it sets ``want`` to its ``max_bytes``, and the next
+    ``data_received`` hands the bytes straight to its waiter (the buffer would only
+    store them to give them back), unless there are more than it wants.
+    """
 
     __slots__ = (
         "alarm",
         "buf",
         "closed",
+        "eof",
         "error",
         "paused_reading",
         "read_waiter",
         "transport",
+        "want",
         "write_waiter",
         "writing_paused",
     )
@@ -92,9 +101,13 @@ class _Protocol(asyncio.Protocol):
         self.alarm: Alarm | None = None  # the reads' deadline, made with the transport
         self.transport: asyncio.Transport | None = None
         self.read_waiter: asyncio.Future[Any] | None = None
+        # While a recv() waits on an empty buffer: its max_bytes (the bytes may go to its
+        # waiter directly); 0 for any other read.
+        self.want = 0
         self.write_waiter: asyncio.Future[Any] | None = None
         self.writing_paused = False
         self.paused_reading = False
+        self.eof = False  # buf.eof, as a plain attribute for the hot path
         self.error: BaseException | None = None  # a reset or other failure that ended the connection
         self.closed: asyncio.Future[None] | None = None
 
@@ -111,25 +124,35 @@ class _Protocol(asyncio.Protocol):
             waiter.set_result(EXPIRED)
 
     def data_received(self, data: bytes) -> None:
+        waiter = self.read_waiter
+        if waiter is not None:
+            if not waiter.done():
+                want = self.want
+                if want and len(data) <= want and data.__class__ is bytes:
+                    # The waiting recv() takes all of it: the buffer is empty and stays so.
+                    self.read_waiter = None
+                    waiter.set_result(data)
+                    return
+                waiter.set_result(None)
+            self.read_waiter = None
         buf = self.buf
         buf.feed(data)
-        waiter = self.read_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        if len(buf) > _READ_HIGH and not self.paused_reading and self.transport is not None:
+        if not self.paused_reading and len(buf) > _READ_HIGH and self.transport is not None:
             self.paused_reading = True
             self.transport.pause_reading()
 
     def eof_received(self) -> bool:
         self.buf.feed_eof()
+        self.eof = True
         self._wake_reader()
         return True  # keep the write side open: the peer only half-closed
 
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is not None:
             self.error = exc
-        if not self.buf.eof:
+        if not self.eof:
             self.buf.feed_eof()
+            self.eof = True
         self._wake_reader()
         waiter = self.write_waiter
         if waiter is not None and not waiter.done():
@@ -179,7 +202,18 @@ class StreamConnection:
     One task may read while another writes; two tasks must not read at the same time.
     """
 
-    __slots__ = ("__weakref__", "_closed", "_loop", "_proto", "_remote", "_timeout", "_transport")
+    __slots__ = (
+        "__weakref__",
+        "_alarm",
+        "_closed",
+        "_future",
+        "_loop",
+        "_now",
+        "_proto",
+        "_remote",
+        "_timeout",
+        "_transport",
+    )
 
     def __init__(
         self, transport: asyncio.Transport, protocol: _Protocol, *, timeout: float | None, remote: object = None
@@ -187,7 +221,17 @@ class StreamConnection:
         self._transport = transport
         self._proto = protocol
         self._timeout = check_timeout(timeout)
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
+        # The loop's clock and future factory; for asyncio's own loops, what they call (a
+        # Python method fewer per read). A loop that overrides them (uvloop) is asked.
+        base = type(loop).time is asyncio.BaseEventLoop.time
+        self._now: Callable[[], float] = time.monotonic if base else loop.time
+        base = type(loop).create_future is asyncio.BaseEventLoop.create_future
+        self._future: Callable[[], asyncio.Future[Any]] = (
+            functools.partial(asyncio.Future, loop=loop) if base else loop.create_future
+        )
+        assert protocol.alarm is not None, "connection_made() was not called"
+        self._alarm: Alarm = protocol.alarm
         self._closed = False
         self._remote: Endpoint | UnixAddress | None = None
         if isinstance(remote, tuple):  # an accepted IP peer
@@ -262,31 +306,50 @@ class StreamConnection:
 
     def _at(self, timeout: Timeout) -> tuple[float | None, float | None]:
         t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
-        return t, (None if t is None else self._loop.time() + t)
+        return t, (None if t is None else self._now() + t)
 
-    async def _more(self, t: float | None, at: float | None) -> None:
-        """Wait for the protocol's next bytes or end of stream, until loop time ``at``."""
+    def _arm(self, t: float | None, at: float | None, want: int) -> asyncio.Future[Any]:
+        """The future the protocol resolves with its next bytes (``want``: see :class:`_Protocol`), deadline set."""
         if self._closed:
             raise ClosedLocally("recv")
         proto = self._proto
         if proto.paused_reading:
             proto.paused_reading = False
             self._transport.resume_reading()
-        fut = self._loop.create_future()
+        if at is not None:
+            if at <= self._now():
+                raise NetTimeoutError(f"recv from {self._where()}", t)
+            alarm = self._alarm
+            alarm.at = at
+            if at < alarm.due:  # else the armed timer comes first and re-arms itself: no call
+                alarm.set(at)
+        fut = self._future()
         proto.read_waiter = fut
-        alarm = proto.alarm
-        if at is not None and alarm is not None:
-            if at <= self._loop.time():
-                proto.read_waiter = None
-                raise NetTimeoutError(f"recv from {self._where()}", t)
-            alarm.set(at)
+        proto.want = want
+        return fut
+
+    def _disarm(self, fut: asyncio.Future[Any], failed: bool) -> None:
+        """After a wait: clear it; if the wait ``failed`` (cancelled) after bytes were handed over, keep them."""
+        proto = self._proto
+        proto.read_waiter = None
+        proto.want = 0
+        self._alarm.at = None
+        if failed and fut.done() and not fut.cancelled():
+            data = fut.result()
+            if data.__class__ is bytes:
+                proto.buf.unread(data)  # first in the stream: nothing is lost
+
+    async def _more(self, t: float | None, at: float | None) -> None:
+        """Wait for the protocol's next bytes or end of stream (into the buffer), until loop time ``at``."""
+        fut = self._arm(t, at, 0)
         try:
-            if await fut is EXPIRED:
-                raise NetTimeoutError(f"recv from {self._where()}", t)
-        finally:
-            proto.read_waiter = None
-            if alarm is not None:
-                alarm.at = None
+            got = await fut
+        except BaseException:
+            self._disarm(fut, True)
+            raise
+        self._disarm(fut, False)
+        if got is EXPIRED:
+            raise NetTimeoutError(f"recv from {self._where()}", t)
 
     def _taken(self) -> None:
         """After a read: resume a paused transport once the buffer drained below the low mark."""
@@ -321,23 +384,50 @@ class StreamConnection:
         Raises :class:`NetTimeoutError` if nothing arrives in time, :class:`ConnectionClosed`
         if the peer reset the connection.
         """
-        buf = self._proto.buf
+        proto = self._proto
+        buf = proto.buf
         if max_bytes.__class__ is not int or max_bytes < 1:
             check_int(max_bytes, "max_bytes", 1)
-        if not len(buf):
+        if not buf:
             if self._closed:
                 raise ClosedLocally("recv")
-            if not buf.eof:
-                t, at = self._at(timeout)
-                while not len(buf) and not buf.eof:
+            if not proto.eof:
+                t = self._timeout if timeout is _DEFAULT else check_timeout(timeout)
+                # _arm() inlined for the common case (the hot path of a request/response
+                # server): the bytes that end the wait come straight to this future.
+                if t is None or t <= 0 or proto.paused_reading:
+                    at = None if t is None else self._now() + t
+                    fut = self._arm(t, at, max_bytes)
+                else:
+                    at = self._now() + t
+                    alarm = self._alarm
+                    alarm.at = at
+                    if at < alarm.due:
+                        alarm.set(at)
+                    fut = self._future()
+                    proto.read_waiter = fut
+                    proto.want = max_bytes
+                try:
+                    got = await fut
+                except BaseException:
+                    self._disarm(fut, True)
+                    raise
+                proto.read_waiter = None
+                proto.want = 0
+                self._alarm.at = None
+                if got.__class__ is bytes:
+                    return got
+                if got is EXPIRED:
+                    raise NetTimeoutError(f"recv from {self._where()}", t)
+                while not buf and not proto.eof:
                     await self._more(t, at)
-            if not len(buf):
+            if not buf:
                 err = self._reset_error("recv from")
                 if err is not None:
                     raise err
                 return b""
         data = buf.take(max_bytes)
-        if self._proto.paused_reading:
+        if proto.paused_reading:
             self._taken()
         return data
 
@@ -492,10 +582,11 @@ class StreamConnection:
         peer reset the connection, :class:`NetTimeoutError` if the deadline passes first
         (the data stays queued).
         """
-        self._check_writable()
-        self._transport.write(data)
-        proto = self._proto
-        if proto.writing_paused:
+        transport = self._transport
+        if self._closed or transport.is_closing():
+            self._check_writable()  # raises
+        transport.write(data)  # sent at once when nothing waits in the transport's buffer
+        if self._proto.writing_paused:
             await self._drain(timeout)
 
     async def _drain(self, timeout: Timeout) -> None:
