@@ -106,8 +106,11 @@ def test_udp_relay_faults_are_reproducible_from_the_seed(baseline: None) -> None
             return got, stats
 
     (first, stats), (second, _), (other, _) = run(7), run(7), run(8)
-    assert first == second
-    assert first != other
+    # The seed fixes which datagrams are dropped and which are copied; a copy goes out
+    # dup_gap after its original, so where it lands among later datagrams depends on how
+    # fast the sender was (slower under coverage): compare what arrived, not the order.
+    assert sorted(first) == sorted(second)
+    assert sorted(first) != sorted(other)
     assert 0 < stats.dropped < 60
     assert stats.duplicated > 0
     assert len(first) == stats.up == 60 - stats.dropped + stats.duplicated
