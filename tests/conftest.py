@@ -38,8 +38,10 @@ def baseline() -> Iterator[None]:
     """Fail the test if it leaves threads or file descriptors behind."""
     threads, fds = threading.active_count(), fd_count()
     yield
-    assert settle(lambda: threading.active_count() == threads), [t.name for t in threading.enumerate()]
-    assert settle(lambda: fd_count() == fds), f"{fd_count() - fds} fds leaked"
+    # At most as many as before: a thread or descriptor an earlier test left to wind down
+    # (a daemon request thread of an HTTP test server, on a loaded machine) may end meanwhile.
+    assert settle(lambda: threading.active_count() <= threads), [t.name for t in threading.enumerate()]
+    assert settle(lambda: fd_count() <= fds), f"{fd_count() - fds} fds leaked"
 
 
 @pytest.fixture(params=[4, 6], ids=["ipv4", "ipv6"])

@@ -23,6 +23,9 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None, reason="mkdocs is not installed (the test extra)"),
     pytest.mark.skipif(not (ROOT / "mkdocs.yml").exists(), reason="no mkdocs.yml beside the tests"),
+    # The site is built and published with 3.11+; on 3.10 pip resolves a docs toolchain whose
+    # highlighter and mkdocstrings disagree ("Highlight.__init__() missing 'md'").
+    pytest.mark.skipif(sys.version_info < (3, 11), reason="the docs site is built with Python 3.11 or newer"),
 ]
 
 
