@@ -27,6 +27,10 @@ Kinds, each with the simplest echo its API allows:
   plain ``respond`` returning each message;
 * ``protocol``: a bare ``asyncio.Protocol`` echo (``data_received`` writes the data back):
   the ceiling of any asyncio server.
+* ``task``: the floor of any ``async def handler(conn)`` design: a bare ``Protocol`` hands
+  each chunk to a task per connection through a future, and the task writes it back (no
+  deadline, no limit, no buffer). What it costs beyond ``protocol`` is what a task per
+  connection costs on asyncio, whatever library runs the handler.
 """
 
 from __future__ import annotations
@@ -190,14 +194,56 @@ class EchoProtocol(asyncio.Protocol):
         self.transport.write(data)
 
 
-async def serve_protocol(address: str) -> None:
+class TaskProtocol(asyncio.Protocol):
+    """Each chunk goes to the connection's task through a future: the least a task per connection does."""
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.waiter: Any = None
+        self.chunks: list[bytes] = []
+        self.ended = False
+        asyncio.get_running_loop().create_task(self.handler())
+
+    def data_received(self, data: bytes) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            self.waiter = None
+            waiter.set_result(data)
+        else:
+            self.chunks.append(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.ended = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(b"")
+
+    async def recv(self) -> bytes:
+        if self.chunks:
+            return self.chunks.pop(0)
+        if self.ended:
+            return b""
+        self.waiter = asyncio.get_running_loop().create_future()
+        data: bytes = await self.waiter
+        return data
+
+    async def handler(self) -> None:
+        recv, write = self.recv, self.transport.write
+        while True:
+            data = await recv()
+            if not data:
+                self.transport.close()
+                return
+            write(data)
+
+
+async def serve_protocol(address: str, factory: Any = EchoProtocol) -> None:
     loop = asyncio.get_running_loop()
     if address.startswith("unix:"):
-        server = await loop.create_unix_server(EchoProtocol, address[5:], backlog=BACKLOG)
+        server = await loop.create_unix_server(factory, address[5:], backlog=BACKLOG)
         print(address, flush=True)
     else:
         host, port = split(address)
-        server = await loop.create_server(EchoProtocol, host, port, backlog=BACKLOG)
+        server = await loop.create_server(factory, host, port, backlog=BACKLOG)
         print(address.rpartition(":")[0] + f":{server.sockets[0].getsockname()[1]}", flush=True)
     await server.serve_forever()
 
@@ -218,6 +264,8 @@ def main() -> None:
         asyncio.run(serve_aio(kind, address, limit))
     elif kind == "protocol":
         asyncio.run(serve_protocol(address))
+    elif kind == "task":
+        asyncio.run(serve_protocol(address, TaskProtocol))
     else:
         sys.exit(f"unknown server kind {kind!r}")
 

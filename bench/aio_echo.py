@@ -16,6 +16,9 @@ port 0 (``--unix``: a Unix socket):
 * ``asyncio``: ``asyncio.start_server`` streams with a ``read``/``write``+``drain`` echo;
 * ``Protocol``: a bare ``asyncio.Protocol`` whose ``data_received`` writes the data back
   (no deadlines, no limits, no framing): the ceiling for anything on asyncio.
+* ``task floor``: a bare ``Protocol`` handing each chunk to a task per connection through
+  a future (no deadlines, no limits, no buffer): the floor of any ``async def handler(conn)``
+  design on asyncio; ``aio`` cannot beat it.
 
 The load generator (bench/_loadgen.c, as for bench/tcp_echo.py) sends length-prefixed
 messages on each connection in a closed loop: 1 connection and 50 connections with
@@ -39,8 +42,14 @@ import _harness as h
 import _loadgen
 
 # Table column order: name -> server kind (bench/_echo_server.py); the names also label the progress lines.
-SERVERS = {"aio": "aio", "aio_messages": "aio-messages", "asyncio": "asyncio", "protocol": "protocol"}
-HEADERS = ("aio", "aio for_messages", "asyncio streams", "Protocol")
+SERVERS = {
+    "aio": "aio",
+    "aio_messages": "aio-messages",
+    "asyncio": "asyncio",
+    "task": "task",
+    "protocol": "protocol",
+}
+HEADERS = ("aio", "aio for_messages", "asyncio streams", "task floor", "Protocol")
 
 
 def main() -> None:
@@ -60,15 +69,15 @@ def main() -> None:
     h.print_heading(args.runs, args.seconds, server_cpus is not None)
     samples = measured.figures
     header = ["scenario", "client", *HEADERS]
-    header += ["aio vs streams", "for_messages vs streams", "aio vs Protocol", "for_messages vs Protocol"]
+    header += ["aio vs streams", "for_messages vs streams", "task floor vs streams", "aio vs task floor"]
     table = [
         [
             *h.row_cells(row),
             *(h.median(samples, name, row) for name in SERVERS),
             h.ratio(samples, "aio", "asyncio", row),
             h.ratio(samples, "aio_messages", "asyncio", row),
-            h.ratio(samples, "aio", "protocol", row),
-            h.ratio(samples, "aio_messages", "protocol", row),
+            h.ratio(samples, "task", "asyncio", row),
+            h.ratio(samples, "aio", "task", row),
         ]
         for row in rows
     ]

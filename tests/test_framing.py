@@ -173,6 +173,33 @@ def test_length_any_split_same_messages(header_size: int, messages: list[bytes],
         assert got == messages
 
 
+@pytest.mark.parametrize("header_size", [1, 2, 4, 8])
+@given(messages=st.lists(st.binary(max_size=300), max_size=8), max_size=st.integers(0, 255))
+def test_length_one_frame_per_feed(header_size: int, messages: list[bytes], max_size: int) -> None:
+    # Each feed() holds exactly one frame (the usual request/response case, which feed()
+    # takes by a shorter path): the same messages, limits and state as any other split.
+    framer = LengthPrefixFramer(header_size, max_size=max_size)
+    wire = LengthPrefixFramer(header_size)
+    for message in messages:
+        frame = wire.encode(message)
+        if len(message) > max_size:
+            with pytest.raises(FrameTooLarge) as info:
+                framer.feed(frame)
+            assert (info.value.size, info.value.limit) == (len(message), max_size)
+            assert framer.buffered == 0
+            with pytest.raises(FrameTooLarge):
+                framer.encode(message)
+            continue
+        assert framer.encode(message) == frame == framer.encode(bytearray(message))
+        assert framer.encode(memoryview(message)) == frame
+        assert framer.feed(frame) == [message]
+        assert framer.announced == len(message)
+        assert (framer.buffered, framer.partial) == (0, b"")
+        # A frame in the middle of a message is body, not a header.
+        assert framer.feed(frame[:1]) == ([] if header_size > 1 or message else [b""])
+        framer.reset()
+
+
 def test_length_huge_header_refused_when_header_arrives() -> None:
     framer = LengthPrefixFramer(max_size=1024)
     assert framer.feed(b"\xff\xff") == []

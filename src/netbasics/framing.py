@@ -18,6 +18,8 @@ drop the connection, or call :meth:`reset` if the transport can resynchronise.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
 from typing import Final, Protocol, Union, runtime_checkable
 
 from .errors import FrameTooLarge, quote
@@ -31,6 +33,8 @@ DEFAULT_MAX_LINE: Final = 65536
 #: Default largest length-prefixed message: 16 MiB (never more than the header can say).
 DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
 _HEADER_SIZES: Final = (1, 2, 4, 8)
+# Big-endian header codecs by size: a struct call is the cheapest way from bytes to int and back.
+_STRUCTS: Final = {1: struct.Struct(">B"), 2: struct.Struct(">H"), 4: struct.Struct(">I"), 8: struct.Struct(">Q")}
 
 
 class Framer(Protocol):
@@ -374,8 +378,10 @@ class LengthPrefixFramer:
         "_max_size",
         "_need",
         "_overflow",
+        "_pack",
         "_parts",
         "_rest",
+        "_unpack",
         "announced",
         "error_pending",
     )
@@ -394,6 +400,9 @@ class LengthPrefixFramer:
             )
         self._header_size = header_size
         self._max_size = max_size
+        codec = _STRUCTS[header_size]
+        self._pack: Callable[[int], bytes] = codec.pack
+        self._unpack: Callable[[bytes], tuple[int]] = codec.unpack_from
         self._head = bytearray()  # a header not yet complete
         # The body of a message not yet complete, as the pieces received: joined once
         # when it completes, so a large message is copied once, not once per piece.
@@ -462,6 +471,15 @@ class LengthPrefixFramer:
         returned and the next call raises (``error_pending``), so that no good message is
         lost. A message that arrives in pieces is copied once, when its last piece comes.
         """
+        if self._need < 0 and data.__class__ is bytes and not self._head and self._overflow < 0:
+            # The usual case of a request/response exchange: one whole message, read at once.
+            hsize = self._header_size
+            end = len(data)
+            if end >= hsize:
+                need = self._unpack(data)[0]
+                if need + hsize == end and need <= self._max_size:
+                    self.announced = need
+                    return [data[hsize:]]
         if self._overflow >= 0:
             raise self._too_large(self._overflow)
         if data.__class__ is not bytes:
@@ -569,10 +587,14 @@ class LengthPrefixFramer:
         size = len(message) if isinstance(message, (bytes, bytearray)) else memoryview(message).nbytes
         if size > self._max_size:
             raise FrameTooLarge(size, self._max_size)
-        return size.to_bytes(self._header_size, "big")
+        return self._pack(size)
 
     def encode(self, message: _Bytes) -> bytes:
         """The header for ``message`` followed by it; :class:`FrameTooLarge` above ``max_size``."""
+        if message.__class__ is bytes:  # the usual case, without header()'s checks of the type
+            size = len(message)
+            if size <= self._max_size:
+                return self._pack(size) + message
         msg = bytes(message)
         return self.header(msg) + msg
 
