@@ -301,6 +301,17 @@ def test_quote_shapes() -> None:
 # --- fields (CONTRACTS section 1, issue 20 section 4) --------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "at"), [("1::2::3", 4), ("::1::", 3), ("1:::3", 2), ("a::b::1.2.3.4", 4), ("fe80::1::%eth0", 7)]
+)
+def test_second_double_colon_is_located(text: str, at: int) -> None:
+    # The position is where the second '::' begins (for ':::', its middle colon).
+    with pytest.raises(AddressError) as info:
+        netbasics.parse_address(text)
+    assert (info.value.reason, info.value.at) == ("more than one '::'", at)
+    assert text[at : at + 2] == "::"
+
+
 def test_address_error_fields() -> None:
     with pytest.raises(AddressError) as info:
         netbasics.parse_address("1.2.3.256")

@@ -238,8 +238,10 @@ def _ipv6_fault(text: str) -> tuple[str, int | None]:
     for i, ch in enumerate(s):
         if ch != ":" and ch not in _HEX_DIGITS:
             return f"character {ch!r} is not allowed", i
-    if ":::" in s or s.count("::") > 1:
-        return "more than one '::'", None
+    if ":::" in s:
+        return "more than one '::'", s.index(":::") + 1  # the second '::' starts at its middle colon
+    if s.count("::") > 1:
+        return "more than one '::'", s.index("::", s.index("::") + 2)
     if s.startswith(":") and not s.startswith("::"):
         return "leading single ':'", 0
     if s.endswith(":") and not s.endswith("::"):
