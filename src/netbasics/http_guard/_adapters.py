@@ -118,6 +118,8 @@ class GuardedClient:
 
     _netbasics_guard: Guard
 
+    # Guard's three arguments again, on purpose: this is the adapters' public constructor
+    # (what help() and the docs show): keyword-only after policy, then the client's own.
     def __init__(
         self,
         policy: DestinationPolicy,

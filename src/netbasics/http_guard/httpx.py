@@ -195,6 +195,8 @@ def _split(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {key: kwargs.pop(key) for key in _TRANSPORT_ARGS if key in kwargs}
 
 
+# guarded_client and guarded_async_client spell out the same arguments on purpose: each is a
+# public signature (what help(), the docs and type checkers show), with its own return type.
 def guarded_client(
     policy: DestinationPolicy,
     *,
