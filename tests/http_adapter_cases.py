@@ -8,9 +8,10 @@ own port only), internal listeners on 127.0.0.2 or other ports, whose accepts st
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,6 +75,17 @@ class Driver:
 
     def session(self, opening: Opening) -> AbstractContextManager[Session]:
         raise NotImplementedError
+
+
+@contextmanager
+def new_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop for an async client's session; closed after its worker threads."""
+    loop = asyncio.new_event_loop()
+    try:
+        yield loop
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 @pytest.fixture
@@ -269,6 +281,7 @@ __all__ = [
     "Driver",
     "Opening",
     "Session",
+    "new_loop",
     "public",
     "second",
     "test_a_name_with_a_safe_and_an_unsafe_answer_is_refused",

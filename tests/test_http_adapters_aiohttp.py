@@ -15,7 +15,7 @@ import aiohttp
 
 import netbasics
 from http_adapter_cases import *  # noqa: F403
-from http_adapter_cases import Driver, Opening
+from http_adapter_cases import Driver, Opening, new_loop
 from http_fixtures import NAME, OTHER_NAME, CountingServer, FakeResolver, Refusals, client_context, policy_for
 from netbasics.http_guard.aiohttp import GuardedConnector, guarded_session
 
@@ -36,7 +36,6 @@ class _Session:
 class AiohttpDriver(Driver):
     @contextmanager
     def session(self, opening: Opening) -> Iterator[_Session]:
-        loop = asyncio.new_event_loop()
         connector_args = {"ssl": client_context(opening.ca)} if opening.ca is not None else {}
 
         async def make() -> aiohttp.ClientSession:
@@ -48,13 +47,12 @@ class AiohttpDriver(Driver):
                 timeout=aiohttp.ClientTimeout(total=10),
             )
 
-        session = loop.run_until_complete(make())
-        try:
-            yield _Session(session, loop)
-        finally:
-            loop.run_until_complete(session.close())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
+        with new_loop() as loop:
+            session = loop.run_until_complete(make())
+            try:
+                yield _Session(session, loop)
+            finally:
+                loop.run_until_complete(session.close())
 
 
 @pytest.fixture
