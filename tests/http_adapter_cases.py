@@ -78,7 +78,7 @@ class Driver:
 
 
 @contextmanager
-def new_loop() -> Iterator[asyncio.AbstractEventLoop]:
+def client_loop() -> Iterator[asyncio.AbstractEventLoop]:
     """A new event loop for an async client's session; closed after its worker threads."""
     loop = asyncio.new_event_loop()
     try:
@@ -281,7 +281,7 @@ __all__ = [
     "Driver",
     "Opening",
     "Session",
-    "new_loop",
+    "client_loop",
     "public",
     "second",
     "test_a_name_with_a_safe_and_an_unsafe_answer_is_refused",

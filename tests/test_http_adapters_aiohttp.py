@@ -15,7 +15,7 @@ import aiohttp
 
 import netbasics
 from http_adapter_cases import *  # noqa: F403
-from http_adapter_cases import Driver, Opening, new_loop
+from http_adapter_cases import Driver, Opening, client_loop
 from http_fixtures import NAME, OTHER_NAME, CountingServer, FakeResolver, Refusals, client_context, policy_for
 from netbasics.http_guard.aiohttp import GuardedConnector, guarded_session
 
@@ -47,7 +47,7 @@ class AiohttpDriver(Driver):
                 timeout=aiohttp.ClientTimeout(total=10),
             )
 
-        with new_loop() as loop:
+        with client_loop() as loop:
             session = loop.run_until_complete(make())
             try:
                 yield _Session(session, loop)

@@ -17,7 +17,7 @@ import httpx
 
 import netbasics
 from http_adapter_cases import *  # noqa: F403
-from http_adapter_cases import Driver, Opening, new_loop
+from http_adapter_cases import Driver, Opening, client_loop
 from http_fixtures import CountingServer, FakeResolver, Refusals, client_context, policy_for
 from netbasics.http_guard.httpx import (
     GuardedAsyncTransport,
@@ -67,7 +67,7 @@ class HttpxDriver(Driver):
             with guarded_client(opening.policy, **opening.guard, **options) as client:
                 yield _SyncSession(client)
             return
-        with new_loop() as loop:
+        with client_loop() as loop:
             aclient = guarded_async_client(opening.policy, **opening.guard, **options)
             try:
                 yield _AsyncSession(aclient, loop)
