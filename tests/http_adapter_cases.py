@@ -8,9 +8,11 @@ own port only), internal listeners on 127.0.0.2 or other ports, whose accepts st
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pytest
@@ -38,8 +40,27 @@ class Session(Protocol):
     def get(self, url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]: ...
 
 
-class Driver(Protocol):
-    """One HTTP client, guarded: ``open`` gives a session (one connection pool)."""
+@dataclass(frozen=True)
+class Opening:
+    """What a case asks of a driver: the guard's settings, a test CA to trust, proxies or not."""
+
+    policy: netbasics.DestinationPolicy
+    resolver: FakeResolver | None = None
+    on_refusal: Refusals | None = None
+    ca: Any = None
+    trust_env: bool = False
+
+    @property
+    def guard(self) -> dict[str, Any]:
+        """The guard's keyword arguments, for any adapter's constructor."""
+        return {"resolver": self.resolver, "on_refusal": self.on_refusal}
+
+
+class Driver:
+    """One HTTP client, guarded: ``open`` gives a session (one connection pool).
+
+    Each client's driver implements :meth:`session`; the cases call :meth:`open`.
+    """
 
     def open(
         self,
@@ -49,7 +70,22 @@ class Driver(Protocol):
         on_refusal: Refusals | None = None,
         ca: Any = None,
         trust_env: bool = False,
-    ) -> AbstractContextManager[Session]: ...
+    ) -> AbstractContextManager[Session]:
+        return self.session(Opening(policy, resolver, on_refusal, ca, trust_env))
+
+    def session(self, opening: Opening) -> AbstractContextManager[Session]:
+        raise NotImplementedError
+
+
+@contextmanager
+def client_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop for an async client's session; closed after its worker threads."""
+    loop = asyncio.new_event_loop()
+    try:
+        yield loop
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 @pytest.fixture
@@ -243,7 +279,9 @@ def test_environment_proxies_get_no_connection(
 
 __all__ = [
     "Driver",
+    "Opening",
     "Session",
+    "client_loop",
     "public",
     "second",
     "test_a_name_with_a_safe_and_an_unsafe_answer_is_refused",

@@ -1,9 +1,15 @@
-"""Loopback HTTP(S) servers, a counting resolver and the URL corpus for the HTTP guard tests.
+"""Loopback HTTP(S) servers, counting resolvers and the URL corpus for every HTTP guard test.
 
-The "public" server is 127.0.0.1 on one port, the only destination the test policy allows;
-"internal" listeners (127.0.0.2, or 127.0.0.1 on other ports) count their accepts, which
-must stay 0. Names resolve through :class:`FakeResolver`, which counts its calls and can
-change its answer between calls (DNS rebinding).
+The stdlib guard's tests (``test_http_guard*.py``) and the adapters' (``test_http_adapters_*.py``)
+share them. The "public" server is 127.0.0.1 on one port, the only destination the test policy
+allows; "internal" listeners (127.0.0.2, or 127.0.0.1 on other ports) count their accepts,
+which must stay 0. Names resolve through :class:`FakeResolver`, which counts its calls and
+can change its answer between calls (DNS rebinding).
+
+:class:`CountingServer` paths: ``/`` answers its ``greeting``; ``/redirect?to=URL`` (and
+``code=``) redirects; ``/set-cookie?to=URL`` sets a cookie and redirects; ``/big`` sends 4 MB;
+``/headers`` answers the request's headers as JSON (names in lower case); a request in
+absolute form (a proxy request) answers ``proxied``. HTTP/1.1 keep-alive; HEAD too.
 """
 
 from __future__ import annotations
@@ -31,8 +37,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
-        if url.path == "/redirect":
-            self._reply(302, b"", {"Location": query["to"]})
+        # Recorded before the reply: once a client has its answer, the request is listed.
+        self.server.targets.append(self.path)
+        self.server.requests.append((url.path, {k.lower(): v for k, v in self.headers.items()}))
+        if not self.path.startswith("/"):  # absolute form: a request sent to a proxy
+            self._reply(200, b"proxied", {})
+        elif url.path == "/redirect":
+            self._reply(int(query.get("code", "302")), b"", {"Location": query["to"]})
         elif url.path == "/set-cookie":
             self._reply(302, b"", {"Set-Cookie": "session=secret; Path=/", "Location": query["to"]})
         elif url.path == "/big":  # held open until read: a client keeps the connection meanwhile
@@ -41,8 +52,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
             self._reply(200, body, {"Content-Type": "application/json"})
         else:
-            self._reply(200, b"public", {"Content-Type": "text/plain"})
-        self.server.requests.append((url.path, {k.lower(): v for k, v in self.headers.items()}))
+            self._reply(200, self.server.greeting, {"Content-Type": "text/plain"})
+
+    do_HEAD = do_GET
 
     def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -50,22 +62,31 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 class CountingServer(http.server.ThreadingHTTPServer):
-    """An HTTP server that counts the connections it accepts and records each request."""
+    """An HTTP server that counts the connections it accepts and records each request.
+
+    ``requests`` lists each request's path and headers, ``targets`` its target as sent;
+    with ``tls``, ``sni`` lists the server names clients sent. Run it with :func:`serving`.
+    """
 
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None, greeting: bytes = b"public"
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.accepts = 0
+        self.greeting = greeting
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.targets: list[str] = []
         self.tls = tls
         self.sni: list[str | None] = []
         super().__init__((host, port), _Handler)
@@ -91,7 +112,8 @@ class CountingServer(http.server.ThreadingHTTPServer):
 
     def url(self, path: str = "/", host: str | None = None) -> str:
         scheme = "http" if self.tls is None else "https"
-        shown = host if host is not None else str(self.server_address[0])
+        address = str(self.server_address[0])
+        shown = host if host is not None else (f"[{address}]" if ":" in address else address)
         return f"{scheme}://{shown}:{self.port}{path}"
 
 
@@ -154,8 +176,11 @@ class FakeResolver:
     """A resolver with ``socket.getaddrinfo``'s signature that counts its calls.
 
     ``answers`` maps a name to the addresses of each successive call (the last repeats);
-    other names go to the system resolver (which turns ``2130706433`` into 127.0.0.1).
+    other names go to the system resolver (which turns ``2130706433`` into 127.0.0.1), or
+    fail as unknown where ``system`` is false (:class:`CountingResolver`).
     """
+
+    system = True
 
     def __init__(self, answers: dict[str, Sequence[Sequence[str]]] | None = None) -> None:
         self.answers = {k.lower(): list(v) for k, v in (answers or {}).items()}
@@ -167,6 +192,8 @@ class FakeResolver:
         self.calls.append(host)
         queue = self.answers.get(host.lower().rstrip("."))
         if queue is None:
+            if not self.system:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
             return list(socket.getaddrinfo(host, port, family, type or socket.SOCK_STREAM, proto, flags))
         addresses = queue.pop(0) if len(queue) > 1 else queue[0]
         infos: list[_AddrInfo] = []
@@ -176,6 +203,12 @@ class FakeResolver:
             else:
                 infos.append((socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0)))
         return infos
+
+
+class CountingResolver(FakeResolver):
+    """A :class:`FakeResolver` that knows only its table: any other name fails to resolve."""
+
+    system = False
 
 
 def policy_for(*ports: int) -> netbasics.DestinationPolicy:
@@ -193,35 +226,43 @@ class Refusals:
         self.seen.append(exc)
 
 
+#: Hosts that spell a loopback address in disguise, or name one (the last two resolve to an
+#: internal address through each test's resolver): every guard refuses them all before any
+#: connection. Each test suite adds the forms its own entry point takes.
+DISGUISED_HOSTS: tuple[str, ...] = (
+    "2130706433",
+    "0x7f000001",
+    "017700000001",
+    "127.1",
+    "127.0.0.1.",
+    "[::ffff:127.0.0.1]",
+    "[::127.0.0.1]",
+    "[64:ff9b::7f00:1]",
+    "[2002:7f00:1::]",
+    "[2001:0:4136:e378:8000:63bf:80ff:fffe]",  # Teredo, client 127.0.0.1 obfuscated
+    "[fe80::1%25lo]",
+    "[example.com]",
+    "[]",
+    "%31%32%37.0.0.1",
+    "xn--bcher-kva.test",  # an IDNA name, resolving to an internal address
+    "b\u00fccher.test",  # the same name in Unicode
+)
+
+
 def corpus(port: int) -> list[str]:
     """URLs that name an internal address in some disguise, all on ``port``.
 
     Each must be refused before any connection, under the strict default policy.
     """
     hosts = [
-        "2130706433",
-        "0x7f000001",
-        "017700000001",
-        "127.1",
+        *DISGUISED_HOSTS,
         "127.0.0.1",
         "localhost",
-        "[::ffff:127.0.0.1]",
-        "[::127.0.0.1]",
-        "[64:ff9b::7f00:1]",
-        "[2002:7f00:1::]",
-        "[2001:0:4136:e378:8000:63bf:80ff:fffe]",  # Teredo, client 127.0.0.1 obfuscated
         "[::1]",
-        "[fe80::1%25lo]",
-        "[example.com]",
-        "[]",
         "allowed@127.0.0.1",
         "allowed:pw@127.0.0.1",
-        "%31%32%37.0.0.1",
-        "127.0.0.1.",
         "localhost.",
         "internal.test.",
-        "xn--bcher-kva.test",
-        "bücher.test",
     ]
     return [f"http://{host}:{port}/" for host in hosts] + [f"http://[::ffff:7f00:1]:{port}/x"]
 
@@ -239,9 +280,14 @@ def tls_setup() -> tuple[Any, ssl.SSLContext]:
     import trustme
 
     ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(NAME).configure_cert(server_ctx)
-    return ca, server_ctx
+    return ca, server_context(ca)
+
+
+def server_context(ca: Any) -> ssl.SSLContext:
+    """A server context with a certificate from ``ca`` for :data:`NAME`."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(NAME).configure_cert(context)
+    return context
 
 
 def client_context(ca: Any) -> ssl.SSLContext:

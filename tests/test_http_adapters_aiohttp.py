@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pytest
 
@@ -16,6 +15,7 @@ import aiohttp
 
 import netbasics
 from http_adapter_cases import *  # noqa: F403
+from http_adapter_cases import Driver, Opening, client_loop
 from http_fixtures import NAME, OTHER_NAME, CountingServer, FakeResolver, Refusals, client_context, policy_for
 from netbasics.http_guard.aiohttp import GuardedConnector, guarded_session
 
@@ -33,37 +33,26 @@ class _Session:
         return self.loop.run_until_complete(fetch())
 
 
-class AiohttpDriver:
+class AiohttpDriver(Driver):
     @contextmanager
-    def open(
-        self,
-        policy: netbasics.DestinationPolicy,
-        *,
-        resolver: FakeResolver | None = None,
-        on_refusal: Refusals | None = None,
-        ca: Any = None,
-        trust_env: bool = False,
-    ) -> Iterator[_Session]:
-        loop = asyncio.new_event_loop()
-        connector_args = {"ssl": client_context(ca)} if ca is not None else {}
+    def session(self, opening: Opening) -> Iterator[_Session]:
+        connector_args = {"ssl": client_context(opening.ca)} if opening.ca is not None else {}
 
         async def make() -> aiohttp.ClientSession:
             return guarded_session(
-                policy,
-                resolver=resolver,
-                on_refusal=on_refusal,
+                opening.policy,
+                **opening.guard,
                 connector_args=connector_args,
-                trust_env=trust_env,
+                trust_env=opening.trust_env,
                 timeout=aiohttp.ClientTimeout(total=10),
             )
 
-        session = loop.run_until_complete(make())
-        try:
-            yield _Session(session, loop)
-        finally:
-            loop.run_until_complete(session.close())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
+        with client_loop() as loop:
+            session = loop.run_until_complete(make())
+            try:
+                yield _Session(session, loop)
+            finally:
+                loop.run_until_complete(session.close())
 
 
 @pytest.fixture

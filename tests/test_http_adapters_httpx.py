@@ -17,6 +17,7 @@ import httpx
 
 import netbasics
 from http_adapter_cases import *  # noqa: F403
+from http_adapter_cases import Driver, Opening, client_loop
 from http_fixtures import CountingServer, FakeResolver, Refusals, client_context, policy_for
 from netbasics.http_guard.httpx import (
     GuardedAsyncTransport,
@@ -55,33 +56,23 @@ def _options(ca: Any, trust_env: bool) -> dict[str, Any]:
     return options
 
 
-class HttpxDriver:
+class HttpxDriver(Driver):
     def __init__(self, mode: str) -> None:
         self.mode = mode
 
     @contextmanager
-    def open(
-        self,
-        policy: netbasics.DestinationPolicy,
-        *,
-        resolver: FakeResolver | None = None,
-        on_refusal: Refusals | None = None,
-        ca: Any = None,
-        trust_env: bool = False,
-    ) -> Iterator[_SyncSession | _AsyncSession]:
-        options = _options(ca, trust_env)
+    def session(self, opening: Opening) -> Iterator[_SyncSession | _AsyncSession]:
+        options = _options(opening.ca, opening.trust_env)
         if self.mode == "sync":
-            with guarded_client(policy, resolver=resolver, on_refusal=on_refusal, **options) as client:
+            with guarded_client(opening.policy, **opening.guard, **options) as client:
                 yield _SyncSession(client)
             return
-        loop = asyncio.new_event_loop()
-        aclient = guarded_async_client(policy, resolver=resolver, on_refusal=on_refusal, **options)
-        try:
-            yield _AsyncSession(aclient, loop)
-        finally:
-            loop.run_until_complete(aclient.aclose())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
+        with client_loop() as loop:
+            aclient = guarded_async_client(opening.policy, **opening.guard, **options)
+            try:
+                yield _AsyncSession(aclient, loop)
+            finally:
+                loop.run_until_complete(aclient.aclose())
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -7,7 +7,6 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,7 @@ import requests
 
 import netbasics
 from http_adapter_cases import *  # noqa: F403
+from http_adapter_cases import Driver, Opening
 from http_fixtures import NAME, OTHER_NAME, CountingServer, FakeResolver, Refusals, policy_for
 from netbasics.http_guard.requests import GuardedHTTPAdapter, GuardedSession, guarded_session
 
@@ -32,23 +32,15 @@ class _Session:
         return response.status_code, response.content
 
 
-class RequestsDriver:
+class RequestsDriver(Driver):
     @contextmanager
-    def open(
-        self,
-        policy: netbasics.DestinationPolicy,
-        *,
-        resolver: FakeResolver | None = None,
-        on_refusal: Refusals | None = None,
-        ca: Any = None,
-        trust_env: bool = False,
-    ) -> Iterator[_Session]:
+    def session(self, opening: Opening) -> Iterator[_Session]:
         with tempfile.TemporaryDirectory() as tmp:
             verify: str | bool = True
-            if ca is not None:
+            if opening.ca is not None:
                 verify = os.path.join(tmp, "ca.pem")
-                ca.cert_pem.write_to_path(verify)
-            with guarded_session(policy, resolver=resolver, on_refusal=on_refusal, trust_env=trust_env) as session:
+                opening.ca.cert_pem.write_to_path(verify)
+            with guarded_session(opening.policy, **opening.guard, trust_env=opening.trust_env) as session:
                 yield _Session(session, verify)
 
 

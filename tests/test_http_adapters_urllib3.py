@@ -15,6 +15,7 @@ import urllib3
 
 import netbasics
 from http_adapter_cases import *  # noqa: F403
+from http_adapter_cases import Driver, Opening
 from http_fixtures import CountingServer, FakeResolver, Refusals, client_context, policy_for
 from netbasics.http_guard.urllib3 import GuardedPoolManager, guarded_pool_classes
 
@@ -30,28 +31,20 @@ class _Session:
         return response.status, response.data
 
 
-class Urllib3Driver:
+class Urllib3Driver(Driver):
     @contextmanager
-    def open(
-        self,
-        policy: netbasics.DestinationPolicy,
-        *,
-        resolver: FakeResolver | None = None,
-        on_refusal: Refusals | None = None,
-        ca: Any = None,
-        trust_env: bool = False,
-    ) -> Iterator[_Session]:
-        kwargs: dict[str, Any] = {"ssl_context": client_context(ca)} if ca is not None else {}
-        if trust_env:
+    def session(self, opening: Opening) -> Iterator[_Session]:
+        kwargs: dict[str, Any] = {"ssl_context": client_context(opening.ca)} if opening.ca is not None else {}
+        if opening.trust_env:
             # urllib3 never reads proxies from the environment: the opt-in is a ProxyManager
             # whose connection to the proxy goes through the guard.
             import urllib.request
 
             proxy = urllib.request.getproxies()["http"]
             manager: urllib3.PoolManager = urllib3.ProxyManager(proxy, **kwargs)
-            manager.pool_classes_by_scheme = guarded_pool_classes(policy, resolver=resolver, on_refusal=on_refusal)
+            manager.pool_classes_by_scheme = guarded_pool_classes(opening.policy, **opening.guard)
         else:
-            manager = GuardedPoolManager(policy, resolver=resolver, on_refusal=on_refusal, **kwargs)
+            manager = GuardedPoolManager(opening.policy, **opening.guard, **kwargs)
         try:
             yield _Session(manager)
         finally:

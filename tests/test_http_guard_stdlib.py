@@ -16,7 +16,15 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
-from http_guard_servers import CountingResolver, Server, TLSServer, loopback_policy
+from http_fixtures import (
+    DISGUISED_HOSTS,
+    CountingResolver,
+    CountingServer,
+    client_context,
+    policy_for,
+    server_context,
+    serving,
+)
 from netbasics import DestinationPolicy, UnsafeDestination, UnsafeReason
 from netbasics.http_guard import GuardedHTTPConnection, GuardedHTTPSConnection, guarded_opener
 
@@ -24,18 +32,18 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def public() -> Iterator[Server]:
-    with Server(name="public") as server:
+def public() -> Iterator[CountingServer]:
+    with serving(CountingServer(greeting=b"ok public")) as server:
         yield server
 
 
 @pytest.fixture
-def internal(public: Server) -> Iterator[Server]:
+def internal(public: CountingServer) -> Iterator[CountingServer]:
     try:
-        server = Server("127.0.0.2", public.port, name="internal")  # same port, other address
+        server = CountingServer("127.0.0.2", public.port, greeting=b"ok internal")  # same port, other address
     except OSError:
-        server = Server("127.0.0.2", name="internal")
-    with server:
+        server = CountingServer("127.0.0.2", greeting=b"ok internal")
+    with serving(server):
         yield server
 
 
@@ -47,8 +55,8 @@ def resolver() -> CountingResolver:
 # --- http.client -----------------------------------------------------------------------------------
 
 
-def test_connection_resolves_once_per_new_connection(public: Server, resolver: CountingResolver) -> None:
-    conn = GuardedHTTPConnection("public.test", public.port, policy=loopback_policy(public.port), resolver=resolver)
+def test_connection_resolves_once_per_new_connection(public: CountingServer, resolver: CountingResolver) -> None:
+    conn = GuardedHTTPConnection("public.test", public.port, policy=policy_for(public.port), resolver=resolver)
     try:
         for _ in range(3):  # keep-alive: one connection, one resolution
             conn.request("GET", "/")
@@ -64,7 +72,7 @@ def test_connection_resolves_once_per_new_connection(public: Server, resolver: C
         conn.close()
 
 
-def test_connection_dns_rebinding(public: Server, internal: Server) -> None:
+def test_connection_dns_rebinding(public: CountingServer, internal: CountingServer) -> None:
     resolver = CountingResolver({"rebind.test": [["127.0.0.1"], ["127.0.0.2"]]})
     policy = DestinationPolicy(allow=["127.0.0.1"], allowed_ports=[public.port, internal.port])
     first = GuardedHTTPConnection("rebind.test", public.port, policy=policy, resolver=resolver, timeout=5)
@@ -78,9 +86,9 @@ def test_connection_dns_rebinding(public: Server, internal: Server) -> None:
     assert internal.accepts == 0
 
 
-def test_connection_refuses_literal_forms(public: Server) -> None:
+def test_connection_refuses_literal_forms(public: CountingServer) -> None:
     for host in ("127.1", "2130706433", "::ffff:127.0.0.1", "[::ffff:7f00:1]"):
-        conn = GuardedHTTPConnection(host, public.port, policy=loopback_policy(public.port))
+        conn = GuardedHTTPConnection(host, public.port, policy=policy_for(public.port))
         with pytest.raises(UnsafeDestination):
             conn.request("GET", "/")
     assert public.accepts == 0
@@ -100,29 +108,23 @@ def ca() -> trustme.CA:
 
 
 @pytest.fixture
-def tls_public(ca: trustme.CA) -> Iterator[TLSServer]:
-    with TLSServer(ca.issue_cert("public.test"), name="tls") as server:
+def tls_public(ca: trustme.CA) -> Iterator[CountingServer]:
+    with serving(CountingServer(tls=server_context(ca), greeting=b"ok tls")) as server:
         yield server
 
 
-def _client_context(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
-
-
 def test_tls_uses_the_name_for_sni_and_certificate(
-    tls_public: TLSServer, ca: trustme.CA, resolver: CountingResolver
+    tls_public: CountingServer, ca: trustme.CA, resolver: CountingResolver
 ) -> None:
-    policy = loopback_policy(tls_public.port)
-    resolver.table["other.test"] = [["127.0.0.1"]]
+    policy = policy_for(tls_public.port)
+    resolver.answers["other.test"] = [["127.0.0.1"]]
     conn = GuardedHTTPSConnection(
-        "public.test", tls_public.port, policy=policy, resolver=resolver, context=_client_context(ca), timeout=5
+        "public.test", tls_public.port, policy=policy, resolver=resolver, context=client_context(ca), timeout=5
     )
     conn.request("GET", "/")
     assert conn.getresponse().read() == b"ok tls"
     conn.close()
-    opener = guarded_opener(policy, resolver=resolver, context=_client_context(ca))
+    opener = guarded_opener(policy, resolver=resolver, context=client_context(ca))
     with opener.open(tls_public.url("/", host="public.test"), timeout=5) as response:
         assert response.read() == b"ok tls"
     assert tls_public.sni == ["public.test", "public.test"]  # the name, never the address
@@ -151,28 +153,28 @@ def test_tls_uses_the_name_for_sni_and_certificate(
 )
 @pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
 def test_redirect_hops_are_checked(
-    public: Server, internal: Server, resolver: CountingResolver, target: str, code: int
+    public: CountingServer, internal: CountingServer, resolver: CountingResolver, target: str, code: int
 ) -> None:
     location = target.format(port=internal.port, other=internal.port + 1 if internal.port != public.port else 1)
     refused: list[UnsafeDestination] = []
-    opener = guarded_opener(loopback_policy(public.port), resolver=resolver, on_refusal=refused.append)
+    opener = guarded_opener(policy_for(public.port), resolver=resolver, on_refusal=refused.append)
     from urllib.parse import quote
 
     with pytest.raises(UnsafeDestination) as info:
         opener.open(public.url(f"/redirect?code={code}&to={quote(location, safe='')}"), timeout=5)
     assert refused == [info.value]
-    assert public.requests == [f"/redirect?code={code}&to={quote(location, safe='')}"]
+    assert public.targets == [f"/redirect?code={code}&to={quote(location, safe='')}"]
     assert internal.accepts == 0
 
 
-def test_redirect_within_policy_is_followed(public: Server, resolver: CountingResolver) -> None:
-    opener = guarded_opener(loopback_policy(public.port), resolver=resolver)
+def test_redirect_within_policy_is_followed(public: CountingServer, resolver: CountingResolver) -> None:
+    opener = guarded_opener(policy_for(public.port), resolver=resolver)
     with opener.open(public.url("/redirect?to=/"), timeout=5) as response:
         assert response.read() == b"ok public"
 
 
-def _headers_after_redirect(public: Server, resolver: CountingResolver, to: str) -> dict[str, str]:
-    opener = guarded_opener(loopback_policy(public.port), resolver=resolver)
+def _headers_after_redirect(public: CountingServer, resolver: CountingResolver, to: str) -> dict[str, str]:
+    opener = guarded_opener(policy_for(public.port), resolver=resolver)
     from urllib.parse import quote
 
     request = urllib.request.Request(
@@ -189,7 +191,7 @@ def _headers_after_redirect(public: Server, resolver: CountingResolver, to: str)
     return {k.lower(): v for k, v in headers.items()}
 
 
-def test_credentials_stay_in_their_origin(public: Server, resolver: CountingResolver) -> None:
+def test_credentials_stay_in_their_origin(public: CountingServer, resolver: CountingResolver) -> None:
     # Another origin (another host name for the same address): credentials dropped.
     other = _headers_after_redirect(public, resolver, public.url("/headers", host="public.test"))
     assert "authorization" not in other
@@ -206,39 +208,24 @@ def test_credentials_stay_in_their_origin(public: Server, resolver: CountingReso
 
 
 CORPUS = [
-    "2130706433",
-    "0x7f000001",
-    "017700000001",
-    "127.1",
+    *DISGUISED_HOSTS,
     "0x7f.1",
-    "127.0.0.1.",
-    "[::ffff:127.0.0.1]",
-    "[::127.0.0.1]",
-    "[64:ff9b::7f00:1]",
-    "[2002:7f00:1::]",
-    "[2001:0:4136:e378:8000:63bf:80ff:fffe]",  # Teredo, client 127.0.0.1
-    "[fe80::1%25lo]",
-    "[example.com]",
-    "[]",
     "allowed@127.0.0.2",
     "public.test@127.0.0.2",
-    "%31%32%37.0.0.1",
     "\uff11\uff12\uff17.\uff10.\uff10.\uff12",  # fullwidth 127.0.0.2
     "internal.test",
-    "xn--bcher-kva.test",
-    "b\u00fccher.test",
 ]
 
 
 @pytest.mark.parametrize("host", CORPUS)
-def test_corpus_refused_before_any_connection(host: str, public: Server, internal: Server) -> None:
+def test_corpus_refused_before_any_connection(host: str, public: CountingServer, internal: CountingServer) -> None:
     resolver = CountingResolver(
         {"public.test": [["127.0.0.1"]], "internal.test": [["127.0.0.2"]], "xn--bcher-kva.test": [["127.0.0.2"]]}
     )
     # Every host spells (or resolves to) 127.0.0.x on the allowed port: only the guard refuses it.
     url = f"http://{host}:{public.port}/"
     refused: list[UnsafeDestination] = []
-    opener = guarded_opener(loopback_policy(public.port), resolver=resolver, on_refusal=refused.append)
+    opener = guarded_opener(policy_for(public.port), resolver=resolver, on_refusal=refused.append)
     with pytest.raises(UnsafeDestination) as info:
         opener.open(url, timeout=5)
     assert refused == [info.value]
@@ -253,13 +240,13 @@ def test_only_http_and_https(url: str) -> None:
     assert info.value.reason is UnsafeReason.SCHEME
 
 
-def test_environment_proxies_are_ignored(public: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    with Server(name="proxy") as proxy:
+def test_environment_proxies_are_ignored(public: CountingServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    with serving(CountingServer(greeting=b"ok proxy")) as proxy:
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
             monkeypatch.setenv(name, proxy.url())
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
-        opener = guarded_opener(loopback_policy(public.port))
+        opener = guarded_opener(policy_for(public.port))
         with opener.open(public.url(), timeout=5) as response:
             assert response.read() == b"ok public"
         assert (proxy.accepts, public.accepts) == (0, 1)
@@ -269,12 +256,12 @@ def test_environment_proxies_are_ignored(public: Server, monkeypatch: pytest.Mon
         assert proxy.accepts == 1
 
 
-def test_explicit_proxy_is_checked(public: Server) -> None:
-    with Server(name="proxy") as proxy:
+def test_explicit_proxy_is_checked(public: CountingServer) -> None:
+    with serving(CountingServer(greeting=b"ok proxy")) as proxy:
         proxies = {"http": proxy.url()}
         # The policy allows the public port only: the proxy's port is refused.
         with pytest.raises(UnsafeDestination) as info:
-            guarded_opener(loopback_policy(public.port), proxies=proxies).open(public.url(), timeout=5)
+            guarded_opener(policy_for(public.port), proxies=proxies).open(public.url(), timeout=5)
         assert info.value.port == proxy.port
         assert proxy.accepts == 0
         # Allowed explicitly, it is used.
@@ -291,12 +278,12 @@ def test_explicit_proxy_is_checked(public: Server) -> None:
 
 
 def test_redirect_from_http_to_https_is_checked_and_verified(
-    public: Server, tls_public: TLSServer, ca: trustme.CA, resolver: CountingResolver
+    public: CountingServer, tls_public: CountingServer, ca: trustme.CA, resolver: CountingResolver
 ) -> None:
     from urllib.parse import quote
 
     policy = DestinationPolicy(allow=["127.0.0.1"], allowed_ports=[public.port, tls_public.port])
-    opener = guarded_opener(policy, resolver=resolver, context=_client_context(ca))
+    opener = guarded_opener(policy, resolver=resolver, context=client_context(ca))
     to = quote(tls_public.url("/", host="public.test"), safe="")
     with opener.open(public.url(f"/redirect?to={to}"), timeout=5) as response:
         assert response.read() == b"ok tls"
@@ -309,32 +296,34 @@ def test_redirect_from_http_to_https_is_checked_and_verified(
     assert tls_public.accepts == 1
 
 
-def test_mixed_answers_refuse_the_name_through_the_opener(public: Server) -> None:
+def test_mixed_answers_refuse_the_name_through_the_opener(public: CountingServer) -> None:
     resolver = CountingResolver({"mixed.test": [["127.0.0.1", "127.0.0.2"]]})
     with pytest.raises(UnsafeDestination) as info:
-        guarded_opener(loopback_policy(public.port), resolver=resolver).open(public.url(host="mixed.test"), timeout=5)
+        guarded_opener(policy_for(public.port), resolver=resolver).open(public.url(host="mixed.test"), timeout=5)
     assert (info.value.host, str(info.value.address)) == ("mixed.test", "127.0.0.2")
     assert public.accepts == 0
 
 
 def test_environment_https_proxy_is_ignored(
-    tls_public: TLSServer, ca: trustme.CA, resolver: CountingResolver, monkeypatch: pytest.MonkeyPatch
+    tls_public: CountingServer, ca: trustme.CA, resolver: CountingResolver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Server(name="proxy") as proxy:
+    with serving(CountingServer(greeting=b"ok proxy")) as proxy:
         for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
             monkeypatch.setenv(name, proxy.url())
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
-        opener = guarded_opener(loopback_policy(tls_public.port), resolver=resolver, context=_client_context(ca))
+        opener = guarded_opener(policy_for(tls_public.port), resolver=resolver, context=client_context(ca))
         with opener.open(tls_public.url("/", host="public.test"), timeout=5) as response:
             assert response.read() == b"ok tls"
         assert (proxy.accepts, tls_public.accepts) == (0, 1)
 
 
 @pytest.mark.parametrize("host", ["[example.com]", "[public.test]", "[127.0.0.1]", "[]", "[::1"])
-def test_connection_refuses_brackets_around_no_ipv6(host: str, public: Server, resolver: CountingResolver) -> None:
+def test_connection_refuses_brackets_around_no_ipv6(
+    host: str, public: CountingServer, resolver: CountingResolver
+) -> None:
     # http.client strips the brackets of any host: "[public.test]" would be "public.test".
-    policy = loopback_policy(public.port)
+    policy = policy_for(public.port)
     conn = GuardedHTTPConnection(host, public.port, policy=policy, resolver=resolver)
     with pytest.raises(UnsafeDestination) as info:
         conn.request("GET", "/")

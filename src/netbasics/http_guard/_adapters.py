@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 from ..endpoints import Endpoint
 from ..resolver import Resolver
 from ..safety import DestinationPolicy, UnsafeDestination, UnsafeReason
 from ._connect import RefusalHook, checked_endpoints, connect_guarded, report_refusal
 
-__all__ = ["Guard", "OnRefusal", "Resolver", "check_scheme", "require", "uses"]
+__all__ = ["Guard", "GuardedClient", "OnRefusal", "Resolver", "check_scheme", "require", "uses"]
 
 #: Called with every refusal before it is raised: count denials per reason, log them.
 OnRefusal = RefusalHook
@@ -104,6 +104,40 @@ class Guard:
             return checked_endpoints(host, port, self.policy, self.resolver)
         except UnsafeDestination as exc:
             raise self.refuse(exc) from None
+
+
+class GuardedClient:
+    """A base for a guarded client class: the guard's arguments first, the client's after.
+
+    ``GuardedX(policy, *, resolver=None, on_refusal=None, **kwargs)`` sets
+    ``self._netbasics_guard`` before the client class's ``__init__`` runs (requests' adapter
+    builds its pools there), passes it ``kwargs`` (through :meth:`_netbasics_client_args`),
+    then calls :meth:`_netbasics_install` to hook the guard into what that ``__init__`` built.
+    List it first among the bases, before the client class.
+    """
+
+    _netbasics_guard: Guard
+
+    # Guard's three arguments again, on purpose: this is the adapters' public constructor
+    # (what help() and the docs show): keyword-only after policy, then the client's own.
+    def __init__(
+        self,
+        policy: DestinationPolicy,
+        *,
+        resolver: Resolver | None = None,
+        on_refusal: OnRefusal | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._netbasics_guard = Guard(policy, resolver, on_refusal)
+        super().__init__(**self._netbasics_client_args(kwargs))
+        self._netbasics_install()
+
+    def _netbasics_client_args(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The arguments for the client class's ``__init__``: ``kwargs`` as given, by default."""
+        return kwargs
+
+    def _netbasics_install(self) -> None:
+        """Hook the guard into the client once its ``__init__`` has run: nothing, by default."""
 
 
 def check_scheme(scheme: str, url: object) -> UnsafeDestination | None:

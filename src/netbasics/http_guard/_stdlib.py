@@ -139,7 +139,36 @@ def check_literal_target(host: str, port: int, policy: DestinationPolicy, on_ref
         raise
 
 
-class GuardedHTTPConnection(http.client.HTTPConnection):
+class _GuardedConnection(http.client.HTTPConnection):
+    """What both guarded connection classes share: the guard's arguments, and the hook.
+
+    Listed first among the bases, so its ``super().__init__`` is ``HTTPSConnection``'s in
+    :class:`GuardedHTTPSConnection` (and ``default_port`` that class's 443).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        *,
+        policy: DestinationPolicy,
+        resolver: Resolver | None = None,
+        on_refusal: RefusalHook | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(host, port, **kwargs)
+        self._guard = _Guard(policy, resolver, on_refusal, _bracket_refusal(host))
+        self._create_connection = self._guarded_create_connection
+
+    def _guarded_create_connection(
+        self, address: tuple[str, int], timeout: object = None, source_address: object = None
+    ) -> socket.socket:
+        tunnel_host: str | None = getattr(self, "_tunnel_host", None)
+        tunnel = None if not tunnel_host else (tunnel_host, getattr(self, "_tunnel_port", None) or self.default_port)
+        return self._guard.connect(tunnel, address, timeout, source_address)
+
+
+class GuardedHTTPConnection(_GuardedConnection):
     """An :class:`http.client.HTTPConnection` that connects only where ``policy`` allows.
 
     Takes the arguments of :class:`~http.client.HTTPConnection` plus keyword-only
@@ -157,56 +186,14 @@ class GuardedHTTPConnection(http.client.HTTPConnection):
     netbasics.UnsafeDestination: 169.254.169.254:80: cloud metadata service; ...
     """
 
-    def __init__(
-        self,
-        host: str,
-        port: int | None = None,
-        *,
-        policy: DestinationPolicy,
-        resolver: Resolver | None = None,
-        on_refusal: RefusalHook | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(host, port, **kwargs)
-        self._guard = _Guard(policy, resolver, on_refusal, _bracket_refusal(host))
-        self._create_connection = self._guarded_create_connection
 
-    def _guarded_create_connection(
-        self, address: tuple[str, int], timeout: object = None, source_address: object = None
-    ) -> socket.socket:
-        tunnel_host: str | None = getattr(self, "_tunnel_host", None)
-        tunnel = None if not tunnel_host else (tunnel_host, getattr(self, "_tunnel_port", None) or self.default_port)
-        return self._guard.connect(tunnel, address, timeout, source_address)
-
-
-class GuardedHTTPSConnection(http.client.HTTPSConnection):
+class GuardedHTTPSConnection(_GuardedConnection, http.client.HTTPSConnection):
     """An :class:`http.client.HTTPSConnection` that connects only where ``policy`` allows.
 
     As :class:`GuardedHTTPConnection`; TLS is the standard library's, so the host name
     (never the address connected to) is sent as SNI and checked against the
     certificate. Pass ``context=`` to trust another CA.
     """
-
-    def __init__(
-        self,
-        host: str,
-        port: int | None = None,
-        *,
-        policy: DestinationPolicy,
-        resolver: Resolver | None = None,
-        on_refusal: RefusalHook | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(host, port, **kwargs)
-        self._guard = _Guard(policy, resolver, on_refusal, _bracket_refusal(host))
-        self._create_connection = self._guarded_create_connection
-
-    def _guarded_create_connection(
-        self, address: tuple[str, int], timeout: object = None, source_address: object = None
-    ) -> socket.socket:
-        tunnel_host: str | None = getattr(self, "_tunnel_host", None)
-        tunnel = None if not tunnel_host else (tunnel_host, getattr(self, "_tunnel_port", None) or self.default_port)
-        return self._guard.connect(tunnel, address, timeout, source_address)
 
 
 # --- urllib.request ------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from aiohttp.abc import ResolveResult
 from yarl import URL
 
 from ..safety import DestinationPolicy
-from ._adapters import Guard, OnRefusal, Resolver, require, uses
+from ._adapters import Guard, GuardedClient, OnRefusal, Resolver, require, uses
 
 __all__ = ["GuardedConnector", "guarded_session", "redirect_guard"]
 
@@ -66,7 +66,7 @@ require(
 _FAMILIES: Final = {4: socket.AF_INET, 6: socket.AF_INET6}
 
 
-class GuardedConnector(aiohttp.TCPConnector):
+class GuardedConnector(GuardedClient, aiohttp.TCPConnector):
     """An aiohttp ``TCPConnector`` that connects only where ``policy`` allows.
 
     Takes the ``TCPConnector`` arguments after the guard's own (``use_dns_cache`` and
@@ -74,19 +74,11 @@ class GuardedConnector(aiohttp.TCPConnector):
     ``resolver`` with ``socket.getaddrinfo``'s signature).
     """
 
-    def __init__(
-        self,
-        policy: DestinationPolicy,
-        *,
-        resolver: Resolver | None = None,
-        on_refusal: OnRefusal | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def _netbasics_client_args(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         for refused in ("use_dns_cache", "resolver"):
             if refused in kwargs:
                 raise TypeError(f"GuardedConnector resolves by itself: {refused}= is not accepted")
-        super().__init__(use_dns_cache=False, **kwargs)
-        self._netbasics_guard = Guard(policy, resolver, on_refusal)
+        return {"use_dns_cache": False, **kwargs}
 
     async def _resolve_host(self, host: str, port: int, traces: Sequence[Any] | None = None) -> list[ResolveResult]:
         loop = asyncio.get_running_loop()

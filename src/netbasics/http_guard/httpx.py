@@ -35,7 +35,7 @@ from httpcore._backends.sync import SyncStream
 
 from ..errors import ResolveError
 from ..safety import DestinationPolicy, UnsafeDestination
-from ._adapters import Guard, OnRefusal, Resolver, require, uses
+from ._adapters import Guard, GuardedClient, OnRefusal, Resolver, require, uses
 
 __all__ = [
     "GuardedAsyncBackend",
@@ -162,44 +162,26 @@ class GuardedAsyncBackend(httpcore.AsyncNetworkBackend):
         await anyio.sleep(seconds)
 
 
-class GuardedTransport(httpx.HTTPTransport):
+class GuardedTransport(GuardedClient, httpx.HTTPTransport):
     """An ``httpx.HTTPTransport`` that connects only where ``policy`` allows.
 
     Takes the ``HTTPTransport`` arguments (``verify``, ``http2``, ``limits``, ``proxy``, ...)
     after the guard's own. With ``proxy=``, the connection to the proxy is the one checked.
     """
 
-    def __init__(
-        self,
-        policy: DestinationPolicy,
-        *,
-        resolver: Resolver | None = None,
-        on_refusal: OnRefusal | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._netbasics_guard = guard = Guard(policy, resolver, on_refusal)
-        self._pool._network_backend = GuardedBackend(guard)
+    def _netbasics_install(self) -> None:
+        self._pool._network_backend = GuardedBackend(self._netbasics_guard)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._netbasics_guard.check_scheme(request.url.scheme, request.url)
         return super().handle_request(request)
 
 
-class GuardedAsyncTransport(httpx.AsyncHTTPTransport):
+class GuardedAsyncTransport(GuardedClient, httpx.AsyncHTTPTransport):
     """An ``httpx.AsyncHTTPTransport`` that connects only where ``policy`` allows."""
 
-    def __init__(
-        self,
-        policy: DestinationPolicy,
-        *,
-        resolver: Resolver | None = None,
-        on_refusal: OnRefusal | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._netbasics_guard = guard = Guard(policy, resolver, on_refusal)
-        self._pool._network_backend = GuardedAsyncBackend(guard)
+    def _netbasics_install(self) -> None:
+        self._pool._network_backend = GuardedAsyncBackend(self._netbasics_guard)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self._netbasics_guard.check_scheme(request.url.scheme, request.url)
@@ -213,6 +195,8 @@ def _split(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {key: kwargs.pop(key) for key in _TRANSPORT_ARGS if key in kwargs}
 
 
+# guarded_client and guarded_async_client spell out the same arguments on purpose: each is a
+# public signature (what help(), the docs and type checkers show), with its own return type.
 def guarded_client(
     policy: DestinationPolicy,
     *,

@@ -29,7 +29,7 @@ import requests.cookies
 import requests.models
 
 from ..safety import DestinationPolicy
-from ._adapters import Guard, OnRefusal, Resolver, require, uses
+from ._adapters import Guard, GuardedClient, OnRefusal, Resolver, require, uses
 from .urllib3 import GuardedPoolManager, guarded_pool_classes
 
 __all__ = ["GuardedHTTPAdapter", "GuardedSession", "guarded_session"]
@@ -53,7 +53,7 @@ require(
 )
 
 
-class GuardedHTTPAdapter(requests.adapters.HTTPAdapter):
+class GuardedHTTPAdapter(GuardedClient, requests.adapters.HTTPAdapter):
     """A requests ``HTTPAdapter`` whose connections (to servers and proxies) are guarded.
 
     Mount it on a session for ``http://`` and ``https://`` (:class:`GuardedSession` does), or
@@ -61,19 +61,8 @@ class GuardedHTTPAdapter(requests.adapters.HTTPAdapter):
     are not supported through the guard (a ``requests.exceptions.InvalidProxyURL``).
     """
 
-    def __init__(
-        self,
-        policy: DestinationPolicy,
-        *,
-        resolver: Resolver | None = None,
-        on_refusal: OnRefusal | None = None,
-        **kwargs: Any,
-    ) -> None:
-        # Set before HTTPAdapter.__init__, which calls init_poolmanager.
-        self._netbasics_guard = Guard(policy, resolver, on_refusal)
-        super().__init__(**kwargs)
-
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        # Called by HTTPAdapter.__init__: GuardedClient has set the guard before it.
         self._pool_connections = connections
         self._pool_maxsize = maxsize
         self._pool_block = block

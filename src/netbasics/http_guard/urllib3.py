@@ -29,7 +29,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 
 from ..errors import ResolveError
 from ..safety import DestinationPolicy
-from ._adapters import Guard, OnRefusal, Resolver, require, uses
+from ._adapters import Guard, GuardedClient, OnRefusal, Resolver, require, uses
 
 __all__ = ["GuardedPoolManager", "guarded_pool_classes"]
 
@@ -108,7 +108,7 @@ def guarded_pool_classes(
     return {"http": _HTTPConnectionPool, "https": _HTTPSConnectionPool}
 
 
-class GuardedPoolManager(urllib3.PoolManager):
+class GuardedPoolManager(GuardedClient, urllib3.PoolManager):
     """A urllib3 ``PoolManager`` that connects only to destinations ``policy`` accepts.
 
     Takes the ``PoolManager`` arguments after the guard's own (``policy``, and optionally a
@@ -118,17 +118,12 @@ class GuardedPoolManager(urllib3.PoolManager):
     ``Proxy-Authorization`` on a redirect to another host (``Retry.remove_headers_on_redirect``).
     """
 
-    def __init__(
-        self,
-        policy: DestinationPolicy,
-        *,
-        resolver: Resolver | None = None,
-        on_refusal: OnRefusal | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._netbasics_guard = Guard(policy, resolver, on_refusal)
-        self.pool_classes_by_scheme = guarded_pool_classes(policy, resolver=resolver, on_refusal=on_refusal)
+    def _netbasics_install(self) -> None:
+        # After PoolManager.__init__, which sets the default pool classes.
+        guard = self._netbasics_guard
+        self.pool_classes_by_scheme = guarded_pool_classes(
+            guard.policy, resolver=guard.resolver, on_refusal=guard.on_refusal
+        )
 
     def connection_from_host(
         self,
