@@ -621,7 +621,6 @@ def udp_request(
 
     def request_one(peer: Endpoint, last: bool) -> Datagram | None:
         """The reply from ``peer``, or None: silent for its whole schedule, or refused (then move on unless last)."""
-        refused = 0
         # A connected socket: the kernel drops datagrams from other senders and reports an
         # ICMP port unreachable; the sender check below covers systems that do not filter.
         with open_udp(connect=peer) as sock:
@@ -648,10 +647,7 @@ def udp_request(
                     except ConnectError as exc:
                         if exc.errno != errno.ECONNREFUSED:
                             raise
-                        refused += 1
-                        if not last:
-                            # Nothing listening there: the next address, at once.
-                            schedule.moved_on(wait)
+                        if schedule.refused(wait, last):  # nothing listening there: the next address, at once
                             return None
                         # Nothing listening (yet): wait out this attempt, then try again.
                         if deadline is not None:
@@ -663,7 +659,7 @@ def udp_request(
                     if accept is not None and not accept(answer):
                         continue
                     return answer
-        schedule.address_done(refused)
+        schedule.address_done()
         return None
 
     for index, peer in enumerate(peers):

@@ -28,7 +28,7 @@ __all__ = ["RequestSchedule"]
 class RequestSchedule:
     """One ``udp_request`` call's checked settings and its bookkeeping across addresses."""
 
-    __slots__ = ("_factor", "_first", "attempts", "refused_everywhere", "total")
+    __slots__ = ("_factor", "_first", "_refused", "attempts", "refused_everywhere", "total")
 
     def __init__(self, timeout: float, retries: int, backoff: float) -> None:
         # The checks, in the order the callers documented them: timeout, retries, backoff.
@@ -38,9 +38,11 @@ class RequestSchedule:
         self.attempts = retries + 1
         self.total = 0.0
         self.refused_everywhere = True
+        self._refused = 0  # attempts refused at the current address
 
     def waits(self) -> Iterator[float | None]:
-        """Each attempt's wait at one address, in seconds (``None``: no deadline), counted into ``total``."""
+        """Each attempt's wait at the next address, in seconds (``None``: no deadline), counted into ``total``."""
+        self._refused = 0
         wait = self._first
         factor = self._factor
         for _attempt in range(self.attempts):
@@ -48,13 +50,21 @@ class RequestSchedule:
             yield wait
             wait = None if wait is None else check_timeout(wait * factor)
 
-    def moved_on(self, wait: float | None) -> None:
-        """An address refused at once and is left before its attempt of ``wait`` seconds ran out."""
-        self.total -= math.inf if wait is None else wait
+    def refused(self, wait: float | None, last: bool) -> bool:
+        """An attempt of ``wait`` seconds met an ICMP port unreachable; True: leave the address at once.
 
-    def address_done(self, refused: int) -> None:
-        """An address gave no reply; ``refused`` of its attempts met an ICMP port unreachable."""
-        if refused < self.attempts:
+        Any address but the ``last`` is left (its attempt is not counted into ``total``);
+        the last keeps its schedule, as a server there may be starting.
+        """
+        self._refused += 1
+        if last:
+            return False
+        self.total -= math.inf if wait is None else wait
+        return True
+
+    def address_done(self) -> None:
+        """The current address's schedule ran out without a reply."""
+        if self._refused < self.attempts:
             self.refused_everywhere = False
 
     def failure(self, target: EndpointLike, peers: Sequence[Endpoint]) -> NetbasicsError:

@@ -469,7 +469,6 @@ async def udp_request(
 
     async def request_one(peer: Endpoint, last: bool) -> Datagram | None:
         """The reply from ``peer``, or None: silent for its whole schedule, or refused (then move on unless last)."""
-        refused = 0
         # A connected socket: the kernel drops datagrams from other senders and reports an
         # ICMP port unreachable; the sender check below covers systems that do not filter.
         async with await open_udp(connect=peer) as sock:
@@ -491,9 +490,7 @@ async def udp_request(
                     except ConnectError as exc:
                         if exc.errno != errno.ECONNREFUSED:
                             raise
-                        refused += 1
-                        if not last:  # nothing listening there: the next address, at once
-                            schedule.moved_on(wait)
+                        if schedule.refused(wait, last):  # nothing listening there: the next address, at once
                             return None
                         # Nothing listening (yet): wait out this attempt, then try again.
                         if deadline is not None:
@@ -507,7 +504,7 @@ async def udp_request(
                     if accept is not None and not accept(answer):
                         continue
                     return answer
-        schedule.address_done(refused)
+        schedule.address_done()
         return None
 
     for index, peer in enumerate(peers):
