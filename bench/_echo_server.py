@@ -41,6 +41,7 @@ import resource
 import socket
 import socketserver
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 BACKLOG = 2048
@@ -153,12 +154,22 @@ async def serve_asyncio(address: str) -> None:
             pass
         writer.close()
 
+    await serve_stdlib(address, asyncio.start_unix_server, asyncio.start_server, echo)
+
+
+async def serve_stdlib(
+    address: str,
+    unix: Callable[..., Awaitable[asyncio.Server]],
+    tcp: Callable[..., Awaitable[asyncio.Server]],
+    handler: Any,
+) -> None:
+    """Serve ``handler`` with asyncio's ``unix`` or ``tcp`` server factory on ``address``; print where it listens."""
     if address.startswith("unix:"):
-        server = await asyncio.start_unix_server(echo, address[5:], backlog=BACKLOG)
+        server = await unix(handler, address[5:], backlog=BACKLOG)
         print(address, flush=True)
     else:
         host, port = split(address)
-        server = await asyncio.start_server(echo, host, port, backlog=BACKLOG)
+        server = await tcp(handler, host, port, backlog=BACKLOG)
         print(address.rpartition(":")[0] + f":{server.sockets[0].getsockname()[1]}", flush=True)
     await server.serve_forever()
 
@@ -238,14 +249,7 @@ class TaskProtocol(asyncio.Protocol):
 
 async def serve_protocol(address: str, factory: Any = EchoProtocol) -> None:
     loop = asyncio.get_running_loop()
-    if address.startswith("unix:"):
-        server = await loop.create_unix_server(factory, address[5:], backlog=BACKLOG)
-        print(address, flush=True)
-    else:
-        host, port = split(address)
-        server = await loop.create_server(factory, host, port, backlog=BACKLOG)
-        print(address.rpartition(":")[0] + f":{server.sockets[0].getsockname()[1]}", flush=True)
-    await server.serve_forever()
+    await serve_stdlib(address, loop.create_unix_server, loop.create_server, factory)
 
 
 def main() -> None:

@@ -493,6 +493,22 @@ def ratio(samples: Samples, name: str, anchor: str, row: Row) -> str:
     return f"{statistics.median(ratios):.2f}x" if ratios else "n/a"
 
 
+def throughput_table(
+    measured: Measurements, names: Sequence[str], rows: Sequence[Row], ratios: Sequence[tuple[str, str]]
+) -> list[list[str]]:
+    """The throughput table's rows: the row's cells, each server's median in ``names`` order, then
+    each ``(name, anchor)`` ratio of ``ratios`` in order."""
+    samples = measured.figures
+    return [
+        [
+            *row_cells(row),
+            *(median(samples, name, row) for name in names),
+            *(ratio(samples, name, anchor, row) for name, anchor in ratios),
+        ]
+        for row in rows
+    ]
+
+
 def print_heading(runs: int, seconds: float, pinned: bool = False, running: dict[str, Server] | None = None) -> None:
     """The line naming the Python, the CPU count and the sampling, what the netbasics servers said, and a blank line."""
     placement = ", load generator and servers pinned to separate CPUs" if pinned else ""

@@ -120,22 +120,17 @@ def main() -> None:
             memory = {name: idle_memory(binary, server, args.idle) for name, server in running.items()}
 
     h.print_heading(args.runs, args.seconds, server_cpus is not None, running)
-    samples = measured.figures
     header = ["scenario", "client", *HEADERS]
     header += ["TCPServer vs socketserver", "switched vs socketserver", "default vs switched"]
     header += ["for_messages vs socketserver", "for_messages vs asyncio"]
-    table = [
-        [
-            *h.row_cells(row),
-            *(h.median(samples, name, row) for name in SERVERS),
-            h.ratio(samples, "netbasics", "socketserver", row),
-            h.ratio(samples, "held", "socketserver", row),
-            h.ratio(samples, "netbasics", "held", row),
-            h.ratio(samples, "messages", "socketserver", row),
-            h.ratio(samples, "messages", "asyncio", row),
-        ]
-        for row in rows
+    ratios = [
+        ("netbasics", "socketserver"),
+        ("held", "socketserver"),
+        ("netbasics", "held"),
+        ("messages", "socketserver"),
+        ("messages", "asyncio"),
     ]
+    table = h.throughput_table(measured, list(SERVERS), rows, ratios)
     if memory:
         cells = [
             f"{after / 1024:.1f} MiB (+{(after - before) / args.idle:.1f} KiB/conn)"

@@ -83,22 +83,17 @@ def main() -> None:
         measured = h.measure(binary, running, args.runs, args.seconds, load_cpus, rows, args.where)
 
     h.print_heading(args.runs, args.seconds, server_cpus is not None, running)
-    samples = measured.figures
     header = ["scenario", "client", *HEADERS, "UnixServer vs ThreadingUnixStreamServer"]
     header += ["switched vs ThreadingUnixStreamServer", "default vs switched"]
     header += ["for_messages vs ThreadingUnixStreamServer", "UnixServer vs TCPServer"]
-    table = [
-        [
-            *h.row_cells(row),
-            *(h.median(samples, name, row) for name in SERVERS),
-            h.ratio(samples, "unix", "socketserver", row),
-            h.ratio(samples, "unix-released", "socketserver", row),
-            h.ratio(samples, "unix", "unix-released", row),
-            h.ratio(samples, "unix-messages", "socketserver", row),
-            h.ratio(samples, "unix", "tcp", row),
-        ]
-        for row in rows
+    ratios = [
+        ("unix", "socketserver"),
+        ("unix-released", "socketserver"),
+        ("unix", "unix-released"),
+        ("unix-messages", "socketserver"),
+        ("unix", "tcp"),
     ]
+    table = h.throughput_table(measured, list(SERVERS), rows, ratios)
     h.print_table(header, table)
     print("\nFigures are medians of the runs; ratios are medians of the per-run ratios.")
     h.print_costs(measured, dict(zip(SERVERS, HEADERS, strict=True)), "socketserver", rows)

@@ -69,6 +69,14 @@ def loop_kind(request: pytest.FixtureRequest) -> str:
     return kind
 
 
+async def until(predicate: Callable[[], object], tries: int) -> None:
+    """Wait until ``predicate()`` is true, 10 ms at a time, at most ``tries`` times; the caller asserts."""
+    for _ in range(tries):
+        if predicate():
+            break
+        await asyncio.sleep(0.01)
+
+
 def same_signature(async_fn: Callable[..., Any], sync_fn: Callable[..., Any]) -> None:
     """Assert the parameters agree in name, kind, order and default (annotations may differ: awaitables)."""
     a = inspect.signature(async_fn).parameters

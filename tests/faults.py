@@ -149,6 +149,7 @@ class _Relay:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._endpoint: Endpoint | None = None
+        self._listener: socket.socket  # the relay's own socket, opened by _listen
 
     @property
     def endpoint(self) -> Endpoint:
@@ -197,6 +198,30 @@ class _Relay:
 
     def _close_extra(self) -> None:
         """Close sockets the relay holds that are not registered with the selector."""
+
+    def _listen(self, kind: socket.SocketKind, on_ready: Callable[[int], None], backlog: int | None = None) -> None:
+        """Open :attr:`endpoint`: ``_listener`` bound to a free port on the upstream's host, watched for ``on_ready``.
+
+        A failure closes everything the relay holds, as :meth:`_abandon` does.
+        """
+        self._listener = socket.socket(self._family, kind)
+        try:
+            self._listener.bind((self._host, 0))
+            if backlog is not None:
+                self._listener.listen(backlog)
+            self._listener.setblocking(False)
+            self._endpoint = Endpoint.from_sockaddr(self._listener.getsockname())
+            self._sel.register(self._listener, selectors.EVENT_READ, on_ready)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Close every socket of a relay whose set-up failed (its thread never ran)."""
+        self._listener.close()
+        self._close_all()
+        self._wake_w.close()
+        self._wake_r.close()
 
     # --- lifetime -------------------------------------------------------------------------
 
@@ -281,21 +306,14 @@ class UdpRelay(_Relay):
         self._rng = random.Random(seed)
         self._clients: dict[tuple[object, ...], socket.socket] = {}
         self._stranger: socket.socket | None = None
-        self._listener = socket.socket(self._family, socket.SOCK_DGRAM)
-        try:
-            self._listener.bind((self._host, 0))
-            self._listener.setblocking(False)
-            self._endpoint = Endpoint.from_sockaddr(self._listener.getsockname())
-            self._sel.register(self._listener, selectors.EVENT_READ, self._from_client)
-            if forge:
+        self._listen(socket.SOCK_DGRAM, self._from_client)
+        if forge:
+            try:
                 self._stranger = socket.socket(self._family, socket.SOCK_DGRAM)
                 self._stranger.bind((self._host, 0))
-        except BaseException:
-            self._listener.close()
-            self._close_all()
-            self._wake_w.close()
-            self._wake_r.close()
-            raise
+            except BaseException:
+                self._abandon()
+                raise
 
     def __enter__(self) -> UdpRelay:
         self.start()
@@ -456,19 +474,7 @@ class TcpRelay(_Relay):
         self.stall_for = stall_for
         self.reset_after = reset_after
         self._links: set[_Link] = set()
-        self._listener = socket.socket(self._family, socket.SOCK_STREAM)
-        try:
-            self._listener.bind((self._host, 0))
-            self._listener.listen(64)
-            self._listener.setblocking(False)
-            self._endpoint = Endpoint.from_sockaddr(self._listener.getsockname())
-            self._sel.register(self._listener, selectors.EVENT_READ, self._accept)
-        except BaseException:
-            self._listener.close()
-            self._close_all()
-            self._wake_w.close()
-            self._wake_r.close()
-            raise
+        self._listen(socket.SOCK_STREAM, self._accept, backlog=64)
 
     def __enter__(self) -> TcpRelay:
         self.start()

@@ -24,7 +24,7 @@ import pytest
 
 import netbasics
 from aio_loops import loop_kind as loop_kind  # the fixture, under its own name
-from aio_loops import run, same_signature
+from aio_loops import run, same_signature, until
 from netbasics import aio
 from netbasics.endpoints import Endpoint
 from netbasics.errors import (
@@ -651,10 +651,7 @@ def test_a_burst_is_served_in_order_without_starving_the_loop(loop_kind: str, ba
             async with await aio.open_udp(connect=server.endpoint, timeout=2) as client:
                 for i in range(300):
                     await client.send(b"%d" % i)
-            for _ in range(200):
-                if len(seen) == 300:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: len(seen) == 300, 200)
         assert seen == list(range(300))
 
     run(loop_kind, main())

@@ -23,7 +23,7 @@ import pytest
 
 import netbasics
 from aio_loops import loop_kind as loop_kind  # the fixture, under its own name
-from aio_loops import run, same_signature
+from aio_loops import run, same_signature, until
 from netbasics import aio
 from netbasics.errors import BindError, ConnectError, DatagramTooLarge, EndpointError, NetTimeoutError
 from netbasics.unix_addresses import UnixAddress
@@ -188,10 +188,7 @@ def test_reply_to_an_unnamed_sender_raises_into_the_handler(
         async with aio.UnixDatagramServer(f"unix:{sockdir}/s", handler) as server:
             async with await aio.open_unix_datagram(autobind=False, timeout=5) as client:
                 await client.send_to(b"anonymous", server.endpoint)
-            for _ in range(100):
-                if errors:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: errors, 100)
 
     run(loop_kind, main())
     assert len(errors) == 1
@@ -344,10 +341,7 @@ def test_replies_to_a_client_that_never_reads_are_dropped(
         ):
             for i in range(300):  # far more than a Unix datagram queue holds (max_dgram_qlen)
                 await client.send(b"%d" % i)
-            for _ in range(300):
-                if len(handled) == 300:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: len(handled) == 300, 300)
         assert len(handled) == 300  # the server never stalled on the full client
 
     with caplog.at_level(logging.DEBUG, logger="netbasics"):

@@ -18,7 +18,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -311,6 +311,17 @@ def check_server_under_splits(server: TCPServer, make: Callable[[], Framer]) -> 
         assert settle(lambda: relay.stats.up == sum(len(framer.encode(m)) for m in messages)), relay.stats
 
 
+@contextlib.contextmanager
+def reset_after_four(host: str) -> Iterator[tuple[TcpRelay, StreamConnection]]:
+    """A client connected to an echo server through a relay that resets it after 4 bytes from the server."""
+    with (
+        tcp_echo(host) as server,
+        TcpRelay(server.endpoint, reset_after=4, direction="down") as relay,
+        netbasics.connect_tcp(relay.endpoint, timeout=5) as conn,
+    ):
+        yield relay, conn
+
+
 READERS: list[Any] = [
     pytest.param(lambda conn, **kw: conn.recv_until(b"\n", **kw), b"hello\n", id="recv_until"),
     pytest.param(lambda conn, **kw: conn.recv_exactly(6, **kw), b"hello\n", id="recv_exactly"),
@@ -378,11 +389,7 @@ def test_client_read_survives_a_stall_shorter_than_its_deadline(loopback_host: s
 def test_client_keeps_partial_bytes_when_reset_mid_message(
     loopback_host: str, baseline: None, read: Callable[..., bytes], data: bytes
 ) -> None:
-    with (
-        tcp_echo(loopback_host) as server,
-        TcpRelay(server.endpoint, reset_after=4, direction="down") as relay,
-        netbasics.connect_tcp(relay.endpoint, timeout=5) as conn,
-    ):
+    with reset_after_four(loopback_host) as (relay, conn):
         conn.send_all(data)
         with pytest.raises(ConnectionClosed) as info:
             read(conn)
@@ -394,11 +401,7 @@ def test_client_keeps_partial_bytes_when_reset_mid_message(
 def test_client_sees_connection_closed_when_reset_mid_message(
     loopback_host: str, baseline: None, read: Callable[..., bytes], data: bytes
 ) -> None:
-    with (
-        tcp_echo(loopback_host) as server,
-        TcpRelay(server.endpoint, reset_after=4, direction="down") as relay,
-        netbasics.connect_tcp(relay.endpoint, timeout=5) as conn,
-    ):
+    with reset_after_four(loopback_host) as (relay, conn):
         conn.send_all(data)
         started = time.monotonic()
         with pytest.raises(ConnectionClosed):
@@ -408,11 +411,7 @@ def test_client_sees_connection_closed_when_reset_mid_message(
 
 
 def test_reset_error_names_the_peer(loopback_host: str, baseline: None) -> None:
-    with (
-        tcp_echo(loopback_host) as server,
-        TcpRelay(server.endpoint, reset_after=4, direction="down") as relay,
-        netbasics.connect_tcp(relay.endpoint, timeout=5) as conn,
-    ):
+    with reset_after_four(loopback_host) as (relay, conn):
         conn.send_all(b"hello\n")
         with pytest.raises(ConnectionClosed) as info:
             conn.recv_until(b"\n")

@@ -9,69 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netbasics import Framer, FrameTooLarge, LengthPrefixFramer, LineFramer, ReceiveBuffer
-
-# --- a framer of the user's own ---------------------------------------------------------
-
-
-class Digitstrings:
-    """``b"3:abc,"`` carries ``b"abc"``: a one-digit length, at most ``max_size``.
-
-    A user framer as the Framer protocol describes it: an error found after good
-    messages in the same feed is held back for the next feed (``error_pending``), and
-    meanwhile ``partial`` is the bytes from the bad message on.
-    """
-
-    def __init__(self, max_size: int = 5) -> None:
-        self.max_size = max_size
-        self.buffer = bytearray()
-        self.error_pending = False
-        self.held: Exception | None = None
-
-    def feed(self, data: bytes) -> list[bytes]:
-        if self.held is not None:
-            error, self.held = self.held, None
-            self.reset()
-            raise error
-        buf = self.buffer
-        buf += data
-        out: list[bytes] = []
-        while buf:
-            problem = self._check(buf)
-            if problem is not None:
-                if out:
-                    self.held, self.error_pending = problem, True
-                    return out
-                buf.clear()
-                raise problem
-            size = int(buf[:1])
-            if len(buf) < size + 3:
-                break
-            out.append(bytes(buf[2 : size + 2]))
-            del buf[: size + 3]
-        return out
-
-    def _check(self, buf: bytearray) -> Exception | None:
-        if not buf[:1].isdigit():
-            return ValueError("digitstring header is not a digit")
-        size = int(buf[:1])
-        if size > self.max_size:
-            return FrameTooLarge(f"digitstring longer than max_size={self.max_size}")
-        if bytes(buf[1:2]) not in (b"", b":") or bytes(buf[size + 2 : size + 3]) not in (b"", b","):
-            return ValueError("digitstring is malformed")
-        return None
-
-    def encode(self, message: bytes) -> bytes:
-        return b"%d:%s," % (len(message), message)
-
-    @property
-    def partial(self) -> bytes:
-        return bytes(self.buffer)
-
-    def reset(self) -> None:
-        self.buffer.clear()
-        self.held = None
-        self.error_pending = False
-
+from user_framers import Digitstrings
 
 # --- plain reads ------------------------------------------------------------------------
 

@@ -10,44 +10,7 @@ import pytest
 
 import netbasics
 from netbasics import ConnectionClosed, Endpoint, Framer, FrameTooLarge, StreamConnection, TCPServer
-
-
-class Netstrings:
-    """Netstrings (``b"5:hello,"``), written against the Framer protocol only: subclasses nothing."""
-
-    def __init__(self, max_size: int = 1 << 20) -> None:
-        self.max_size = max_size
-        self.buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        self.buffer += data
-        out: list[bytes] = []
-        while True:
-            colon = self.buffer.find(b":", 0, 12)
-            if colon < 0:
-                if len(self.buffer) >= 12:
-                    raise FrameTooLarge(f"netstring length prefix too long: {bytes(self.buffer[:12])!r}")
-                return out
-            size = int(self.buffer[:colon])
-            if size > self.max_size:
-                raise FrameTooLarge(f"netstring of {size} bytes, more than max_size={self.max_size}")
-            end = colon + 1 + size
-            if len(self.buffer) <= end:
-                return out
-            if self.buffer[end] != ord(","):
-                raise ValueError("netstring does not end with a comma")
-            out.append(bytes(self.buffer[colon + 1 : end]))
-            del self.buffer[: end + 1]
-
-    def encode(self, message: bytes) -> bytes:
-        return b"%d:%s," % (len(message), message)
-
-    @property
-    def partial(self) -> bytes:
-        return bytes(self.buffer)
-
-    def reset(self) -> None:
-        self.buffer.clear()
+from user_framers import Netstrings
 
 
 def test_netstrings_is_a_framer() -> None:

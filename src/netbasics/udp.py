@@ -29,7 +29,6 @@ only UDP gives an errno (``EACCES`` on a send: broadcast; ``EMSGSIZE``: too larg
 from __future__ import annotations
 
 import errno
-import math
 import socket
 import struct
 import sys
@@ -53,7 +52,7 @@ from ._io.sockets import (
     remote_endpoint,
     translate_os_error,
 )
-from ._timeouts import check_factor
+from ._io.udp_request import RequestSchedule
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import (
@@ -606,9 +605,7 @@ def udp_request(
     :class:`~netbasics.DatagramTooLarge`; port 0 is refused with
     :class:`~netbasics.EndpointError`.
     """
-    first_wait = check_timeout(timeout, "timeout", zero=False)  # None: no deadline
-    check_int(retries, "retries", 0)
-    factor = check_factor(backoff, "backoff")
+    schedule = RequestSchedule(timeout, retries, backoff)
     want = family_number(family)
     if type(target) is Endpoint:
         peers = [_endpoint_for(target, want, "target")]
@@ -621,24 +618,15 @@ def udp_request(
             peers = [_endpoint_for(parsed, want, "target")]
     for peer in peers:
         _check_size(data, _limit_for(peer.address), peer)
-    attempts = retries + 1
-    total = 0.0
-    refused_everywhere = True
 
     def request_one(peer: Endpoint, last: bool) -> Datagram | None:
         """The reply from ``peer``, or None: silent for its whole schedule, or refused (then move on unless last)."""
-        nonlocal total, refused_everywhere
-        wait = first_wait
-        refused = 0
         # A connected socket: the kernel drops datagrams from other senders and reports an
         # ICMP port unreachable; the sender check below covers systems that do not filter.
         with open_udp(connect=peer) as sock:
             raw = sock.socket
-            for _attempt in range(attempts):
+            for wait in schedule.waits():
                 deadline = None if wait is None else time.monotonic() + wait
-                total += math.inf if wait is None else wait
-                spent = wait
-                wait = None if wait is None else check_timeout(wait * factor)
                 try:
                     sock.send(data)
                 except ConnectError as exc:
@@ -659,10 +647,7 @@ def udp_request(
                     except ConnectError as exc:
                         if exc.errno != errno.ECONNREFUSED:
                             raise
-                        refused += 1
-                        if not last:
-                            # Nothing listening there: the next address, at once.
-                            total -= math.inf if spent is None else spent
+                        if schedule.refused(wait, last):  # nothing listening there: the next address, at once
                             return None
                         # Nothing listening (yet): wait out this attempt, then try again.
                         if deadline is not None:
@@ -674,25 +659,14 @@ def udp_request(
                     if accept is not None and not accept(answer):
                         continue
                     return answer
-        if refused < attempts:
-            refused_everywhere = False
+        schedule.address_done()
         return None
 
     for index, peer in enumerate(peers):
         answer = request_one(peer, index == len(peers) - 1)
         if answer is not None:
             return answer
-    if len(peers) == 1:
-        shown: object = peers[0]
-        how = f"refused {attempts} times"
-        tried = f"{attempts} attempt(s)"
-    else:
-        shown = target if isinstance(target, str) else coerce_target(target)
-        how = f"refused by all {len(peers)} addresses"
-        tried = f"{attempts} attempt(s) to each of {len(peers)} addresses"
-    if refused_everywhere:
-        raise ConnectError(f"request to {shown}", f"{how} (ICMP port unreachable: nothing listening)")
-    raise NetTimeoutError(f"request to {shown}", total, detail=f"no reply after {tried}")
+    raise schedule.failure(target, peers)
 
 
 def _batching_available() -> bool:

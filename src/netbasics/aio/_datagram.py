@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import math
 import socket
 from collections.abc import Callable
 from types import TracebackType
@@ -29,7 +28,7 @@ from .. import udp as _sync_udp
 from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike
 from .._io.sockets import check_int, check_timeout, family_number, refuse_port_zero
-from .._timeouts import check_factor
+from .._io.udp_request import RequestSchedule
 from ..addresses import Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from ..errors import ClosedLocally, ConnectError, EndpointError, NetbasicsError, NetTimeoutError
@@ -455,9 +454,7 @@ async def udp_request(
     >>> asyncio.run(main())
     b'HELLO'
     """
-    first_wait = check_timeout(timeout, "timeout", zero=False)  # None: no deadline (the one timeout rule)
-    check_int(retries, "retries", 0)
-    factor = check_factor(backoff, "backoff")
+    schedule = RequestSchedule(timeout, retries, backoff)  # the blocking udp_request's checks and schedule
     check_int(max_bytes, "max_bytes", 1, DEFAULT_MAX_DATAGRAM)
     if accept is not None and not callable(accept):
         raise TypeError(f"accept must be callable or None, got {type(accept).__name__}")
@@ -469,24 +466,15 @@ async def udp_request(
     else:
         peers = [await _endpoint(target, want, "target", policy, resolver)]
     loop = asyncio.get_running_loop()
-    attempts = retries + 1
-    total = 0.0
-    refused_everywhere = True
 
     async def request_one(peer: Endpoint, last: bool) -> Datagram | None:
         """The reply from ``peer``, or None: silent for its whole schedule, or refused (then move on unless last)."""
-        nonlocal total, refused_everywhere
-        wait = first_wait
-        refused = 0
         # A connected socket: the kernel drops datagrams from other senders and reports an
         # ICMP port unreachable; the sender check below covers systems that do not filter.
         async with await open_udp(connect=peer) as sock:
             receive = functools.partial(sock._sync.recv_from, max_bytes)
-            for _attempt in range(attempts):
+            for wait in schedule.waits():
                 deadline = None if wait is None else loop.time() + wait
-                total += math.inf if wait is None else wait
-                spent = wait
-                wait = None if wait is None else check_timeout(wait * factor)
                 try:
                     await sock.send(data)
                 except ConnectError as exc:
@@ -502,9 +490,7 @@ async def udp_request(
                     except ConnectError as exc:
                         if exc.errno != errno.ECONNREFUSED:
                             raise
-                        refused += 1
-                        if not last:  # nothing listening there: the next address, at once
-                            total -= math.inf if spent is None else spent
+                        if schedule.refused(wait, last):  # nothing listening there: the next address, at once
                             return None
                         # Nothing listening (yet): wait out this attempt, then try again.
                         if deadline is not None:
@@ -518,25 +504,14 @@ async def udp_request(
                     if accept is not None and not accept(answer):
                         continue
                     return answer
-        if refused < attempts:
-            refused_everywhere = False
+        schedule.address_done()
         return None
 
     for index, peer in enumerate(peers):
         answer = await request_one(peer, index == len(peers) - 1)
         if answer is not None:
             return answer
-    if len(peers) == 1:
-        shown: object = peers[0]
-        how = f"refused {attempts} times"
-        tried = f"{attempts} attempt(s)"
-    else:
-        shown = target if isinstance(target, str) else parsed
-        how = f"refused by all {len(peers)} addresses"
-        tried = f"{attempts} attempt(s) to each of {len(peers)} addresses"
-    if refused_everywhere:
-        raise ConnectError(f"request to {shown}", f"{how} (ICMP port unreachable: nothing listening)")
-    raise NetTimeoutError(f"request to {shown}", total, detail=f"no reply after {tried}")
+    raise schedule.failure(target, peers)
 
 
 async def open_unix_datagram(

@@ -26,13 +26,15 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, Union
 from .. import udp as _sync_udp
 from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike, Reply
-from .._io.sockets import check_int, check_timeout
+from .._io.servers import check_datagram_server
+from .._io.sockets import check_timeout
 from ..endpoints import Endpoint, EndpointLike
-from ..errors import ConnectError, DatagramTooLarge, quote
+from ..errors import ConnectError, DatagramTooLarge
 from ..udp import DEFAULT_MAX_DATAGRAM, Datagram
 from ..unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
 from ..unix_datagram import UnixDatagram
 from ._datagram import UNIX_MAX_DATAGRAM
+from ._named import NamedServer
 from ._readiness import FdWaiter
 
 if TYPE_CHECKING:
@@ -53,10 +55,13 @@ _FAIRNESS: Final = 64
 # How long stop() waits for cancelled tasks to unwind (they only need a loop iteration).
 _UNWIND: Final = 0.05
 
+# The largest max_datagram of a Unix datagram server, as in netbasics.unix_datagram.
+_UNIX_MAX_RECEIVE: Final = 16 * 1024 * 1024
+
 _Sock = TypeVar("_Sock", _sync_udp.UDPSocket, _sync_unix.UnixDatagramSocket)
 
 
-class _DatagramServer(Generic[_Sock]):
+class _DatagramServer(NamedServer, Generic[_Sock]):
     """The lifecycle every asyncio datagram server shares: workers, stop in phases, ``async with``."""
 
     __slots__ = (
@@ -89,19 +94,6 @@ class _DatagramServer(Generic[_Sock]):
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[asyncio.Task[None] | None] = set()
         self._done: asyncio.Future[None] | None = None
-
-    @property
-    def name(self) -> str:
-        """The server's name: the prefix of its log records and of its tasks' names."""
-        return self._name
-
-    @property
-    def serving(self) -> bool:
-        """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
-        return self._state == "serving"
-
-    def __str__(self) -> str:
-        return self._name
 
     # --- serving ---------------------------------------------------------------------
 
@@ -238,14 +230,6 @@ class _DatagramServer(Generic[_Sock]):
         await self.stop()
 
 
-def _check_common(handler: object, workers: object, name: object) -> None:
-    if not callable(handler):
-        raise TypeError(f"handler must be callable, got {quote(handler)}")
-    check_int(workers, "workers", 1, 1024)
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"name must be a str or None, got {quote(name)}")
-
-
 class UDPServer(_DatagramServer[_sync_udp.UDPSocket]):
     """The asyncio :class:`netbasics.UDPServer`: ``handler(datagram, reply)`` for every datagram, on the loop.
 
@@ -285,8 +269,7 @@ class UDPServer(_DatagramServer[_sync_udp.UDPSocket]):
         receive_buffer: int | None = None,
         name: str | None = None,
     ) -> None:
-        _check_common(handler, workers, name)
-        check_int(max_datagram, "max_datagram", 1, DEFAULT_MAX_DATAGRAM)
+        check_datagram_server(handler, workers, max_datagram, DEFAULT_MAX_DATAGRAM, name)  # the synchronous checks
         sock = _sync_udp.open_udp(bind=bind, family=family, receive_buffer=receive_buffer)
         try:
             self._endpoint = sock.local
@@ -341,8 +324,7 @@ class UnixDatagramServer(_DatagramServer[_sync_unix.UnixDatagramSocket]):
         max_datagram: int = UNIX_MAX_DATAGRAM,
         name: str | None = None,
     ) -> None:
-        _check_common(handler, workers, name)
-        check_int(max_datagram, "max_datagram", 1, 16 * 1024 * 1024)
+        check_datagram_server(handler, workers, max_datagram, _UNIX_MAX_RECEIVE, name)  # the synchronous checks
         address = parse_unix_address(bind)
         # The synchronous socket replaces a stale file, refuses a live one, and on close
         # removes the file only if it is still the one it bound.

@@ -47,6 +47,7 @@ from ..framing import Framer
 from ..resolver import resolve as _resolve_sync
 from ..tcp import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS
 from ..unix_addresses import UnixAddress, UnixAddressLike, parse_unix_address
+from ._named import NamedServer
 from ._stream import StreamConnection, open_connection
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _check_handler(handler: object, what: str) -> None:
         raise TypeError(f"{what} must be callable, got {quote(handler)}")
 
 
-class _Server:
+class _Server(NamedServer):
     """The lifecycle both servers share; see the module documentation."""
 
     __slots__ = (
@@ -126,20 +127,9 @@ class _Server:
         self._on_close: Callable[[], object] | None = None
         self._admit: Callable[[socket.socket], bool] | None = None
 
-    def __str__(self) -> str:
-        return self._name
-
     # --- state ------------------------------------------------------------------------
 
-    @property
-    def name(self) -> str:
-        """The server's name: the prefix of its log records."""
-        return self._name
-
-    @property
-    def serving(self) -> bool:
-        """True from :meth:`start` or :meth:`serve_forever` until :meth:`stop`."""
-        return self._state == "serving"
+    # name, serving and str(): NamedServer's.
 
     @property
     def active_connections(self) -> int:
