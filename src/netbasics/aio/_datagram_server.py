@@ -20,7 +20,6 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, Union
 
 from .. import udp as _sync_udp
@@ -218,16 +217,6 @@ class _DatagramServer(NamedServer, Generic[_Sock]):
         self._state = "stopped"
         if self._done is not None and not self._done.done():
             self._done.set_result(None)
-
-    async def __aenter__(self) -> Self:
-        if self._state == "ready":
-            await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
 
 class UDPServer(_DatagramServer[_sync_udp.UDPSocket]):

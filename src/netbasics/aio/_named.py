@@ -1,12 +1,21 @@
-"""What every asyncio server (stream or datagram) says about itself: its name and whether it serves."""
+"""What every asyncio server (stream or datagram) shares: its name, whether it serves, ``async with``."""
 
 from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["NamedServer"]
 
 
 class NamedServer:
-    """``name``, ``serving`` and ``str()`` of an asyncio server, read from the ``_name`` and ``_state`` it sets."""
+    """``name``, ``serving``, ``str()`` and ``async with`` of an asyncio server, from its ``_name`` and ``_state``.
+
+    A subclass defines ``start()`` and ``stop(timeout)``.
+    """
 
     __slots__ = ()
 
@@ -25,3 +34,19 @@ class NamedServer:
 
     def __str__(self) -> str:
         return self._name
+
+    async def start(self) -> Self:  # pragma: no cover - every server defines it
+        raise NotImplementedError
+
+    async def stop(self, timeout: float | None = 5.0) -> None:  # pragma: no cover - every server defines it
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        if self._state == "ready":
+            await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()

@@ -27,7 +27,6 @@ import inspect
 import socket
 import time
 from collections.abc import Awaitable, Callable, Collection
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Union, cast
 
 from .._io.peers import INET_PEERS
@@ -311,16 +310,6 @@ class _Server(NamedServer):
             self._listener.close()
             if self._on_close is not None:
                 self._on_close()
-
-    async def __aenter__(self) -> Self:
-        if self._state == "ready":
-            await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     def __del__(self) -> None:
         listener = getattr(self, "_listener", None)
