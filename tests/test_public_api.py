@@ -7,6 +7,7 @@ import enum
 import importlib
 import inspect
 import pkgutil
+import re
 import types
 from pathlib import Path
 
@@ -225,3 +226,17 @@ def test_errors_hierarchy() -> None:
 def test_version() -> None:
     assert isinstance(netbasics.__version__, str)
     assert "__version__" not in netbasics.__all__
+
+
+def test_changelog_has_a_dated_section_for_this_version() -> None:
+    # Keep a Changelog: an Unreleased section on top, then one "## [X.Y.Z] - YYYY-MM-DD" per
+    # release, newest first, the first of them this package's version; each linked at the end.
+    changelog = Path(__file__).resolve().parent.parent / "CHANGELOG.md"
+    text = changelog.read_text(encoding="utf-8")
+    headings = re.findall(r"^## \[([^\]]+)\](.*)$", text, flags=re.MULTILINE)
+    assert headings[0] == ("Unreleased", "")
+    version, rest = headings[1]
+    assert version == netbasics.__version__
+    assert re.fullmatch(r" - \d{4}-\d{2}-\d{2}", rest)
+    for name, _ in headings:
+        assert re.search(rf"^\[{re.escape(name)}\]: https://", text, flags=re.MULTILINE), name

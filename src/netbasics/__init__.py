@@ -110,7 +110,7 @@ from .unix_stream import UnixResponder as UnixResponder
 from .unix_stream import UnixServer as UnixServer
 from .unix_stream import connect_unix as connect_unix
 
-__version__ = "0.1.0.dev0"
+__version__ = "1.0.0"
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
