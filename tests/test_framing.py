@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections.abc import Callable
 
 import pytest
@@ -198,6 +200,19 @@ def test_length_one_frame_per_feed(header_size: int, messages: list[bytes], max_
         # A frame in the middle of a message is body, not a header.
         assert framer.feed(frame[:1]) == ([] if header_size > 1 or message else [b""])
         framer.reset()
+
+
+@pytest.mark.parametrize("header_size", [1, 2, 4, 8])
+def test_length_framer_pickles_and_copies_mid_message(header_size: int) -> None:
+    framer = LengthPrefixFramer(header_size, max_size=100)
+    wire = framer.encode(b"hello") + framer.encode(b"world")
+    assert framer.feed(wire[: header_size + 7]) == [b"hello"]
+    for twin in (pickle.loads(pickle.dumps(framer)), copy.deepcopy(framer)):
+        assert (twin.header_size, twin.max_size, twin.partial) == (header_size, 100, framer.partial)
+        assert twin.feed(wire[header_size + 7 :]) == [b"world"]
+        assert twin.encode(b"x") == framer.encode(b"x")
+    assert framer.partial == wire[header_size + 5 : header_size + 7]  # the copies took nothing from it
+    assert framer.feed(wire[header_size + 7 :]) == [b"world"]
 
 
 def test_length_huge_header_refused_when_header_arrives() -> None:

@@ -419,6 +419,18 @@ class LengthPrefixFramer:
         #: True while feed() holds a FrameTooLarge back for its next call.
         self.error_pending = False
 
+    def __getstate__(self) -> dict[str, object]:
+        # The header codecs are bound methods of a struct.Struct, which pickle refuses:
+        # they are made again from header_size (copy.deepcopy comes this way too).
+        return {name: getattr(self, name) for name in self.__slots__ if name not in ("_pack", "_unpack")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        codec = _STRUCTS[self._header_size]
+        self._pack = codec.pack
+        self._unpack = codec.unpack_from
+
     @property
     def header_size(self) -> int:
         """Bytes in the length header."""
