@@ -52,7 +52,7 @@ from ._io.sockets import (
     remote_endpoint,
     translate_os_error,
 )
-from ._io.udp_request import RequestSchedule
+from ._io.udp_request import RequestSchedule, is_reply
 from .addresses import Address, IPv4Address, IPv6Address, parse_address
 from .endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from .errors import (
@@ -653,12 +653,8 @@ def udp_request(
                         if deadline is not None:
                             time.sleep(max(0.0, deadline - time.monotonic()))
                         break
-                    sender = answer.sender
-                    if int(sender.address) != int(peer.address) or sender.port != peer.port:
-                        continue  # someone else; compared without zones, which may be spelt differently
-                    if accept is not None and not accept(answer):
-                        continue
-                    return answer
+                    if is_reply(answer, peer, accept):
+                        return answer
         schedule.address_done()
         return None
 

@@ -15,14 +15,34 @@ current attempt back. An address whose every attempt was refused keeps
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
 
 from .._timeouts import check_factor, check_timeout
 from ..endpoints import Endpoint, EndpointLike, coerce_target
 from ..errors import ConnectError, NetbasicsError, NetTimeoutError
 from .sockets import check_int
 
-__all__ = ["RequestSchedule"]
+__all__ = ["RequestSchedule", "is_reply"]
+
+
+class _Received(Protocol):
+    @property
+    def sender(self) -> Endpoint: ...
+
+
+D = TypeVar("D", bound=_Received)
+
+
+def is_reply(answer: D, peer: Endpoint, accept: Callable[[D], bool] | None) -> bool:
+    """Whether a datagram received while waiting on ``peer`` is its reply: sent from there and ``accept``-ed.
+
+    The sender is compared without zones, which may be spelt differently.
+    """
+    sender = answer.sender
+    if int(sender.address) != int(peer.address) or sender.port != peer.port:
+        return False  # someone else
+    return accept is None or accept(answer)
 
 
 class RequestSchedule:

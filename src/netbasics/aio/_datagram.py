@@ -28,7 +28,7 @@ from .. import udp as _sync_udp
 from .. import unix_datagram as _sync_unix
 from .._io.datagrams import BytesLike
 from .._io.sockets import check_int, check_timeout, family_number, refuse_port_zero
-from .._io.udp_request import RequestSchedule
+from .._io.udp_request import RequestSchedule, is_reply
 from ..addresses import Address
 from ..endpoints import Endpoint, EndpointLike, HostPort, coerce_target
 from ..errors import ClosedLocally, ConnectError, EndpointError, NetbasicsError, NetTimeoutError
@@ -498,12 +498,8 @@ async def udp_request(
                         break
                     if answer is None:
                         break
-                    sender = answer.sender
-                    if int(sender.address) != int(peer.address) or sender.port != peer.port:
-                        continue  # someone else; compared without zones, which may be spelt differently
-                    if accept is not None and not accept(answer):
-                        continue
-                    return answer
+                    if is_reply(answer, peer, accept):
+                        return answer
         schedule.address_done()
         return None
 
