@@ -183,7 +183,9 @@ def connect():
         sock.connect(where)
         return sock
     return socket.create_connection(("127.0.0.1", int(where)))
+go = threading.Event()
 def run(sock):
+    go.wait()
     try:
         while True:
             sock.sendall(b"x" * 100 + b"\n")
@@ -197,6 +199,8 @@ threads = [threading.Thread(target=run, args=(s,)) for s in socks]
 for t in threads:
     t.start()
 print("ready", flush=True)
+sys.stdin.readline()  # the load starts once the server holds every connection
+go.set()
 for t in threads:
     t.join()
 """
@@ -226,15 +230,25 @@ def _stop_under_load(family: str, sockdir: Path, clients: int, grace: float) -> 
         server = TCPServer("127.0.0.1:0", echo, max_connections=clients + 10).start()
         where = str(server.endpoint.port)
     load = subprocess.Popen(
-        [sys.executable, "-c", _CLIENTS, family, where, str(clients)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _CLIENTS, family, where, str(clients)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
+        assert load.stdin is not None
         assert load.stdout is not None
         assert load.stdout.readline() == "ready\n"
+        # The clients are connected (in the listen backlog at least) but quiet until every
+        # one is accepted: under full load the accept thread competes for the GIL with 200
+        # busy handlers, and once took over 10 s to take the last few (a GIL convoy, not
+        # what this test measures).
         deadline = time.monotonic() + 10
         while server.active_connections < clients and time.monotonic() < deadline:
             time.sleep(0.01)
         assert server.active_connections == clients
+        load.stdin.write("go\n")
+        load.stdin.flush()
         time.sleep(0.2)  # every client busy
         started = time.monotonic()
         server.stop(grace)
@@ -244,6 +258,8 @@ def _stop_under_load(family: str, sockdir: Path, clients: int, grace: float) -> 
         return elapsed, left
     finally:
         server.stop(0)
+        if load.stdin is not None:
+            load.stdin.close()  # a client process still waiting for "go" reads EOF and goes
         load.wait(10)
         if load.stdout is not None:
             load.stdout.close()
