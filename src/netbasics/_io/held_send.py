@@ -22,9 +22,9 @@ default and the switched server side by side in one run, under two load generato
 * **Unix stream servers: on.** It won on every machine and client measured: 1.19-1.39x
   the released server at 50 connections, on two machines and days, with one epoll-loop
   client and with a thread per connection.
-* **TCP servers: off**, unless ``NETBASICS_HOLD_GIL=1``. It won here (1.21-1.25x, both
-  clients, 2026-12-06) but lost 16% on another machine of the same kind with another
-  client (47k against 56k round trips/s, 2026-12-05). Why TCP differs: a send on TCP
+* **TCP servers: off**, unless ``NETBASICS_HOLD_GIL=1``. It won here (1.21-1.27x, both
+  clients, two sessions on 2026-12-06) but lost 16% on another machine of the same kind
+  with another client (47k against 56k round trips/s, 2026-12-05). Why TCP differs: a send on TCP
   loopback runs the receiving side's protocol work inside the sender's system call
   (about 4 µs for 1 KiB here, against about 2 µs on a Unix socket), so a held send keeps
   every other thread off the GIL twice as long, and whether that beats the hand-off it
