@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,7 +19,15 @@ import pytest
 import netbasics.aio as aio
 from aio_loops import loop_kind, run
 from leaks import fd_count, settle
-from netbasics import BindError, LengthPrefixFramer, LineFramer, NetTimeoutError, UnixServer
+from netbasics import (
+    BindError,
+    ConnectionClosed,
+    LengthPrefixFramer,
+    LineFramer,
+    NetTimeoutError,
+    UnixAddress,
+    UnixServer,
+)
 from netbasics.aio import StreamConnection
 from peers import need
 
@@ -238,6 +247,107 @@ def test_unix_server_round_trip_and_file_removed(loop_kind: str, sock_dir: Path)
         assert not path.exists()
 
     run(loop_kind, main())
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peer credentials are read on Linux")
+
+
+@linux_only
+@pytest.mark.parametrize("message_mode", [False, True], ids=["handler", "messages"])
+def test_allowed_uids_refuses_before_the_handler(
+    loop_kind: str, sock_dir: Path, message_mode: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The same gate as the synchronous UnixServer: a client whose uid is not listed is
+    # closed before any of the application's code sees it, with one warning naming it.
+    ran: list[bytes] = []
+    path = f"unix:{sock_dir / 'r.sock'}"
+    other = os.geteuid() + 1
+
+    async def handler(conn: StreamConnection) -> None:
+        ran.append(b"handler")
+
+    def respond(message: bytes, peer: UnixAddress) -> bytes:
+        ran.append(message)
+        return message
+
+    async def main() -> None:
+        server = (
+            aio.UnixServer.for_messages(path, respond, framer=LineFramer(), allowed_uids=[other])
+            if message_mode
+            else aio.UnixServer(path, handler, allowed_uids={other})
+        )
+        async with server:
+            async with await aio.connect_unix(path, timeout=5) as conn:
+                try:
+                    await conn.send_all(b"let me in\n")
+                    assert await conn.recv() == b""  # closed without an answer
+                except ConnectionClosed:
+                    pass  # closed before the request was even sent: as good
+            await asyncio.sleep(0.05)  # a handler that did start would have run by now
+            assert server.active_connections == 0
+
+    caplog.set_level(logging.DEBUG, logger="netbasics")
+    run(loop_kind, main())
+    assert ran == []
+    refusals = [r for r in caplog.records if "refused a connection" in r.getMessage()]
+    assert len(refusals) == 1
+    assert refusals[0].levelno == logging.WARNING
+    assert f"uid {os.geteuid()}" in refusals[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
+
+
+@linux_only
+@pytest.mark.parametrize("message_mode", [False, True], ids=["handler", "messages"])
+def test_allowed_uids_admits_listed_users(loop_kind: str, sock_dir: Path, message_mode: bool) -> None:
+    path = f"unix:{sock_dir / 'ok.sock'}"
+    uids = [os.geteuid(), 12345]
+
+    async def main() -> None:
+        server = (
+            aio.UnixServer.for_messages(
+                path, lambda message, peer: message.upper(), framer=LineFramer(), allowed_uids=uids
+            )
+            if message_mode
+            else aio.UnixServer(path, _echo_lines, allowed_uids=uids)
+        )
+        async with server, await aio.connect_unix(path, timeout=5) as conn:
+            await conn.send_all(b"me\n")
+            assert await conn.recv_until() == (b"ME\n" if message_mode else b"me\n")
+
+    run(loop_kind, main())
+
+
+@linux_only
+def test_allowed_uids_refuses_when_credentials_cannot_be_read(
+    loop_kind: str, sock_dir: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A gate that cannot read the peer's credentials refuses (fails closed) and says why.
+    import netbasics.aio._servers as servers
+
+    def unreadable(sock: socket.socket) -> object:
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(servers, "peer_credentials", unreadable)
+    path = f"unix:{sock_dir / 'c.sock'}"
+    ran: list[bool] = []
+
+    async def handler(conn: StreamConnection) -> None:
+        ran.append(True)
+
+    async def main() -> None:
+        async with (
+            aio.UnixServer(path, handler, allowed_uids=[os.geteuid()]),
+            await aio.connect_unix(path, timeout=5) as conn,
+        ):
+            try:
+                assert await conn.recv() == b""
+            except ConnectionClosed:
+                pass
+
+    caplog.set_level(logging.WARNING, logger="netbasics")
+    run(loop_kind, main())
+    assert ran == []
+    assert any("cannot read its peer credentials" in r.getMessage() for r in caplog.records)
 
 
 def test_unix_file_not_removed_when_no_longer_ours(loop_kind: str, sock_dir: Path) -> None:
