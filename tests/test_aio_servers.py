@@ -322,12 +322,12 @@ def test_allowed_uids_refuses_when_credentials_cannot_be_read(
     loop_kind: str, sock_dir: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A gate that cannot read the peer's credentials refuses (fails closed) and says why.
-    import netbasics.aio._servers as servers
+    import netbasics._io.unix_sockets as unix_sockets
 
     def unreadable(sock: socket.socket) -> object:
         raise OSError(95, "Operation not supported")
 
-    monkeypatch.setattr(servers, "peer_credentials", unreadable)
+    monkeypatch.setattr(unix_sockets, "peer_credentials", unreadable)
     path = f"unix:{sock_dir / 'c.sock'}"
     ran: list[bool] = []
 

@@ -400,9 +400,7 @@ class LengthPrefixFramer:
             )
         self._header_size = header_size
         self._max_size = max_size
-        codec = _STRUCTS[header_size]
-        self._pack: Callable[[int], bytes] = codec.pack
-        self._unpack: Callable[[bytes], tuple[int]] = codec.unpack_from
+        self._bind_codecs()
         self._head = bytearray()  # a header not yet complete
         # The body of a message not yet complete, as the pieces received: joined once
         # when it completes, so a large message is copied once, not once per piece.
@@ -427,9 +425,13 @@ class LengthPrefixFramer:
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
+        self._bind_codecs()
+
+    def _bind_codecs(self) -> None:
+        """The header's ``pack``/``unpack_from``, precompiled for the header size (the hot paths call them)."""
         codec = _STRUCTS[self._header_size]
-        self._pack = codec.pack
-        self._unpack = codec.unpack_from
+        self._pack: Callable[[int], bytes] = codec.pack
+        self._unpack: Callable[[bytes], tuple[int]] = codec.unpack_from
 
     @property
     def header_size(self) -> int:

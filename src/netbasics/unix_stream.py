@@ -14,12 +14,11 @@ from collections.abc import Callable, Collection
 from typing import Union
 
 from ._io.message_loop import MessageLoop
-from ._io.server_core import ServerCore, logger
 from ._io.servers import StreamServerBase, unix_server_core
 from ._io.sockets import DEFAULT_BACKLOG
 from ._io.sockets import check_timeout as _check_timeout
 from ._io.threaded import ThreadedEngine
-from ._io.unix_sockets import UNIX_PEERS, check_uids, connect_unix_socket, peer_credentials
+from ._io.unix_sockets import UNIX_PEERS, check_uids, connect_unix_socket, uid_gate
 from .framing import Framer
 from .stream import StreamConnection, accepted_connection
 from .tcp import DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ConnectionHandler
@@ -73,29 +72,6 @@ def connect_unix(
 
 
 # --- server ---------------------------------------------------------------------------
-
-
-def _uid_gate(core: ServerCore, allowed: frozenset[int]) -> Callable[[socket.socket, object], bool]:
-    """The core's ``admit`` for ``allowed_uids``: refuse other users before any handler runs, with one log line."""
-
-    def admit(sock: socket.socket, address: object) -> bool:
-        try:
-            creds = peer_credentials(sock)
-        except OSError as exc:
-            logger.warning("%s: refused a connection: cannot read its peer credentials (%s)", core, exc)
-            return False
-        if creds.uid in allowed:
-            return True
-        logger.warning(
-            "%s: refused a connection from pid %s (uid %d, gid %d): uid not in allowed_uids",
-            core,
-            creds.pid,
-            creds.uid,
-            creds.gid,
-        )
-        return False
-
-    return admit
 
 
 class UnixServer(StreamServerBase):
@@ -169,7 +145,7 @@ class UnixServer(StreamServerBase):
             address, socket.SOCK_STREAM, engine, server="UnixServer", mode=mode, name=name, backlog=backlog
         )
         if allowed is not None:
-            core.admit = _uid_gate(core, allowed)
+            core.admit = uid_gate(core, allowed)
         self._core = core
         self._engine = engine
         self._address = address

@@ -38,6 +38,7 @@ from typing import Any, Final
 
 from ..errors import BindError, ConnectError, quote
 from ..unix_addresses import SUN_PATH_SIZE, PeerCredentials, UnixAddress
+from .server_core import logger
 from .sockets import MIN_WAIT, set_io_timeout, translate_os_error
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "peer_credentials",
     "remove_socket_file",
     "socket_file_remover",
+    "uid_gate",
     "unix_address_error",
     "unix_name",
 ]
@@ -434,3 +436,31 @@ def check_uids(allowed_uids: object) -> frozenset[int] | None:
     if not hasattr(socket, "SO_PEERCRED"):  # pragma: no cover - Linux
         raise NotImplementedError(f"allowed_uids needs peer credentials, which netbasics cannot read on {sys.platform}")
     return uids
+
+
+def uid_gate(server: object, allowed: frozenset[int]) -> Callable[[socket.socket, object], bool]:
+    """A Unix stream server's ``admit(sock, address)`` for ``allowed_uids`` (from :func:`check_uids`).
+
+    Other users are refused before any handler runs, with one warning naming ``server``;
+    credentials that cannot be read refuse too (fail closed). The threaded and asyncio
+    servers share it.
+    """
+
+    def admit(sock: socket.socket, address: object) -> bool:
+        try:
+            creds = peer_credentials(sock)
+        except (OSError, NotImplementedError) as exc:
+            logger.warning("%s: refused a connection: cannot read its peer credentials (%s)", server, exc)
+            return False
+        if creds.uid in allowed:
+            return True
+        logger.warning(
+            "%s: refused a connection from pid %s (uid %d, gid %d): uid not in allowed_uids",
+            server,
+            creds.pid,
+            creds.uid,
+            creds.gid,
+        )
+        return False
+
+    return admit

@@ -36,9 +36,9 @@ from .._io.unix_sockets import (
     UNIX_PEERS,
     bind_unix,
     check_uids,
-    peer_credentials,
     remove_socket_file,
     socket_file_remover,
+    uid_gate,
 )
 from ..endpoints import Endpoint, EndpointLike, coerce_target
 from ..errors import FrameTooLarge, quote
@@ -124,7 +124,7 @@ class _Server(NamedServer):
         self._active = 0
         self._peer_of = peer_of
         self._on_close: Callable[[], object] | None = None
-        self._admit: Callable[[socket.socket], bool] | None = None
+        self._admit: Callable[[socket.socket, object], bool] | None = None
 
     # --- state ------------------------------------------------------------------------
 
@@ -189,7 +189,7 @@ class _Server(NamedServer):
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 except OSError:
                     pass
-            if self._admit is not None and not self._admit(sock):
+            if self._admit is not None and not self._admit(sock, address):
                 sock.close()
                 slots.release()
                 continue
@@ -713,7 +713,7 @@ class UnixServer(_Server):
         )
         self._on_close = socket_file_remover(address, identity)
         if allowed is not None:
-            self._admit = _uid_gate(self, allowed)
+            self._admit = uid_gate(self, allowed)
 
     @classmethod
     def for_messages(
@@ -747,24 +747,3 @@ class UnixServer(_Server):
 
     def __repr__(self) -> str:
         return f"<netbasics.aio.UnixServer {self._address} {self._state}, {self._active} connections>"
-
-
-def _uid_gate(server: _Server, allowed: frozenset[int]) -> Callable[[socket.socket], bool]:
-    def admit(sock: socket.socket) -> bool:
-        try:
-            creds = peer_credentials(sock)
-        except (OSError, NotImplementedError) as exc:
-            logger.warning("%s: refused a connection: cannot read its peer credentials (%s)", server, exc)
-            return False
-        if creds.uid in allowed:
-            return True
-        logger.warning(
-            "%s: refused a connection from pid %s (uid %d, gid %d): uid not in allowed_uids",
-            server,
-            creds.pid,
-            creds.uid,
-            creds.gid,
-        )
-        return False
-
-    return admit
